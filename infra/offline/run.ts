@@ -18,6 +18,8 @@ export interface PlannedResource {
   name: string;
   /** URN of the parent resource (a component, or the stack). */
   parent?: string;
+  /** Reference to the resource's provider, `<provider urn>::<provider id>`, when one was set. */
+  provider?: string;
   /** True for cloud resources, false for components and the stack. */
   custom: boolean;
   /** Inputs as the program declared them, secrets unwrapped. */
@@ -98,6 +100,7 @@ async function runExclusive(program: () => unknown, options: OfflineRunOptions):
           type: request.getType(),
           name: request.getName(),
           parent: request.getParent() || undefined,
+          provider: request.getProvider() || undefined,
           custom: request.getCustom(),
           inputs,
           secretPaths,

@@ -34,6 +34,8 @@ export interface RuleResource {
   type: string;
   name: string;
   props: Record<string, any>;
+  /** The provider the resource was declared with (its `defaultTags`, region, ...), when known. */
+  provider?: { urn: string; type: string; name: string; props: Record<string, any> };
 }
 
 /** The property values that decided an outcome, keyed by property path. */
