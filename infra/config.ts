@@ -1,0 +1,290 @@
+// The stack configuration contract: config/schema.json says what a user may set; this module
+// reads the `openemr:` namespace, validates it with ajv before any resource is declared, and
+// reports every problem at once, one line each, naming the key, the value and what is expected.
+import { readFileSync } from "fs";
+import * as pulumi from "@pulumi/pulumi";
+import Ajv, { ErrorObject } from "ajv";
+import addFormats from "ajv-formats";
+import { closest, distance } from "fastest-levenshtein";
+import { parse as parseYaml } from "yaml";
+import schema from "../config/schema.json";
+
+export const CONFIG_NAMESPACE = "openemr";
+
+export type Tier = "single" | "standard";
+
+export interface StackConfig {
+  tier: Tier;
+  region: string;
+  vpcCidr: string;
+  azCount: number;
+  allowedCidrs: string[];
+  domain?: string;
+  hostedZoneId?: string;
+  alertEmails: string[];
+  instanceType: string;
+  rootVolumeGb: number;
+  dataVolumeGb: number;
+  dbInstanceClass: string;
+  dbStorageGb: number;
+  dbMaxStorageGb: number;
+  multiAz: boolean;
+  backupRetentionDays: number;
+  objectLockDays: number;
+  backupExpiryDays: number;
+  logRetentionDays: number;
+  openemrVersion: string;
+  openemrSha256?: string;
+  uploadMaxMb: number;
+  createCloudTrail: boolean;
+  retainDataOnDestroy: boolean;
+  costTags: Record<string, string>;
+}
+
+interface PropertySchema {
+  type: "string" | "integer" | "boolean" | "array" | "object";
+  description: string;
+  default?: unknown;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  pattern?: string;
+  format?: string;
+  items?: { type: string; format?: string };
+}
+
+export const configProperties = schema.properties as Record<keyof StackConfig, PropertySchema>;
+
+/** A user's configuration mistake: printed as its problems, one per line, with no stack trace. */
+export class ConfigError extends pulumi.RunError {
+  readonly problems: string[];
+
+  constructor(problems: string[], heading = "invalid stack configuration") {
+    super(`${heading}:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+export interface ValidationResult {
+  /** The configuration with defaults applied; absent when there are problems. */
+  config?: StackConfig;
+  problems: string[];
+  /** Valid but risky choices worth a word to the user. */
+  warnings: string[];
+}
+
+// IPv4 CIDR: four octets of 0-255 and a prefix of 0-32. ajv-formats has ipv4 but no CIDR.
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
+
+// verbose: errors carry their schema, whose x-expected says what a pattern wants.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
+addFormats(ajv, ["email", "hostname"]);
+// Annotation only: the phrase a problem uses for what a pattern expects.
+ajv.addKeyword({ keyword: "x-expected", schemaType: "string" });
+ajv.addFormat("ipv4-cidr", IPV4_CIDR);
+const validateSchema = ajv.compile<StackConfig>(schema);
+
+const expectations: Record<string, string> = {
+  "ipv4-cidr": "an IPv4 CIDR such as 10.40.0.0/16",
+  email: "an e-mail address such as alerts@example.org",
+  hostname: "a DNS host name such as emr.example.org",
+};
+
+function show(value: unknown): string {
+  return value === undefined ? "nothing" : JSON.stringify(value);
+}
+
+function keyOf(instancePath: string): string {
+  // "/allowedCidrs/1" -> "openemr:allowedCidrs[1]"
+  const [key, ...rest] = instancePath.split("/").filter(Boolean);
+  return `${CONFIG_NAMESPACE}:${key}${rest.map((index) => `[${index}]`).join("")}`;
+}
+
+function valueAt(raw: Record<string, unknown>, instancePath: string): unknown {
+  return instancePath
+    .split("/")
+    .filter(Boolean)
+    .reduce<unknown>((value, part) => (value as Record<string, unknown> | undefined)?.[part], raw);
+}
+
+function describeAjvError(error: ErrorObject, raw: Record<string, unknown>): string {
+  const key = keyOf(error.instancePath);
+  const given = show(valueAt(raw, error.instancePath));
+  switch (error.keyword) {
+    case "additionalProperties": {
+      const unknown = error.params.additionalProperty as string;
+      const known = Object.keys(configProperties);
+      const suggestion = closest(unknown, known);
+      const hint = distance(unknown.toLowerCase(), suggestion.toLowerCase()) <= Math.max(2, unknown.length / 3) ? `; did you mean ${CONFIG_NAMESPACE}:${suggestion}?` : "";
+      return `${CONFIG_NAMESPACE}:${unknown}: unknown key${hint} (see config/schema.json for the keys)`;
+    }
+    case "enum":
+      if (error.instancePath === "/tier" && valueAt(raw, "/tier") === "ha") {
+        return `${key}: "ha" is reserved for a later release and not available yet; expected "single" or "standard"`;
+      }
+      return `${key}: ${given} is not allowed; expected one of ${(error.params.allowedValues as unknown[]).map(show).join(", ")}`;
+    case "type":
+      return `${key}: ${given} is not ${error.params.type === "integer" ? "a whole number" : `a${/^[aeio]/.test(error.params.type) ? "n" : ""} ${error.params.type}`}`;
+    case "minimum":
+      return `${key}: ${given} is too small; expected at least ${error.params.limit}`;
+    case "maximum":
+      return `${key}: ${given} is too large; expected at most ${error.params.limit}`;
+    case "minItems":
+      return `${key}: ${given} is empty; expected at least ${error.params.limit} item`;
+    case "uniqueItems":
+      return `${key}: ${given} repeats an item; expected each item once`;
+    case "format":
+      return `${key}: ${given} is not ${expectations[error.params.format] ?? error.params.format}`;
+    case "pattern":
+      return `${key}: ${given} is not ${(error.parentSchema as { "x-expected"?: string } | undefined)?.["x-expected"] ?? `matching ${error.params.pattern}`}`;
+    case "maxLength":
+      return `${key}: ${given} is longer than ${error.params.limit} characters`;
+    case "propertyNames": {
+      const expected = (error.schema as { "x-expected"?: string })["x-expected"];
+      return `${key}: key ${show(error.params.propertyName)} is not ${expected ?? "allowed"}`;
+    }
+    default:
+      return `${key}: ${given} ${error.message ?? "is invalid"}`;
+  }
+}
+
+function ipv4ToNumber(address: string): number {
+  return address.split(".").reduce((total, octet) => total * 256 + Number(octet), 0);
+}
+
+function numberToIpv4(value: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
+}
+
+/** The canonical form of a CIDR (host bits cleared); AWS rejects CIDRs with host bits set. */
+export function canonicalCidr(cidr: string): string {
+  const [address, prefix] = cidr.split("/");
+  const size = 2 ** (32 - Number(prefix));
+  return `${numberToIpv4(Math.floor(ipv4ToNumber(address) / size) * size)}/${prefix}`;
+}
+
+function cidrContains(outer: string, inner: string): boolean {
+  const [outerAddress, outerPrefix] = outer.split("/");
+  const [innerAddress, innerPrefix] = inner.split("/");
+  const size = 2 ** (32 - Number(outerPrefix));
+  return Number(innerPrefix) >= Number(outerPrefix) && Math.floor(ipv4ToNumber(innerAddress) / size) === Math.floor(ipv4ToNumber(outerAddress) / size);
+}
+
+const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
+
+function minimumVersionProblem(version: string): boolean {
+  return Number(version.split(".")[0]) < 8;
+}
+
+/** Checks that span keys or need more than JSON Schema says; run on schema-valid input. */
+function crossFieldProblems(config: StackConfig): string[] {
+  const problems: string[] = [];
+  const cidrKeys: Array<[string, string]> = [["vpcCidr", config.vpcCidr], ...config.allowedCidrs.map((cidr, index): [string, string] => [`allowedCidrs[${index}]`, cidr])];
+  for (const [key, cidr] of cidrKeys) {
+    if (canonicalCidr(cidr) !== cidr) problems.push(`${CONFIG_NAMESPACE}:${key}: "${cidr}" has host bits set; did you mean "${canonicalCidr(cidr)}"?`);
+  }
+  const vpcPrefix = Number(config.vpcCidr.split("/")[1]);
+  if (vpcPrefix < 16 || vpcPrefix > 22) problems.push(`${CONFIG_NAMESPACE}:vpcCidr: "${config.vpcCidr}" is a /${vpcPrefix}; expected a /16 to /22 (AWS allows /16 at most, and three subnets a zone need room)`);
+  if (!PRIVATE_RANGES.some((range) => cidrContains(range, config.vpcCidr))) problems.push(`${CONFIG_NAMESPACE}:vpcCidr: "${config.vpcCidr}" is not a private range; expected a range inside ${PRIVATE_RANGES.join(", ")}`);
+  if (config.dbMaxStorageGb < config.dbStorageGb) problems.push(`${CONFIG_NAMESPACE}:dbMaxStorageGb: ${config.dbMaxStorageGb} is below openemr:dbStorageGb (${config.dbStorageGb}); expected at least ${config.dbStorageGb}`);
+  if (config.backupExpiryDays < config.objectLockDays) problems.push(`${CONFIG_NAMESPACE}:backupExpiryDays: ${config.backupExpiryDays} is below openemr:objectLockDays (${config.objectLockDays}); a backup cannot expire while it is locked`);
+  if (config.hostedZoneId && !config.domain) problems.push(`${CONFIG_NAMESPACE}:hostedZoneId: "${config.hostedZoneId}" is set without openemr:domain; expected openemr:domain too (the name to certify in that zone)`);
+  if (minimumVersionProblem(config.openemrVersion)) problems.push(`${CONFIG_NAMESPACE}:openemrVersion: "${config.openemrVersion}" is too old; expected 8.0.0 or later (health endpoints, PHP 8.4 on Debian 13)`);
+  if (/^[a-z]+\d+[a-z]*g[a-z]*\./.test(config.instanceType) && !/^(g|p)\d/.test(config.instanceType)) {
+    problems.push(`${CONFIG_NAMESPACE}:instanceType: "${config.instanceType}" is an arm64 (Graviton) type; expected an x86_64 type such as t3.medium (the host image is amd64)`);
+  }
+  return problems;
+}
+
+function warningsFor(config: StackConfig): string[] {
+  const warnings: string[] = [];
+  if (config.alertEmails.length === 0) warnings.push(`${CONFIG_NAMESPACE}:alertEmails is empty: alarms go to an SNS topic nobody is subscribed to; set at least one address`);
+  if (config.allowedCidrs.includes("0.0.0.0/0")) warnings.push(`${CONFIG_NAMESPACE}:allowedCidrs includes 0.0.0.0/0: the login page is reachable from the whole internet (behind WAF); narrow it to the clinic's networks if you can`);
+  if (!config.openemrSha256) warnings.push(`${CONFIG_NAMESPACE}:openemrSha256 is not set: the host trusts the .sha256 published beside the release; pin it for a reproducible install`);
+  return warnings;
+}
+
+/** Validates a raw `openemr:` config object (keys without the namespace). */
+export function validateConfig(raw: Record<string, unknown>): ValidationResult {
+  const candidate = structuredClone(raw);
+  if (!validateSchema(candidate)) {
+    // A bad map key yields a pattern error for the key and a propertyNames error: keep the latter.
+    const errors = (validateSchema.errors ?? []).filter((error) => error.propertyName === undefined);
+    return { problems: errors.map((error) => describeAjvError(error, raw)), warnings: [] };
+  }
+  const problems = crossFieldProblems(candidate);
+  if (problems.length > 0) return { problems, warnings: [] };
+  return { config: candidate, problems: [], warnings: warningsFor(candidate) };
+}
+
+/**
+ * Turns engine-style config values (strings; JSON for lists and maps) into typed values by
+ * the schema's types. A value that cannot be converted is left as given, so the schema check
+ * reports it with the key's expectation.
+ */
+function typedValue(key: string, text: string): unknown {
+  const property = configProperties[key as keyof StackConfig];
+  if (!property) return text;
+  const parse = (): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  };
+  switch (property.type) {
+    case "integer":
+      return /^-?\d+$/.test(text.trim()) ? Number(text) : text;
+    case "boolean":
+      return text === "true" ? true : text === "false" ? false : text;
+    case "array":
+    case "object":
+      return parse();
+    default:
+      return text;
+  }
+}
+
+/** Splits engine-style config (`namespace:key` -> string) into our raw object and misplaced keys. */
+export function rawConfigFrom(engineConfig: Record<string, string>): { raw: Record<string, unknown>; problems: string[] } {
+  const raw: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [qualifiedKey, text] of Object.entries(engineConfig)) {
+    const separator = qualifiedKey.indexOf(":");
+    const namespace = qualifiedKey.slice(0, separator);
+    const key = qualifiedKey.slice(separator + 1);
+    if (namespace === CONFIG_NAMESPACE) raw[key] = typedValue(key, text);
+    else if (namespace === "openemr-aws" && key in configProperties) problems.push(`${qualifiedKey}: set in the project's namespace; did you mean ${CONFIG_NAMESPACE}:${key}?`);
+  }
+  return { raw, problems };
+}
+
+/** Reads and validates the stack's `openemr:` config; throws ConfigError listing every problem. */
+export function readStackConfig(): StackConfig {
+  const { raw, problems: namespaceProblems } = rawConfigFrom(pulumi.runtime.allConfig());
+  const { config, problems, warnings } = validateConfig(raw);
+  const allProblems = [...namespaceProblems, ...problems];
+  if (!config || allProblems.length > 0) throw new ConfigError(allProblems);
+  warnings.forEach((warning) => pulumi.log.warn(warning));
+  return config;
+}
+
+/**
+ * Reads a Pulumi stack file (`Pulumi.<stack>.yaml`) into engine-style config: every key
+ * fully qualified, scalars as strings, lists and maps as JSON, as the engine passes them.
+ */
+export function loadStackFile(path: string): Record<string, string> {
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(path, "utf8"));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message.split("\n")[0];
+    throw new ConfigError([`${path}: ${reason}`], "cannot read the stack file");
+  }
+  const config = (document as { config?: unknown } | null)?.config ?? {};
+  if (typeof config !== "object" || Array.isArray(config)) throw new ConfigError([`${path}: "config" is not a map of keys to values`], "cannot read the stack file");
+  return Object.fromEntries(
+    Object.entries(config as Record<string, unknown>).map(([key, value]) => [key.includes(":") ? key : `openemr-aws:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
+  );
+}
