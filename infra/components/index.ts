@@ -1,0 +1,4 @@
+// The stack's components, one concern each.
+export * from "./keys";
+export * from "./network";
+export * from "./security-groups";

@@ -1,0 +1,171 @@
+// The VPC: public subnets (load balancer, NAT), private app subnets (hosts) and isolated
+// database subnets with no route out, the endpoints the host needs to reach AWS APIs without
+// the internet, and flow logs.
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+
+export interface NetworkArgs {
+  /** IPv4 range of the VPC, a /16 to /22. */
+  vpcCidr: string;
+  /** Availability zones to spread each subnet tier over (2 or 3). */
+  azCount: number;
+  /** KMS key (ARN) that encrypts the flow-log group. */
+  logsKeyArn: pulumi.Input<string>;
+  /** Retention of the flow-log group, in days. */
+  logRetentionDays: number;
+  /** Prefix of the stack's CloudWatch Logs groups, e.g. `/openemr-aws/clinic-prod`. */
+  logGroupPrefix: string;
+  region: string;
+}
+
+/** The AWS APIs the host calls, reached through interface endpoints with private DNS. */
+export const interfaceEndpointServices = ["ssm", "ssmmessages", "ec2messages", "logs", "monitoring", "secretsmanager", "kms"] as const;
+
+// Subnet math is four lines of bit arithmetic on one IPv4 range; a CIDR library would be a
+// dependency for less code than its import. The VPC is cut into 16 equal blocks: blocks 0-3
+// are public subnets, 4-7 app subnets, 8-11 database subnets (one per AZ), 12-15 spare.
+const blocksPerTier = 4;
+const subnetBits = 4;
+
+function parseCidr(cidr: string): { base: number; prefix: number } {
+  const [address, prefixText] = cidr.split("/");
+  const base = address.split(".").reduce((value, octet) => value * 256 + Number(octet), 0);
+  return { base, prefix: Number(prefixText) };
+}
+
+function formatAddress(value: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
+}
+
+export type SubnetTier = "public" | "app" | "db";
+const tierOffset: Record<SubnetTier, number> = { public: 0, app: blocksPerTier, db: 2 * blocksPerTier };
+
+/** CIDR of the subnet of `tier` in AZ number `azIndex`. */
+export function subnetCidr(vpcCidr: string, tier: SubnetTier, azIndex: number): string {
+  const { base, prefix } = parseCidr(vpcCidr);
+  const prefixLength = prefix + subnetBits;
+  return `${formatAddress(base + (tierOffset[tier] + azIndex) * 2 ** (32 - prefixLength))}/${prefixLength}`;
+}
+
+/** The block that holds every subnet of `tier`, as `address/netmask` (MySQL's host-pattern form). */
+export function tierNetmask(vpcCidr: string, tier: SubnetTier): string {
+  const { base, prefix } = parseCidr(vpcCidr);
+  const prefixLength = prefix + 2;
+  const mask = formatAddress(2 ** 32 - 2 ** (32 - prefixLength));
+  return `${formatAddress(base + (tierOffset[tier] / blocksPerTier) * 2 ** (32 - prefixLength))}/${mask}`;
+}
+
+export class Network extends pulumi.ComponentResource {
+  public readonly vpc: aws.ec2.Vpc;
+  public readonly publicSubnetIds: pulumi.Output<string>[];
+  public readonly appSubnetIds: pulumi.Output<string>[];
+  public readonly dbSubnetIds: pulumi.Output<string>[];
+  /** Availability zone of each app subnet, in the same order. */
+  public readonly appSubnetZones: pulumi.Output<string>[];
+  /** Group of the interface endpoints; the security-groups component opens 443 on it to the host. */
+  public readonly endpointSecurityGroup: aws.ec2.SecurityGroup;
+  public readonly flowLogGroup: aws.cloudwatch.LogGroup;
+
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("openemr-aws:network:Network", name, {}, opts);
+    const parent = { parent: this };
+    const zones = aws.getAvailabilityZonesOutput({ state: "available" }, parent);
+    const zoneNames = Array.from({ length: args.azCount }, (_, index) => zones.names.apply((names) => names[index]));
+
+    this.vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: args.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: name } }, parent);
+    const vpcId = this.vpc.id;
+
+    // AWS leaves the default group open within itself; emptying it means nothing can rely on it.
+    new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId, ingress: [], egress: [] }, parent);
+
+    const makeSubnets = (tier: SubnetTier) =>
+      zoneNames.map(
+        (availabilityZone, index) =>
+          new aws.ec2.Subnet(
+            `${name}-${tier}-${index}`,
+            { vpcId, availabilityZone, cidrBlock: subnetCidr(args.vpcCidr, tier, index), mapPublicIpOnLaunch: false, tags: { Name: `${name}-${tier}-${index}`, Tier: tier } },
+            parent,
+          ),
+      );
+    const publicSubnets = makeSubnets("public");
+    const appSubnets = makeSubnets("app");
+    const dbSubnets = makeSubnets("db");
+    this.publicSubnetIds = publicSubnets.map((subnet) => subnet.id);
+    this.appSubnetIds = appSubnets.map((subnet) => subnet.id);
+    this.dbSubnetIds = dbSubnets.map((subnet) => subnet.id);
+    this.appSubnetZones = appSubnets.map((subnet) => subnet.availabilityZone);
+
+    const internetGateway = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId, tags: { Name: name } }, parent);
+    const routeTable = (tier: SubnetTier, subnets: aws.ec2.Subnet[]) => {
+      const table = new aws.ec2.RouteTable(`${name}-${tier}`, { vpcId, tags: { Name: `${name}-${tier}`, Tier: tier } }, parent);
+      subnets.forEach((subnet, index) => new aws.ec2.RouteTableAssociation(`${name}-${tier}-${index}`, { routeTableId: table.id, subnetId: subnet.id }, parent));
+      return table;
+    };
+    const publicRoutes = routeTable("public", publicSubnets);
+    new aws.ec2.Route(`${name}-public-internet`, { routeTableId: publicRoutes.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: internetGateway.id }, parent);
+
+    // One NAT gateway: the app tier has one host, and a second NAT doubles a fixed monthly cost.
+    const natAddress = new aws.ec2.Eip(`${name}-nat`, { domain: "vpc", tags: { Name: `${name}-nat` } }, parent);
+    const nat = new aws.ec2.NatGateway(`${name}-nat`, { subnetId: publicSubnets[0].id, allocationId: natAddress.id, tags: { Name: name } }, { parent: this, dependsOn: [internetGateway] });
+    const appRoutes = routeTable("app", appSubnets);
+    new aws.ec2.Route(`${name}-app-nat`, { routeTableId: appRoutes.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id }, parent);
+    // The database tier's table has only the implicit local route: no way out.
+    routeTable("db", dbSubnets);
+
+    new aws.ec2.VpcEndpoint(`${name}-s3`, { vpcId, serviceName: `com.amazonaws.${args.region}.s3`, vpcEndpointType: "Gateway", routeTableIds: [appRoutes.id], tags: { Name: `${name}-s3` } }, parent);
+    this.endpointSecurityGroup = new aws.ec2.SecurityGroup(`${name}-endpoints`, { vpcId, description: "AWS API interface endpoints: HTTPS from the OpenEMR host", tags: { Name: `${name}-endpoints` } }, parent);
+    for (const service of interfaceEndpointServices) {
+      new aws.ec2.VpcEndpoint(
+        `${name}-${service}`,
+        {
+          vpcId,
+          serviceName: `com.amazonaws.${args.region}.${service}`,
+          vpcEndpointType: "Interface",
+          privateDnsEnabled: true,
+          subnetIds: this.appSubnetIds,
+          securityGroupIds: [this.endpointSecurityGroup.id],
+          tags: { Name: `${name}-${service}` },
+        },
+        parent,
+      );
+    }
+
+    this.flowLogGroup = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, { name: `${args.logGroupPrefix}/vpc-flow-logs`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays }, parent);
+    const flowLogRole = new aws.iam.Role(
+      `${name}-flow-logs`,
+      {
+        description: "VPC flow logs deliver to their CloudWatch Logs group",
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+      },
+      parent,
+    );
+    const flowLogPolicy = new aws.iam.Policy(
+      `${name}-flow-logs`,
+      {
+        description: "Write VPC flow logs to their one log group",
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+              Resource: [this.flowLogGroup.arn, pulumi.interpolate`${this.flowLogGroup.arn}:*`],
+            },
+          ],
+        }),
+      },
+      parent,
+    );
+    new aws.iam.RolePolicyAttachment(`${name}-flow-logs`, { role: flowLogRole.name, policyArn: flowLogPolicy.arn }, parent);
+    new aws.ec2.FlowLog(
+      `${name}-flow-logs`,
+      { vpcId, trafficType: "ALL", logDestinationType: "cloud-watch-logs", logDestination: this.flowLogGroup.arn, iamRoleArn: flowLogRole.arn, maxAggregationInterval: 60 },
+      parent,
+    );
+
+    this.registerOutputs({ vpcId, appSubnetIds: this.appSubnetIds, dbSubnetIds: this.dbSubnetIds, publicSubnetIds: this.publicSubnetIds });
+  }
+}
