@@ -1,0 +1,240 @@
+// Backups in two layers. BackupStorage (declared before the host, which writes into it) holds
+// the logical backups and the access-log bucket; SnapshotBackups (declared after the host and
+// the database, which it selects) takes AWS Backup snapshots of both.
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { SecureBucket } from "./secure-bucket";
+
+/** Key prefix of the logical backups the host writes (`<prefix><site>/<id>/`). */
+export const BACKUP_OBJECT_PREFIX = "backups/";
+/** Key prefix of the host bundle the program delivers; kept as long as the bucket. */
+export const HOST_BUNDLE_PREFIX = "host-bundle/";
+
+export interface BackupStorageArgs {
+  /** Customer KMS key ARN (the `data` key) for SSE-KMS on the backup bucket. */
+  dataKeyArn: pulumi.Input<string>;
+  /** Days each backup object is locked in governance mode (Object Lock default retention). */
+  objectLockDays: number;
+  /** Days after which objects under `backups/` expire; at least `objectLockDays`. */
+  backupExpiryDays: number;
+  /** Days access logs (S3 and ALB) are kept in the log bucket. */
+  logRetentionDays: number;
+  /** Keep both buckets when the stack is destroyed. */
+  retainOnDelete: boolean;
+}
+
+export class BackupStorage extends pulumi.ComponentResource {
+  public readonly bucketName: pulumi.Output<string>;
+  public readonly bucketArn: pulumi.Output<string>;
+  /** Receives S3 server access logs and ALB access logs. */
+  public readonly logBucketName: pulumi.Output<string>;
+  public readonly logBucketArn: pulumi.Output<string>;
+
+  constructor(name: string, args: BackupStorageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("openemr:backup:BackupStorage", name, {}, opts);
+    const identity = aws.getCallerIdentityOutput({}, { parent: this });
+    const accountId = identity.accountId;
+
+    // SSE-S3, not SSE-KMS: AWS delivers S3 server access logs and ALB access logs only to
+    // buckets whose default encryption is SSE-S3.
+    const logBucket = new SecureBucket(
+      `${name}-access-logs`,
+      {
+        retainOnDelete: args.retainOnDelete,
+        lifecycleRules: [
+          {
+            id: "expire-access-logs",
+            status: "Enabled",
+            filter: {},
+            expiration: { days: args.logRetentionDays },
+            noncurrentVersionExpiration: { noncurrentDays: 30 },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+          },
+        ],
+        policyStatements: (arn) => [
+          {
+            Sid: "S3ServerAccessLogDelivery",
+            Effect: "Allow",
+            Principal: { Service: "logging.s3.amazonaws.com" },
+            Action: "s3:PutObject",
+            Resource: pulumi.interpolate`${arn}/s3/*`,
+            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+          },
+          {
+            // The service principal ELB uses for log delivery in current regions.
+            Sid: "AlbAccessLogDelivery",
+            Effect: "Allow",
+            Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
+            Action: "s3:PutObject",
+            Resource: pulumi.interpolate`${arn}/alb/AWSLogs/${accountId}/*`,
+          },
+        ],
+      },
+      { parent: this },
+    );
+
+    const backupBucket = new SecureBucket(
+      `${name}-backups`,
+      {
+        kmsKeyArn: args.dataKeyArn,
+        accessLogBucket: logBucket.bucketName,
+        retainOnDelete: args.retainOnDelete,
+        objectLock: { mode: "GOVERNANCE", days: args.objectLockDays },
+        lifecycleRules: [
+          {
+            id: "backups-to-colder-storage-then-expire",
+            status: "Enabled",
+            filter: { prefix: BACKUP_OBJECT_PREFIX },
+            transitions: [
+              { days: 30, storageClass: "STANDARD_IA" },
+              { days: 90, storageClass: "GLACIER_IR" },
+            ],
+            expiration: { days: args.backupExpiryDays },
+            noncurrentVersionExpiration: { noncurrentDays: 30 },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+          },
+          {
+            // The host bundle never expires (a host rebuilt from a backup needs it), but
+            // unfinished uploads anywhere in the bucket are cleaned up.
+            id: "abort-incomplete-uploads",
+            status: "Enabled",
+            filter: {},
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+          },
+        ],
+        // Nobody, the deployer and the root user's IAM sessions included, may delete backups,
+        // shorten how long they are kept or lift the lock. Changing the lifecycle later means
+        // removing this statement first, on purpose, in its own change.
+        policyStatements: (arn) => [
+          {
+            Sid: "DenyDeletingBackups",
+            Effect: "Deny",
+            Principal: "*",
+            Action: ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention", "s3:PutObjectRetention"],
+            Resource: pulumi.interpolate`${arn}/*`,
+          },
+          {
+            Sid: "DenyWeakeningRetention",
+            Effect: "Deny",
+            Principal: "*",
+            Action: ["s3:DeleteBucket", "s3:PutLifecycleConfiguration", "s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning"],
+            Resource: arn,
+          },
+        ],
+      },
+      { parent: this },
+    );
+
+    this.bucketName = backupBucket.bucketName;
+    this.bucketArn = backupBucket.arn;
+    this.logBucketName = logBucket.bucketName;
+    this.logBucketArn = logBucket.arn;
+    this.registerOutputs({
+      bucketName: this.bucketName,
+      bucketArn: this.bucketArn,
+      logBucketName: this.logBucketName,
+      logBucketArn: this.logBucketArn,
+    });
+  }
+}
+
+export interface SnapshotBackupsArgs {
+  /** Prefix of the vault, plan and selection names (the stack name). */
+  namePrefix: string;
+  /** Customer KMS key ARN (the `data` key) that encrypts the vault's recovery points. */
+  dataKeyArn: pulumi.Input<string>;
+  /** Days each daily snapshot is kept. */
+  backupRetentionDays: number;
+  /** ARN of the host instance; AWS Backup snapshots all its EBS volumes. */
+  hostInstanceArn: pulumi.Input<string>;
+  /** ARN of the RDS instance (`standard` tier); omitted on `single`. */
+  dbInstanceArn?: pulumi.Input<string>;
+  /** SNS topic that hears of failed and expired backup jobs; omitted when there is none yet. */
+  notificationTopicArn?: pulumi.Input<string>;
+}
+
+/** The snapshot vault's name; monitoring needs it before the vault exists (its alarm dimension). */
+export function snapshotVaultName(namePrefix: string): string {
+  return `${namePrefix}-openemr`;
+}
+
+/** AWS managed policies that let AWS Backup take and restore snapshots. */
+const BACKUP_SERVICE_POLICIES = ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"];
+
+export class SnapshotBackups extends pulumi.ComponentResource {
+  public readonly vaultName: pulumi.Output<string>;
+  public readonly planId: pulumi.Output<string>;
+
+  constructor(name: string, args: SnapshotBackupsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("openemr:backup:SnapshotBackups", name, {}, opts);
+    const child = { parent: this };
+    const partition = aws.getPartitionOutput({}, child).partition;
+
+    const vault = new aws.backup.Vault(
+      `${name}-vault`,
+      { name: snapshotVaultName(args.namePrefix), kmsKeyArn: args.dataKeyArn, forceDestroy: false },
+      child,
+    );
+    const plan = new aws.backup.Plan(
+      `${name}-plan`,
+      {
+        name: `${args.namePrefix}-openemr-daily`,
+        rules: [
+          {
+            ruleName: "daily",
+            targetVaultName: vault.name,
+            // 05:00 UTC, after the host's own nightly logical backup.
+            schedule: "cron(0 5 * * ? *)",
+            startWindow: 60,
+            completionWindow: 360,
+            lifecycle: { deleteAfter: args.backupRetentionDays },
+          },
+        ],
+      },
+      child,
+    );
+
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        description: "AWS Backup service role for the OpenEMR host and database snapshots",
+        assumeRolePolicy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+      },
+      child,
+    );
+    const attachments = BACKUP_SERVICE_POLICIES.map(
+      (policy) =>
+        new aws.iam.RolePolicyAttachment(
+          `${name}-${policy}`,
+          { role: role.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/${policy}` },
+          child,
+        ),
+    );
+
+    const resources = [args.hostInstanceArn, ...(args.dbInstanceArn ? [args.dbInstanceArn] : [])];
+    new aws.backup.Selection(
+      `${name}-selection`,
+      { name: `${args.namePrefix}-openemr`, planId: plan.id, iamRoleArn: role.arn, resources },
+      { ...child, dependsOn: attachments },
+    );
+
+    if (args.notificationTopicArn) {
+      new aws.backup.VaultNotifications(
+        `${name}-notifications`,
+        {
+          backupVaultName: vault.name,
+          snsTopicArn: args.notificationTopicArn,
+          backupVaultEvents: ["BACKUP_JOB_FAILED", "BACKUP_JOB_EXPIRED", "RESTORE_JOB_FAILED", "COPY_JOB_FAILED"],
+        },
+        child,
+      );
+    }
+
+    this.vaultName = vault.name;
+    this.planId = plan.id;
+    this.registerOutputs({ vaultName: this.vaultName, planId: this.planId });
+  }
+}
