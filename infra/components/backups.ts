@@ -31,7 +31,7 @@ export class BackupStorage extends pulumi.ComponentResource {
   public readonly logBucketArn: pulumi.Output<string>;
 
   constructor(name: string, args: BackupStorageArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("openemr:backup:BackupStorage", name, {}, opts);
+    super("openemr-aws:backups:BackupStorage", name, {}, opts);
     const identity = aws.getCallerIdentityOutput({}, { parent: this });
     const accountId = identity.accountId;
 
@@ -166,7 +166,7 @@ export class SnapshotBackups extends pulumi.ComponentResource {
   public readonly planId: pulumi.Output<string>;
 
   constructor(name: string, args: SnapshotBackupsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("openemr:backup:SnapshotBackups", name, {}, opts);
+    super("openemr-aws:backups:SnapshotBackups", name, {}, opts);
     const child = { parent: this };
     const partition = aws.getPartitionOutput({}, child).partition;
 

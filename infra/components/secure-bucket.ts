@@ -34,7 +34,7 @@ export class SecureBucket extends pulumi.ComponentResource {
   public readonly bucket: aws.s3.Bucket;
 
   constructor(name: string, args: SecureBucketArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("openemr:storage:SecureBucket", name, {}, opts);
+    super("openemr-aws:storage:SecureBucket", name, {}, opts);
     const child = { parent: this, retainOnDelete: args.retainOnDelete };
 
     this.bucket = new aws.s3.Bucket(
