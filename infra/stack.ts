@@ -4,7 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { StackConfig } from "./config";
-import { Keys, Network, SecurityGroups } from "./components";
+import { Database, Host, Keys, Network, SecurityGroups, tierNetmask } from "./components";
+import { BackupStorage } from "./components/backups";
 
 /** Tags every resource carries through the provider's `defaultTags`. */
 export function stackTags(config: StackConfig, stackName: string): Record<string, string> {
@@ -29,11 +30,77 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
     opts,
   );
 
+  const backupStorage = new BackupStorage(
+    "backup-storage",
+    {
+      dataKeyArn: keys.data.arn,
+      objectLockDays: config.objectLockDays,
+      backupExpiryDays: config.backupExpiryDays,
+      logRetentionDays: config.logRetentionDays,
+      retainOnDelete: config.retainDataOnDestroy,
+    },
+    opts,
+  );
+  const database =
+    config.tier === "standard"
+      ? new Database(
+          "database",
+          {
+            stackName,
+            subnetIds: network.dbSubnetIds,
+            securityGroupId: securityGroups.db!.id,
+            dataKeyArn: keys.data.arn,
+            logsKeyArn: keys.logs.arn,
+            logRetentionDays: config.logRetentionDays,
+            instanceClass: config.dbInstanceClass,
+            storageGb: config.dbStorageGb,
+            maxStorageGb: config.dbMaxStorageGb,
+            multiAz: config.multiAz,
+            backupRetentionDays: config.backupRetentionDays,
+            retainDataOnDestroy: config.retainDataOnDestroy,
+          },
+          opts,
+        )
+      : undefined;
+  const host = new Host(
+    "host",
+    {
+      stackName,
+      tier: config.tier,
+      region: config.region,
+      instanceType: config.instanceType,
+      rootVolumeGb: config.rootVolumeGb,
+      dataVolumeGb: config.dataVolumeGb,
+      subnetId: network.appSubnetIds[0],
+      availabilityZone: network.appSubnetZones[0],
+      securityGroupId: securityGroups.host.id,
+      dataKeyArn: keys.data.arn,
+      logsKeyArn: keys.logs.arn,
+      logRetentionDays: config.logRetentionDays,
+      logGroupPrefix,
+      backupBucketName: backupStorage.bucketName,
+      backupBucketArn: backupStorage.bucketArn,
+      database: database && { address: database.instance.address, port: database.instance.port, masterSecretArn: database.masterSecretArn },
+      dbAppHost: tierNetmask(config.vpcCidr, "app"),
+      openemrVersion: config.openemrVersion,
+      openemrSha256: config.openemrSha256,
+      domain: config.domain,
+      uploadMaxMb: config.uploadMaxMb,
+      retainDataOnDestroy: config.retainDataOnDestroy,
+    },
+    opts,
+  );
+
   return {
     region: config.region,
     tier: config.tier,
     logGroupPrefix,
-    vpcId: network.vpc.id,
-    albSecurityGroupId: securityGroups.alb.id,
+    adminPasswordSecretArn: host.adminSecret.arn,
+    hostInstanceId: host.instance.id,
+    dbEndpoint: database ? database.instance.endpoint : "localhost:3306",
+    ...(database ? { dbInstanceIdentifier: database.identifier } : {}),
+    backupBucket: backupStorage.bucketName,
+    backupPrefix: host.backupPrefix,
+    bootstrapDocumentName: host.bootstrapDocument.name,
   };
 }

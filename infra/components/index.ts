@@ -2,3 +2,5 @@
 export * from "./keys";
 export * from "./network";
 export * from "./security-groups";
+export * from "./database";
+export * from "./host";

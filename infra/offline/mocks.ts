@@ -69,6 +69,7 @@ const idPrefixes: Record<string, string> = {
   "aws:ec2/securityGroup:SecurityGroup": "sg",
   "aws:ec2/instance:Instance": "i",
   "aws:ec2/ebsVolume:EbsVolume": "vol",
+  "aws:ebs/volume:Volume": "vol",
   "aws:ec2/routeTable:RouteTable": "rtb",
   "aws:ec2/internetGateway:InternetGateway": "igw",
   "aws:ec2/natGateway:NatGateway": "nat",

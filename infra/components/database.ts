@@ -1,0 +1,140 @@
+// The `standard` tier's database: RDS MySQL 8.4 in the isolated subnets, encrypted with the
+// data key, TLS required, audited through the MariaDB audit plugin, its logs exported to
+// groups this component creates encrypted and with a retention.
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+
+export interface DatabaseArgs {
+  stackName: string;
+  /** The isolated database subnets (no route out). */
+  subnetIds: pulumi.Input<string>[];
+  securityGroupId: pulumi.Input<string>;
+  /** Encrypts storage, Performance Insights and the RDS-managed master secret. */
+  dataKeyArn: pulumi.Input<string>;
+  /** Encrypts the exported log groups. */
+  logsKeyArn: pulumi.Input<string>;
+  logRetentionDays: number;
+  instanceClass: string;
+  storageGb: number;
+  maxStorageGb: number;
+  multiAz: boolean;
+  backupRetentionDays: number;
+  /** Leave the instance in place (out of the stack) on `pulumi destroy`. */
+  retainDataOnDestroy: boolean;
+}
+
+/** The database logs RDS exports to CloudWatch Logs. */
+export const exportedLogTypes = ["audit", "error", "general", "slowquery"] as const;
+
+/** RDS identifiers: lower-case letters, digits and single hyphens, starting with a letter, at most 63 characters. */
+export function dbInstanceIdentifier(stackName: string): string {
+  const cleaned = `openemr-${stackName}`.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/-+$/, "");
+  return cleaned.slice(0, 63).replace(/-+$/, "");
+}
+
+export class Database extends pulumi.ComponentResource {
+  public readonly instance: aws.rds.Instance;
+  /** ARN of the master credentials RDS manages in Secrets Manager. */
+  public readonly masterSecretArn: pulumi.Output<string>;
+  public readonly identifier: string;
+
+  constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("openemr-aws:database:Database", name, {}, opts);
+    const parent = { parent: this };
+    this.identifier = dbInstanceIdentifier(args.stackName);
+
+    const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { description: "OpenEMR database: isolated subnets", subnetIds: args.subnetIds }, parent);
+    const parameterGroup = new aws.rds.ParameterGroup(
+      `${name}-params`,
+      {
+        family: "mysql8.4",
+        description: "OpenEMR: TLS required, LOCAL INFILE for code-set imports, utf8mb4",
+        parameters: [
+          { name: "require_secure_transport", value: "1" },
+          { name: "local_infile", value: "1" },
+          { name: "character_set_server", value: "utf8mb4" },
+          { name: "collation_server", value: "utf8mb4_general_ci" },
+          { name: "slow_query_log", value: "1" },
+          // The general log would copy every statement, PHI included, into CloudWatch; the audit
+          // plugin records connections, DDL and DCL instead.
+          { name: "general_log", value: "0" },
+        ],
+      },
+      parent,
+    );
+    const optionGroup = new aws.rds.OptionGroup(
+      `${name}-options`,
+      {
+        engineName: "mysql",
+        majorEngineVersion: "8.4",
+        optionGroupDescription: "OpenEMR: MariaDB audit plugin (connections, DDL, DCL)",
+        options: [{ optionName: "MARIADB_AUDIT_PLUGIN", optionSettings: [{ name: "SERVER_AUDIT_EVENTS", value: "CONNECT,QUERY_DDL,QUERY_DCL" }] }],
+      },
+      parent,
+    );
+
+    // Created before the instance so RDS writes into encrypted groups with a retention rather
+    // than creating its own, unencrypted and kept forever.
+    const logGroups = exportedLogTypes.map(
+      (logType) =>
+        new aws.cloudwatch.LogGroup(`${name}-${logType}`, { name: `/aws/rds/instance/${this.identifier}/${logType}`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays }, parent),
+    );
+
+    const monitoringRole = new aws.iam.Role(
+      `${name}-monitoring`,
+      {
+        description: "RDS enhanced monitoring publishes OS metrics",
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "monitoring.rds.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+      },
+      parent,
+    );
+    const monitoringPolicy = new aws.iam.RolePolicyAttachment(
+      `${name}-monitoring`,
+      { role: monitoringRole.name, policyArn: "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole" },
+      parent,
+    );
+
+    this.instance = new aws.rds.Instance(
+      `${name}-instance`,
+      {
+        identifier: this.identifier,
+        engine: "mysql",
+        engineVersion: "8.4",
+        instanceClass: args.instanceClass,
+        allocatedStorage: args.storageGb,
+        maxAllocatedStorage: args.maxStorageGb,
+        storageType: "gp3",
+        storageEncrypted: true,
+        kmsKeyId: args.dataKeyArn,
+        dbSubnetGroupName: subnetGroup.name,
+        vpcSecurityGroupIds: [args.securityGroupId],
+        publiclyAccessible: false,
+        multiAz: args.multiAz,
+        parameterGroupName: parameterGroup.name,
+        optionGroupName: optionGroup.name,
+        caCertIdentifier: "rds-ca-rsa2048-g1",
+        username: "dbadmin",
+        manageMasterUserPassword: true,
+        masterUserSecretKmsKeyId: args.dataKeyArn,
+        deletionProtection: true,
+        backupRetentionPeriod: args.backupRetentionDays,
+        skipFinalSnapshot: false,
+        finalSnapshotIdentifier: `${this.identifier}-final`,
+        copyTagsToSnapshot: true,
+        autoMinorVersionUpgrade: true,
+        enabledCloudwatchLogsExports: [...exportedLogTypes],
+        monitoringInterval: 60,
+        monitoringRoleArn: monitoringRole.arn,
+        performanceInsightsEnabled: true,
+        performanceInsightsKmsKeyId: args.dataKeyArn,
+        performanceInsightsRetentionPeriod: 7,
+      },
+      { parent: this, dependsOn: [...logGroups, monitoringPolicy], retainOnDelete: args.retainDataOnDestroy },
+    );
+    this.masterSecretArn = this.instance.masterUserSecrets.apply((secrets) => secrets[0].secretArn);
+    this.registerOutputs({ endpoint: this.instance.endpoint, masterSecretArn: this.masterSecretArn });
+  }
+}

@@ -1,0 +1,218 @@
+// The OpenEMR host: one Debian 13 instance in a private subnet, reachable only through the
+// load balancer and SSM, with its own secrets, log groups and a least-privilege role. Its
+// software arrives as the checksummed host bundle (infra/delivery) and is installed by the
+// bootstrap in infra/host.
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as random from "@pulumi/random";
+import { buildHostBundle } from "../delivery/bundle";
+import { renderDeliveryDocument, renderUserData } from "../delivery/user-data";
+
+export interface HostDatabase {
+  /** The RDS endpoint's host name and port. */
+  address: pulumi.Input<string>;
+  port: pulumi.Input<number>;
+  /** ARN of the RDS-managed master secret. */
+  masterSecretArn: pulumi.Input<string>;
+}
+
+export interface HostArgs {
+  stackName: string;
+  tier: "single" | "standard";
+  region: string;
+  instanceType: string;
+  rootVolumeGb: number;
+  /** `single`: size of the separate data volume (MariaDB and `sites/`). */
+  dataVolumeGb: number;
+  /** The private app subnet and its availability zone (the data volume must share it). */
+  subnetId: pulumi.Input<string>;
+  availabilityZone: pulumi.Input<string>;
+  securityGroupId: pulumi.Input<string>;
+  /** Encrypts the volumes, the host's secrets and its backup objects. */
+  dataKeyArn: pulumi.Input<string>;
+  /** Encrypts the host's log groups. */
+  logsKeyArn: pulumi.Input<string>;
+  logRetentionDays: number;
+  logGroupPrefix: string;
+  /** The backup bucket: holds the host bundle and the host's backups. */
+  backupBucketName: pulumi.Input<string>;
+  backupBucketArn: pulumi.Input<string>;
+  /** `standard`: the RDS database. */
+  database?: HostDatabase;
+  /** `DB_APP_HOST`: the host part of the app DB user, e.g. `10.40.64.0/255.255.192.0`. */
+  dbAppHost: string;
+  openemrVersion: string;
+  openemrSha256?: string;
+  domain?: string;
+  uploadMaxMb: number;
+  /** Keep the data volume on `pulumi destroy`. */
+  retainDataOnDestroy: boolean;
+}
+
+/** Debian's AWS account, the publisher of the official Debian AMIs. */
+export const debianAmiOwner = "136693071363";
+export const openemrSite = "default";
+/** Log groups the host writes to, under `<LOG_GROUP_PREFIX>/` (docs/host-interface.md). */
+export const hostLogGroupNames = ["apache-access", "apache-error", "php-fpm", "openemr-bootstrap", "openemr-backup", "system"] as const;
+/** Special characters generated passwords may hold: none of `=`, space or quotes (OpenEMR's installer splits its arguments on `=`). */
+export const passwordSpecialCharacters = "!#%*+,-.:;<>?@^_~";
+
+export class Host extends pulumi.ComponentResource {
+  public readonly instance: aws.ec2.Instance;
+  public readonly role: aws.iam.Role;
+  public readonly adminSecret: aws.secretsmanager.Secret;
+  public readonly appDbSecret: aws.secretsmanager.Secret;
+  public readonly dataVolume?: aws.ebs.Volume;
+  public readonly bootstrapDocument: aws.ssm.Document;
+  public readonly backupPrefix: string;
+  public readonly bundleKey: string;
+  public readonly bundleSha256: string;
+
+  constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("openemr-aws:host:Host", name, {}, opts);
+    const parent = { parent: this };
+    this.backupPrefix = `backups/${openemrSite}`;
+
+    const secret = (purpose: string, username: string, description: string) => {
+      const password = new random.RandomPassword(`${name}-${purpose}`, { length: 32, special: true, overrideSpecial: passwordSpecialCharacters, minLower: 2, minUpper: 2, minNumeric: 2 }, parent);
+      const stored = new aws.secretsmanager.Secret(`${name}-${purpose}`, { name: `openemr-aws/${args.stackName}/${purpose}`, description, kmsKeyId: args.dataKeyArn, recoveryWindowInDays: 30 }, parent);
+      new aws.secretsmanager.SecretVersion(`${name}-${purpose}`, { secretId: stored.id, secretString: pulumi.jsonStringify({ username, password: password.result }) }, parent);
+      return stored;
+    };
+    this.appDbSecret = secret("db-app", "openemr_app", "OpenEMR's least-privilege database user");
+    this.adminSecret = secret("admin", "admin", "OpenEMR's initial administrator");
+
+    for (const logName of hostLogGroupNames) {
+      new aws.cloudwatch.LogGroup(`${name}-${logName}`, { name: `${args.logGroupPrefix}/${logName}`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays }, parent);
+    }
+
+    const bundle = buildHostBundle();
+    this.bundleKey = bundle.key;
+    this.bundleSha256 = bundle.sha256;
+    const bundleObject = new aws.s3.BucketObjectv2(
+      `${name}-bundle`,
+      { bucket: args.backupBucketName, key: bundle.key, contentBase64: bundle.content.toString("base64"), contentType: "application/gzip", serverSideEncryption: "aws:kms", kmsKeyId: args.dataKeyArn },
+      parent,
+    );
+
+    this.role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        description: "OpenEMR host: SSM, CloudWatch agent, its own secrets and backup prefix",
+        assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
+      },
+      parent,
+    );
+    const secretArns: pulumi.Input<string>[] = [this.appDbSecret.arn, this.adminSecret.arn, ...(args.database ? [args.database.masterSecretArn] : [])];
+    const hostPolicy = new aws.iam.Policy(
+      `${name}-access`,
+      {
+        description: "OpenEMR host: read its own secrets, use the data key, read and write (never delete) its backup prefix, read the host bundle",
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "ReadOwnSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArns },
+            { Sid: "UseDataKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: args.dataKeyArn },
+            { Sid: "ReadWriteOwnBackups", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: pulumi.interpolate`${args.backupBucketArn}/${this.backupPrefix}/*` },
+            { Sid: "ListOwnBackups", Effect: "Allow", Action: "s3:ListBucket", Resource: args.backupBucketArn, Condition: { StringLike: { "s3:prefix": [`${this.backupPrefix}/`, `${this.backupPrefix}/*`] } } },
+            { Sid: "ReadHostBundle", Effect: "Allow", Action: "s3:GetObject", Resource: pulumi.interpolate`${args.backupBucketArn}/host-bundle/*` },
+          ],
+        }),
+      },
+      parent,
+    );
+    const policyArns = ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy", hostPolicy.arn];
+    const attachments = policyArns.map((policyArn, index) => new aws.iam.RolePolicyAttachment(`${name}-policy-${index}`, { role: this.role.name, policyArn }, parent));
+    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: this.role.name }, parent);
+
+    if (args.tier === "single") {
+      this.dataVolume = new aws.ebs.Volume(
+        `${name}-data`,
+        { availabilityZone: args.availabilityZone, size: args.dataVolumeGb, type: "gp3", encrypted: true, kmsKeyId: args.dataKeyArn, finalSnapshot: true, tags: { Name: `${args.stackName}-openemr-data` } },
+        { parent: this, retainOnDelete: args.retainDataOnDestroy },
+      );
+    }
+
+    const settings: Record<string, pulumi.Input<string>> = {
+      OPENEMR_MODE: "ec2",
+      OPENEMR_STACK: args.stackName,
+      OPENEMR_TIER: args.tier,
+      OPENEMR_SITE: openemrSite,
+      OPENEMR_VERSION: args.openemrVersion,
+      OPENEMR_SHA256: args.openemrSha256 ?? "",
+      OPENEMR_RELEASE_URL: "",
+      OPENEMR_DOMAIN: args.domain ?? "",
+      OPENEMR_UPLOAD_MAX_MB: String(args.uploadMaxMb),
+      DB_HOST: args.database ? args.database.address : "localhost",
+      DB_PORT: args.database ? pulumi.output(args.database.port).apply(String) : "3306",
+      DB_NAME: "openemr",
+      DB_APP_USER: "openemr_app",
+      DB_APP_HOST: args.database ? args.dbAppHost : "localhost",
+      DB_CA_FILE: args.database ? "/etc/openemr-aws/rds-ca.pem" : "",
+      SECRET_DB_MASTER: args.database ? args.database.masterSecretArn : "",
+      SECRET_DB_APP: this.appDbSecret.arn,
+      SECRET_ADMIN: this.adminSecret.arn,
+      AWS_REGION: args.region,
+      BACKUP_BUCKET: args.backupBucketName,
+      BACKUP_PREFIX: this.backupPrefix,
+      BACKUP_KMS_KEY_ID: args.dataKeyArn,
+      LOG_GROUP_PREFIX: args.logGroupPrefix,
+      ...(this.dataVolume ? { DATA_VOLUME_ID: this.dataVolume.id } : {}),
+    };
+    const resolvedSettings = pulumi.output(settings);
+    const bundleLocation = pulumi.output(args.backupBucketName).apply((bucket) => ({ bucket, key: bundle.key, sha256: bundle.sha256 }));
+
+    const ami = aws.ec2.getAmiOutput(
+      {
+        owners: [debianAmiOwner],
+        mostRecent: true,
+        filters: [
+          { name: "name", values: ["debian-13-amd64-*"] },
+          { name: "architecture", values: ["x86_64"] },
+          { name: "virtualization-type", values: ["hvm"] },
+        ],
+      },
+      parent,
+    );
+
+    this.instance = new aws.ec2.Instance(
+      `${name}-instance`,
+      {
+        ami: ami.id,
+        instanceType: args.instanceType,
+        subnetId: args.subnetId,
+        vpcSecurityGroupIds: [args.securityGroupId],
+        associatePublicIpAddress: false,
+        iamInstanceProfile: profile.name,
+        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+        monitoring: true,
+        ebsOptimized: true,
+        maintenanceOptions: { autoRecovery: "default" },
+        rootBlockDevice: { volumeType: "gp3", volumeSize: args.rootVolumeGb, encrypted: true, kmsKeyId: args.dataKeyArn, deleteOnTermination: true },
+        userData: pulumi.all([resolvedSettings, bundleLocation]).apply(([values, location]) => renderUserData(values, location)),
+        tags: { Name: `${args.stackName}-openemr` },
+      },
+      // A newer Debian AMI or changed user-data must not replace or restart a running host:
+      // cloud-init reads user-data on first boot only, and later deliveries go through SSM.
+      { parent: this, dependsOn: [bundleObject, ...attachments], ignoreChanges: ["ami", "userData"] },
+    );
+
+    if (this.dataVolume) {
+      new aws.ec2.VolumeAttachment(`${name}-data`, { instanceId: this.instance.id, volumeId: this.dataVolume.id, deviceName: "/dev/sdf", stopInstanceBeforeDetaching: true }, parent);
+    }
+
+    this.bootstrapDocument = new aws.ssm.Document(
+      `${name}-deliver`,
+      {
+        name: `openemr-aws-${args.stackName}-deliver`,
+        documentType: "Command",
+        documentFormat: "JSON",
+        targetType: "/AWS::EC2::Instance",
+        content: pulumi.all([resolvedSettings, bundleLocation]).apply(([values, location]) => renderDeliveryDocument(values, location)),
+      },
+      parent,
+    );
+
+    this.registerOutputs({ instanceId: this.instance.id, adminSecretArn: this.adminSecret.arn, bootstrapDocumentName: this.bootstrapDocument.name });
+  }
+}
