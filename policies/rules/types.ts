@@ -34,6 +34,12 @@ export interface RuleResource {
   type: string;
   name: string;
   props: Record<string, any>;
+  /**
+   * The resource's state (inputs plus the values the provider computes, such as `id` and
+   * `arn`), when known. Stack rules receive it as `props`, as the engine gives stack
+   * policies outputs: that is how they join a bucket to its separate versioning resource.
+   */
+  outputs?: Record<string, any>;
   /** The provider the resource was declared with (its `defaultTags`, region, ...), when known. */
   provider?: { urn: string; type: string; name: string; props: Record<string, any> };
 }
