@@ -1,0 +1,426 @@
+/**
+ * Test fixture for the host tests: fresh Debian 13 (trixie) roots, each isolated in its own
+ * network namespace, with helpers to run commands and daemons inside and a MariaDB with TLS.
+ * Needs root and the Debian packages debootstrap, iproute2, openssl, zstd, util-linux.
+ *
+ * API
+ * - `ensureDebianRoot(): Promise<string>`: path of the cached root tarball, built on first use with
+ *   debootstrap (minbase) from `http://deb.debian.org/debian` plus every package the bootstrap
+ *   installs (`infra/host/packages/*.txt`) and `EXTRA_TEST_PACKAGES`. Cached under
+ *   `$OPENEMR_TEST_CACHE` (default `/var/cache/openemr-aws-tests`), keyed by suite, mirror,
+ *   package list and build script. In the image `/usr/sbin/policy-rc.d` exits 101: there is no
+ *   init system, so nothing starts a daemon but the code under test or the fixture.
+ * - `freshRoot(name): Promise<DebianRoot>`: a writable copy of that image in
+ *   `$OPENEMR_TEST_ROOTS/<name>` (default `/var/tmp/openemr-aws-roots`), with /proc, /sys, /dev
+ *   and /dev/pts mounted, and a network namespace `oe-<name>` joined to the host by a veth pair
+ *   (host side `hostAddress`, root side `address`, a 10.231.N.0/30). The namespace has no default
+ *   route: processes in the root reach nothing outside it; tests reach the root on `address`.
+ *   A stale root or namespace of the same name (from a killed run) is removed first.
+ * - `DebianRoot`:
+ *   - `run(argv, options)`: runs argv chrooted into the root inside its namespace; resolves to
+ *     `{ code, stdout, stderr }`; rejects on a non-zero exit unless `options.check === false`.
+ *   - `sh(script, options)`: the same for a bash script.
+ *   - `path(p)`: the host path of `p` inside the root; `writeFile(p, text, mode)`, `readFile(p)`.
+ *   - `startDaemon(label, argv, ready)`: starts a foreground daemon detached, output to
+ *     `/var/log/<label>.fixture.log` in the root, and waits until `ready()` resolves true.
+ *   - `destroy()`: kills every process whose root is this root or that runs in its namespace,
+ *     unmounts, deletes the namespace and the directory. Safe to call twice; also runs at process
+ *     exit for roots a test forgot, and at the next `freshRoot` of the same name after a crash.
+ * - `makeTestCa(dir)`: an openssl-made CA (`caCert`, `caKey` paths, `caPem` text) in `dir`;
+ *   `issueCert(ca, dir, name, { cn, ips, dnsNames })`: a server certificate signed by it.
+ * - `startMariadb(root, options)`: configures and starts MariaDB in the root with TLS on
+ *   (`require_secure_transport`, a certificate for `root.address` from a fresh test CA),
+ *   listening on `root.address:3306`, utf8mb4 defaults and `local_infile` on, plus an
+ *   administrator `dbadmin@'%'` standing in for RDS's master user. Resolves to `MariadbServer`:
+ *   `{ host, port, caPem, caFileInRoot, admin: { username, password } }`.
+ *   `stopMariadb(root)` shuts it down; `mariadbSql(root, sql, database?)` runs SQL as the
+ *   server's root over the local socket and returns the tab-separated output.
+ */
+import { execFile, execFileSync, spawn } from "child_process";
+import { createHash, randomBytes } from "crypto";
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, chmodSync, closeSync } from "fs";
+import { dirname, join, resolve } from "path";
+
+const REPO_ROOT = resolve(__dirname, "../../..");
+const BUILD_SCRIPT = join(__dirname, "build-root.sh");
+const PACKAGE_LISTS = ["web.txt", "db-server.txt"].map((file) => join(REPO_ROOT, "infra/host/packages", file));
+
+export const SUITE = "trixie";
+export const MIRROR = "http://deb.debian.org/debian";
+/** Packages in the test image that the bootstrap does not install: the scanners run inside. */
+export const EXTRA_TEST_PACKAGES = ["lynis", "iproute2"];
+export const CACHE_DIR = process.env.OPENEMR_TEST_CACHE ?? "/var/cache/openemr-aws-tests";
+export const ROOTS_DIR = process.env.OPENEMR_TEST_ROOTS ?? "/var/tmp/openemr-aws-roots";
+const PATH_IN_ROOT = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  input?: string;
+  env?: Record<string, string>;
+  /** Reject on a non-zero exit (default true). */
+  check?: boolean;
+  timeoutMs?: number;
+}
+
+/** Reads a package list: one name a line, `#` comments. */
+export function readPackageList(file: string): string[] {
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .map((line) => line.replace(/#.*/, "").trim())
+    .filter(Boolean);
+}
+
+export function imagePackages(): string[] {
+  return [...new Set([...PACKAGE_LISTS.flatMap(readPackageList), ...EXTRA_TEST_PACKAGES])].sort();
+}
+
+function runHost(argv: string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = execFile(
+      argv[0],
+      argv.slice(1),
+      { maxBuffer: 256 * 1024 * 1024, timeout: options.timeoutMs ?? 0, env: options.env ?? process.env },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof (error as any).code === "number" ? (error as any).code : 1) : 0;
+        const result = { code, stdout: String(stdout), stderr: String(stderr) };
+        if (code !== 0 && options.check !== false) {
+          reject(new Error(`${argv.join(" ")} exited ${code}\n${result.stdout.slice(-4000)}\n${result.stderr.slice(-4000)}`));
+        } else resolvePromise(result);
+      },
+    );
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    else child.stdin?.end();
+  });
+}
+
+/** Builds (once, under a lock) and returns the cached Debian 13 root tarball. */
+export async function ensureDebianRoot(): Promise<string> {
+  const packages = imagePackages();
+  const key = createHash("sha256")
+    .update(JSON.stringify({ SUITE, MIRROR, packages, script: readFileSync(BUILD_SCRIPT, "utf8") }))
+    .digest("hex")
+    .slice(0, 16);
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const tarball = join(CACHE_DIR, `debian-${SUITE}-${key}.tar.zst`);
+  if (existsSync(tarball)) return tarball;
+  // flock serialises concurrent test processes; the script returns at once if another built it.
+  await runHost(["flock", "-x", join(CACHE_DIR, ".build.lock"), "bash", BUILD_SCRIPT, tarball, SUITE, MIRROR, ...packages], {
+    timeoutMs: 1_500_000,
+  });
+  return tarball;
+}
+
+export interface DebianRoot {
+  name: string;
+  dir: string;
+  netns: string;
+  hostAddress: string;
+  address: string;
+  path(pathInRoot: string): string;
+  run(argv: string[], options?: RunOptions): Promise<RunResult>;
+  sh(script: string, options?: RunOptions): Promise<RunResult>;
+  writeFile(pathInRoot: string, text: string | Buffer, mode?: number): void;
+  readFile(pathInRoot: string): string;
+  startDaemon(label: string, argv: string[], ready: () => Promise<boolean>, timeoutMs?: number): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+const liveRoots = new Map<string, { dir: string; netns: string; vethHost: string }>();
+
+function mountsUnder(dir: string): string[] {
+  return readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .map((line) => line.split(" ")[1])
+    .filter((mountPoint): mountPoint is string => !!mountPoint && (mountPoint === dir || mountPoint.startsWith(dir + "/")))
+    .map((mountPoint) => mountPoint.replace(/\\040/g, " "));
+}
+
+/** Processes chrooted into `dir` (optionally only those whose command name is `command`). */
+export function pidsInRoot(dir: string, command?: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const rootLink = readlinkSync(`/proc/${entry}/root`);
+      if (rootLink !== dir && !rootLink.startsWith(dir + "/")) continue;
+      if (command && readFileSync(`/proc/${entry}/comm`, "utf8").trim() !== command) continue;
+      pids.push(Number(entry));
+    } catch {
+      // the process exited while we looked
+    }
+  }
+  return pids;
+}
+
+function pidsOf(dir: string, netns: string): number[] {
+  const pids = new Set<number>(pidsInRoot(dir));
+  try {
+    for (const pid of execFileSync("ip", ["netns", "pids", netns], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split(/\s+/)) {
+      if (pid) pids.add(Number(pid));
+    }
+  } catch {
+    // no such namespace
+  }
+  return [...pids];
+}
+
+/** Synchronous so it can also run from the process's exit handler. */
+function teardown(dir: string, netns: string, vethHost: string): void {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pids = pidsOf(dir, netns);
+    if (pids.length === 0) break;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    execFileSync("sleep", ["0.1"]);
+  }
+  for (const mountPoint of mountsUnder(dir).sort((a, b) => b.length - a.length)) {
+    execFileSync("umount", ["-l", mountPoint]);
+  }
+  if (namespaceExists(netns)) execFileSync("ip", ["netns", "delete", netns]);
+  try {
+    execFileSync("ip", ["link", "delete", vethHost], { stdio: "ignore" });
+  } catch {
+    // deleting the namespace already removed the pair
+  }
+  if (mountsUnder(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+}
+
+function safeTeardown(dir: string, netns: string, vethHost: string): void {
+  try {
+    teardown(dir, netns, vethHost);
+  } catch {
+    // the namespace may not exist; the rest of teardown still ran in order above
+    for (const mountPoint of mountsUnder(dir).sort((a, b) => b.length - a.length)) {
+      try {
+        execFileSync("umount", ["-l", mountPoint]);
+      } catch {
+        // already unmounted
+      }
+    }
+    if (mountsUnder(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+process.on("exit", () => {
+  for (const { dir, netns, vethHost } of liveRoots.values()) safeTeardown(dir, netns, vethHost);
+});
+
+function namespaceExists(netns: string): boolean {
+  return existsSync(`/run/netns/${netns}`);
+}
+
+/** Picks a free 10.231.N.0/30 (N from the name, then the next free one). */
+function pickSubnet(name: string): number {
+  const used = execFileSync("ip", ["-o", "-4", "addr", "show"], { encoding: "utf8" });
+  const start = createHash("sha256").update(name).digest()[0];
+  for (let offset = 0; offset < 256; offset++) {
+    const n = (start + offset) % 250;
+    if (!used.includes(` 10.231.${n}.1/30`)) return n;
+  }
+  throw new Error("no free 10.231.N.0/30 subnet for a test root");
+}
+
+/** A fresh writable Debian 13 root in its own network namespace (see the file header). */
+export async function freshRoot(name: string): Promise<DebianRoot> {
+  if (!/^[a-z0-9-]{1,20}$/.test(name)) throw new Error(`freshRoot: name must match [a-z0-9-]{1,20}, got "${name}"`);
+  const tarball = await ensureDebianRoot();
+  const dir = join(ROOTS_DIR, name);
+  const netns = `oe-${name}`;
+  const vethHost = `oeh-${createHash("sha256").update(name).digest("hex").slice(0, 8)}`;
+  const vethRoot = `oer-${vethHost.slice(4)}`;
+  safeTeardown(dir, netns, vethHost);
+  if (namespaceExists(netns)) execFileSync("ip", ["netns", "delete", netns]);
+
+  mkdirSync(dir, { recursive: true });
+  liveRoots.set(name, { dir, netns, vethHost });
+  await runHost(["tar", "--numeric-owner", "--zstd", "-xpf", tarball, "-C", dir]);
+  execFileSync("mount", ["-t", "proc", "proc", join(dir, "proc")]);
+  execFileSync("mount", ["-t", "sysfs", "sysfs", join(dir, "sys")]);
+  execFileSync("mount", ["--bind", "/dev", join(dir, "dev")]);
+  execFileSync("mount", ["--bind", "/dev/pts", join(dir, "dev/pts")]);
+  writeFileSync(join(dir, "etc/hostname"), `${name}\n`);
+  writeFileSync(join(dir, "etc/hosts"), `127.0.0.1 localhost\n::1 localhost ip6-localhost\n`);
+
+  const n = pickSubnet(name);
+  const hostAddress = `10.231.${n}.1`;
+  const address = `10.231.${n}.2`;
+  execFileSync("ip", ["netns", "add", netns]);
+  execFileSync("ip", ["link", "add", vethHost, "type", "veth", "peer", "name", vethRoot]);
+  execFileSync("ip", ["link", "set", vethRoot, "netns", netns]);
+  execFileSync("ip", ["addr", "add", `${hostAddress}/30`, "dev", vethHost]);
+  execFileSync("ip", ["link", "set", vethHost, "up"]);
+  execFileSync("ip", ["-n", netns, "addr", "add", `${address}/30`, "dev", vethRoot]);
+  execFileSync("ip", ["-n", netns, "link", "set", vethRoot, "up"]);
+  execFileSync("ip", ["-n", netns, "link", "set", "lo", "up"]);
+  writeFileSync(join(dir, "etc/hosts"), `127.0.0.1 localhost\n${address} ${name}\n`);
+
+  const inRoot = (argv: string[], env: Record<string, string> = {}): string[] => [
+    "ip", "netns", "exec", netns, "chroot", dir,
+    "/usr/bin/env", "-i", `PATH=${PATH_IN_ROOT}`, "HOME=/root", "LANG=C.UTF-8", "TERM=dumb",
+    ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
+    ...argv,
+  ];
+  const pathIn = (pathInRoot: string) => join(dir, pathInRoot.replace(/^\/+/, ""));
+
+  const root: DebianRoot = {
+    name,
+    dir,
+    netns,
+    hostAddress,
+    address,
+    path: pathIn,
+    run: (argv, options = {}) => runHost(inRoot(argv, options.env), { ...options, env: undefined }),
+    sh: (script, options = {}) => runHost(inRoot(["bash", "-c", script], options.env), { ...options, env: undefined }),
+    writeFile(pathInRoot, text, mode = 0o644) {
+      const target = pathIn(pathInRoot);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, text);
+      chmodSync(target, mode);
+    },
+    readFile: (pathInRoot) => readFileSync(pathIn(pathInRoot), "utf8"),
+    async startDaemon(label, argv, ready, timeoutMs = 60_000) {
+      const logFile = pathIn(`/var/log/${label}.fixture.log`);
+      const fd = openSync(logFile, "a");
+      const child = spawn(inRoot(argv)[0], inRoot(argv).slice(1), { detached: true, stdio: ["ignore", fd, fd] });
+      closeSync(fd);
+      child.unref();
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null) throw new Error(`${label} exited ${child.exitCode}: ${readFileSync(logFile, "utf8").slice(-3000)}`);
+        if (await ready()) return;
+        await new Promise((wake) => setTimeout(wake, 250));
+      }
+      throw new Error(`${label} not ready after ${timeoutMs} ms: ${readFileSync(logFile, "utf8").slice(-3000)}`);
+    },
+    async destroy() {
+      safeTeardown(dir, netns, vethHost);
+      liveRoots.delete(name);
+    },
+  };
+  return root;
+}
+
+export interface TestCa {
+  dir: string;
+  caCert: string;
+  caKey: string;
+  caPem: string;
+}
+
+export async function makeTestCa(dir: string, commonName = "openemr-aws test CA"): Promise<TestCa> {
+  mkdirSync(dir, { recursive: true });
+  const caKey = join(dir, "ca.key");
+  const caCert = join(dir, "ca.pem");
+  await runHost(["openssl", "req", "-x509", "-newkey", "rsa:3072", "-nodes", "-sha256", "-days", "30",
+    "-subj", `/CN=${commonName}`, "-keyout", caKey, "-out", caCert]);
+  return { dir, caCert, caKey, caPem: readFileSync(caCert, "utf8") };
+}
+
+export interface IssuedCert {
+  cert: string;
+  key: string;
+}
+
+export async function issueCert(ca: TestCa, dir: string, name: string, subject: { cn: string; ips?: string[]; dnsNames?: string[] }): Promise<IssuedCert> {
+  mkdirSync(dir, { recursive: true });
+  const key = join(dir, `${name}.key`);
+  const csr = join(dir, `${name}.csr`);
+  const cert = join(dir, `${name}.pem`);
+  const ext = join(dir, `${name}.ext`);
+  const altNames = [...(subject.ips ?? []).map((ip) => `IP:${ip}`), ...(subject.dnsNames ?? []).map((dns) => `DNS:${dns}`)];
+  writeFileSync(ext, `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n${altNames.length ? `subjectAltName=${altNames.join(",")}\n` : ""}`);
+  await runHost(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${subject.cn}`, "-keyout", key, "-out", csr]);
+  await runHost(["openssl", "x509", "-req", "-in", csr, "-CA", ca.caCert, "-CAkey", ca.caKey, "-CAcreateserial", "-days", "30", "-sha256", "-extfile", ext, "-out", cert]);
+  return { cert, key };
+}
+
+export interface MariadbServer {
+  host: string;
+  port: number;
+  /** The test CA that signed the server's certificate (PEM). */
+  caPem: string;
+  /** Where that CA is inside the root. */
+  caFileInRoot: string;
+  /** An administrator reachable over TCP+TLS, standing in for RDS's master user. */
+  admin: { username: string; password: string };
+}
+
+const MARIADB_TLS_DIR = "/etc/mysql/test-tls";
+
+export async function mariadbSql(root: DebianRoot, sql: string, database?: string): Promise<string> {
+  const argv = ["mariadb", "--batch", "--skip-column-names", ...(database ? [database] : [])];
+  return (await root.run(argv, { input: sql })).stdout;
+}
+
+async function mariadbAlive(root: DebianRoot): Promise<boolean> {
+  return (await root.run(["mariadb-admin", "--connect-timeout=2", "ping"], { check: false })).code === 0;
+}
+
+/** Configures (once per root) and starts MariaDB with TLS required; see the file header. */
+export async function startMariadb(root: DebianRoot): Promise<MariadbServer> {
+  const tlsDir = root.path(MARIADB_TLS_DIR);
+  const adminFile = root.path("/root/.fixture-dbadmin");
+  if (!existsSync(join(tlsDir, "server.pem"))) {
+    const ca = await makeTestCa(join(tlsDir, "ca"), `${root.name} test CA`);
+    await issueCert(ca, tlsDir, "server", { cn: root.address, ips: [root.address, "127.0.0.1"], dnsNames: [root.name, "localhost"] });
+    root.writeFile(`${MARIADB_TLS_DIR}/ca.pem`, ca.caPem, 0o644);
+    rmSync(join(tlsDir, "ca"), { recursive: true, force: true });
+    await root.run(["chown", "-R", "mysql:mysql", MARIADB_TLS_DIR]);
+    await root.run(["chmod", "0600", `${MARIADB_TLS_DIR}/server.key`]);
+    root.writeFile(
+      "/etc/mysql/mariadb.conf.d/90-openemr-test.cnf",
+      [
+        "[mariadbd]",
+        `bind-address = ${root.address}`,
+        `ssl_ca = ${MARIADB_TLS_DIR}/ca.pem`,
+        `ssl_cert = ${MARIADB_TLS_DIR}/server.pem`,
+        `ssl_key = ${MARIADB_TLS_DIR}/server.key`,
+        "require_secure_transport = ON",
+        "local_infile = ON",
+        "character_set_server = utf8mb4",
+        "collation_server = utf8mb4_general_ci",
+        "innodb_buffer_pool_size = 256M",
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(adminFile, randomBytes(18).toString("base64url").replace(/[-_]/g, "x"), { mode: 0o600 });
+  }
+  await root.run(["install", "-d", "-o", "mysql", "-g", "mysql", "-m", "0755", "/run/mysqld"]);
+  if (!(await mariadbAlive(root))) {
+    await root.startDaemon("mariadb", ["/usr/sbin/mariadbd", "--user=mysql"], () => mariadbAlive(root), 120_000);
+  }
+  const password = readFileSync(adminFile, "utf8");
+  await mariadbSql(
+    root,
+    `CREATE USER IF NOT EXISTS 'dbadmin'@'%' IDENTIFIED BY '${password}';\n` +
+      "GRANT ALL PRIVILEGES ON *.* TO 'dbadmin'@'%' WITH GRANT OPTION;\n",
+  );
+  return {
+    host: root.address,
+    port: 3306,
+    caPem: root.readFile(`${MARIADB_TLS_DIR}/ca.pem`),
+    caFileInRoot: `${MARIADB_TLS_DIR}/ca.pem`,
+    admin: { username: "dbadmin", password },
+  };
+}
+
+export async function stopMariadb(root: DebianRoot): Promise<void> {
+  if (!(await mariadbAlive(root))) return;
+  await root.run(["mariadb-admin", "shutdown"]);
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (pidsInRoot(root.dir, "mariadbd").length === 0) return;
+    await new Promise((wake) => setTimeout(wake, 250));
+  }
+  throw new Error("mariadbd did not stop within 60 s");
+}
