@@ -124,6 +124,8 @@ export function computedOutputs(type: string, name: string, inputs: Record<strin
           resourceRecordValue: `_${shortHash(domain + "v", 32)}.acm-validations.aws.`,
         })),
       };
+    case "aws:route53/record:Record":
+      return { ...common, fqdn: String(inputs.name).replace(/\.$/, "") };
     case "aws:secretsmanager/secretVersion:SecretVersion":
       return { ...common, versionId: shortHash(name, 32) };
     case "random:index/randomPassword:RandomPassword":
