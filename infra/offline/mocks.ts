@@ -85,7 +85,9 @@ export function computedOutputs(type: string, name: string, inputs: Record<strin
   const prefix = idPrefixes[type];
   const id = prefix ? `${prefix}-${shortHash(name, 17)}` : physicalName;
   const arn = type.startsWith("aws:") ? arnFor(type, name, physicalName, region) : undefined;
-  const common = type.startsWith("aws:") ? { id, arn, tagsAll: inputs.tags ?? {} } : { id };
+  // Auto-named resources get their physical name as the provider would, so references to
+  // `.name` (a role in an attachment, a profile on an instance) resolve as in a real run.
+  const common = type.startsWith("aws:") ? { id, arn, name: physicalName, tagsAll: inputs.tags ?? {} } : { id };
   switch (type) {
     case "aws:s3/bucket:Bucket":
     case "aws:s3/bucketV2:BucketV2":

@@ -1,0 +1,67 @@
+// `npm run plan [-- STACK_FILE] [--json OUT]`: the offline plan. With no stack file it plans
+// the defaults of each tier. Exit codes: 0 planned, 1 invalid config, 2 bad arguments.
+import { writeFileSync } from "fs";
+import { basename } from "path";
+import { Command, CommanderError } from "commander";
+import { ConfigError, loadStackFile } from "../config";
+import type { OfflineRun } from "../offline/run";
+import { planStack } from "./plan";
+import { formatRun, redactRun } from "./report";
+
+interface PlanTarget {
+  stackName: string;
+  config: Record<string, string>;
+}
+
+/** `Pulumi.clinic-prod.yaml` plans as stack `clinic-prod`. */
+function stackNameOf(file: string): string {
+  return basename(file).replace(/^Pulumi\./, "").replace(/\.ya?ml$/, "");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command("plan")
+    .description("Plan the stack offline: every resource it would create, with its security properties")
+    .argument("[stack-file]", "a Pulumi.<stack>.yaml; without it, the defaults of each tier")
+    .option("--json <file>", "also write the captured resources (secrets redacted) as JSON")
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+  const [stackFile] = program.args as string[];
+  const { json } = program.opts<{ json?: string }>();
+
+  let targets: PlanTarget[];
+  try {
+    targets = stackFile
+      ? [{ stackName: stackNameOf(stackFile), config: loadStackFile(stackFile) }]
+      : (["single", "standard"] as const).map((tier) => ({ stackName: `defaults-${tier}`, config: { "openemr:tier": tier } }));
+  } catch (error) {
+    return reportConfigError(error);
+  }
+
+  const runs: OfflineRun[] = [];
+  for (const target of targets) {
+    try {
+      const run = await planStack(target);
+      runs.push(run);
+      process.stdout.write(`${formatRun(run, target.config["openemr:region"] ?? "us-east-1")}\n\n`);
+    } catch (error) {
+      return reportConfigError(error, target.stackName);
+    }
+  }
+  if (json) writeFileSync(json, `${JSON.stringify(runs.map(redactRun), null, 2)}\n`);
+  return 0;
+}
+
+function reportConfigError(error: unknown, stackName?: string): number {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`plan${stackName ? ` ${stackName}` : ""}: ${error.message.split("\n")[0]}\n`);
+  for (const problem of error.problems) process.stderr.write(`${problem}\n`);
+  return 1;
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));
