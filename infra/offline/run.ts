@@ -38,6 +38,13 @@ export interface OfflineRun {
   resources: PlannedResource[];
   /** The stack's outputs (what the program returned), secrets unwrapped. */
   outputs: Record<string, any>;
+  /** Provider functions the program called (lookups such as the AMI), with their arguments. */
+  invokes: PlannedInvoke[];
+}
+
+export interface PlannedInvoke {
+  token: string;
+  inputs: Record<string, any>;
 }
 
 export interface OfflineRunOptions {
@@ -84,7 +91,16 @@ async function runExclusive(program: () => unknown, options: OfflineRunOptions):
   const stack = options.stack ?? "offline";
   const region = options.region ?? "us-east-1";
   pulumi.runtime.setAllConfig(options.config ?? {}, []);
-  await pulumi.runtime.setMocks(offlineMocks(region), project, stack, false);
+  const mocks = offlineMocks(region);
+  const invokes: PlannedInvoke[] = [];
+  const recordingMocks: pulumi.runtime.Mocks = {
+    newResource: mocks.newResource,
+    call: (args) => {
+      invokes.push({ token: args.token, inputs: unwrapSecrets(args.inputs) });
+      return mocks.call(args);
+    },
+  };
+  await pulumi.runtime.setMocks(recordingMocks, project, stack, false);
 
   const captured = new Map<string, PlannedResource>();
   const monitor = settings.getMonitor();
@@ -123,5 +139,5 @@ async function runExclusive(program: () => unknown, options: OfflineRunOptions):
   });
   await settings.waitForRPCs();
   if (programError) throw programError;
-  return { project, stack, resources: [...captured.values()], outputs: unwrapSecrets(outputs ?? {}) };
+  return { project, stack, resources: [...captured.values()], outputs: unwrapSecrets(outputs ?? {}), invokes };
 }
