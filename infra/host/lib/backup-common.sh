@@ -1,0 +1,327 @@
+# shellcheck shell=bash
+# Shared by openemr-backup and openemr-restore: settings, secrets, the database client,
+# backup storage (S3 on EC2, a directory on-prem), checksums and metrics.
+# Contract: docs/host-interface.md. Sourced by scripts that already run `set -Eeuo pipefail`.
+
+OPENEMR_AWS_SETTINGS="${OPENEMR_AWS_SETTINGS:-/etc/openemr-aws/settings.env}"
+OPENEMR_AWS_SECRETS="${OPENEMR_AWS_SECRETS:-/etc/openemr-aws/secrets.json}"
+OPENEMR_WEB_ROOT="${OPENEMR_WEB_ROOT:-/var/www/openemr}"
+OPENEMR_AWS_LOG_DIR="${OPENEMR_AWS_LOG_DIR:-/var/log/openemr-aws}"
+
+# Backup ids are the UTC start time; anything else in the folder is ignored.
+BACKUP_ID_PATTERN='^[0-9]{8}T[0-9]{6}Z$'
+
+log() {
+  local line
+  line="$(date -u +%Y-%m-%dT%H:%M:%SZ) ${PROG}: $*"
+  printf '%s\n' "$line" >&2
+  if [[ -d "$OPENEMR_AWS_LOG_DIR" && -w "$OPENEMR_AWS_LOG_DIR" ]]; then
+    printf '%s\n' "$line" >>"$OPENEMR_AWS_LOG_DIR/${PROG}.log"
+  fi
+}
+
+# A failure of the job: exit 1 (the EXIT trap of each script reports it).
+die() {
+  log "ERROR: $*"
+  exit 1
+}
+
+# A mistake on the command line: exit 2, one line, no stack trace.
+usage_error() {
+  printf '%s: %s\n%s\n' "$PROG" "$1" "$USAGE" >&2
+  exit 2
+}
+
+# settings.env is KEY=value lines; parsed, not sourced, so a stray line cannot run code.
+load_settings() {
+  [[ -r "$OPENEMR_AWS_SETTINGS" ]] || die "cannot read settings file $OPENEMR_AWS_SETTINGS"
+  local line key value
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
+    if [[ ! "$line" =~ ^([A-Z][A-Z0-9_]*)=(.*)$ ]]; then
+      die "$OPENEMR_AWS_SETTINGS: line '${line%%=*}' is not KEY=value"
+    fi
+    key="${BASH_REMATCH[1]}"
+    value="${BASH_REMATCH[2]}"
+    if [[ "$value" =~ ^\"(.*)\"$ || "$value" =~ ^\'(.*)\'$ ]]; then
+      value="${BASH_REMATCH[1]}"
+    fi
+    printf -v "$key" '%s' "$value"
+  done <"$OPENEMR_AWS_SETTINGS"
+
+  OPENEMR_MODE="${OPENEMR_MODE:-}"
+  case "$OPENEMR_MODE" in
+    ec2)
+      require_setting OPENEMR_STACK BACKUP_BUCKET BACKUP_PREFIX BACKUP_KMS_KEY_ID AWS_REGION
+      export AWS_REGION AWS_DEFAULT_REGION="$AWS_REGION"
+      ;;
+    onprem) require_setting BACKUP_DIR ;;
+    *) die "$OPENEMR_AWS_SETTINGS: OPENEMR_MODE is '$OPENEMR_MODE', expected ec2 or onprem" ;;
+  esac
+  require_setting OPENEMR_SITE DB_NAME
+  [[ "$OPENEMR_SITE" =~ ^[A-Za-z0-9_.-]+$ ]] ||
+    die "$OPENEMR_AWS_SETTINGS: OPENEMR_SITE is '$OPENEMR_SITE', expected letters, digits, '.', '_' or '-'"
+  OPENEMR_STACK="${OPENEMR_STACK:-}"
+  OPENEMR_VERSION="${OPENEMR_VERSION:-}"
+  DB_HOST="${DB_HOST:-localhost}"
+  DB_PORT="${DB_PORT:-3306}"
+  DB_CA_FILE="${DB_CA_FILE:-}"
+  SECRET_DB_MASTER="${SECRET_DB_MASTER:-}"
+  BACKUP_PREFIX="${BACKUP_PREFIX:-}"
+  BACKUP_PREFIX="${BACKUP_PREFIX%/}"
+}
+
+require_setting() {
+  local key
+  for key in "$@"; do
+    [[ -n "${!key:-}" ]] || die "$OPENEMR_AWS_SETTINGS: $key is empty; it is required with OPENEMR_MODE=$OPENEMR_MODE"
+  done
+}
+
+# A private directory for the client option file and part checksums; removed on exit.
+make_runtime_dir() {
+  RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/${PROG}.XXXXXX")"
+  chmod 700 "$RUN_DIR"
+}
+
+# Prints the secret's JSON ({"username","password"}) on stdout; never logs it.
+read_secret_json() {
+  local name="$1"
+  if [[ "$OPENEMR_MODE" == ec2 ]]; then
+    aws secretsmanager get-secret-value --secret-id "$name" --query SecretString --output text ||
+      die "cannot read secret $name from Secrets Manager"
+  else
+    [[ -r "$OPENEMR_AWS_SECRETS" ]] || die "cannot read secrets file $OPENEMR_AWS_SECRETS"
+    jq -ce --arg name "$name" '.[$name] // empty' "$OPENEMR_AWS_SECRETS" ||
+      die "$OPENEMR_AWS_SECRETS has no member '$name'"
+  fi
+}
+
+# Option-file values are double-quoted; a backslash and a double quote are escaped.
+option_value() {
+  local value="${1//\\/\\\\}"
+  printf '"%s"' "${value//\"/\\\"}"
+}
+
+# Writes the [client] option file every mariadb/mariadb-dump call reads with
+# --defaults-extra-file, so the password is never on a command line. Empty
+# SECRET_DB_MASTER means root over the local socket (tier single, on-prem).
+write_db_client_options() {
+  DB_OPTIONS="$RUN_DIR/client.cnf"
+  local secret_json="" user="" password=""
+  if [[ -n "$SECRET_DB_MASTER" ]]; then
+    secret_json="$(read_secret_json "$SECRET_DB_MASTER")"
+    user="$(printf '%s' "$secret_json" | jq -r '.username // empty')"
+    password="$(printf '%s' "$secret_json" | jq -r '.password // empty')"
+    [[ -n "$user" && -n "$password" ]] || die "secret $SECRET_DB_MASTER has no username or password"
+  fi
+  (
+    umask 077
+    {
+      printf '[client]\n'
+      printf 'default-character-set=utf8mb4\n'
+      if [[ -n "$user" ]]; then
+        printf 'user=%s\n' "$(option_value "$user")"
+        printf 'password=%s\n' "$(option_value "$password")"
+      fi
+      if [[ "$DB_HOST" != localhost ]]; then
+        printf 'host=%s\nport=%s\n' "$(option_value "$DB_HOST")" "$DB_PORT"
+        if [[ -n "$DB_CA_FILE" ]]; then
+          printf 'ssl-ca=%s\nssl-verify-server-cert\n' "$(option_value "$DB_CA_FILE")"
+        fi
+      fi
+    } >"$DB_OPTIONS"
+  )
+}
+
+# shellcheck disable=SC2034 # MYSQLDUMP_BIN is used by openemr-backup
+pick_db_clients() {
+  MYSQL_BIN="$(command -v mariadb || command -v mysql)" || die "no mariadb client installed"
+  MYSQLDUMP_BIN="$(command -v mariadb-dump || command -v mysqldump)" || die "no mariadb-dump installed"
+}
+
+db_query() {
+  "$MYSQL_BIN" --defaults-extra-file="$DB_OPTIONS" --batch --skip-column-names "$@"
+}
+
+# Checksum and size of a stream: tee copies it to sha256sum and wc through FIFOs, so the
+# part is hashed as it is written and never staged. Writes <state>.sha256 and <state>.bytes.
+hash_stream_start() {
+  local state="$1"
+  mkfifo "$state.sha.fifo" "$state.len.fifo"
+  sha256sum <"$state.sha.fifo" | cut -c1-64 >"$state.sha256" &
+  HASH_PIDS+=("$!")
+  wc -c <"$state.len.fifo" >"$state.bytes" &
+  HASH_PIDS+=("$!")
+}
+
+hash_stream_tee() {
+  tee "$1.sha.fifo" "$1.len.fifo"
+}
+
+hash_stream_wait() {
+  local pid
+  for pid in "${HASH_PIDS[@]}"; do
+    wait "$pid"
+  done
+  HASH_PIDS=()
+}
+
+# Storage: a backup is <location>/<id>/<part>. On EC2 the location is
+# s3://BACKUP_BUCKET/BACKUP_PREFIX, on-prem the directory BACKUP_DIR.
+storage_url() {
+  if [[ "$OPENEMR_MODE" == ec2 ]]; then
+    printf 's3://%s/%s/%s/%s' "$BACKUP_BUCKET" "$BACKUP_PREFIX" "$1" "$2"
+  else
+    printf '%s/%s/%s' "${BACKUP_DIR%/}" "$1" "$2"
+  fi
+}
+
+# Reads the part from stdin. expected_size lets the CLI choose a multipart chunk size that
+# stays under S3's 10,000-part limit for a stream of that size.
+storage_put() {
+  local id="$1" part="$2" expected_size="${3:-}"
+  if [[ "$OPENEMR_MODE" == ec2 ]]; then
+    local extra=()
+    [[ -n "$expected_size" ]] && extra=(--expected-size "$expected_size")
+    aws s3 cp - "$(storage_url "$id" "$part")" --only-show-errors \
+      --sse aws:kms --sse-kms-key-id "$BACKUP_KMS_KEY_ID" "${extra[@]}"
+  else
+    (umask 077 && mkdir -p "${BACKUP_DIR%/}/$id" && cat >"$(storage_url "$id" "$part")")
+  fi
+}
+
+storage_get() {
+  if [[ "$OPENEMR_MODE" == ec2 ]]; then
+    aws s3 cp "$(storage_url "$1" "$2")" - --only-show-errors
+  else
+    cat -- "$(storage_url "$1" "$2")"
+  fi
+}
+
+storage_has() {
+  if [[ "$OPENEMR_MODE" == ec2 ]]; then
+    aws s3api head-object --bucket "$BACKUP_BUCKET" --key "$BACKUP_PREFIX/$1/$2" >/dev/null 2>&1
+  else
+    [[ -f "$(storage_url "$1" "$2")" ]]
+  fi
+}
+
+# One JSON line per backup, newest first: {"id", "bytes", "complete"}.
+storage_list() {
+  if [[ "$OPENEMR_MODE" == ec2 ]]; then
+    aws s3api list-objects-v2 --bucket "$BACKUP_BUCKET" --prefix "$BACKUP_PREFIX/" --output json |
+      jq -c --arg prefix "$BACKUP_PREFIX/" --arg pattern "$BACKUP_ID_PATTERN" '
+        [.Contents // [] | .[]
+          | {rel: (.Key | ltrimstr($prefix)), bytes: .Size}
+          | select(.rel | contains("/"))
+          | {id: (.rel | split("/")[0]), part: (.rel | split("/")[1:] | join("/")), bytes}
+          | select(.id | test($pattern))]
+        | group_by(.id)
+        | map({id: .[0].id, bytes: (map(.bytes) | add), complete: any(.[]; .part == "manifest.json")})
+        | sort_by(.id) | reverse | .[]'
+  else
+    [[ -d "$BACKUP_DIR" ]] || return 0
+    local dir id bytes complete
+    for dir in "${BACKUP_DIR%/}"/*/; do
+      id="$(basename "$dir")"
+      [[ "$id" =~ $BACKUP_ID_PATTERN ]] || continue
+      bytes="$(find "$dir" -maxdepth 1 -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')"
+      complete=false
+      [[ -f "$dir/manifest.json" ]] && complete=true
+      jq -nc --arg id "$id" --argjson bytes "$bytes" --argjson complete "$complete" \
+        '{id: $id, bytes: $bytes, complete: $complete}'
+    done | jq -sc 'sort_by(.id) | reverse | .[]'
+  fi
+}
+
+# Publishes one CloudWatch metric on EC2 (namespace OpenEMR, dimension Stack); a failure
+# to publish is logged, never fatal, so it cannot mask the job's own result.
+put_metric() {
+  [[ "$OPENEMR_MODE" == ec2 ]] || return 0
+  local name="$1" value="$2" unit="$3"
+  aws cloudwatch put-metric-data --namespace OpenEMR \
+    --metric-data "MetricName=$name,Value=$value,Unit=$unit,Dimensions=[{Name=Stack,Value=$OPENEMR_STACK}]" ||
+    log "warning: could not publish metric $name"
+}
+
+# One backup or restore at a time on this host.
+take_lock() {
+  local lock_file="${OPENEMR_AWS_LOCK:-/run/lock/openemr-backup.lock}"
+  exec {LOCK_FD}>"$lock_file" || die "cannot open lock file $lock_file"
+  flock -n "$LOCK_FD" || die "another backup or restore is running (lock $lock_file)"
+}
+
+# Table names come from the dump and the manifest; only plain names are used in SQL.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+TABLE_NAME_PATTERN='^[A-Za-z0-9_$]{1,64}$'
+
+# Passes a mariadb-dump stream through unchanged and writes "<table>\t<rows>" lines to $1
+# when it ends. The counts are read from the dump itself, so they belong to the dump's own
+# consistent snapshot exactly; a second connection could not share that snapshot. No tool
+# counts rows in a dump stream, hence these lines of Perl (perl-base is on every Debian
+# host). An INSERT statement runs from "INSERT INTO `t` VALUES" to the line ending in ";"
+# (MariaDB writes a row a line, MySQL all rows on one line); string literals never span
+# lines (mariadb-dump escapes newlines) and, once they are removed, every "(" opens a row.
+count_dump_rows() {
+  # shellcheck disable=SC2016 # Perl code, not shell expansions
+  perl -e '
+    use strict; use warnings;
+    my $out = shift;
+    my (%rows, @tables, $table);
+    binmode STDIN; binmode STDOUT;
+    while (my $line = <STDIN>) {
+      print $line or die "count_dump_rows: write failed: $!\n";
+      my $start = 0;
+      if (!defined $table) {
+        my $first = substr($line, 0, 1);
+        if ($first eq "I" && $line =~ /^INSERT INTO `([^`]+)` VALUES/) {
+          ($table, $start) = ($1, $+[0]);
+        } elsif ($first eq "C" && $line =~ /^CREATE TABLE `([^`]+)` \(/) {
+          push @tables, $1 unless exists $rows{$1};
+          $rows{$1} //= 0;
+          next;
+        } else {
+          next;
+        }
+      }
+      $line =~ s/\x27[^\x27\\]*+(?:\\.[^\x27\\]*+)*+\x27//g;
+      $rows{$table} += (substr($line, $start) =~ tr/(//);
+      undef $table if $line =~ /;\s*$/;
+    }
+    close STDOUT or die "count_dump_rows: write failed: $!\n";
+    open my $fh, ">", $out or die "count_dump_rows: $out: $!\n";
+    print {$fh} "$_\t$rows{$_}\n" for @tables;
+    close $fh or die "count_dump_rows: $out: $!\n";
+  ' "$1"
+}
+
+# Keeps the dump's header plus either the sections of the tables listed in $2 (mode
+# "tables") or everything that is not a table: views, routines, the footer (mode "rest").
+# mariadb-dump starts every section with a "-- <kind> for ..." comment line; a table's
+# structure, data and triggers form one section. Used to load tables in parallel.
+filter_dump_sections() {
+  # shellcheck disable=SC2016 # Perl code, not shell expansions
+  perl -e '
+    use strict; use warnings;
+    my ($mode, $list) = @ARGV;
+    my %wanted;
+    if ($mode eq "tables") {
+      open my $fh, "<", $list or die "filter_dump_sections: $list: $!\n";
+      while (<$fh>) { chomp; $wanted{$_} = 1 }
+    }
+    my $keep = 1;
+    binmode STDIN; binmode STDOUT;
+    while (<STDIN>) {
+      if (substr($_, 0, 3) eq "-- ") {
+        if (/^-- Table structure for table `([^`]+)`$/) {
+          $keep = $mode eq "tables" && exists $wanted{$1};
+        } elsif (/^-- (?:Temporary table structure for view|Dumping routines|Final view structure|Dumping events)/) {
+          $keep = $mode eq "rest";
+        }
+      }
+      print or die "filter_dump_sections: write failed: $!\n" if $keep;
+    }
+    close STDOUT or die "filter_dump_sections: write failed: $!\n";
+  ' "$1" "${2:-}"
+}
