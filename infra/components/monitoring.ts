@@ -1,0 +1,422 @@
+// Alarms on everything that can take OpenEMR down or lose its data, an encrypted SNS topic that
+// e-mails them, and a dashboard drawn from the same alarm definitions.
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+
+/** Namespace and metrics the host's backup and restore-drill scripts publish (docs/host-interface.md). */
+export const BACKUP_METRICS_NAMESPACE = "OpenEMR";
+
+/**
+ * Alarm when the database holds more connections than this. MySQL's default max_connections on
+ * db.t4g.medium is about 340 (DBInstanceClassMemory / 12582880); one host's PHP-FPM pool stays
+ * far below, so this many means connections are leaking or piling up.
+ */
+const DB_CONNECTIONS_THRESHOLD = 200;
+/** Alarm when the database has less free memory than this (bytes). */
+const DB_FREEABLE_MEMORY_BYTES = 256 * 1024 * 1024;
+/** Alarm when free database storage falls under this share of the allocated storage. */
+const DB_FREE_STORAGE_SHARE = 0.1;
+const GIB = 1024 * 1024 * 1024;
+
+export interface MonitoringArgs {
+  /** Prefix of the topic, alarm and dashboard names, and the `Stack` dimension of the backup metrics (the stack name). */
+  namePrefix: string;
+  /** Region of the stack (the EC2 recover action and the dashboard name it). */
+  region: string;
+  /** Customer KMS key ARN (the `alerts` key) that encrypts the topic. */
+  alertsKeyArn: pulumi.Input<string>;
+  /** Addresses subscribed to the topic; each must confirm AWS's e-mail. */
+  alertEmails: string[];
+  /** The OpenEMR host. */
+  hostInstanceId: pulumi.Input<string>;
+  /** Mount points whose disk use is alarmed (`/`, and `/srv/openemr-data` on `single`). */
+  diskPaths: string[];
+  /** The RDS instance (`standard` tier). */
+  database?: {
+    /** DB instance identifier. */
+    identifier: pulumi.Input<string>;
+    /** Allocated storage in GiB; the free-storage alarm is relative to it. */
+    allocatedStorageGb: number;
+  };
+  /** ALB ARN suffix (`app/<name>/<id>`), the ALB metrics' dimension. */
+  loadBalancerArnSuffix: pulumi.Input<string>;
+  /** Target group ARN suffix (`targetgroup/<name>/<id>`). */
+  targetGroupArnSuffix: pulumi.Input<string>;
+  /** ACM certificate of the HTTPS listener. */
+  certificateArn: pulumi.Input<string>;
+  /** AWS Backup vault of the snapshots. */
+  backupVaultName: pulumi.Input<string>;
+}
+
+/** One alarm, described once: the alarm and its dashboard widget are both made from it. */
+interface AlarmSpec {
+  /** Suffix of the alarm name and its logical name. */
+  id: string;
+  description: string;
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, pulumi.Input<string>>;
+  statistic?: "Average" | "Sum" | "Minimum" | "Maximum";
+  extendedStatistic?: string;
+  period: number;
+  evaluationPeriods: number;
+  comparisonOperator: "GreaterThanOrEqualToThreshold" | "GreaterThanThreshold" | "LessThanThreshold";
+  threshold: number;
+  treatMissingData: "breaching" | "notBreaching" | "missing";
+  /** Actions besides the topic (the EC2 recover action). */
+  extraAlarmActions?: pulumi.Input<string>[];
+}
+
+export class Monitoring extends pulumi.ComponentResource {
+  public readonly topicArn: pulumi.Output<string>;
+  public readonly dashboardName: pulumi.Output<string>;
+  /** Alarm names, by the alarm's id (e.g. `host-cpu`). */
+  public readonly alarmNames: Record<string, pulumi.Output<string>>;
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("openemr-aws:monitoring:Monitoring", name, {}, opts);
+    const child = { parent: this };
+    const accountId = aws.getCallerIdentityOutput({}, child).accountId;
+    const partition = aws.getPartitionOutput({}, child).partition;
+
+    const topic = new aws.sns.Topic(`${name}-alarms`, { name: `${args.namePrefix}-openemr-alarms`, kmsMasterKeyId: args.alertsKeyArn }, child);
+    new aws.sns.TopicPolicy(
+      `${name}-alarms`,
+      {
+        arn: topic.arn,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "AlarmsAndBackupNotificationsFromThisAccount",
+              Effect: "Allow",
+              Principal: { Service: ["cloudwatch.amazonaws.com", "backup.amazonaws.com"] },
+              Action: "sns:Publish",
+              Resource: topic.arn,
+              Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+            },
+            {
+              Sid: "DenyInsecureTransport",
+              Effect: "Deny",
+              Principal: "*",
+              Action: "sns:Publish",
+              Resource: topic.arn,
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+          ],
+        }),
+      },
+      child,
+    );
+    args.alertEmails.forEach((email, index) => {
+      new aws.sns.TopicSubscription(`${name}-email-${index}`, { topic: topic.arn, protocol: "email", endpoint: email }, child);
+    });
+
+    const specs = alarmSpecs(args, partition);
+    const alarms = specs.map(
+      (spec) =>
+        new aws.cloudwatch.MetricAlarm(
+          `${name}-${spec.id}`,
+          {
+            name: `${args.namePrefix}-openemr-${spec.id}`,
+            alarmDescription: spec.description,
+            namespace: spec.namespace,
+            metricName: spec.metricName,
+            dimensions: spec.dimensions,
+            statistic: spec.statistic,
+            extendedStatistic: spec.extendedStatistic,
+            period: spec.period,
+            evaluationPeriods: spec.evaluationPeriods,
+            comparisonOperator: spec.comparisonOperator,
+            threshold: spec.threshold,
+            treatMissingData: spec.treatMissingData,
+            alarmActions: [...(spec.extraAlarmActions ?? []), topic.arn],
+            okActions: [topic.arn],
+          },
+          child,
+        ),
+    );
+
+    const dashboard = new aws.cloudwatch.Dashboard(
+      `${name}-dashboard`,
+      { dashboardName: `${args.namePrefix}-openemr`, dashboardBody: dashboardBody(args.region, specs, alarms) },
+      child,
+    );
+
+    this.topicArn = topic.arn;
+    this.dashboardName = dashboard.dashboardName;
+    this.alarmNames = Object.fromEntries(specs.map((spec, index) => [spec.id, alarms[index].name]));
+    this.registerOutputs({ topicArn: this.topicArn, dashboardName: this.dashboardName });
+  }
+}
+
+function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): AlarmSpec[] {
+  const host = { InstanceId: args.hostInstanceId };
+  const alb = { LoadBalancer: args.loadBalancerArnSuffix };
+  const specs: AlarmSpec[] = [
+    {
+      id: "host-system-status",
+      description: "The host's underlying AWS hardware failed its status check; EC2 recovers the instance onto healthy hardware.",
+      namespace: "AWS/EC2",
+      metricName: "StatusCheckFailed_System",
+      dimensions: host,
+      statistic: "Maximum",
+      period: 60,
+      evaluationPeriods: 2,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      treatMissingData: "missing",
+      extraAlarmActions: [pulumi.interpolate`arn:${partition}:automate:${args.region}:ec2:recover`],
+    },
+    {
+      id: "host-instance-status",
+      description: "The host's operating system failed its status check (kernel, network or disk trouble); see the console output.",
+      namespace: "AWS/EC2",
+      metricName: "StatusCheckFailed_Instance",
+      dimensions: host,
+      statistic: "Maximum",
+      period: 60,
+      evaluationPeriods: 3,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      treatMissingData: "missing",
+    },
+    {
+      id: "host-cpu",
+      description: "Host CPU above 80% for 15 minutes.",
+      namespace: "AWS/EC2",
+      metricName: "CPUUtilization",
+      dimensions: host,
+      statistic: "Average",
+      period: 300,
+      evaluationPeriods: 3,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 80,
+      treatMissingData: "missing",
+    },
+    {
+      id: "host-memory",
+      description: "Host memory use above 90% for 15 minutes (CloudWatch agent).",
+      namespace: "CWAgent",
+      metricName: "mem_used_percent",
+      dimensions: host,
+      statistic: "Average",
+      period: 300,
+      evaluationPeriods: 3,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 90,
+      treatMissingData: "missing",
+    },
+    ...args.diskPaths.map(
+      (path): AlarmSpec => ({
+        id: `host-disk${path === "/" ? "-root" : path.replace(/[^a-z0-9]+/g, "-")}`,
+        description: `Disk use of ${path} on the host above 85% (CloudWatch agent).`,
+        namespace: "CWAgent",
+        metricName: "disk_used_percent",
+        dimensions: { ...host, path },
+        statistic: "Maximum",
+        period: 300,
+        evaluationPeriods: 1,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 85,
+        treatMissingData: "missing",
+      }),
+    ),
+  ];
+
+  if (args.database) {
+    const db = { DBInstanceIdentifier: args.database.identifier };
+    specs.push(
+      {
+        id: "db-cpu",
+        description: "Database CPU above 80% for 15 minutes.",
+        namespace: "AWS/RDS",
+        metricName: "CPUUtilization",
+        dimensions: db,
+        statistic: "Average",
+        period: 300,
+        evaluationPeriods: 3,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 80,
+        treatMissingData: "missing",
+      },
+      {
+        id: "db-free-storage",
+        description: `Database free storage under ${DB_FREE_STORAGE_SHARE * 100}% of the ${args.database.allocatedStorageGb} GiB allocated.`,
+        namespace: "AWS/RDS",
+        metricName: "FreeStorageSpace",
+        dimensions: db,
+        statistic: "Minimum",
+        period: 300,
+        evaluationPeriods: 1,
+        comparisonOperator: "LessThanThreshold",
+        threshold: Math.round(args.database.allocatedStorageGb * GIB * DB_FREE_STORAGE_SHARE),
+        treatMissingData: "missing",
+      },
+      {
+        id: "db-freeable-memory",
+        description: "Database freeable memory under 256 MiB for 15 minutes.",
+        namespace: "AWS/RDS",
+        metricName: "FreeableMemory",
+        dimensions: db,
+        statistic: "Average",
+        period: 300,
+        evaluationPeriods: 3,
+        comparisonOperator: "LessThanThreshold",
+        threshold: DB_FREEABLE_MEMORY_BYTES,
+        treatMissingData: "missing",
+      },
+      {
+        id: "db-connections",
+        description: `More than ${DB_CONNECTIONS_THRESHOLD} database connections for 10 minutes.`,
+        namespace: "AWS/RDS",
+        metricName: "DatabaseConnections",
+        dimensions: db,
+        statistic: "Maximum",
+        period: 300,
+        evaluationPeriods: 2,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: DB_CONNECTIONS_THRESHOLD,
+        treatMissingData: "missing",
+      },
+    );
+  }
+
+  specs.push(
+    {
+      id: "alb-5xx",
+      description: "The load balancer itself answered more than 10 errors (5xx) in 5 minutes: often no healthy target.",
+      namespace: "AWS/ApplicationELB",
+      metricName: "HTTPCode_ELB_5XX_Count",
+      dimensions: alb,
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 1,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 10,
+      treatMissingData: "notBreaching",
+    },
+    {
+      id: "target-5xx",
+      description: "OpenEMR answered more than 10 server errors (5xx) in 5 minutes.",
+      namespace: "AWS/ApplicationELB",
+      metricName: "HTTPCode_Target_5XX_Count",
+      dimensions: alb,
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 1,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 10,
+      treatMissingData: "notBreaching",
+    },
+    {
+      id: "unhealthy-hosts",
+      description: "The host failed the load balancer's health check (/meta/health/livez) for 3 minutes.",
+      namespace: "AWS/ApplicationELB",
+      metricName: "UnHealthyHostCount",
+      dimensions: { ...alb, TargetGroup: args.targetGroupArnSuffix },
+      statistic: "Maximum",
+      period: 60,
+      evaluationPeriods: 3,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      treatMissingData: "missing",
+    },
+    {
+      id: "target-response-time",
+      description: "OpenEMR's p95 response time above 3 seconds for 15 minutes.",
+      namespace: "AWS/ApplicationELB",
+      metricName: "TargetResponseTime",
+      dimensions: alb,
+      extendedStatistic: "p95",
+      period: 300,
+      evaluationPeriods: 3,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 3,
+      treatMissingData: "notBreaching",
+    },
+    {
+      id: "backup-age",
+      description: "No successful logical backup in the last day (a missing metric counts as a failure). Run `openemr-backup` on the host through SSM and read its log.",
+      namespace: BACKUP_METRICS_NAMESPACE,
+      metricName: "BackupSuccess",
+      dimensions: { Stack: args.namePrefix },
+      statistic: "Sum",
+      period: 86400,
+      evaluationPeriods: 1,
+      comparisonOperator: "LessThanThreshold",
+      threshold: 1,
+      treatMissingData: "breaching",
+    },
+    {
+      // Seven days is the longest window a CloudWatch alarm can evaluate
+      // (period x evaluation periods <= 604,800 s), so the weekly drill must report within it.
+      id: "restore-drill",
+      description: "No successful restore drill in the last 7 days (a missing metric counts as a failure). Run `openemr-restore drill` on the host.",
+      namespace: BACKUP_METRICS_NAMESPACE,
+      metricName: "RestoreDrillSuccess",
+      dimensions: { Stack: args.namePrefix },
+      statistic: "Sum",
+      period: 604800,
+      evaluationPeriods: 1,
+      comparisonOperator: "LessThanThreshold",
+      threshold: 1,
+      treatMissingData: "breaching",
+    },
+    {
+      id: "snapshot-jobs-failed",
+      description: "An AWS Backup snapshot job of the host or database failed.",
+      namespace: "AWS/Backup",
+      metricName: "NumberOfBackupJobsFailed",
+      dimensions: { BackupVaultName: args.backupVaultName },
+      statistic: "Sum",
+      period: 3600,
+      evaluationPeriods: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      treatMissingData: "notBreaching",
+    },
+    {
+      id: "certificate-expiry",
+      description: "The HTTPS certificate expires in less than 30 days. ACM renews DNS-validated certificates itself; a self-signed one is renewed by `pulumi up`.",
+      namespace: "AWS/CertificateManager",
+      metricName: "DaysToExpiry",
+      dimensions: { CertificateArn: args.certificateArn },
+      statistic: "Minimum",
+      period: 86400,
+      evaluationPeriods: 1,
+      comparisonOperator: "LessThanThreshold",
+      threshold: 30,
+      treatMissingData: "missing",
+    },
+  );
+  return specs;
+}
+
+/** An alarm-status widget over every alarm, then one graph per alarm with its threshold drawn. */
+function dashboardBody(region: string, specs: AlarmSpec[], alarms: aws.cloudwatch.MetricAlarm[]): pulumi.Output<string> {
+  const width = 8;
+  const height = 6;
+  const graphs = specs.map((spec, index) => ({
+    type: "metric",
+    x: (index % 3) * width,
+    y: height + Math.floor(index / 3) * height,
+    width,
+    height,
+    properties: {
+      title: spec.description.split(/[.(]/)[0],
+      region,
+      period: spec.period,
+      stat: spec.extendedStatistic ?? spec.statistic,
+      view: "timeSeries",
+      metrics: [[spec.namespace, spec.metricName, ...Object.entries(spec.dimensions).flat()]],
+      annotations: { horizontal: [{ label: "alarm", value: spec.threshold }] },
+    },
+  }));
+  return pulumi.jsonStringify({
+    widgets: [
+      { type: "alarm", x: 0, y: 0, width: 3 * width, height, properties: { title: "OpenEMR alarms", alarms: alarms.map((alarm) => alarm.arn) } },
+      ...graphs,
+    ],
+  });
+}

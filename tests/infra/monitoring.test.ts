@@ -1,0 +1,200 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { runOffline, type OfflineRun, type PlannedResource } from "../../infra/offline/run";
+import { Monitoring, type MonitoringArgs } from "../../infra/components/monitoring";
+
+const ALERTS_KEY = "arn:aws:kms:us-east-1:111122223333:key/test-alerts-key";
+const CERT_ARN = "arn:aws:acm:us-east-1:111122223333:certificate/test";
+
+const baseArgs: MonitoringArgs = {
+  namePrefix: "clinic",
+  region: "us-east-1",
+  alertsKeyArn: ALERTS_KEY,
+  alertEmails: ["ops@example.org", "it@example.org"],
+  hostInstanceId: "i-0host",
+  diskPaths: ["/"],
+  loadBalancerArnSuffix: "app/clinic-alb/abc",
+  targetGroupArnSuffix: "targetgroup/clinic-tg/def",
+  certificateArn: CERT_ARN,
+  backupVaultName: "clinic-openemr",
+};
+
+const standardArgs: MonitoringArgs = { ...baseArgs, database: { identifier: "clinic-openemr", allocatedStorageGb: 50 } };
+const singleArgs: MonitoringArgs = { ...baseArgs, diskPaths: ["/", "/srv/openemr-data"] };
+
+function one(run: OfflineRun, type: string, name: string): PlannedResource {
+  const found = run.resources.filter((resource) => resource.type === type && resource.name === name);
+  expect(found, `${type} ${name}`).toHaveLength(1);
+  return found[0];
+}
+
+function alarms(run: OfflineRun): PlannedResource[] {
+  return run.resources.filter((resource) => resource.type === "aws:cloudwatch/metricAlarm:MetricAlarm");
+}
+
+function alarmOn(run: OfflineRun, namespace: string, metricName: string, dimensions?: Record<string, string>): Record<string, any> {
+  const found = alarms(run).filter(
+    (alarm) => alarm.inputs.namespace === namespace && alarm.inputs.metricName === metricName && (!dimensions || Object.entries(dimensions).every(([key, value]) => alarm.inputs.dimensions?.[key] === value)),
+  );
+  expect(found, `alarm on ${namespace} ${metricName}`).toHaveLength(1);
+  return found[0].inputs;
+}
+
+function monitoringRun(args: MonitoringArgs): Promise<OfflineRun> {
+  return runOffline(() => {
+    const monitoring = new Monitoring("monitoring", args);
+    return { topicArn: monitoring.topicArn, dashboardName: monitoring.dashboardName };
+  });
+}
+
+describe("Monitoring, standard tier", () => {
+  let run: OfflineRun;
+  let topicArn: string;
+  beforeAll(async () => {
+    run = await monitoringRun(standardArgs);
+    topicArn = one(run, "aws:sns/topic:Topic", "monitoring-alarms").state.arn;
+  });
+
+  it("topic: encrypted with the alerts key", () => {
+    expect(one(run, "aws:sns/topic:Topic", "monitoring-alarms").inputs.kmsMasterKeyId).toBe(ALERTS_KEY);
+  });
+
+  it("topic policy: CloudWatch and AWS Backup may publish, only for this account", () => {
+    const policy = JSON.parse(one(run, "aws:sns/topicPolicy:TopicPolicy", "monitoring-alarms").inputs.policy);
+    const allow = policy.Statement.find((statement: any) => statement.Effect === "Allow");
+    expect(allow.Principal.Service.sort()).toEqual(["backup.amazonaws.com", "cloudwatch.amazonaws.com"]);
+    expect(allow.Action).toBe("sns:Publish");
+    expect(allow.Resource).toBe(topicArn);
+    expect(allow.Condition).toEqual({ StringEquals: { "aws:SourceAccount": "111122223333" } });
+  });
+
+  it("topic policy: no wildcard principal is allowed", () => {
+    const policy = JSON.parse(one(run, "aws:sns/topicPolicy:TopicPolicy", "monitoring-alarms").inputs.policy);
+    expect(policy.Statement.filter((statement: any) => statement.Effect === "Allow" && statement.Principal === "*")).toEqual([]);
+  });
+
+  it("subscriptions: one e-mail subscription per alert address", () => {
+    const subscriptions = run.resources.filter((resource) => resource.type === "aws:sns/topicSubscription:TopicSubscription").map((resource) => resource.inputs);
+    expect(subscriptions.map((subscription) => [subscription.protocol, subscription.endpoint, subscription.topic])).toEqual([
+      ["email", "ops@example.org", topicArn],
+      ["email", "it@example.org", topicArn],
+    ]);
+  });
+
+  it("every alarm: alarm and OK actions notify the topic", () => {
+    expect(alarms(run).length).toBeGreaterThan(15);
+    for (const alarm of alarms(run)) {
+      expect(alarm.inputs.alarmActions, alarm.name).toContain(topicArn);
+      expect(alarm.inputs.okActions, alarm.name).toEqual([topicArn]);
+    }
+  });
+
+  it("host: system status check failure recovers the instance (EC2 auto-recovery) and notifies", () => {
+    const alarm = alarmOn(run, "AWS/EC2", "StatusCheckFailed_System");
+    expect(alarm.dimensions).toEqual({ InstanceId: "i-0host" });
+    expect(alarm.alarmActions).toEqual(["arn:aws:automate:us-east-1:ec2:recover", topicArn]);
+    expect([alarm.comparisonOperator, alarm.threshold, alarm.period]).toEqual(["GreaterThanOrEqualToThreshold", 1, 60]);
+  });
+
+  it("host: instance status check alarm", () => {
+    expect(alarmOn(run, "AWS/EC2", "StatusCheckFailed_Instance", { InstanceId: "i-0host" }).threshold).toBe(1);
+  });
+
+  it("host: CPU alarm", () => {
+    expect(alarmOn(run, "AWS/EC2", "CPUUtilization", { InstanceId: "i-0host" }).comparisonOperator).toBe("GreaterThanThreshold");
+  });
+
+  it("host: memory alarm on the CloudWatch agent's mem_used_percent by InstanceId", () => {
+    expect(alarmOn(run, "CWAgent", "mem_used_percent").dimensions).toEqual({ InstanceId: "i-0host" });
+  });
+
+  it("standard host: disk alarm on / only", () => {
+    const disks = alarms(run).filter((alarm) => alarm.inputs.metricName === "disk_used_percent").map((alarm) => alarm.inputs.dimensions);
+    expect(disks).toEqual([{ InstanceId: "i-0host", path: "/" }]);
+  });
+
+  it("db: CPU, freeable memory and connections alarms on the RDS instance", () => {
+    for (const metric of ["CPUUtilization", "FreeableMemory", "DatabaseConnections"]) {
+      expect(alarmOn(run, "AWS/RDS", metric).dimensions).toEqual({ DBInstanceIdentifier: "clinic-openemr" });
+    }
+  });
+
+  it("db: free storage alarm at 10% of the allocated storage", () => {
+    const alarm = alarmOn(run, "AWS/RDS", "FreeStorageSpace");
+    expect(alarm.comparisonOperator).toBe("LessThanThreshold");
+    expect(alarm.threshold).toBe(Math.round(50 * 1024 ** 3 * 0.1));
+  });
+
+  it("alb: ELB 5xx, target 5xx and target response time alarms on the load balancer", () => {
+    for (const metric of ["HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "TargetResponseTime"]) {
+      expect(alarmOn(run, "AWS/ApplicationELB", metric).dimensions).toEqual({ LoadBalancer: "app/clinic-alb/abc" });
+    }
+  });
+
+  it("alb: unhealthy host alarm on the target group", () => {
+    const alarm = alarmOn(run, "AWS/ApplicationELB", "UnHealthyHostCount");
+    expect(alarm.dimensions).toEqual({ LoadBalancer: "app/clinic-alb/abc", TargetGroup: "targetgroup/clinic-tg/def" });
+    expect([alarm.comparisonOperator, alarm.threshold]).toEqual(["GreaterThanOrEqualToThreshold", 1]);
+  });
+
+  it("backup age: no BackupSuccess in a day alarms, missing data breaching", () => {
+    const alarm = alarmOn(run, "OpenEMR", "BackupSuccess");
+    expect(alarm).toMatchObject({ dimensions: { Stack: "clinic" }, statistic: "Sum", period: 86400, evaluationPeriods: 1, comparisonOperator: "LessThanThreshold", threshold: 1, treatMissingData: "breaching" });
+  });
+
+  it("restore drill: no RestoreDrillSuccess in 7 days alarms, missing data breaching", () => {
+    const alarm = alarmOn(run, "OpenEMR", "RestoreDrillSuccess");
+    expect(alarm).toMatchObject({ dimensions: { Stack: "clinic" }, statistic: "Sum", comparisonOperator: "LessThanThreshold", threshold: 1, treatMissingData: "breaching" });
+    // CloudWatch rejects an alarm whose window is longer than 7 days.
+    expect(alarm.period * alarm.evaluationPeriods).toBe(7 * 86400);
+  });
+
+  it("snapshots: failed AWS Backup jobs of the vault alarm", () => {
+    expect(alarmOn(run, "AWS/Backup", "NumberOfBackupJobsFailed").dimensions).toEqual({ BackupVaultName: "clinic-openemr" });
+  });
+
+  it("certificate: alarm under 30 days to expiry", () => {
+    const alarm = alarmOn(run, "AWS/CertificateManager", "DaysToExpiry");
+    expect(alarm).toMatchObject({ dimensions: { CertificateArn: CERT_ARN }, comparisonOperator: "LessThanThreshold", threshold: 30 });
+  });
+
+  it("every alarm: evaluation window within CloudWatch's limits", () => {
+    for (const alarm of alarms(run)) {
+      const window = alarm.inputs.period * alarm.inputs.evaluationPeriods;
+      expect(window, alarm.name).toBeLessThanOrEqual(alarm.inputs.period < 3600 ? 86400 : 604800);
+    }
+  });
+
+  it("dashboard: the alarm widget shows every alarm and each alarmed metric is graphed", () => {
+    const dashboard = one(run, "aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard");
+    expect(run.outputs.dashboardName).toBe("clinic-openemr");
+    const body = JSON.parse(dashboard.inputs.dashboardBody);
+    const alarmWidget = body.widgets.find((widget: any) => widget.type === "alarm");
+    expect(alarmWidget.properties.alarms.sort()).toEqual(alarms(run).map((alarm) => alarm.state.arn).sort());
+    const graphed = body.widgets.filter((widget: any) => widget.type === "metric").map((widget: any) => widget.properties.metrics[0].slice(0, 2).join("/"));
+    expect(graphed.sort()).toEqual(alarms(run).map((alarm) => `${alarm.inputs.namespace}/${alarm.inputs.metricName}`).sort());
+  });
+
+  it("outputs: topic ARN", () => {
+    expect(run.outputs.topicArn).toBe(topicArn);
+  });
+});
+
+describe("Monitoring, single tier", () => {
+  let run: OfflineRun;
+  beforeAll(async () => {
+    run = await monitoringRun(singleArgs);
+  });
+
+  it("single host: disk alarms on / and /srv/openemr-data", () => {
+    const disks = alarms(run).filter((alarm) => alarm.inputs.metricName === "disk_used_percent").map((alarm) => alarm.inputs.dimensions.path);
+    expect(disks).toEqual(["/", "/srv/openemr-data"]);
+  });
+
+  it("single: no RDS alarms", () => {
+    expect(alarms(run).filter((alarm) => alarm.inputs.namespace === "AWS/RDS")).toEqual([]);
+  });
+
+  it("single: backup age alarm still present, missing data breaching", () => {
+    expect(alarmOn(run, "OpenEMR", "BackupSuccess").treatMissingData).toBe("breaching");
+  });
+});
