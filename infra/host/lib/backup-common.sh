@@ -3,8 +3,9 @@
 # backup storage (S3 on EC2, a directory on-prem), checksums and metrics.
 # Contract: docs/host-interface.md. Sourced by scripts that already run `set -Eeuo pipefail`.
 
-OPENEMR_AWS_SETTINGS="${OPENEMR_AWS_SETTINGS:-/etc/openemr-aws/settings.env}"
-OPENEMR_AWS_SECRETS="${OPENEMR_AWS_SECRETS:-/etc/openemr-aws/secrets.json}"
+OPENEMR_AWS_ETC="${OPENEMR_AWS_ETC:-/etc/openemr-aws}"
+OPENEMR_AWS_SETTINGS="$OPENEMR_AWS_ETC/settings.env"
+OPENEMR_AWS_SECRETS="$OPENEMR_AWS_ETC/secrets.json"
 OPENEMR_WEB_ROOT="${OPENEMR_WEB_ROOT:-/var/www/openemr}"
 OPENEMR_AWS_LOG_DIR="${OPENEMR_AWS_LOG_DIR:-/var/log/openemr-aws}"
 
@@ -92,6 +93,8 @@ read_secret_json() {
       die "cannot read secret $name from Secrets Manager"
   else
     [[ -r "$OPENEMR_AWS_SECRETS" ]] || die "cannot read secrets file $OPENEMR_AWS_SECRETS"
+    [[ "$(stat -c '%u %a' "$OPENEMR_AWS_SECRETS")" == "0 600" ]] ||
+      die "secrets file $OPENEMR_AWS_SECRETS must be owned by root with mode 0600 (it is $(stat -c '%U %a' "$OPENEMR_AWS_SECRETS"))"
     jq -ce --arg name "$name" '.[$name] // empty' "$OPENEMR_AWS_SECRETS" ||
       die "$OPENEMR_AWS_SECRETS has no member '$name'"
   fi
