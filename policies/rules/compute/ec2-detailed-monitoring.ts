@@ -1,0 +1,20 @@
+import type { ResourceRule } from "../types";
+import { T } from "../resource-types";
+import { cite } from "../citations";
+import { expectProperty, isTrue } from "../outcomes";
+
+export const ec2DetailedMonitoring: ResourceRule = {
+  kind: "resource",
+  id: "ec2-detailed-monitoring",
+  area: "compute",
+  description: "Instances and launch templates have detailed (one-minute) CloudWatch monitoring on.",
+  citations: cite("AUD"),
+  severity: "low",
+  enforcement: "mandatory",
+  remediation: "Set monitoring: true on the instance (monitoring: { enabled: true } on a launch template).",
+  resourceTypes: [T.instance, T.launchTemplate],
+  evaluate(resource) {
+    if (resource.type === T.launchTemplate) return expectProperty(resource, "monitoring.enabled", isTrue, "true");
+    return expectProperty(resource, "monitoring", isTrue, "true");
+  },
+};

@@ -1,0 +1,22 @@
+import type { ResourceRule } from "../types";
+import { T } from "../resource-types";
+import { cite } from "../citations";
+import { asArray, expectProperty, isSet } from "../outcomes";
+
+export const ec2InVpc: ResourceRule = {
+  kind: "resource",
+  id: "ec2-in-vpc",
+  area: "compute",
+  description: "Hosts are launched into a subnet of the stack's VPC (an instance's subnetId, an Auto Scaling group's vpcZoneIdentifiers).",
+  citations: cite("ACC"),
+  severity: "medium",
+  enforcement: "mandatory",
+  remediation: "Set subnetId (or the group's vpcZoneIdentifiers) to the private app subnets.",
+  resourceTypes: [T.instance, T.autoscalingGroup],
+  evaluate(resource) {
+    if (resource.type === T.autoscalingGroup) {
+      return expectProperty(resource, "vpcZoneIdentifiers", (value) => asArray(value).length > 0, "one or more subnet ids");
+    }
+    return expectProperty(resource, "subnetId", isSet, "a subnet id");
+  },
+};

@@ -1,0 +1,11 @@
+export { ec2NoPublicIp } from "./ec2-no-public-ip";
+export { ec2Imdsv2 } from "./ec2-imdsv2";
+export { ec2InstanceProfile } from "./ec2-instance-profile";
+export { ec2InVpc } from "./ec2-in-vpc";
+export { ec2DetailedMonitoring } from "./ec2-detailed-monitoring";
+export { ec2EbsOptimized } from "./ec2-ebs-optimized";
+export { ec2VolumesEncrypted } from "./ec2-volumes-encrypted";
+export { ebsEncryptionDefault } from "./ebs-encryption-default";
+export { ec2UserdataNoSecrets } from "./ec2-userdata-no-secrets";
+export { ec2SsmManaged } from "./ec2-ssm-managed";
+export { noSshKeypair } from "./no-ssh-keypair";
