@@ -1,0 +1,323 @@
+# shellcheck shell=bash
+# The bootstrap's steps, in the order bin/openemr-bootstrap runs them. Each step is safe to
+# re-run: it checks before it changes, and restarts a service only when its config changed.
+# Sourced, never run.
+
+PHP_VERSION=8.4
+FPM_SERVICE=php$PHP_VERSION-fpm
+
+step_packages() {
+  local lists=("$BUNDLE_DIR/packages/web.txt") wanted=() missing=() package
+  [[ $OPENEMR_TIER == single ]] && lists+=("$BUNDLE_DIR/packages/db-server.txt")
+  mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${lists[@]}")
+  # Debian 13 has no syslog file by default; the CloudWatch agent reads files.
+  [[ $OPENEMR_MODE == ec2 ]] && wanted+=(rsyslog)
+  for package in "${wanted[@]}"; do
+    [[ $(dpkg-query -W -f '${Status}' "$package" 2>/dev/null) == "install ok installed" ]] || missing+=("$package")
+  done
+  if ((${#missing[@]} == 0)); then
+    log "  all ${#wanted[@]} packages present"
+    return 0
+  fi
+  log "  installing ${missing[*]}"
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+# EC2 only: the SSM and CloudWatch agents come from AWS, not Debian, and are installed only
+# after their OpenPGP signatures check out against pinned keys.
+step_aws_agents() {
+  if [[ $OPENEMR_MODE != ec2 ]]; then
+    log "  skipped: on-prem hosts have neither agent"
+    return 0
+  fi
+  local work=$RUN_DIR/agents changed=""
+  mkdir -p "$work"
+  if ! dpkg-query -W amazon-ssm-agent >/dev/null 2>&1; then
+    fetch "https://s3.$AWS_REGION.amazonaws.com/amazon-ssm-$AWS_REGION/latest/debian_amd64/amazon-ssm-agent.deb" "$work/ssm.deb"
+    fetch "https://s3.$AWS_REGION.amazonaws.com/amazon-ssm-$AWS_REGION/latest/debian_amd64/amazon-ssm-agent.deb.sig" "$work/ssm.deb.sig"
+    verify_signature "$work/ssm.deb" "$work/ssm.deb.sig" "$BUNDLE_DIR/keys/amazon-ssm-agent.asc" "$SSM_AGENT_KEY_FINGERPRINT"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "$work/ssm.deb"
+  fi
+  service_ensure amazon-ssm-agent no
+  if ! dpkg-query -W amazon-cloudwatch-agent >/dev/null 2>&1; then
+    fetch "https://amazoncloudwatch-agent-$AWS_REGION.s3.$AWS_REGION.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb" "$work/cw.deb"
+    fetch "https://amazoncloudwatch-agent-$AWS_REGION.s3.$AWS_REGION.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb.sig" "$work/cw.deb.sig"
+    fetch "https://amazoncloudwatch-agent-$AWS_REGION.s3.$AWS_REGION.amazonaws.com/assets/amazon-cloudwatch-agent.gpg" "$work/cw.gpg"
+    verify_signature "$work/cw.deb" "$work/cw.deb.sig" "$work/cw.gpg" "$CLOUDWATCH_AGENT_KEY_FINGERPRINT"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "$work/cw.deb"
+  fi
+  changed+=$(render_cloudwatch_config | install_text /opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json 0644)
+  if [[ -n $changed ]] || ! service_running amazon-cloudwatch-agent; then
+    /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s \
+      -c file:/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json
+  fi
+}
+
+# AWS's published signing-key fingerprints (SSM agent: the key shipped in keys/; CloudWatch
+# agent: the key downloaded beside the package).
+SSM_AGENT_KEY_FINGERPRINT=DE92C7DA3E56E92331D62A36BC1F495C97DD04ED
+CLOUDWATCH_AGENT_KEY_FINGERPRINT=937616F3450B7D806CBD9725D58167303B789C72
+
+render_cloudwatch_config() {
+  sed -e "s|@LOG_GROUP_PREFIX@|${LOG_GROUP_PREFIX:-/openemr-aws/$OPENEMR_STACK}|g" "$BUNDLE_DIR/conf/cloudwatch/amazon-cloudwatch-agent.json"
+}
+
+fetch() {
+  local url=$1 target=$2
+  curl --fail --silent --show-error --location --proto '=https,file' --retry 3 --max-time 600 --output "$target" "$url" ||
+    die "cannot download $url"
+}
+
+step_php() {
+  local changed="" pool_dir=/etc/php/$PHP_VERSION/fpm/pool.d sapi
+  for sapi in fpm cli; do
+    changed+=$(install_file "$BUNDLE_DIR/conf/php/90-openemr.ini" "/etc/php/$PHP_VERSION/$sapi/conf.d/90-openemr.ini")
+    changed+=$(printf '; Written by openemr-bootstrap from OPENEMR_UPLOAD_MAX_MB.\n[PHP]\nupload_max_filesize = %sM\npost_max_size = %sM\n' \
+      "$OPENEMR_UPLOAD_MAX_MB" "$OPENEMR_UPLOAD_MAX_MB" | install_text "/etc/php/$PHP_VERSION/$sapi/conf.d/91-openemr-uploads.ini")
+  done
+  changed+=$(install_file "$BUNDLE_DIR/conf/php/openemr-pool.conf" "$pool_dir/openemr.conf")
+  # Debian's default pool would run a second, unhardened set of workers: divert it away so
+  # package upgrades do not bring it back.
+  if [[ -e $pool_dir/www.conf ]]; then
+    dpkg-divert --quiet --local --rename --divert "$pool_dir/www.conf.disabled" --add "$pool_dir/www.conf"
+    changed+=yes
+  fi
+  install -d -o www-data -g www-data -m 0700 /var/lib/php/uploads
+  "/usr/sbin/php-fpm$PHP_VERSION" --test >/dev/null 2>&1 || die "php-fpm rejects its configuration: $("/usr/sbin/php-fpm$PHP_VERSION" --test 2>&1 | tail -n 3 | tr '\n' ' ')"
+  service_ensure "$FPM_SERVICE" "$([[ -n $changed ]] && echo yes || echo no)"
+}
+
+release_url() {
+  if [[ -n ${OPENEMR_RELEASE_URL:-} ]]; then
+    printf '%s' "$OPENEMR_RELEASE_URL"
+  else
+    printf 'https://github.com/openemr/openemr/releases/download/v%s/openemr-%s.tar.gz' "${OPENEMR_VERSION//./_}" "$OPENEMR_VERSION"
+  fi
+}
+
+site_installed() {
+  # shellcheck disable=SC2016 # a literal PHP variable
+  grep -Eq '^\$config[[:space:]]*=[[:space:]]*1[[:space:]]*;' "$OPENEMR_WEB_ROOT/sites/$OPENEMR_SITE/sqlconf.php" 2>/dev/null
+}
+
+# Downloads the pinned release, checks its sha256 (pinned, else the published .sha256) and
+# puts the code in place. An installed site keeps its code: upgrades are their own procedure.
+step_release() {
+  local url expected tarball staging top
+  if site_installed; then
+    local installed
+    installed=$(cat "$OPENEMR_AWS_STATE/openemr.version" 2>/dev/null || echo unknown)
+    [[ $installed == "$OPENEMR_VERSION" ]] ||
+      die "OpenEMR $installed is installed but OPENEMR_VERSION is $OPENEMR_VERSION; upgrade with the upgrade procedure, not the bootstrap"
+    log "  OpenEMR $installed already installed"
+    return 0
+  fi
+  url=$(release_url)
+  tarball=$OPENEMR_AWS_STATE/downloads/openemr-$OPENEMR_VERSION.tar.gz
+  install -d -m 0700 "$OPENEMR_AWS_STATE/downloads"
+  fetch "$url" "$tarball.part"
+  if [[ -n ${OPENEMR_SHA256:-} ]]; then
+    expected=$OPENEMR_SHA256
+  else
+    fetch "$url.sha256" "$RUN_DIR/release.sha256"
+    expected=$(grep -Eo '^[0-9a-f]{64}' "$RUN_DIR/release.sha256" | head -n 1)
+    [[ -n $expected ]] || die "published checksum $url.sha256 holds no sha256"
+  fi
+  verify_sha256 "$tarball.part" "$expected" || {
+    rm -f "$tarball.part"
+    die "refusing OpenEMR $OPENEMR_VERSION from $url: checksum mismatch (expected $expected)"
+  }
+  mv "$tarball.part" "$tarball"
+  log "  sha256 $expected verified"
+
+  staging=$(mktemp -d /var/www/.openemr-staging.XXXXXX)
+  tar -xzf "$tarball" -C "$staging" --no-same-owner
+  top=$staging/openemr-$OPENEMR_VERSION
+  [[ -f $top/index.php && -f $top/contrib/util/installScripts/InstallerAuto.php ]] ||
+    die "release tarball has no openemr-$OPENEMR_VERSION/ with index.php and the unattended installer"
+  # Not installed yet, so nothing of the site's is lost by replacing a previous attempt.
+  rm -rf "$OPENEMR_WEB_ROOT"
+  mv "$top" "$OPENEMR_WEB_ROOT"
+  rm -rf "$staging"
+  printf '%s\n' "$OPENEMR_VERSION" >"$OPENEMR_AWS_STATE/openemr.version"
+  log "  OpenEMR $OPENEMR_VERSION unpacked in $OPENEMR_WEB_ROOT"
+}
+
+# single: the local MariaDB, on the data volume when there is one.
+ensure_local_mariadb() {
+  install_file "$BUNDLE_DIR/conf/mariadb/90-openemr.cnf" /etc/mysql/mariadb.conf.d/90-openemr.cnf >/dev/null
+  service_ensure mariadb no
+}
+
+# EC2 standard: the RDS CA bundle, fetched once from AWS's trust store.
+ensure_db_ca() {
+  [[ -s $DB_CA_FILE ]] && return 0
+  [[ $OPENEMR_MODE == ec2 ]] || die "DB_CA_FILE $DB_CA_FILE is missing; put the database server's CA bundle there"
+  fetch "https://truststore.pki.rds.amazonaws.com/$AWS_REGION/$AWS_REGION-bundle.pem" "$DB_CA_FILE.part"
+  grep -q 'BEGIN CERTIFICATE' "$DB_CA_FILE.part" || die "the RDS CA bundle downloaded for $AWS_REGION holds no certificate"
+  install -m 0644 "$DB_CA_FILE.part" "$DB_CA_FILE"
+  rm -f "$DB_CA_FILE.part"
+}
+
+# Creates the utf8mb4 database and the least-privilege app user with the master credentials;
+# OpenEMR itself never sees them.
+step_database() {
+  if [[ $OPENEMR_TIER == single ]]; then
+    ensure_local_mariadb
+  else
+    ensure_db_ca
+    load_credentials DB_MASTER "$SECRET_DB_MASTER"
+    write_client_options "$RUN_DIR/master.cnf" "$DB_MASTER_USER" "$DB_MASTER_PASSWORD"
+  fi
+  local server_version
+  server_version=$(db_master --execute='SELECT VERSION()' 2>"$RUN_DIR/db.err") ||
+    die "database $DB_HOST:$DB_PORT unreachable over TLS: $(tr '\n' ' ' <"$RUN_DIR/db.err")"
+  log "  connected to $DB_HOST:$DB_PORT (server $server_version)"
+
+  if [[ -f $OPENEMR_AWS_STATE/install.pending ]] && ! site_installed; then
+    log "  a previous install of $DB_NAME did not finish: dropping its partial database"
+    db_master --execute="DROP DATABASE IF EXISTS \`$DB_NAME\`"
+  fi
+  local require_tls=""
+  [[ $OPENEMR_TIER == standard ]] && require_tls="REQUIRE SSL"
+  db_master <<SQL
+CREATE DATABASE IF NOT EXISTS \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
+CREATE USER IF NOT EXISTS '$DB_APP_USER'@'$DB_APP_HOST' IDENTIFIED BY '$DB_APP_PASSWORD' $require_tls;
+ALTER USER '$DB_APP_USER'@'$DB_APP_HOST' IDENTIFIED BY '$DB_APP_PASSWORD' $require_tls;
+GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$DB_APP_USER'@'$DB_APP_HOST';
+SQL
+  write_client_options "$RUN_DIR/app.cnf" "$DB_APP_USER" "$DB_APP_PASSWORD"
+  db_app --execute='SELECT 1' "$DB_NAME" >/dev/null 2>"$RUN_DIR/db.err" ||
+    die "app user $DB_APP_USER cannot connect to $DB_NAME: $(tr '\n' ' ' <"$RUN_DIR/db.err")"
+  log "  database $DB_NAME and user $DB_APP_USER@$DB_APP_HOST ready"
+}
+
+# Runs OpenEMR's unattended installer as www-data with no root database access. It prints
+# ERROR and still exits 0 on failure, so its output and sqlconf.php decide.
+step_install() {
+  local site_dir=$OPENEMR_WEB_ROOT/sites/$OPENEMR_SITE output status=0
+  if [[ $OPENEMR_TIER == standard ]]; then
+    install -d -o www-data -g www-data -m 0700 "$site_dir/documents/certificates"
+    install -o www-data -g www-data -m 0600 "$DB_CA_FILE" "$site_dir/documents/certificates/mysql-ca.new"
+    if cmp -s "$site_dir/documents/certificates/mysql-ca.new" "$site_dir/documents/certificates/mysql-ca"; then
+      rm -f "$site_dir/documents/certificates/mysql-ca.new"
+    else
+      mv "$site_dir/documents/certificates/mysql-ca.new" "$site_dir/documents/certificates/mysql-ca"
+    fi
+  fi
+  if site_installed; then
+    log "  site $OPENEMR_SITE already installed"
+    return 0
+  fi
+  # The installer writes into the code tree and sites/: www-data owns it until permissions are
+  # locked down after a good install.
+  chown -R www-data:www-data "$OPENEMR_WEB_ROOT"
+  : >"$OPENEMR_AWS_STATE/install.pending"
+  output=$(cd "$OPENEMR_WEB_ROOT" && runuser -u www-data -- env OPENEMR_ENABLE_INSTALLER_AUTO=1 \
+    php -f contrib/util/installScripts/InstallerAuto.php -- \
+    server="$DB_HOST" port="$DB_PORT" login="$DB_APP_USER" pass="$DB_APP_PASSWORD" dbname="$DB_NAME" \
+    loginhost="$DB_APP_HOST" collate=utf8mb4_general_ci site="$OPENEMR_SITE" no_root_db_access=1 \
+    iuser="$ADMIN_USER" iuname=Administrator iuserpass="$ADMIN_PASSWORD" igroup=Default 2>&1) || status=$?
+  printf '%s\n' "$output" | redact | sed 's/^/  installer: /'
+  if ((status != 0)) || grep -q 'ERROR' <<<"$output"; then
+    die "OpenEMR's installer failed (exit $status): $(grep -m 1 'ERROR' <<<"$output" | redact)"
+  fi
+  site_installed || die "OpenEMR's installer finished but sites/$OPENEMR_SITE/sqlconf.php does not say \$config = 1"
+  rm -f "$OPENEMR_AWS_STATE/install.pending"
+  log "  site $OPENEMR_SITE installed"
+}
+
+# Globals a clinic expects to be safe (conf/openemr/globals.tsv), set on every run.
+step_globals() {
+  local name value sql=""
+  while IFS=$'\t' read -r name value; do
+    [[ -z $name || $name == \#* ]] && continue
+    sql+="INSERT INTO globals (gl_name, gl_index, gl_value) VALUES ('$name', 0, '$value') ON DUPLICATE KEY UPDATE gl_value = VALUES(gl_value);"$'\n'
+  done <"$BUNDLE_DIR/conf/openemr/globals.tsv"
+  db_app "$DB_NAME" <<<"$sql" || die "cannot set OpenEMR globals in $DB_NAME"
+  log "  $(grep -c $'^[^#].*\t' "$BUNDLE_DIR/conf/openemr/globals.tsv") globals set"
+}
+
+SETUP_SCRIPTS=(admin.php acl_upgrade.php setup.php sql_patch.php sql_upgrade.php ippf_upgrade.php)
+
+# Code read-only to the web server; only sites/<site>/documents writable, by www-data alone.
+step_permissions() {
+  local script documents=$OPENEMR_WEB_ROOT/sites/$OPENEMR_SITE/documents
+  for script in "${SETUP_SCRIPTS[@]}"; do
+    rm -f "${OPENEMR_WEB_ROOT:?}/$script"
+  done
+  rm -rf "$OPENEMR_WEB_ROOT/contrib/util/installScripts"
+  chown -R root:www-data "$OPENEMR_WEB_ROOT"
+  find "$OPENEMR_WEB_ROOT" -path "$documents" -prune -o -type d ! -perm 0750 -exec chmod 0750 {} +
+  find "$OPENEMR_WEB_ROOT" -path "$documents" -prune -o -type f ! -perm 0440 -exec chmod 0440 {} +
+  chown -R www-data:www-data "$documents"
+  find "$documents" -type d ! -perm 0700 -exec chmod 0700 {} +
+  find "$documents" -type f ! -perm 0600 -exec chmod 0600 {} +
+  log "  code root:www-data read-only; $documents www-data only"
+}
+
+ensure_host_certificate() {
+  local tls_dir=$OPENEMR_AWS_ETC/tls name=$1
+  [[ -s $tls_dir/host.crt && -s $tls_dir/host.key ]] && return 0
+  install -d -m 0700 "$tls_dir"
+  # Self-signed: the load balancer re-encrypts to the host and does not check its certificate;
+  # the certificate clients see is the load balancer's.
+  (
+    umask 077
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -sha256 \
+      -subj "/CN=$name" -addext "subjectAltName=DNS:$name" \
+      -keyout "$tls_dir/host.key" -out "$tls_dir/host.crt" 2>/dev/null
+  )
+  chmod 0644 "$tls_dir/host.crt"
+  log "  made a self-signed host certificate for $name"
+}
+
+# Apache last: the site is served only once everything behind it is in place.
+step_apache() {
+  local changed="" server_name module
+  server_name=${OPENEMR_DOMAIN:-$(hostname -f 2>/dev/null || hostname)}
+  ensure_host_certificate "$server_name"
+  changed+=$(install_file "$BUNDLE_DIR/conf/apache/openemr-hardening.conf" /etc/apache2/conf-available/openemr-hardening.conf)
+  changed+=$(sed "s|@SERVER_NAME@|$server_name|g" "$BUNDLE_DIR/conf/apache/openemr.conf" | install_text /etc/apache2/sites-available/openemr.conf)
+  for module in ssl rewrite headers proxy_fcgi setenvif allowmethods; do
+    [[ -e /etc/apache2/mods-enabled/$module.load ]] || { a2enmod -q "$module" >/dev/null; changed+=yes; }
+  done
+  for module in autoindex status cgi php$PHP_VERSION; do
+    [[ -e /etc/apache2/mods-enabled/$module.load ]] && { a2dismod -q -f "$module" >/dev/null; changed+=yes; }
+  done
+  [[ -e /etc/apache2/conf-enabled/serve-cgi-bin.conf ]] && { a2disconf -q serve-cgi-bin >/dev/null; changed+=yes; }
+  [[ -e /etc/apache2/conf-enabled/openemr-hardening.conf ]] || { a2enconf -q openemr-hardening >/dev/null; changed+=yes; }
+  [[ -e /etc/apache2/sites-enabled/000-default.conf ]] && { a2dissite -q 000-default >/dev/null; changed+=yes; }
+  [[ -e /etc/apache2/sites-enabled/openemr.conf ]] || { a2ensite -q openemr >/dev/null; changed+=yes; }
+  apache2ctl configtest 2>"$RUN_DIR/apache.err" || die "Apache rejects its configuration: $(tr '\n' ' ' <"$RUN_DIR/apache.err")"
+  service_ensure apache2 "$([[ -n $changed ]] && echo yes || echo no)"
+}
+
+# Takes the site off the air after a failed run, so nothing half-configured is served.
+unserve_site() {
+  if [[ -e /etc/apache2/sites-enabled/openemr.conf ]]; then
+    a2dissite -q openemr >/dev/null 2>&1 || true
+  fi
+  if service_running apache2; then
+    service_stop apache2 >/dev/null 2>&1 || true
+  fi
+}
+
+# The backup and restore-drill timers (their units ship in systemd/); enabled where systemd runs.
+step_timers() {
+  local unit changed=""
+  for unit in "$BUNDLE_DIR"/systemd/*.service "$BUNDLE_DIR"/systemd/*.timer; do
+    [[ -e $unit ]] || continue
+    changed+=$(install_file "$unit" "/etc/systemd/system/${unit##*/}")
+  done
+  if ! have_systemd; then
+    log "  units installed; no systemd running, timers not enabled"
+    return 0
+  fi
+  [[ -n $changed ]] && systemctl daemon-reload
+  for unit in "$BUNDLE_DIR"/systemd/*.timer; do
+    [[ -e $unit ]] && systemctl enable --now --quiet "${unit##*/}"
+  done
+  log "  timers enabled"
+}
