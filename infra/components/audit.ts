@@ -1,0 +1,150 @@
+// The account's audit trail and guardrails: a multi-region CloudTrail trail (unless the account
+// already has an organisation trail) with validated, encrypted log files in a SecureBucket and a
+// copy in CloudWatch Logs, and EBS encryption by default.
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { SecureBucket } from "./secure-bucket";
+
+export interface AuditArgs {
+  /** Prefix of the trail's name (the stack name). */
+  namePrefix: string;
+  /** Region the stack deploys into (part of the trail's ARN). */
+  region: string;
+  /** False when the account already logs through an organisation trail: no trail is created. */
+  createCloudTrail: boolean;
+  /** Customer KMS key ARN (the `logs` key) for the trail's log files, its bucket and log group. */
+  logsKeyArn: pulumi.Input<string>;
+  /** Days the trail's log group and log files are kept. */
+  logRetentionDays: number;
+  /** Prefix of the stack's CloudWatch Logs groups; the trail's group is `<prefix>/cloudtrail`. */
+  logGroupPrefix: string;
+  /** Bucket receiving the trail bucket's S3 server access logs. */
+  accessLogBucket: pulumi.Input<string>;
+  /** Keep the trail's bucket (the audit record) when the stack is destroyed. */
+  retainOnDelete: boolean;
+}
+
+export class Audit extends pulumi.ComponentResource {
+  /** The trail's ARN, when this stack creates one. */
+  public readonly trailArn?: pulumi.Output<string>;
+  public readonly trailBucketName?: pulumi.Output<string>;
+
+  constructor(name: string, args: AuditArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("openemr-aws:audit:Audit", name, {}, opts);
+    const child = { parent: this };
+
+    // An account-and-region-wide setting, not a resource of this stack alone: every new EBS
+    // volume in this account and region is encrypted from now on, whoever creates it. Kept on
+    // destroy, because deleting it would switch the guardrail off for the whole account.
+    new aws.ebs.EncryptionByDefault(`${name}-ebs-encryption-by-default`, { enabled: true }, { ...child, retainOnDelete: true });
+
+    if (args.createCloudTrail) {
+      const trail = this.trail(name, args);
+      this.trailArn = trail.arn;
+      this.trailBucketName = pulumi.output(trail.s3BucketName);
+    }
+    this.registerOutputs({ trailArn: this.trailArn, trailBucketName: this.trailBucketName });
+  }
+
+  private trail(name: string, args: AuditArgs): aws.cloudtrail.Trail {
+    const child = { parent: this };
+    const accountId = aws.getCallerIdentityOutput({}, child).accountId;
+    const partition = aws.getPartitionOutput({}, child).partition;
+    const trailName = `${args.namePrefix}-openemr`;
+    // Known before the trail exists, so the bucket policy and role trust can name exactly it.
+    const trailArn = pulumi.interpolate`arn:${partition}:cloudtrail:${args.region}:${accountId}:trail/${trailName}`;
+
+    const bucket = new SecureBucket(
+      `${name}-trail`,
+      {
+        kmsKeyArn: args.logsKeyArn,
+        accessLogBucket: args.accessLogBucket,
+        retainOnDelete: args.retainOnDelete,
+        lifecycleRules: [
+          {
+            id: "trail-logs-to-colder-storage-then-expire",
+            status: "Enabled",
+            filter: {},
+            transitions: [{ days: 90, storageClass: "GLACIER_IR" }],
+            expiration: { days: args.logRetentionDays },
+            noncurrentVersionExpiration: { noncurrentDays: 30 },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+          },
+        ],
+        policyStatements: (arn) => [
+          {
+            Sid: "CloudTrailChecksBucketAcl",
+            Effect: "Allow",
+            Principal: { Service: "cloudtrail.amazonaws.com" },
+            Action: "s3:GetBucketAcl",
+            Resource: arn,
+            Condition: { StringEquals: { "aws:SourceArn": trailArn } },
+          },
+          {
+            Sid: "CloudTrailWritesLogFiles",
+            Effect: "Allow",
+            Principal: { Service: "cloudtrail.amazonaws.com" },
+            Action: "s3:PutObject",
+            Resource: pulumi.interpolate`${arn}/AWSLogs/${accountId}/*`,
+            Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } },
+          },
+        ],
+      },
+      child,
+    );
+
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-trail`,
+      { name: `${args.logGroupPrefix}/cloudtrail`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays },
+      child,
+    );
+    const role = new aws.iam.Role(
+      `${name}-trail-delivery`,
+      {
+        description: "CloudTrail delivers the OpenEMR stack's trail to its CloudWatch Logs group",
+        assumeRolePolicy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "cloudtrail.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              Condition: { StringEquals: { "aws:SourceArn": trailArn } },
+            },
+          ],
+        }),
+      },
+      child,
+    );
+    const policy = new aws.iam.Policy(
+      `${name}-trail-delivery`,
+      {
+        description: "Write the trail's events into its own log group, nothing else",
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${logGroup.arn}:log-stream:*` }],
+        }),
+      },
+      child,
+    );
+    const attachment = new aws.iam.RolePolicyAttachment(`${name}-trail-delivery`, { role: role.name, policyArn: policy.arn }, child);
+
+    return new aws.cloudtrail.Trail(
+      `${name}-trail`,
+      {
+        name: trailName,
+        s3BucketName: bucket.bucketName,
+        isMultiRegionTrail: true,
+        includeGlobalServiceEvents: true,
+        enableLogFileValidation: true,
+        enableLogging: true,
+        kmsKeyId: args.logsKeyArn,
+        // CloudTrail wants the log group ARN with its `:*` stream wildcard.
+        cloudWatchLogsGroupArn: pulumi.interpolate`${logGroup.arn}:*`,
+        cloudWatchLogsRoleArn: role.arn,
+      },
+      // CloudTrail checks it can write to the bucket and log group when the trail is created.
+      { ...child, dependsOn: [bucket, attachment] },
+    );
+  }
+}
