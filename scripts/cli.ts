@@ -1,0 +1,122 @@
+// `openemr-ops`: the operator's command line. Parses arguments, runs one command, and turns
+// the outcome into an exit code: 0 ok, 1 failed, 2 usage error. Errors are one line.
+import { Command, CommanderError, Option } from "commander";
+import { EXIT_FAILED, EXIT_USAGE, OpsError, UsageError } from "./lib/errors";
+import { processIo } from "./lib/io";
+import { stackContext, type RunSettings, type StackOptions } from "./lib/context";
+import { backupId, databaseName, duration, positiveInteger, sha256, version } from "./lib/parse";
+import { health } from "./commands/health";
+import { backup, backups, drill, restore } from "./commands/backups";
+import { adminPassword, rotateAdminPassword } from "./commands/admin-password";
+import { upgrade } from "./commands/upgrade";
+import { logs, LOG_NAMES } from "./commands/logs";
+import { provision } from "./commands/provision";
+
+/** --stack, --outputs, --region and --json, on every command. */
+function withStackOptions(command: Command): Command {
+  return command
+    .option("-s, --stack <name>", "Pulumi stack whose outputs to use (read with the Pulumi CLI)")
+    .option("-o, --outputs <file>", "JSON of `pulumi stack output --json`, for machines without the Pulumi CLI")
+    .option("--region <region>", "AWS region (default: the stack's `region` output)")
+    .option("--json", "print one JSON document (shapes in docs/ops-json.md) instead of a table");
+}
+
+function withHealthOptions(command: Command): Command {
+  return command
+    .option("--ca-file <pem>", "extra CA certificate to trust for the HTTPS checks (a stack without a domain serves a self-signed one)")
+    .addOption(new Option("--timeout <seconds>", "seconds each check may take").argParser(positiveInteger).default(20));
+}
+
+export function buildProgram(settings: RunSettings, setExitCode: (code: number) => void): Command {
+  const program = new Command("openemr-ops")
+    .description("Operate a deployed openemr-aws stack: provision, health, backups, restores, drills, upgrades, logs.")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeOut: (text) => settings.io.out(text.trimEnd()), writeErr: (text) => settings.io.err(text.trimEnd()) })
+    .exitOverride();
+
+  // Each action gets its command's options (the stack ones included) and returns an exit code.
+  const action =
+    <T extends StackOptions>(run: (options: T) => Promise<number>) =>
+    async (options: T) => setExitCode(await run(options));
+  const inStack =
+    <T extends StackOptions>(run: (ctx: Awaited<ReturnType<typeof stackContext>>, options: T) => Promise<number>) =>
+    action<T>(async (options) => run(await stackContext(options, settings), options));
+
+  withHealthOptions(withStackOptions(program.command("health")))
+    .description("check the stack now: HTTPS and TLS, OpenEMR readiness, alarms, the host (through SSM), RDS and backups; exit 1 on any CRIT")
+    .action(inStack((ctx, options: StackOptions & { caFile?: string; timeout: number }) => health(ctx, options)));
+
+  withStackOptions(program.command("backup")).description("take a backup now on the host (openemr-backup) and read its manifest back from the bucket").action(inStack((ctx) => backup(ctx)));
+
+  withStackOptions(program.command("backups"))
+    .description("list backups in the bucket, newest first, with age, size and whether they match their manifest")
+    .addOption(new Option("--limit <count>", "how many backups to show").argParser(positiveInteger).default(20))
+    .action(inStack((ctx, options: StackOptions & { limit: number }) => backups(ctx, options)));
+
+  withStackOptions(program.command("restore"))
+    .description("restore a backup into the live database (asks for the backup id typed back, or --yes) or into a new database")
+    .addOption(new Option("--backup <id>", 'backup id, or "latest"').argParser(backupId).default("latest"))
+    .addOption(new Option("--new-database <name>", "restore into this new database instead of the live one").argParser(databaseName))
+    .option("-y, --yes", "restore into the live database without asking")
+    .action(inStack((ctx, options: StackOptions & { backup: string; newDatabase?: string; yes?: boolean }) => restore(ctx, options)));
+
+  withStackOptions(program.command("drill"))
+    .description("restore drill: restore a backup into a scratch database on the host, compare row counts with its manifest, drop it")
+    .addOption(new Option("--backup <id>", 'backup id, or "latest"').argParser(backupId).default("latest"))
+    .action(inStack((ctx, options: StackOptions & { backup: string }) => drill(ctx, options)));
+
+  withStackOptions(program.command("admin-password"))
+    .description("print the OpenEMR admin credentials from Secrets Manager (to a terminal only, unless --force)")
+    .option("--force", "print even when stdout is not a terminal")
+    .action(inStack((ctx, options: StackOptions & { force?: boolean }) => adminPassword(ctx, options)));
+
+  withStackOptions(program.command("rotate-admin-password"))
+    .description("give the OpenEMR admin a new generated password, in OpenEMR and in Secrets Manager")
+    .action(inStack((ctx) => rotateAdminPassword(ctx)));
+
+  withHealthOptions(withStackOptions(program.command("upgrade")))
+    .description("upgrade OpenEMR: backup and DB snapshot, new release verified, code swapped keeping sites/, schema upgraded, health gate, automatic rollback")
+    .addOption(new Option("--to <version>", "release to upgrade to, X.Y.Z").argParser(version).makeOptionMandatory())
+    .addOption(new Option("--sha256 <hex>", "expected sha256 of the release tarball (default: the published .sha256)").argParser(sha256))
+    .option("--release-url <url>", "where to download the release tarball (default: OpenEMR's GitHub release)")
+    .action(inStack((ctx, options: StackOptions & { to: string; sha256?: string; releaseUrl?: string; caFile?: string; timeout: number }) => upgrade(ctx, options)));
+
+  withStackOptions(program.command("logs"))
+    .description("print the host's logs from CloudWatch Logs")
+    .addOption(new Option("--log <name>", "which log").choices([...LOG_NAMES]).default("apache-error"))
+    .addOption(new Option("--since <duration>", "how far back: 30s, 15m, 2h, 1d").argParser(duration).default(15 * 60_000, "15m"))
+    .option("--filter <pattern>", "CloudWatch Logs filter pattern")
+    .addOption(new Option("--limit <count>", "most events to print").argParser(positiveInteger).default(200))
+    .option("-f, --follow", "keep printing new events (JSON lines with --json)")
+    .action(inStack((ctx, options: StackOptions & { log: string; since: number; filter?: string; limit: number; follow?: boolean }) => logs(ctx, { ...options, sinceMs: options.since })));
+
+  withHealthOptions(withStackOptions(program.command("provision")))
+    .description("preflight, `pulumi up`, wait for the host's SSM agent, follow its bootstrap, then health")
+    .option("--project-dir <dir>", "directory of Pulumi.yaml and Pulumi.<stack>.yaml", process.cwd())
+    .option("-y, --yes", "deploy without the preview and the typed confirmation")
+    .action(action((options: StackOptions & { projectDir: string; yes?: boolean; caFile?: string; timeout: number }) => provision(options, { ...options, cwd: options.projectDir }, settings)));
+
+  return program;
+}
+
+/** Runs the command line and returns its exit code. */
+export async function main(argv: string[], overrides: Partial<RunSettings> = {}): Promise<number> {
+  const settings: RunSettings = { io: overrides.io ?? processIo(), pollIntervalMs: overrides.pollIntervalMs ?? 3000 };
+  let exitCode = 0;
+  const program = buildProgram(settings, (code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; every other parse error is a usage error.
+      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (error instanceof UsageError || error instanceof OpsError) {
+      settings.io.err(`error: ${error.message}`);
+      return error.exitCode;
+    }
+    settings.io.err(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT_FAILED;
+  }
+}

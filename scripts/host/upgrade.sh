@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Run on the host by `openemr-ops upgrade` through SSM, after a backup (and a DB snapshot).
+# Inputs (prepended by the tool): FROM_VERSION, TO_VERSION; RELEASE_URL (empty: GitHub's release
+# URL) and RELEASE_SHA256 (empty: the .sha256 published beside the release).
+# Installs the new release beside the current code, carries sites/ over, swaps the two and
+# runs OpenEMR's schema upgrade as www-data. The current code is kept as openemr.previous
+# for the rollback. Prints `openemr-upgrade: code swapped` once the live code has changed.
+set -euo pipefail
+set -a
+# shellcheck source=/dev/null
+. /etc/openemr-aws/settings.env
+set +a
+: "${FROM_VERSION:?}" "${TO_VERSION:?}"
+
+code=/var/www/openemr
+staging=/var/www/openemr.staging
+previous=/var/www/openemr.previous
+url=${RELEASE_URL:-https://github.com/openemr/openemr/releases/download/v${TO_VERSION//./_}/openemr-${TO_VERSION}.tar.gz}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "downloading $url"
+curl -fsSL --retry 3 -o "$work/openemr.tar.gz" "$url"
+expected=${RELEASE_SHA256:-$(curl -fsSL --retry 3 "$url.sha256" | awk '{print $1}')}
+actual=$(sha256sum "$work/openemr.tar.gz" | awk '{print $1}')
+if [ "$actual" != "$expected" ]; then
+  echo "openemr-upgrade: release checksum mismatch: expected $expected, got $actual" >&2
+  exit 1
+fi
+echo "release verified: sha256 $actual"
+
+rm -rf "$staging"
+mkdir -p "$staging"
+tar -xzf "$work/openemr.tar.gz" -C "$staging" --strip-components=1 --no-same-owner
+rm -rf "$staging/sites"
+cp -a "$code/sites" "$staging/sites"
+chown -R root:www-data "$staging"
+chown -R www-data:www-data "$staging/sites"
+
+# Nobody writes while the code and the schema change.
+systemctl stop apache2
+rm -rf "$previous"
+mv "$code" "$previous"
+mv "$staging" "$code"
+echo "openemr-upgrade: code swapped"
+
+cd "$code"
+upgrade_log=$(runuser -u www-data -- php sql_upgrade.php --from="$FROM_VERSION" 2>&1) || status=$?
+echo "$upgrade_log"
+# The setup scripts are removed after use, as after the install.
+rm -f admin.php acl_upgrade.php setup.php sql_patch.php sql_upgrade.php ippf_upgrade.php
+# OpenEMR's upgrade prints ERROR and may still exit 0: its output decides.
+if [ "${status:-0}" -ne 0 ] || grep -q 'ERROR' <<<"$upgrade_log"; then
+  echo "openemr-upgrade: sql_upgrade.php failed" >&2
+  exit 1
+fi
+
+sed -i "s/^OPENEMR_VERSION=.*/OPENEMR_VERSION=$TO_VERSION/" /etc/openemr-aws/settings.env
+systemctl restart 'php*-fpm.service'
+systemctl start apache2
+echo "openemr-upgrade: OK $FROM_VERSION -> $TO_VERSION"

@@ -1,0 +1,52 @@
+// Exit codes and the two kinds of failure the command line reports as one line, never as a
+// stack trace: a usage error (the operator asked for something malformed) and an operation
+// that failed (AWS, the host or the stack said no).
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+/** The operator's input is wrong: the message names the argument, what was given and what is expected. */
+export class UsageError extends Error {
+  readonly exitCode = EXIT_USAGE;
+}
+
+/** The operation could not be done; the message says what happened and what to do next. */
+export class OpsError extends Error {
+  readonly exitCode = EXIT_FAILED;
+}
+
+interface AwsErrorShape {
+  name?: string;
+  Code?: string;
+  message?: string;
+}
+
+const THROTTLING = new Set(["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "ProvisionedThroughputExceededException"]);
+const ACCESS_DENIED = new Set(["AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException"]);
+const NO_CREDENTIALS = new Set(["CredentialsProviderError", "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId"]);
+
+/**
+ * One line an operator can act on, for an error an AWS call threw. `action` names the call,
+ * e.g. `SSM SendCommand`; `instanceId` turns SSM's InvalidInstanceId into a hint about the agent.
+ */
+export function describeAwsError(error: unknown, action: string, instanceId?: string): string {
+  const { name = "Error", message = String(error) } = (error ?? {}) as AwsErrorShape;
+  if (THROTTLING.has(name)) return `AWS throttled ${action} (${name}); wait a minute and run the command again`;
+  if (ACCESS_DENIED.has(name)) return `access denied to ${action} (${name}): the AWS identity in use lacks that permission; see the README's operator permissions`;
+  if (NO_CREDENTIALS.has(name)) return `no usable AWS credentials for ${action} (${name}): set AWS_PROFILE or refresh your session`;
+  if (name === "InvalidInstanceId" || name === "InvalidInstanceID.NotFound") {
+    return `instance ${instanceId ?? "(unknown)"} is not managed by SSM (${name}): check that it is running, its SSM agent is online and its role allows SSM`;
+  }
+  return `${action} failed (${name}): ${message}`;
+}
+
+/** Wraps an AWS call so its failure becomes an OpsError with the one-line description. */
+export async function awsCall<T>(action: string, call: () => Promise<T>, instanceId?: string): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof OpsError) throw error;
+    throw new OpsError(describeAwsError(error, action, instanceId));
+  }
+}

@@ -1,0 +1,88 @@
+// The deployed stack as the tooling sees it: `pulumi stack output --json`, read from a file
+// (--outputs) or from the Pulumi CLI, and checked for the keys a command needs.
+import { readFile } from "node:fs/promises";
+import { $, which } from "zx";
+import { OpsError, UsageError } from "./errors";
+
+/** Stack outputs, as listed in docs/host-interface.md. */
+export interface StackOutputs {
+  url: string;
+  adminPasswordSecretArn: string;
+  hostInstanceId: string;
+  dbEndpoint: string;
+  backupBucket: string;
+  backupPrefix: string;
+  alarmTopicArn: string;
+  dashboardName: string;
+  region: string;
+  tier: "single" | "standard";
+  logGroupPrefix: string;
+  bootstrapDocumentName: string;
+  /** `standard` tier only. */
+  dbInstanceIdentifier?: string;
+}
+
+export type OutputKey = keyof StackOutputs;
+
+export interface OutputsSource {
+  stack?: string;
+  outputsFile?: string;
+  /** The Pulumi project directory, for the CLI. */
+  cwd?: string;
+}
+
+/** Reads the outputs: the --outputs file when given, else the Pulumi CLI when on PATH. */
+export async function loadOutputs(source: OutputsSource): Promise<Record<string, unknown>> {
+  if (source.outputsFile) return readOutputsFile(source.outputsFile);
+  if (!(await which("pulumi", { nothrow: true }))) {
+    throw new UsageError("no stack outputs: pass --outputs FILE (the JSON of `pulumi stack output --json`), or install the Pulumi CLI and pass --stack");
+  }
+  const stackArgs = source.stack ? ["--stack", source.stack] : [];
+  const result = await $({ nothrow: true, quiet: true, cwd: source.cwd })`pulumi stack output --json --show-secrets=false ${stackArgs}`;
+  if (result.exitCode !== 0) {
+    const reason = result.stderr.trim().split("\n").pop() ?? "";
+    throw new OpsError(`pulumi stack output failed (exit ${result.exitCode}): ${reason}; pass --stack, or --outputs FILE`);
+  }
+  return parseOutputs(result.stdout, "`pulumi stack output`");
+}
+
+async function readOutputsFile(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`--outputs: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"}); expected the JSON of \`pulumi stack output --json\``);
+  }
+  return parseOutputs(text, `--outputs ${file}`);
+}
+
+function parseOutputs(text: string, origin: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${origin}: not JSON; expected the JSON of \`pulumi stack output --json\``);
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new UsageError(`${origin}: expected a JSON object of stack outputs, got ${Array.isArray(parsed) ? "an array" : typeof parsed}`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * The outputs a command needs, each a non-empty string; the first missing one is named.
+ * `command` is the sub-command, for the message.
+ */
+export function requireOutputs<K extends OutputKey>(outputs: Record<string, unknown>, command: string, keys: readonly K[]): Required<Pick<StackOutputs, K>> {
+  for (const key of keys) {
+    const value = outputs[key];
+    if (typeof value !== "string" || value === "") {
+      const given = value === undefined ? "it is missing" : `got ${JSON.stringify(value)}`;
+      throw new UsageError(`stack output "${key}" is needed by ${command} but ${given}; expected a non-empty string (is the stack deployed, and is --stack/--outputs the right one?)`);
+    }
+  }
+  if ("tier" in outputs && keys.includes("tier" as K) && outputs.tier !== "single" && outputs.tier !== "standard") {
+    throw new UsageError(`stack output "tier" is ${JSON.stringify(outputs.tier)}; expected "single" or "standard"`);
+  }
+  return outputs as unknown as Required<Pick<StackOutputs, K>>;
+}
