@@ -19,6 +19,7 @@ import type {
 } from "@pulumi/policy";
 import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy";
 import { defaultSettings, settingsConfigSchema, settingsFromConfig } from "./settings";
+import { enforcementFor } from "./rules/enforcement";
 import { findWaiver, waiverConfigSchema, waiversFromConfig, type Waiver } from "./waivers";
 
 export { defaultSettings };
@@ -118,7 +119,7 @@ export function evaluate(rules: Rule[], resources: RuleResource[], options: Eval
   const evaluations: Evaluation[] = [];
 
   for (const rule of rules) {
-    const level = options.enforcement?.[rule.id] ?? rule.enforcement;
+    const level = options.enforcement?.[rule.id] ?? enforcementFor(rule, context.settings);
     if (level === "disabled") continue;
     const record = (urn: string, outcome: Outcome, unknown: boolean) => {
       const resource = byUrn.get(urn);

@@ -26,6 +26,8 @@ export interface RuleMeta {
   enforcement: Enforcement;
   /** What to change when the rule fails. */
   remediation: string;
+  /** Enforcement for particular tiers (`settings.tier`), overriding `enforcement` there. */
+  enforcementByTier?: Partial<Record<string, Enforcement>>;
 }
 
 /** A declared resource as a rule sees it: inputs with secrets unwrapped. */
