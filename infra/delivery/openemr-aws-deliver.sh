@@ -27,7 +27,9 @@ region=$(sed -n 's/^AWS_REGION=//p' "$settings")
 
 # Package downloads over HTTPS: the host's only egress is 443.
 for sources in /etc/apt/mirrors/*.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list; do
-  [ -f "$sources" ] && sed -i 's#http://#https://#g' "$sources"
+  if [ -f "$sources" ]; then
+    sed -i 's#http://#https://#g' "$sources"
+  fi
 done
 
 if ! command -v aws > /dev/null; then
