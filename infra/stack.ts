@@ -4,8 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { StackConfig } from "./config";
-import { Database, Host, Keys, Network, SecurityGroups, tierNetmask } from "./components";
-import { BackupStorage } from "./components/backups";
+import { Audit, BackupStorage, Database, Edge, Host, Keys, Monitoring, Network, SecurityGroups, SnapshotBackups, snapshotVaultName, tierNetmask } from "./components";
 
 /** Tags every resource carries through the provider's `defaultTags`. */
 export function stackTags(config: StackConfig, stackName: string): Record<string, string> {
@@ -91,7 +90,70 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
     opts,
   );
 
+  const edge = new Edge(
+    "edge",
+    {
+      namePrefix: stackName,
+      vpcId: network.vpc.id,
+      publicSubnetIds: network.publicSubnetIds,
+      albSecurityGroupId: securityGroups.alb.id,
+      hostInstanceId: host.instance.id,
+      accessLogBucket: backupStorage.logBucketName,
+      logsKeyArn: keys.logs.arn,
+      logRetentionDays: config.logRetentionDays,
+      domain: config.domain,
+      hostedZoneId: config.hostedZoneId,
+    },
+    // The ALB checks at creation that it may write its access logs: the log bucket's policy first.
+    { ...opts, dependsOn: [backupStorage] },
+  );
+  const monitoring = new Monitoring(
+    "monitoring",
+    {
+      namePrefix: stackName,
+      region: config.region,
+      alertsKeyArn: keys.alerts.arn,
+      alertEmails: config.alertEmails,
+      hostInstanceId: host.instance.id,
+      // The mount points the CloudWatch agent reports (docs/host-interface.md).
+      diskPaths: config.tier === "single" ? ["/", "/srv/openemr-data"] : ["/"],
+      database: database && { identifier: database.identifier, allocatedStorageGb: config.dbStorageGb },
+      loadBalancerArnSuffix: edge.loadBalancer.arnSuffix,
+      targetGroupArnSuffix: edge.targetGroup.arnSuffix,
+      certificateArn: edge.certificateArn,
+      backupVaultName: snapshotVaultName(stackName),
+    },
+    opts,
+  );
+  new SnapshotBackups(
+    "snapshots",
+    {
+      namePrefix: stackName,
+      dataKeyArn: keys.data.arn,
+      backupRetentionDays: config.backupRetentionDays,
+      hostInstanceArn: host.instance.arn,
+      dbInstanceArn: database?.instance.arn,
+      notificationTopicArn: monitoring.topicArn,
+    },
+    opts,
+  );
+  new Audit(
+    "audit",
+    {
+      namePrefix: stackName,
+      region: config.region,
+      createCloudTrail: config.createCloudTrail,
+      logsKeyArn: keys.logs.arn,
+      logRetentionDays: config.logRetentionDays,
+      logGroupPrefix,
+      accessLogBucket: backupStorage.logBucketName,
+      retainOnDelete: config.retainDataOnDestroy,
+    },
+    opts,
+  );
+
   return {
+    url: edge.url,
     region: config.region,
     tier: config.tier,
     logGroupPrefix,
@@ -102,5 +164,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
     backupBucket: backupStorage.bucketName,
     backupPrefix: host.backupPrefix,
     bootstrapDocumentName: host.bootstrapDocument.name,
+    alarmTopicArn: monitoring.topicArn,
+    dashboardName: monitoring.dashboardName,
   };
 }

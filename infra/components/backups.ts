@@ -7,8 +7,6 @@ import { SecureBucket } from "./secure-bucket";
 
 /** Key prefix of the logical backups the host writes (`<prefix><site>/<id>/`). */
 export const BACKUP_OBJECT_PREFIX = "backups/";
-/** Key prefix of the host bundle the program delivers; kept as long as the bucket. */
-export const HOST_BUNDLE_PREFIX = "host-bundle/";
 
 export interface BackupStorageArgs {
   /** Customer KMS key ARN (the `data` key) for SSE-KMS on the backup bucket. */

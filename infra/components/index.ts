@@ -4,3 +4,8 @@ export * from "./network";
 export * from "./security-groups";
 export * from "./database";
 export * from "./host";
+export * from "./secure-bucket";
+export * from "./backups";
+export * from "./edge";
+export * from "./monitoring";
+export * from "./audit";
