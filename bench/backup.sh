@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# Benchmark of openemr-backup and openemr-restore on a database of at least 1 GB in OpenEMR's
+# schema: OpenEMR's database.sql, then generated rows in the clinical tables. Prints figures:
+#   backup  vs  mariadb-dump (same flags) > /dev/null
+#   restore vs  mariadb < dump.sql
+#   peak memory of the whole backup (every process of its process group, sampled).
+# Runs its own MariaDB (from this machine's packages) on 127.0.0.1:$BENCH_PORT with a data
+# directory under $BENCH_DIR; generated data is kept there and reused by the next run.
+# Needs root, mariadb-server, zstd, jq, perl.
+set -Eeuo pipefail
+
+REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+SHARED_OPENEMR="${OPENEMR_SHARED_DIR:-$REPO_ROOT/../shared/openemr}"
+BENCH_DIR="${BENCH_DIR:-/var/tmp/openemr-backup-bench}"
+BENCH_PORT="${BENCH_PORT:-33306}"
+# Row counts are multiplied by this; 1 gives about 1.2 GB of table data.
+BENCH_SCALE="${BENCH_SCALE:-1}"
+
+[[ "$BENCH_SCALE" =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_SCALE is '$BENCH_SCALE', expected a whole number >= 1" >&2; exit 2; }
+[[ -f "$SHARED_OPENEMR/database.sql" ]] || { echo "no OpenEMR database.sql in $SHARED_OPENEMR (set OPENEMR_SHARED_DIR)" >&2; exit 2; }
+((EUID == 0)) || { echo "run as root: the benchmark starts its own MariaDB" >&2; exit 2; }
+
+DATA_DIR="$BENCH_DIR/data"
+SOCKET="$BENCH_DIR/mysqld.sock"
+ETC="$BENCH_DIR/etc"
+MARKER="$DATA_DIR/.openemr-bench-scale-$BENCH_SCALE"
+
+admin() { mariadb --no-defaults --socket="$SOCKET" --user=root --batch --skip-column-names "$@"; }
+
+stop_server() {
+  if [[ -f "$BENCH_DIR/mysqld.pid" ]]; then
+    kill "$(cat "$BENCH_DIR/mysqld.pid")" 2>/dev/null || true
+    while [[ -f "$BENCH_DIR/mysqld.pid" ]]; do sleep 0.2; done
+  fi
+}
+trap stop_server EXIT
+
+start_server() {
+  mkdir -p "$BENCH_DIR"
+  chown mysql:mysql "$BENCH_DIR"
+  if [[ ! -f "$MARKER" ]]; then
+    rm -rf "$DATA_DIR"
+    mariadb-install-db --no-defaults --user=mysql --datadir="$DATA_DIR" --auth-root-authentication-method=socket >/dev/null
+  fi
+  mariadbd --no-defaults --user=mysql --datadir="$DATA_DIR" --socket="$SOCKET" \
+    --pid-file="$BENCH_DIR/mysqld.pid" --log-error="$BENCH_DIR/error.log" \
+    --bind-address=127.0.0.1 --port="$BENCH_PORT" \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
+    --innodb-buffer-pool-size=2G --innodb-log-file-size=1G --max-allowed-packet=64M &
+  for _ in $(seq 100); do
+    admin -e 'SELECT 1' >/dev/null 2>&1 && return 0
+    sleep 0.3
+  done
+  echo "MariaDB did not start; see $BENCH_DIR/error.log" >&2
+  exit 1
+}
+
+# Rows are made by the server itself from sequence tables (INSERT ... SELECT), so 1 GB takes
+# minutes, not hours. Values vary with the row number; free text repeats a clinical
+# vocabulary, as real notes do, and ids and hashes are hex, as they are in OpenEMR.
+generate() {
+  local n="$BENCH_SCALE"
+  admin -e "CREATE DATABASE openemr CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
+  admin openemr <"$SHARED_OPENEMR/database.sql"
+  admin openemr <"$SHARED_OPENEMR/example_patient_data.sql"
+  admin openemr <<SQL
+SET SESSION sql_mode = '';
+SET @words = 'patient reports mild intermittent pain since last visit denies fever chills nausea vomiting
+  reviewed medications allergies history vitals stable lungs clear heart regular rate rhythm abdomen soft
+  nontender follow up two weeks labs ordered cbc cmp lipid panel a1c counseled diet exercise smoking cessation';
+DELIMITER //
+CREATE FUNCTION bench_text(seed BIGINT, words INT) RETURNS TEXT DETERMINISTIC
+BEGIN
+  DECLARE result TEXT DEFAULT '';
+  DECLARE i INT DEFAULT 0;
+  WHILE i < words DO
+    SET result = CONCAT(result, SUBSTRING_INDEX(SUBSTRING_INDEX(REPLACE(@words, '\n', ' '), ' ', 1 + (seed * 31 + i * 17) % 60), ' ', -1), ' ');
+    SET i = i + 1;
+  END WHILE;
+  RETURN result;
+END//
+DELIMITER ;
+
+INSERT INTO patient_data (uuid, title, language, fname, lname, mname, DOB, street, postal_code, city, state,
+  country_code, ss, occupation, phone_home, phone_cell, status, date, sex, email, race, ethnicity, pubpid, pid,
+  regdate, billing_note)
+SELECT UNHEX(MD5(s.seq)), ELT(1 + s.seq % 4, 'Mr.', 'Mrs.', 'Ms.', 'Dr.'), 'English',
+  ELT(1 + s.seq % 12, 'James', 'Mary', 'Robert', 'Patricia', 'John', 'Jennifer', 'Michael', 'Linda', 'David', 'Maria', 'Wei', 'Aisha'),
+  ELT(1 + (s.seq * 7) % 12, 'Smith', 'Johnson', 'Williams', 'Brown', 'Jones', 'Garcia', 'Miller', 'Davis', 'Nguyen', 'Khan', 'Lopez', 'Martin'),
+  CHAR(65 + s.seq % 26), DATE_SUB('2020-01-01', INTERVAL s.seq % 30000 DAY),
+  CONCAT(s.seq % 9999, ' ', ELT(1 + s.seq % 5, 'Oak', 'Main', 'Pine', 'Maple', 'Cedar'), ' Street'),
+  LPAD(s.seq % 99999, 5, '0'), ELT(1 + s.seq % 5, 'Springfield', 'Riverside', 'Fairview', 'Madison', 'Georgetown'),
+  'CA', 'USA', CONCAT(LPAD(s.seq % 999, 3, '0'), '-', LPAD(s.seq % 99, 2, '0'), '-', LPAD(s.seq % 9999, 4, '0')),
+  bench_text(s.seq, 6), CONCAT('555-', LPAD(s.seq % 9999, 4, '0')), CONCAT('555-', LPAD((s.seq * 3) % 9999, 4, '0')),
+  ELT(1 + s.seq % 3, 'married', 'single', 'divorced'), NOW(), ELT(1 + s.seq % 2, 'Male', 'Female'),
+  CONCAT('patient', s.seq, '@example.org'), 'white', 'not_hisp_or_latin', s.seq + 1000, s.seq + 1000, NOW(), bench_text(s.seq, 12)
+FROM seq_1_to_$((100000 * n)) s;
+
+INSERT INTO form_encounter (uuid, date, reason, facility, facility_id, pid, encounter, onset_date, sensitivity,
+  billing_note, pc_catid, provider_id, billing_facility, pos_code, class_code)
+SELECT UNHEX(MD5(CONCAT('enc', s.seq))), DATE_SUB(NOW(), INTERVAL s.seq % 3650 DAY), bench_text(s.seq, 25),
+  'Your Clinic Name Here', 3, 1000 + s.seq % $((100000 * n)), s.seq, DATE_SUB(NOW(), INTERVAL s.seq % 4000 DAY),
+  'normal', bench_text(s.seq + 7, 8), 5, 1 + s.seq % 20, 3, 11, 'AMB'
+FROM seq_1_to_$((500000 * n)) s;
+
+INSERT INTO forms (date, encounter, form_name, form_id, pid, user, groupname, authorized, deleted, formdir, provider_id)
+SELECT DATE_SUB(NOW(), INTERVAL s.seq % 3650 DAY), s.seq DIV 2, ELT(1 + s.seq % 4, 'New Patient Encounter', 'Vitals', 'SOAP', 'Review of Systems'),
+  s.seq, 1000 + s.seq % $((100000 * n)), 'admin', 'Default', 1, 0, ELT(1 + s.seq % 4, 'newpatient', 'vitals', 'soap', 'ros'), 1 + s.seq % 20
+FROM seq_1_to_$((1000000 * n)) s;
+
+INSERT INTO lists (uuid, date, type, title, begdate, diagnosis, activity, comments, pid, user, groupname, outcome, verification)
+SELECT UNHEX(MD5(CONCAT('list', s.seq))), DATE_SUB(NOW(), INTERVAL s.seq % 3650 DAY),
+  ELT(1 + s.seq % 4, 'medical_problem', 'allergy', 'medication', 'surgery'),
+  ELT(1 + s.seq % 6, 'Hypertension', 'Type 2 diabetes mellitus', 'Penicillin allergy', 'Asthma', 'Hyperlipidemia', 'Appendectomy'),
+  DATE_SUB(NOW(), INTERVAL s.seq % 5000 DAY), CONCAT('ICD10:', ELT(1 + s.seq % 6, 'I10', 'E11.9', 'Z88.0', 'J45.909', 'E78.5', 'K35.80')),
+  1, bench_text(s.seq, 20), 1000 + s.seq % $((100000 * n)), 'admin', 'Default', 0, 'confirmed'
+FROM seq_1_to_$((400000 * n)) s;
+
+INSERT INTO prescriptions (uuid, patient_id, provider_id, encounter, date_added, date_modified, start_date, drug,
+  rxnorm_drugcode, dosage, quantity, route, \`interval\`, refills, note, active, datetime, user, site)
+SELECT UNHEX(MD5(CONCAT('rx', s.seq))), 1000 + s.seq % $((100000 * n)), 1 + s.seq % 20, s.seq, NOW(), NOW(),
+  DATE_SUB(CURDATE(), INTERVAL s.seq % 2000 DAY),
+  ELT(1 + s.seq % 6, 'Lisinopril 10 MG Oral Tablet', 'Metformin 500 MG Oral Tablet', 'Atorvastatin 20 MG Oral Tablet',
+    'Albuterol 90 MCG Inhaler', 'Amoxicillin 500 MG Oral Capsule', 'Omeprazole 20 MG Capsule'),
+  ELT(1 + s.seq % 6, '314076', '860975', '617312', '745679', '308191', '198053'),
+  ELT(1 + s.seq % 3, '1 tablet', '2 tablets', '1 puff'), CONCAT(30 + s.seq % 60), 'oral', 1 + s.seq % 5, s.seq % 4,
+  bench_text(s.seq + 3, 15), 1, NOW(), 'admin', 'default'
+FROM seq_1_to_$((400000 * n)) s;
+
+INSERT INTO billing (date, code_type, code, pid, provider_id, user, groupname, authorized, encounter, code_text,
+  billed, activity, payer_id, bill_process, modifier, units, fee, justify)
+SELECT DATE_SUB(NOW(), INTERVAL s.seq % 3650 DAY), ELT(1 + s.seq % 3, 'CPT4', 'ICD10', 'HCPCS'),
+  ELT(1 + s.seq % 6, '99213', '99214', 'I10', 'E11.9', '80053', 'G0439'), 1000 + s.seq % $((100000 * n)), 1 + s.seq % 20,
+  1, 'Default', 1, s.seq DIV 2,
+  ELT(1 + s.seq % 6, 'Office or other outpatient visit, established patient, low complexity',
+    'Office or other outpatient visit, established patient, moderate complexity', 'Essential (primary) hypertension',
+    'Type 2 diabetes mellitus without complications', 'Comprehensive metabolic panel', 'Annual wellness visit, subsequent'),
+  s.seq % 2, 1, 1 + s.seq % 8, 2, '', 1, 25 + (s.seq % 400), 'I10:'
+FROM seq_1_to_$((1000000 * n)) s;
+
+INSERT INTO documents (uuid, type, size, date, url, mimetype, pages, owner, foreign_id, docdate, hash, list_id, name, storagemethod, encounter_id)
+SELECT UNHEX(MD5(CONCAT('doc', s.seq))), 'file_url', 20000 + s.seq % 500000, DATE_SUB(NOW(), INTERVAL s.seq % 3650 DAY),
+  CONCAT('file:///var/www/openemr/sites/default/documents/', 1000 + s.seq % $((100000 * n)), '/scan-', s.seq, '.pdf'),
+  'application/pdf', 1 + s.seq % 9, 1, 1000 + s.seq % $((100000 * n)), DATE_SUB(CURDATE(), INTERVAL s.seq % 3650 DAY),
+  SHA2(CONCAT('doc', s.seq), 256), 3 + s.seq % 10, CONCAT('scan-', s.seq, '.pdf'), 0, s.seq DIV 2
+FROM seq_1_to_$((200000 * n)) s;
+
+INSERT INTO log (date, event, category, user, groupname, comments, user_notes, patient_id, success, checksum, crt_user, log_from)
+SELECT DATE_SUB(NOW(), INTERVAL s.seq MINUTE), ELT(1 + s.seq % 4, 'patient-record-select', 'patient-record-update', 'login', 'view'),
+  ELT(1 + s.seq % 3, 'Patient Demographics', 'Encounter Form', 'Login'), 'admin', 'Default',
+  CONCAT('select * from form_encounter where pid=', 1000 + s.seq % $((100000 * n)), ' and encounter=', s.seq, ' ', bench_text(s.seq, 10)),
+  '', 1000 + s.seq % $((100000 * n)), 1, SHA1(CONCAT('log', s.seq)), 'admin', 'open-emr'
+FROM seq_1_to_$((1000000 * n)) s;
+
+INSERT INTO api_log (log_id, user_id, patient_id, ip_address, method, request, request_url, request_body, response, created_time)
+SELECT s.seq, 1, 1000 + s.seq % $((100000 * n)), CONCAT('10.0.', s.seq % 255, '.', s.seq % 250), ELT(1 + s.seq % 2, 'GET', 'POST'),
+  '/fhir/Patient', CONCAT('/apis/default/fhir/Patient/', HEX(UNHEX(MD5(s.seq)))),
+  CONCAT('{"resourceType":"Patient","id":"', MD5(s.seq), '","name":[{"family":"Smith","given":["Mary"]}],"note":"', bench_text(s.seq, 30), '"}'),
+  CONCAT('{"resourceType":"Bundle","type":"searchset","total":1,"entry":[{"fullUrl":"https://emr.example.org/apis/default/fhir/Patient/', MD5(s.seq),
+    '","resource":{"resourceType":"Patient","id":"', MD5(s.seq), '","text":"', bench_text(s.seq + 11, 60), '"}}]}'),
+  DATE_SUB(NOW(), INTERVAL s.seq MINUTE)
+FROM seq_1_to_$((200000 * n)) s;
+
+DROP FUNCTION bench_text;
+SQL
+  touch "$MARKER"
+}
+
+# Runs a command in its own process group, samples the summed RSS of that group every 0.1 s
+# and prints "<seconds> <peak kB>" to fd 3. GNU time's maxrss is per process; a pipeline's
+# processes run at once, so their sum is what the host must have.
+measure() {
+  local start end pid peak=0 rss
+  start="$(date +%s.%N)"
+  setsid "$@" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    rss="$(ps -o rss= -g "$pid" 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+    ((rss > peak)) && peak=$rss
+    sleep 0.1
+  done
+  wait "$pid"
+  end="$(date +%s.%N)"
+  printf '%s %s\n' "$(calc "$end - $start")" "$peak" >&3
+}
+
+calc() { awk "BEGIN { print $1 }"; }
+
+seconds() { { measure "$@" 3>&1 >/dev/null 2>>"$BENCH_DIR/bench.log"; } | awk '{ print $1 }'; }
+
+main() {
+  start_server
+  if [[ ! -f "$MARKER" ]]; then
+    echo "generating the OpenEMR database (scale $BENCH_SCALE)..." >&2
+    local t0=$SECONDS
+    generate
+    echo "generated in $((SECONDS - t0)) s" >&2
+  fi
+  admin -e "DROP DATABASE IF EXISTS plain_restore; DROP DATABASE IF EXISTS backup_restore;
+    CREATE USER IF NOT EXISTS 'bench'@'127.0.0.1' IDENTIFIED BY 'bench-password-only-for-this-benchmark';
+    GRANT ALL ON *.* TO 'bench'@'127.0.0.1'"
+
+  mkdir -p "$ETC" "$BENCH_DIR/www/sites/default/documents" "$BENCH_DIR/backups"
+  head -c 4000000 /dev/urandom >"$BENCH_DIR/www/sites/default/documents/scan.pdf"
+  # shellcheck disable=SC2016 # PHP, not shell
+  printf '<?php $config = 1;\n' >"$BENCH_DIR/www/sites/default/sqlconf.php"
+  rm -rf "${BENCH_DIR:?}/backups/"* "$BENCH_DIR/restore"
+  printf 'OPENEMR_MODE=onprem\nOPENEMR_STACK=bench\nOPENEMR_SITE=default\nOPENEMR_VERSION=8.3.0\nDB_HOST=127.0.0.1\nDB_PORT=%s\nDB_NAME=openemr\nSECRET_DB_MASTER=bench\nBACKUP_DIR=%s/backups\n' \
+    "$BENCH_PORT" "$BENCH_DIR" >"$ETC/settings.env"
+  (umask 077 && printf '{"bench":{"username":"bench","password":"bench-password-only-for-this-benchmark"}}\n' >"$ETC/secrets.json")
+  printf '[client]\nuser=bench\npassword=bench-password-only-for-this-benchmark\nhost=127.0.0.1\nport=%s\n' "$BENCH_PORT" >"$ETC/client.cnf"
+  chmod 600 "$ETC/client.cnf"
+  export OPENEMR_AWS_ETC="$ETC" OPENEMR_WEB_ROOT="$BENCH_DIR/www" OPENEMR_AWS_LOG_DIR="$BENCH_DIR" OPENEMR_AWS_LOCK="$BENCH_DIR/lock"
+
+  local data_bytes flags dump="$BENCH_DIR/dump.sql"
+  data_bytes="$(admin -e "SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = 'openemr'")"
+  flags=(--defaults-extra-file="$ETC/client.cnf" --single-transaction --routines --hex-blob --no-tablespaces
+    --ignore-table=openemr.onsite_activity_view openemr)
+  # Warm-up, and the dump.sql the plain restore loads.
+  mariadb-dump "${flags[@]}" >"$dump"
+
+  local bare_dump backup backup_peak plain_restore restore1 restore2 measured
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  bare_dump="$(seconds bash -c 'mariadb-dump "$@" >/dev/null' _ "${flags[@]}")"
+  measured="$({ measure "$REPO_ROOT/infra/host/bin/openemr-backup" 3>&1 >/dev/null 2>>"$BENCH_DIR/bench.log"; })"
+  backup="${measured% *}"
+  backup_peak="${measured#* }"
+  local id
+  id="$("$REPO_ROOT/infra/host/bin/openemr-backup" list --json | jq -r '.[0].id')"
+
+  admin -e "CREATE DATABASE plain_restore CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  plain_restore="$(seconds bash -c 'mariadb --defaults-extra-file="$1" plain_restore <"$2"' _ "$ETC/client.cnf" "$dump")"
+  admin -e "DROP DATABASE plain_restore"
+  restore1="$(seconds "$REPO_ROOT/infra/host/bin/openemr-restore" --backup "$id" --database backup_restore --sites-dir "$BENCH_DIR/restore" --jobs 1)"
+  restore2="$(seconds "$REPO_ROOT/infra/host/bin/openemr-restore" --backup "$id" --database backup_restore --sites-dir "$BENCH_DIR/restore" --jobs 2 --yes)"
+  admin -e "DROP DATABASE backup_restore"
+
+  local db_part
+  db_part="$(jq '.parts[0].bytes' "$BENCH_DIR/backups/$id/manifest.json")"
+  printf '\nopenemr-backup benchmark (MariaDB %s, %s cores, scale %s)\n' "$(admin -e 'SELECT VERSION()')" "$(nproc)" "$BENCH_SCALE"
+  printf '  table data + indexes      %8.0f MB\n' "$(calc "$data_bytes / 1000000")"
+  printf '  dump (uncompressed)       %8.0f MB\n' "$(calc "$(stat -c %s "$dump") / 1000000")"
+  printf '  db.sql.zst                %8.0f MB\n' "$(calc "$db_part / 1000000")"
+  printf '  mariadb-dump > /dev/null  %8.1f s\n' "$bare_dump"
+  printf '  openemr-backup            %8.1f s   %.2fx   (target <= 1.15x)\n' "$backup" "$(calc "$backup / $bare_dump")"
+  printf '  backup peak memory        %8.0f MB  (sum of RSS over the process group; target < 256 MB)\n' "$(calc "$backup_peak / 1024")"
+  printf '  mariadb < dump.sql        %8.1f s\n' "$plain_restore"
+  printf '  openemr-restore --jobs 1  %8.1f s   %.2fx   (target <= 1.0x)\n' "$restore1" "$(calc "$restore1 / $plain_restore")"
+  printf '  openemr-restore --jobs 2  %8.1f s   %.2fx\n' "$restore2" "$(calc "$restore2 / $plain_restore")"
+  rm -f "$dump"
+}
+
+main "$@"
