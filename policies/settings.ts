@@ -96,7 +96,7 @@ export function settingsFromConfig(config: Record<string, unknown>, source = "po
   return settings;
 }
 
-function valueAt(root: unknown, pointer: string): unknown {
+export function valueAt(root: unknown, pointer: string): unknown {
   return pointer
     .split("/")
     .slice(1)

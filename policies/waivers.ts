@@ -6,6 +6,7 @@ import * as path from "path";
 import Ajv from "ajv";
 import { parse } from "yaml";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import { valueAt } from "./settings";
 
 export interface Waiver {
   /** The rule id the waiver is for. */
@@ -74,7 +75,8 @@ export function parseWaivers(text: string, source: string): Waiver[] {
     throw new WaiverFileError(
       (validateFile.errors ?? []).map((error) => {
         const where = error.instancePath.replace(/^\//, "").replace(/\//g, ".") || "(top level)";
-        return `${source}: ${where} ${error.message}`;
+        const given = error.instancePath ? ` (given: ${JSON.stringify(valueAt(document, error.instancePath))})` : "";
+        return `${source}: ${where} ${error.message}${given}`;
       }),
     );
   }
@@ -96,8 +98,10 @@ export function loadWaivers(file = defaultWaiversFile): Waiver[] {
   return parseWaivers(text, file);
 }
 
+/** The end of a `YYYY-MM-DD` day in UTC; an invalid date (e.g. 2026-02-30) yields an invalid Date. */
 function endOfDay(date: string): Date {
-  return new Date(`${date}T23:59:59.999Z`);
+  const end = new Date(`${date}T23:59:59.999Z`);
+  return end.toISOString().startsWith(date) ? end : new Date(Number.NaN);
 }
 
 export function isExpired(waiver: Waiver, now: Date): boolean {

@@ -2,7 +2,12 @@
 // framework on its own, independent of the real rule set and stack.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { runOffline } from "../../infra/offline/run";
+import { auditRun } from "../../policies/audit";
+import type { Report } from "../../policies/audit/report";
 import type { ResourceRule, Rule, StackRule } from "../../policies/rules/types";
+import { defaultSettings } from "../../policies/settings";
+import type { Waiver } from "../../policies/waivers";
 
 const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 const BUCKET = "aws:s3/bucket:Bucket";
@@ -101,4 +106,16 @@ export function testProgram(options: TestProgramOptions = {}) {
     new aws.secretsmanager.SecretVersion("admin-value", { secretId: secret.id, secretString: pulumi.secret("correct horse battery staple") });
     return { recordsBucket: records.bucket };
   };
+}
+
+/** The fixture program audited with the fixture rules: a report with every kind of result. */
+export async function fixtureReport(options: TestProgramOptions & { waivers?: Waiver[]; rules?: Rule[] } = {}): Promise<Report> {
+  const run = await runOffline(testProgram(options), { stack: "fixture" });
+  return auditRun(run, {
+    rules: options.rules ?? testRules,
+    waivers: options.waivers ?? [],
+    settings: defaultSettings,
+    configFile: null,
+    now: new Date("2026-11-26T12:00:00Z"),
+  });
 }

@@ -1,0 +1,134 @@
+// report.html: one self-contained page for auditors (inline CSS, no script, nothing fetched):
+// controls (45 CFR) -> rules -> resources -> pass / fail / waived / not applicable, with the
+// evidence that decided each result.
+import type { EvaluationStatus } from "../engine";
+import type { Report, ReportControl, ReportResult, ReportRule } from "./report";
+import { STATUS_LABELS } from "./markdown";
+
+// Five characters to escape; a templating library would add a dependency for this alone.
+function escapeHtml(value: unknown): string {
+  return String(value).replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+}
+
+const STYLE = `
+:root { --fail: #b3261e; --pass: #1e6b34; --waived: #8a5a00; --unknown: #5b3f8f; --na: #666; --line: #d8d8d8; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #1a1a1a; background: #fafafa; }
+header { padding: 20px 32px; background: #fff; border-bottom: 1px solid var(--line); }
+main { padding: 8px 32px 40px; max-width: 1500px; }
+h1 { font-size: 22px; margin: 0 0 6px; }
+h2 { font-size: 18px; margin: 28px 0 10px; }
+h3 { font-size: 15px; margin: 0; }
+table { border-collapse: collapse; width: 100%; background: #fff; }
+th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
+th { background: #f0f0f0; font-weight: 600; }
+code, .evidence { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12px; }
+.evidence { white-space: pre-wrap; word-break: break-all; margin: 0; }
+.badge { display: inline-block; padding: 1px 7px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; white-space: nowrap; }
+.status-fail { background: var(--fail); } .status-pass { background: var(--pass); } .status-waived { background: var(--waived); }
+.status-unknown { background: var(--unknown); } .status-not-applicable { background: var(--na); }
+.result { font-size: 18px; font-weight: 700; }
+.result-fail { color: var(--fail); } .result-pass { color: var(--pass); }
+.inferred { font-style: italic; color: #555; }
+tr.row-fail td { background: #fdf0ef; } tr.row-waived td { background: #fdf7e8; }
+.rule { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 12px 16px; margin: 12px 0; }
+.rule p { margin: 6px 0; }
+.meta { color: #444; }
+.summary td, .summary th { width: auto; }
+.note { color: #444; max-width: 1000px; }
+`;
+
+function badge(status: EvaluationStatus): string {
+  return `<span class="badge status-${status}">${escapeHtml(STATUS_LABELS[status])}</span>`;
+}
+
+function citation(section: string, inferred: boolean): string {
+  return inferred ? `<span class="inferred">${escapeHtml(section)} (inferred)</span>` : escapeHtml(section);
+}
+
+function evidenceHtml(evidence: Record<string, unknown> | undefined): string {
+  if (!evidence || Object.keys(evidence).length === 0) return "";
+  const lines = Object.entries(evidence).map(([path, value]) => `${path} = ${value === undefined ? "not set" : JSON.stringify(value)}`);
+  return `<pre class="evidence">${escapeHtml(lines.join("\n"))}</pre>`;
+}
+
+function detailHtml(result: ReportResult): string {
+  const parts: string[] = [];
+  if (result.message) parts.push(escapeHtml(result.message));
+  if (result.reason) parts.push(escapeHtml(result.reason));
+  if (result.waiver) {
+    const { justification, approvedBy, expires } = result.waiver;
+    parts.push(`<strong>Waived:</strong> ${escapeHtml(justification)}${approvedBy ? ` (approved by ${escapeHtml(approvedBy)})` : ""}${expires ? ` until ${escapeHtml(expires)}` : ""}`);
+  }
+  return parts.join("<br>");
+}
+
+function controlRow(control: ReportControl): string {
+  const rules = control.rules
+    .map((rule) => `<a href="#rule-${escapeHtml(rule.id)}">${escapeHtml(rule.id)}</a>${rule.inferred ? ' <span class="inferred">(inferred)</span>' : ""} ${badge(rule.status)}`)
+    .join("<br>");
+  return `<tr class="row-${control.status}" data-section="${escapeHtml(control.section)}"><td>${citation(control.section, control.inferred)}</td><td>${escapeHtml(control.title)}</td><td>${badge(control.status)}</td><td>${rules}</td></tr>`;
+}
+
+function ruleBlock(rule: ReportRule): string {
+  const rows = rule.results
+    .map(
+      (result) =>
+        `<tr class="row-${result.status}" data-rule="${escapeHtml(rule.id)}" data-resource="${escapeHtml(result.resource.name)}" data-status="${result.status}">` +
+        `<td>${escapeHtml(result.resource.name)}<br><code>${escapeHtml(result.resource.type)}</code></td>` +
+        `<td>${badge(result.status)}</td><td>${detailHtml(result)}</td><td>${evidenceHtml(result.evidence)}</td></tr>`,
+    )
+    .join("\n");
+  const table = rule.results.length
+    ? `<table class="results"><thead><tr><th>resource</th><th>result</th><th>detail</th><th>evidence</th></tr></thead><tbody>\n${rows}\n</tbody></table>`
+    : "<p class=\"meta\">No resource of the kinds this rule checks is declared: not applicable.</p>";
+  return `<section class="rule" id="rule-${escapeHtml(rule.id)}">
+<h3>${escapeHtml(rule.id)} ${badge(rule.status)}</h3>
+<p>${escapeHtml(rule.description)}</p>
+<p class="meta">Severity <strong>${escapeHtml(rule.severity)}</strong> · enforcement <strong>${escapeHtml(rule.enforcement)}</strong> · area ${escapeHtml(rule.area)} · 45 CFR ${rule.citations.map((item) => citation(item.section, item.inferred)).join(", ")}</p>
+<p class="meta">Remediation: ${escapeHtml(rule.remediation)}</p>
+${table}
+</section>`;
+}
+
+export function renderHtml(report: Report): string {
+  const { summary } = report;
+  const waivers = report.waivers.length
+    ? `<table id="waivers"><thead><tr><th>rule</th><th>resource</th><th>state</th><th>justification</th><th>approved by</th><th>expires</th></tr></thead><tbody>${report.waivers
+        .map((waiver) => `<tr><td><a href="#rule-${escapeHtml(waiver.rule)}">${escapeHtml(waiver.rule)}</a></td><td>${escapeHtml(waiver.resource)}</td><td>${escapeHtml(waiver.state)}</td><td>${escapeHtml(waiver.justification)}</td><td>${escapeHtml(waiver.approvedBy ?? "")}</td><td>${escapeHtml(waiver.expires ?? "never")}</td></tr>`)
+        .join("")}</tbody></table>`
+    : "<p>None.</p>";
+  const counts = (["fail", "unknown", "waived", "pass", "not-applicable"] as EvaluationStatus[])
+    .map((status) => `<td>${badge(status)} ${summary.ruleStatus[status]} rules · ${summary.resultStatus[status]} results</td>`)
+    .join("");
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>HIPAA audit: ${escapeHtml(report.stack.project)} / ${escapeHtml(report.stack.name)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+<h1>HIPAA Security Rule audit: ${escapeHtml(report.stack.project)} / ${escapeHtml(report.stack.name)}</h1>
+<p class="result result-${report.result}" id="result">${report.result === "pass" ? "PASS" : "FAIL"}: ${summary.blockingFailures} mandatory failure${summary.blockingFailures === 1 ? "" : "s"}</p>
+<p class="meta">Tier ${escapeHtml(report.stack.tier)} · configuration ${escapeHtml(report.stack.configFile ?? "defaults")} · ${summary.resources} resources · ${summary.rules} rules · generated ${escapeHtml(report.generatedAt)} offline from the planned resources (no AWS account was read)</p>
+<table class="summary"><tr>${counts}</tr></table>
+</header>
+<main>
+<p class="note">Each control below is a section of the HIPAA Security Rule (45 CFR Part 164, Subpart C). A citation in <span class="inferred">italics, marked (inferred)</span> maps a rule to that section by this pack's reasoning; the others come from a published HIPAA mapping (cdk-nag's HIPAA Security pack, AWS Config's HIPAA conformance pack). A policy pack checks what the stack declares; it cannot prove runtime behaviour or account-level settings.</p>
+<h2>Controls</h2>
+<table id="controls"><thead><tr><th>45 CFR section</th><th>control</th><th>result</th><th>rules</th></tr></thead><tbody>
+${report.controls.map(controlRow).join("\n")}
+</tbody></table>
+<h2>Waivers</h2>
+${waivers}
+<h2>Rules</h2>
+${report.rules.map(ruleBlock).join("\n")}
+</main>
+</body>
+</html>
+`;
+}
