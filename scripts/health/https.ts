@@ -87,13 +87,14 @@ function statusFinding(result: ProbeResult): Finding {
 }
 
 function tlsFinding(result: ProbeResult, now: Date): Finding {
-  const daysLeft = Math.floor((result.certificate.validTo.getTime() - now.getTime()) / 86_400_000);
+  const msLeft = result.certificate.validTo.getTime() - now.getTime();
+  const daysLeft = Math.floor(msLeft / 86_400_000);
   const evidence = { protocol: result.protocol, daysLeft, validTo: result.certificate.validTo.toISOString(), subject: result.certificate.subject, issuer: result.certificate.issuer, verification: result.authorizationError ?? "trusted" };
   const problems: { status: Status; text: string; action: string }[] = [];
   if (!["TLSv1.2", "TLSv1.3"].includes(result.protocol)) problems.push({ status: "CRIT", text: `${result.protocol} negotiated`, action: "only TLS 1.2 and later may be offered: set the load balancer's TLS 1.2+ security policy" });
-  if (daysLeft < 0) problems.push({ status: "CRIT", text: `certificate expired ${-daysLeft} days ago`, action: "renew the certificate now (ACM renews automatically only while its DNS validation record exists)" });
-  else if (daysLeft < CERT_CRIT_DAYS) problems.push({ status: "CRIT", text: `certificate expires in ${daysLeft} days`, action: "renew the certificate now; check the ACM validation record" });
-  else if (daysLeft < CERT_WARN_DAYS) problems.push({ status: "WARN", text: `certificate expires in ${daysLeft} days`, action: "ACM renews 60 days ahead: a certificate this close to expiry is not renewing; check its validation record" });
+  if (msLeft < 0) problems.push({ status: "CRIT", text: `certificate expired ${days(Math.floor(-msLeft / 86_400_000))} ago`, action: "renew the certificate now (ACM renews automatically only while its DNS validation record exists)" });
+  else if (daysLeft < CERT_CRIT_DAYS) problems.push({ status: "CRIT", text: `certificate expires in ${days(daysLeft)}`, action: "renew the certificate now; check the ACM validation record" });
+  else if (daysLeft < CERT_WARN_DAYS) problems.push({ status: "WARN", text: `certificate expires in ${days(daysLeft)}`, action: "ACM renews 60 days ahead: a certificate this close to expiry is not renewing; check its validation record" });
   if (result.authorizationError && SELF_SIGNED.has(result.authorizationError)) {
     problems.push({ status: "WARN", text: "self-signed certificate", action: "expected only on a stack without a domain; set `domain` and `hostedZoneId` for a trusted certificate, or pass --ca-file with this certificate" });
   } else if (result.authorizationError && result.authorizationError !== "CERT_HAS_EXPIRED") {
@@ -101,6 +102,10 @@ function tlsFinding(result: ProbeResult, now: Date): Finding {
   }
   if (problems.length === 0) return { check: "https.tls", status: "OK", summary: `${result.protocol}, certificate valid ${daysLeft} more days`, evidence };
   return { check: "https.tls", status: worst(problems.map((problem) => problem.status)), summary: problems.map((problem) => problem.text).join("; "), evidence, action: problems.map((problem) => problem.action).join("; ") };
+}
+
+function days(count: number): string {
+  return `${count} day${count === 1 ? "" : "s"}`;
 }
 
 function headersFinding(headers: IncomingHttpHeaders): Finding {
