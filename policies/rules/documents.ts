@@ -45,8 +45,8 @@ function principalsOf(principal: unknown): string[] {
   return [];
 }
 
-/** True when the IAM action pattern `pattern` (with `*` and `?`) grants `action`. */
-export function actionMatches(pattern: string, action: string): boolean {
+/** True when `pattern` (an IAM action or ARN with `*` and `?`) matches `action`. */
+export function wildcardMatches(pattern: string, action: string): boolean {
   const expression = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
   return new RegExp(`^${expression}$`, "i").test(action);
 }

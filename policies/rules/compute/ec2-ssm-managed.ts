@@ -3,7 +3,7 @@ import { T } from "../resource-types";
 import { citeInferred } from "../citations";
 import { fail, failProperty, pass, resultFor } from "../outcomes";
 import { ofType, resolve } from "../joins";
-import { actionMatches, statementsOf } from "../documents";
+import { wildcardMatches, statementsOf } from "../documents";
 import { policiesOfRole } from "../iam/attachments";
 
 /** The AWS managed policy for SSM-managed instances, and the call an SSM agent must be allowed to make. */
@@ -30,7 +30,7 @@ export const ec2SsmManaged: StackRule = {
       const grant = grants.find(
         (candidate) =>
           (candidate.arn !== undefined && SSM_CORE_POLICY.test(candidate.arn)) ||
-          statementsOf(candidate.document).some((statement) => statement.effect === "Allow" && statement.actions.some((action) => actionMatches(action, SSM_REGISTRATION_ACTION))),
+          statementsOf(candidate.document).some((statement) => statement.effect === "Allow" && statement.actions.some((action) => wildcardMatches(action, SSM_REGISTRATION_ACTION))),
       );
       if (!grant) {
         return resultFor(host, fail(role, `policyArn of its attachments (${grants.map((candidate) => candidate.arn ?? candidate.source).join(", ") || "none"}) grants no SSM management; expected AmazonSSMManagedInstanceCore`, { attachedPolicies: grants.map((candidate) => candidate.arn ?? candidate.source) }));

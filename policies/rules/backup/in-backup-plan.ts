@@ -1,0 +1,45 @@
+import type { RuleResource, StackRule } from "../types";
+import { T } from "../resource-types";
+import { cite } from "../citations";
+import { asArray, fail, pass, resultFor } from "../outcomes";
+import { ofType, refersTo, resolve } from "../joins";
+import { wildcardMatches } from "../documents";
+
+const VOLUME_ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment";
+
+/** True when a backup selection picks `subject`: by ARN (wildcards allowed) or by all of its tag conditions. */
+function selects(selection: RuleResource, subject: RuleResource): boolean {
+  const arn = subject.props.arn;
+  const byArn = typeof arn === "string" && asArray<string>(selection.props.resources).some((pattern) => pattern === arn || (pattern.includes("*") && wildcardMatches(pattern, arn)));
+  const tagConditions = asArray<any>(selection.props.selectionTags);
+  const tags = { ...(subject.provider?.props.defaultTags?.tags ?? {}), ...(subject.props.tags ?? {}) };
+  const byTags = tagConditions.length > 0 && tagConditions.every((condition) => condition?.type === "STRINGEQUALS" && tags[condition.key] === condition.value);
+  return byArn || byTags;
+}
+
+export const inBackupPlan: StackRule = {
+  kind: "stack",
+  id: "in-backup-plan",
+  area: "backup",
+  description: "Every host, data volume and database is selected by an AWS Backup plan (a volume counts when it is attached to a selected host, whose snapshot includes it).",
+  citations: cite("BAK"),
+  severity: "high",
+  enforcement: "mandatory",
+  remediation: "Add the resource's ARN (or a tag it carries) to an aws.backup.Selection of the stack's backup plan.",
+  evaluate(resources) {
+    const selections = ofType(resources, T.backupSelection);
+    const selectedBy = (subject: RuleResource) => selections.find((selection) => selects(selection, subject));
+    return ofType(resources, T.instance, T.volume, T.rdsInstance).map((subject) => {
+      const selection = selectedBy(subject);
+      if (selection) return resultFor(subject, pass({ "selection.resources": asArray(selection.props.resources), selection: selection.name }));
+      if (subject.type === T.volume) {
+        const host = ofType(resources, VOLUME_ATTACHMENT)
+          .filter((attachment) => refersTo(attachment.props.volumeId, subject))
+          .map((attachment) => resolve(resources, attachment.props.instanceId, T.instance))
+          .find((instance) => instance && selectedBy(instance));
+        if (host) return resultFor(subject, pass({ attachedTo: host.name, selection: selectedBy(host)!.name }));
+      }
+      return resultFor(subject, fail(subject, `arn ${JSON.stringify(subject.props.arn ?? null)} is in no ${T.backupSelection}'s resources (nor selected by tags); expected it in a backup plan`, { arn: subject.props.arn ?? null, selections: selections.map((selection) => selection.name) }));
+    });
+  },
+};

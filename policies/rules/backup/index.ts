@@ -1,0 +1,2 @@
+export { inBackupPlan } from "./in-backup-plan";
+export { backupPlanRetention } from "./backup-plan-retention";

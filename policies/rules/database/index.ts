@@ -1,0 +1,11 @@
+export { rdsStorageEncrypted } from "./rds-storage-encrypted";
+export { rdsCmk } from "./rds-cmk";
+export { rdsNotPublic } from "./rds-not-public";
+export { rdsBackupRetention } from "./rds-backup-retention";
+export { rdsMultiAz } from "./rds-multi-az";
+export { rdsDeletionProtection } from "./rds-deletion-protection";
+export { rdsLogExports } from "./rds-log-exports";
+export { rdsEnhancedMonitoring } from "./rds-enhanced-monitoring";
+export { rdsMinorUpgrade } from "./rds-minor-upgrade";
+export { rdsRequireTls } from "./rds-require-tls";
+export { rdsPiCmk } from "./rds-pi-cmk";

@@ -1,0 +1,17 @@
+import type { ResourceRule } from "../types";
+import { T } from "../resource-types";
+import { cite } from "../citations";
+import { expectProperty, isTrue } from "../outcomes";
+
+export const rdsDeletionProtection: ResourceRule = {
+  kind: "resource",
+  id: "rds-deletion-protection",
+  area: "database",
+  description: "RDS instances have deletion protection on.",
+  citations: cite("AVL"),
+  severity: "high",
+  enforcement: "mandatory",
+  remediation: "Set deletionProtection: true; turn it off deliberately, in its own change, before a planned deletion.",
+  resourceTypes: [T.rdsInstance],
+  evaluate: (resource) => expectProperty(resource, "deletionProtection", isTrue, "true"),
+};

@@ -1,0 +1,17 @@
+import type { ResourceRule } from "../types";
+import { T } from "../resource-types";
+import { cite } from "../citations";
+import { expectProperty } from "../outcomes";
+
+export const rdsEnhancedMonitoring: ResourceRule = {
+  kind: "resource",
+  id: "rds-enhanced-monitoring",
+  area: "database",
+  description: "RDS instances have enhanced monitoring on (monitoringInterval greater than 0).",
+  citations: cite("AUD"),
+  severity: "low",
+  enforcement: "mandatory",
+  remediation: "Set monitoringInterval (e.g. 60) and monitoringRoleArn to a role with AmazonRDSEnhancedMonitoringRole.",
+  resourceTypes: [T.rdsInstance],
+  evaluate: (resource) => expectProperty(resource, "monitoringInterval", (value) => Number(value) > 0, "greater than 0 (seconds)"),
+};

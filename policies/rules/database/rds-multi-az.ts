@@ -1,0 +1,18 @@
+import type { ResourceRule } from "../types";
+import { T } from "../resource-types";
+import { cite } from "../citations";
+import { expectProperty, isTrue } from "../outcomes";
+
+export const rdsMultiAz: ResourceRule = {
+  kind: "resource",
+  id: "rds-multi-az",
+  area: "database",
+  description: "RDS instances run Multi-AZ (a synchronous standby in a second zone). Mandatory on the `ha` tier, advisory on the others, where a single zone is a documented cost choice.",
+  citations: cite("AVL"),
+  severity: "medium",
+  enforcement: "advisory",
+  enforcementByTier: { ha: "mandatory" },
+  remediation: "Set multiAz: true (config openemr:multiAz on `standard`); it roughly doubles the database's cost.",
+  resourceTypes: [T.rdsInstance],
+  evaluate: (resource) => expectProperty(resource, "multiAz", isTrue, "true"),
+};

@@ -1,0 +1,17 @@
+import type { ResourceRule } from "../types";
+import { T } from "../resource-types";
+import { cite } from "../citations";
+import { expectProperty, isTrue } from "../outcomes";
+
+export const rdsNotPublic: ResourceRule = {
+  kind: "resource",
+  id: "rds-not-public",
+  area: "database",
+  description: "RDS instances are not publicly accessible.",
+  citations: cite("ACC"),
+  severity: "critical",
+  enforcement: "mandatory",
+  remediation: "Set publiclyAccessible: false and place the instance in isolated database subnets.",
+  resourceTypes: [T.rdsInstance],
+  evaluate: (resource) => expectProperty(resource, "publiclyAccessible", (value) => !isTrue(value), "false"),
+};

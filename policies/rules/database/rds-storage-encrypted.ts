@@ -1,0 +1,17 @@
+import type { ResourceRule } from "../types";
+import { T } from "../resource-types";
+import { cite } from "../citations";
+import { expectProperty, isTrue } from "../outcomes";
+
+export const rdsStorageEncrypted: ResourceRule = {
+  kind: "resource",
+  id: "rds-storage-encrypted",
+  area: "database",
+  description: "RDS instances encrypt their storage, automated backups and snapshots.",
+  citations: cite("ENC"),
+  severity: "critical",
+  enforcement: "mandatory",
+  remediation: "Set storageEncrypted: true (an existing instance must be restored from an encrypted snapshot copy).",
+  resourceTypes: [T.rdsInstance],
+  evaluate: (resource) => expectProperty(resource, "storageEncrypted", isTrue, "true"),
+};

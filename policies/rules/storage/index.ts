@@ -1,0 +1,9 @@
+export { s3PublicAccessBlock } from "./s3-public-access-block";
+export { s3NoPublicAcl } from "./s3-no-public-acl";
+export { s3SseKms } from "./s3-sse-kms";
+export { s3SslOnly } from "./s3-ssl-only";
+export { s3Versioning } from "./s3-versioning";
+export { s3AccessLogging } from "./s3-access-logging";
+export { s3Replication } from "./s3-replication";
+export { s3ObjectLock } from "./s3-object-lock";
+export { s3Lifecycle } from "./s3-lifecycle";
