@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { runOffline, type OfflineRun, type PlannedResource } from "../../infra/offline/run";
+import { runOffline, type OfflineRun } from "../../infra/offline/run";
+import { named, ofType, policyStatements } from "./helpers";
 import { Audit, type AuditArgs } from "../../infra/components/audit";
 
 const LOGS_KEY = "arn:aws:kms:us-east-1:111122223333:key/test-logs-key";
@@ -16,11 +17,6 @@ const baseArgs: AuditArgs = {
   retainOnDelete: true,
 };
 
-function one(run: OfflineRun, type: string, name: string): PlannedResource {
-  const found = run.resources.filter((resource) => resource.type === type && resource.name === name);
-  expect(found, `${type} ${name}`).toHaveLength(1);
-  return found[0];
-}
 
 function auditRun(args: Partial<AuditArgs>): Promise<OfflineRun> {
   return runOffline(() => {
@@ -33,7 +29,7 @@ describe("Audit with a trail", () => {
   let trail: Record<string, any>;
   beforeAll(async () => {
     run = await auditRun({});
-    trail = one(run, "aws:cloudtrail/trail:Trail", "audit-trail").inputs;
+    trail = named(run, "aws:cloudtrail/trail:Trail", "audit-trail").inputs;
   });
 
   it("trail: multi-region, with global service events", () => {
@@ -49,38 +45,38 @@ describe("Audit with a trail", () => {
   });
 
   it("trail: delivered to CloudWatch Logs through its delivery role", () => {
-    const group = one(run, "aws:cloudwatch/logGroup:LogGroup", "audit-trail");
+    const group = named(run, "aws:cloudwatch/logGroup:LogGroup", "audit-trail");
     expect(trail.cloudWatchLogsGroupArn).toBe(`${group.state.arn}:*`);
-    expect(trail.cloudWatchLogsRoleArn).toBe(one(run, "aws:iam/role:Role", "audit-trail-delivery").state.arn);
+    expect(trail.cloudWatchLogsRoleArn).toBe(named(run, "aws:iam/role:Role", "audit-trail-delivery").state.arn);
   });
 
   it("trail log group: encrypted with the logs key, retained per config", () => {
-    expect(one(run, "aws:cloudwatch/logGroup:LogGroup", "audit-trail").inputs).toMatchObject({ name: "/openemr-aws/clinic/cloudtrail", kmsKeyId: LOGS_KEY, retentionInDays: 400 });
+    expect(named(run, "aws:cloudwatch/logGroup:LogGroup", "audit-trail").inputs).toMatchObject({ name: "/openemr-aws/clinic/cloudtrail", kmsKeyId: LOGS_KEY, retentionInDays: 400 });
   });
 
   it("delivery role: trusted by CloudTrail for this trail only", () => {
-    const trust = JSON.parse(one(run, "aws:iam/role:Role", "audit-trail-delivery").inputs.assumeRolePolicy);
-    expect(trust.Statement).toEqual([
+    const trust = policyStatements(named(run, "aws:iam/role:Role", "audit-trail-delivery").inputs.assumeRolePolicy);
+    expect(trust).toEqual([
       { Effect: "Allow", Principal: { Service: "cloudtrail.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceArn": TRAIL_ARN } } },
     ]);
   });
 
   it("delivery role: a managed policy writing only to the trail's log group", () => {
-    const policy = JSON.parse(one(run, "aws:iam/policy:Policy", "audit-trail-delivery").inputs.policy);
-    const groupArn = one(run, "aws:cloudwatch/logGroup:LogGroup", "audit-trail").state.arn;
-    expect(policy.Statement).toEqual([{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${groupArn}:log-stream:*` }]);
-    expect(run.resources.filter((resource) => resource.type === "aws:iam/rolePolicy:RolePolicy")).toEqual([]);
+    const statements = policyStatements(named(run, "aws:iam/policy:Policy", "audit-trail-delivery").inputs.policy);
+    const groupArn = named(run, "aws:cloudwatch/logGroup:LogGroup", "audit-trail").state.arn;
+    expect(statements).toEqual([{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${groupArn}:log-stream:*` }]);
+    expect(ofType(run, "aws:iam/rolePolicy:RolePolicy")).toEqual([]);
   });
 
   it("trail bucket: a SecureBucket with SSE-KMS on the logs key", () => {
-    expect(trail.s3BucketName).toBe(one(run, "aws:s3/bucket:Bucket", "audit-trail").state.bucket);
-    const [rule] = one(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "audit-trail-encryption").inputs.rules;
+    expect(trail.s3BucketName).toBe(named(run, "aws:s3/bucket:Bucket", "audit-trail").state.bucket);
+    const [rule] = named(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "audit-trail-encryption").inputs.rules;
     expect(rule.applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "aws:kms", kmsMasterKeyId: LOGS_KEY });
   });
 
   it("trail bucket: CloudTrail may write only for this trail (aws:SourceArn)", () => {
-    const policy = JSON.parse(one(run, "aws:s3/bucketPolicy:BucketPolicy", "audit-trail-policy").inputs.policy);
-    const cloudTrail = policy.Statement.filter((statement: any) => statement.Principal?.Service === "cloudtrail.amazonaws.com");
+    const statements = policyStatements(named(run, "aws:s3/bucketPolicy:BucketPolicy", "audit-trail-policy").inputs.policy);
+    const cloudTrail = statements.filter((statement: any) => statement.Principal?.Service === "cloudtrail.amazonaws.com");
     expect(cloudTrail.map((statement: any) => statement.Action).sort()).toEqual(["s3:GetBucketAcl", "s3:PutObject"]);
     for (const statement of cloudTrail) expect(statement.Condition.StringEquals["aws:SourceArn"]).toBe(TRAIL_ARN);
     const write = cloudTrail.find((statement: any) => statement.Action === "s3:PutObject");
@@ -89,19 +85,19 @@ describe("Audit with a trail", () => {
   });
 
   it("trail bucket: TLS-only, access-logged, retained when asked", () => {
-    const policy = JSON.parse(one(run, "aws:s3/bucketPolicy:BucketPolicy", "audit-trail-policy").inputs.policy);
-    expect(policy.Statement.map((statement: any) => statement.Sid)).toContain("DenyInsecureTransport");
-    expect(one(run, "aws:s3/bucketLogging:BucketLogging", "audit-trail-logging").inputs.targetBucket).toBe("clinic-access-logs");
-    expect(one(run, "aws:s3/bucket:Bucket", "audit-trail").retainOnDelete).toBe(true);
+    const statements = policyStatements(named(run, "aws:s3/bucketPolicy:BucketPolicy", "audit-trail-policy").inputs.policy);
+    expect(statements.map((statement: any) => statement.Sid)).toContain("DenyInsecureTransport");
+    expect(named(run, "aws:s3/bucketLogging:BucketLogging", "audit-trail-logging").inputs.targetBucket).toBe("clinic-access-logs");
+    expect(named(run, "aws:s3/bucket:Bucket", "audit-trail").retainOnDelete).toBe(true);
   });
 
   it("trail bucket: log files expire after the log retention", () => {
-    const [rule] = one(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "audit-trail-lifecycle").inputs.rules;
+    const [rule] = named(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "audit-trail-lifecycle").inputs.rules;
     expect(rule.expiration).toEqual({ days: 400 });
   });
 
   it("guardrail: EBS encryption by default enabled, kept on destroy", () => {
-    const guardrail = one(run, "aws:ebs/encryptionByDefault:EncryptionByDefault", "audit-ebs-encryption-by-default");
+    const guardrail = named(run, "aws:ebs/encryptionByDefault:EncryptionByDefault", "audit-ebs-encryption-by-default");
     expect(guardrail.inputs.enabled).toBe(true);
     expect(guardrail.retainOnDelete).toBe(true);
   });
@@ -119,6 +115,6 @@ describe("Audit when the account has an organisation trail", () => {
   });
 
   it("guardrail: EBS encryption by default still enabled", () => {
-    expect(one(run, "aws:ebs/encryptionByDefault:EncryptionByDefault", "audit-ebs-encryption-by-default").inputs.enabled).toBe(true);
+    expect(named(run, "aws:ebs/encryptionByDefault:EncryptionByDefault", "audit-ebs-encryption-by-default").inputs.enabled).toBe(true);
   });
 });

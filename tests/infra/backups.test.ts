@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { runOffline, type OfflineRun, type PlannedResource } from "../../infra/offline/run";
+import { runOffline, type OfflineRun } from "../../infra/offline/run";
+import { named, ofType, policyStatements } from "./helpers";
 import { BackupStorage, SnapshotBackups } from "../../infra/components/backups";
 
 const DATA_KEY = "arn:aws:kms:us-east-1:111122223333:key/test-data-key";
@@ -7,15 +8,9 @@ const HOST_ARN = "arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef
 const DB_ARN = "arn:aws:rds:us-east-1:111122223333:db:openemr";
 const TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:alarms";
 
-function one(run: OfflineRun, type: string, name: string): PlannedResource {
-  const found = run.resources.filter((resource) => resource.type === type && resource.name === name);
-  expect(found, `${type} ${name}`).toHaveLength(1);
-  return found[0];
-}
 
 function statement(run: OfflineRun, bucket: string, sid: string): any {
-  const policy = JSON.parse(one(run, "aws:s3/bucketPolicy:BucketPolicy", `${bucket}-policy`).inputs.policy);
-  return policy.Statement.find((candidate: any) => candidate.Sid === sid);
+  return policyStatements(named(run, "aws:s3/bucketPolicy:BucketPolicy", `${bucket}-policy`).inputs.policy).find((candidate) => candidate.Sid === sid);
 }
 
 describe("BackupStorage", () => {
@@ -27,18 +22,18 @@ describe("BackupStorage", () => {
   });
 
   it("backup bucket: object lock governance 35 days", () => {
-    expect(one(run, "aws:s3/bucket:Bucket", "backup-backups").inputs.objectLockEnabled).toBe(true);
-    const lock = one(run, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "backup-backups-object-lock").inputs;
+    expect(named(run, "aws:s3/bucket:Bucket", "backup-backups").inputs.objectLockEnabled).toBe(true);
+    const lock = named(run, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "backup-backups-object-lock").inputs;
     expect(lock.rule.defaultRetention).toEqual({ mode: "GOVERNANCE", days: 35 });
   });
 
   it("backup bucket: SSE-KMS with the data key and a bucket key", () => {
-    const [rule] = one(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "backup-backups-encryption").inputs.rules;
+    const [rule] = named(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "backup-backups-encryption").inputs.rules;
     expect(rule).toEqual({ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: DATA_KEY }, bucketKeyEnabled: true });
   });
 
   it("backup bucket: versioned", () => {
-    expect(one(run, "aws:s3/bucketVersioning:BucketVersioning", "backup-backups-versioning").inputs.versioningConfiguration.status).toBe("Enabled");
+    expect(named(run, "aws:s3/bucketVersioning:BucketVersioning", "backup-backups-versioning").inputs.versioningConfiguration.status).toBe("Enabled");
   });
 
   it("backup bucket: TLS-only policy", () => {
@@ -60,7 +55,7 @@ describe("BackupStorage", () => {
   });
 
   it("backup bucket: backups/ to STANDARD_IA at 30 days, GLACIER_IR at 90, expired at backupExpiryDays", () => {
-    const rules = one(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backup-backups-lifecycle").inputs.rules;
+    const rules = named(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backup-backups-lifecycle").inputs.rules;
     const backups = rules.find((rule: any) => rule.filter?.prefix === "backups/");
     expect(backups.status).toBe("Enabled");
     expect(backups.transitions).toEqual([
@@ -72,7 +67,7 @@ describe("BackupStorage", () => {
   });
 
   it("backup bucket: host-bundle/ never expires, incomplete uploads aborted everywhere", () => {
-    const rules = one(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backup-backups-lifecycle").inputs.rules;
+    const rules = named(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backup-backups-lifecycle").inputs.rules;
     const expiring = rules.filter((rule: any) => rule.expiration || rule.transitions || rule.noncurrentVersionExpiration);
     expect(expiring.map((rule: any) => rule.filter?.prefix)).toEqual(["backups/"]);
     const bucketWide = rules.find((rule: any) => !rule.filter?.prefix);
@@ -80,24 +75,24 @@ describe("BackupStorage", () => {
   });
 
   it("backup bucket: access logs to the log bucket", () => {
-    const logging = one(run, "aws:s3/bucketLogging:BucketLogging", "backup-backups-logging").inputs;
+    const logging = named(run, "aws:s3/bucketLogging:BucketLogging", "backup-backups-logging").inputs;
     expect(logging.targetBucket).toMatch(/^backup-access-logs-[0-9a-f]+$/);
   });
 
   it("backup bucket: ownership enforced and public access blocked", () => {
-    expect(one(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "backup-backups-ownership").inputs.rule.objectOwnership).toBe("BucketOwnerEnforced");
-    const block = one(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backup-backups-public-access").inputs;
+    expect(named(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "backup-backups-ownership").inputs.rule.objectOwnership).toBe("BucketOwnerEnforced");
+    const block = named(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backup-backups-public-access").inputs;
     expect([block.blockPublicAcls, block.blockPublicPolicy, block.ignorePublicAcls, block.restrictPublicBuckets]).toEqual([true, true, true, true]);
   });
 
   it("backup bucket: never force-destroyed, retained when asked", () => {
-    const bucket = one(run, "aws:s3/bucket:Bucket", "backup-backups");
+    const bucket = named(run, "aws:s3/bucket:Bucket", "backup-backups");
     expect(bucket.inputs.forceDestroy).toBe(false);
     expect(bucket.retainOnDelete).toBe(true);
   });
 
   it("log bucket: SSE-S3 (the only encryption S3 and ALB log delivery accept)", () => {
-    const [rule] = one(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "backup-access-logs-encryption").inputs.rules;
+    const [rule] = named(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "backup-access-logs-encryption").inputs.rules;
     expect(rule.applyServerSideEncryptionByDefault.sseAlgorithm).toBe("AES256");
   });
 
@@ -119,7 +114,7 @@ describe("BackupStorage", () => {
   });
 
   it("log bucket: logs expire after the log retention", () => {
-    const [rule] = one(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backup-access-logs-lifecycle").inputs.rules;
+    const [rule] = named(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backup-access-logs-lifecycle").inputs.rules;
     expect(rule.expiration).toEqual({ days: 400 });
   });
 });
@@ -149,28 +144,28 @@ describe("SnapshotBackups", () => {
   });
 
   it("vault: encrypted with the data key", () => {
-    expect(one(standard, "aws:backup/vault:Vault", "snapshots-vault").inputs.kmsKeyArn).toBe(DATA_KEY);
+    expect(named(standard, "aws:backup/vault:Vault", "snapshots-vault").inputs.kmsKeyArn).toBe(DATA_KEY);
   });
 
   it("plan: a daily rule into the vault, kept backupRetentionDays", () => {
-    const [rule] = one(standard, "aws:backup/plan:Plan", "snapshots-plan").inputs.rules;
+    const [rule] = named(standard, "aws:backup/plan:Plan", "snapshots-plan").inputs.rules;
     expect(rule.schedule).toMatch(/^cron\(\d+ \d+ \* \* \? \*\)$/);
     expect(rule.targetVaultName).toBe("clinic-openemr");
     expect(rule.lifecycle).toEqual({ deleteAfter: 21 });
   });
 
   it("standard: selection names exactly the host instance and the RDS instance", () => {
-    expect(one(standard, "aws:backup/selection:Selection", "snapshots-selection").inputs.resources).toEqual([HOST_ARN, DB_ARN]);
+    expect(named(standard, "aws:backup/selection:Selection", "snapshots-selection").inputs.resources).toEqual([HOST_ARN, DB_ARN]);
   });
 
   it("single: selection names exactly the host instance", () => {
-    expect(one(single, "aws:backup/selection:Selection", "snapshots-selection").inputs.resources).toEqual([HOST_ARN]);
+    expect(named(single, "aws:backup/selection:Selection", "snapshots-selection").inputs.resources).toEqual([HOST_ARN]);
   });
 
   it("role: trusted by AWS Backup only, with the AWS managed backup and restore policies", () => {
-    const trust = JSON.parse(one(standard, "aws:iam/role:Role", "snapshots-role").inputs.assumeRolePolicy);
-    expect(trust.Statement).toEqual([{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }]);
-    const attached = standard.resources.filter((resource) => resource.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((resource) => resource.inputs.policyArn);
+    const trust = policyStatements(named(standard, "aws:iam/role:Role", "snapshots-role").inputs.assumeRolePolicy);
+    expect(trust).toEqual([{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+    const attached = ofType(standard, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((resource) => resource.inputs.policyArn);
     expect(attached.sort()).toEqual([
       "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
       "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
@@ -178,7 +173,7 @@ describe("SnapshotBackups", () => {
   });
 
   it("vault: failed jobs notify the alarm topic", () => {
-    const notifications = one(standard, "aws:backup/vaultNotifications:VaultNotifications", "snapshots-notifications").inputs;
+    const notifications = named(standard, "aws:backup/vaultNotifications:VaultNotifications", "snapshots-notifications").inputs;
     expect(notifications.snsTopicArn).toBe(TOPIC_ARN);
     expect(notifications.backupVaultEvents).toContain("BACKUP_JOB_FAILED");
   });

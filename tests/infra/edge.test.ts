@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { runOffline, type OfflineRun, type PlannedResource } from "../../infra/offline/run";
+import { runOffline, type OfflineRun } from "../../infra/offline/run";
+import { named, ofType } from "./helpers";
 import { Edge, type EdgeArgs } from "../../infra/components/edge";
 
 const LOGS_KEY = "arn:aws:kms:us-east-1:111122223333:key/test-logs-key";
@@ -15,15 +16,7 @@ const baseArgs: EdgeArgs = {
   logRetentionDays: 400,
 };
 
-function one(run: OfflineRun, type: string, name: string): PlannedResource {
-  const found = run.resources.filter((resource) => resource.type === type && resource.name === name);
-  expect(found, `${type} ${name}`).toHaveLength(1);
-  return found[0];
-}
 
-function ofType(run: OfflineRun, type: string): PlannedResource[] {
-  return run.resources.filter((resource) => resource.type === type);
-}
 
 function edgeRun(args: Partial<EdgeArgs>): Promise<OfflineRun> {
   return runOffline(() => {
@@ -39,47 +32,47 @@ describe("Edge with a domain and hosted zone", () => {
   });
 
   it("alb: internet-facing, in the public subnets, behind the alb security group", () => {
-    const alb = one(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs;
+    const alb = named(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs;
     expect(alb.internal).toBe(false);
     expect(alb.subnets).toEqual(["subnet-a", "subnet-b"]);
     expect(alb.securityGroups).toEqual(["sg-alb"]);
   });
 
   it("alb: invalid header fields dropped", () => {
-    expect(one(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs.dropInvalidHeaderFields).toBe(true);
+    expect(named(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs.dropInvalidHeaderFields).toBe(true);
   });
 
   it("alb: deletion protection on", () => {
-    expect(one(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs.enableDeletionProtection).toBe(true);
+    expect(named(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs.enableDeletionProtection).toBe(true);
   });
 
   it("alb: access logs to the log bucket under alb/", () => {
-    expect(one(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs.accessLogs).toEqual({ bucket: "clinic-access-logs", prefix: "alb", enabled: true });
+    expect(named(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs.accessLogs).toEqual({ bucket: "clinic-access-logs", prefix: "alb", enabled: true });
   });
 
   it("alb: idle timeout outlasts PHP's 60 s execution limit", () => {
-    expect(one(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs.idleTimeout).toBeGreaterThan(60);
+    expect(named(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs.idleTimeout).toBeGreaterThan(60);
   });
 
   it("target group: HTTPS 443 to the host (re-encrypted)", () => {
-    const group = one(run, "aws:lb/targetGroup:TargetGroup", "edge-host").inputs;
+    const group = named(run, "aws:lb/targetGroup:TargetGroup", "edge-host").inputs;
     expect([group.protocol, group.port, group.targetType]).toEqual(["HTTPS", 443, "instance"]);
-    expect(one(run, "aws:lb/targetGroupAttachment:TargetGroupAttachment", "edge-host").inputs).toMatchObject({ targetId: "i-0host", port: 443 });
+    expect(named(run, "aws:lb/targetGroupAttachment:TargetGroupAttachment", "edge-host").inputs).toMatchObject({ targetId: "i-0host", port: 443 });
   });
 
   it("target group: health check on /meta/health/livez over HTTPS, matcher 200", () => {
-    expect(one(run, "aws:lb/targetGroup:TargetGroup", "edge-host").inputs.healthCheck).toMatchObject({ protocol: "HTTPS", path: "/meta/health/livez", matcher: "200" });
+    expect(named(run, "aws:lb/targetGroup:TargetGroup", "edge-host").inputs.healthCheck).toMatchObject({ protocol: "HTTPS", path: "/meta/health/livez", matcher: "200" });
   });
 
   it("https listener: TLS 1.2+ policy and the validated ACM certificate", () => {
-    const listener = one(run, "aws:lb/listener:Listener", "edge-https").inputs;
+    const listener = named(run, "aws:lb/listener:Listener", "edge-https").inputs;
     expect([listener.port, listener.protocol, listener.sslPolicy]).toEqual([443, "HTTPS", "ELBSecurityPolicy-TLS13-1-2-2021-06"]);
-    expect(listener.certificateArn).toBe(one(run, "aws:acm/certificateValidation:CertificateValidation", "edge-certificate").inputs.certificateArn);
+    expect(listener.certificateArn).toBe(named(run, "aws:acm/certificateValidation:CertificateValidation", "edge-certificate").inputs.certificateArn);
     expect(listener.defaultActions).toEqual([expect.objectContaining({ type: "forward" })]);
   });
 
   it("port 80 listener: only a 301 redirect to HTTPS 443", () => {
-    const listener = one(run, "aws:lb/listener:Listener", "edge-http-redirect").inputs;
+    const listener = named(run, "aws:lb/listener:Listener", "edge-http-redirect").inputs;
     expect([listener.port, listener.protocol]).toEqual([80, "HTTP"]);
     expect(listener.defaultActions).toEqual([{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]);
   });
@@ -90,16 +83,16 @@ describe("Edge with a domain and hosted zone", () => {
   });
 
   it("certificate: ACM, DNS-validated through a record in the zone", () => {
-    expect(one(run, "aws:acm/certificate:Certificate", "edge-certificate").inputs).toMatchObject({ domainName: "emr.example.org", validationMethod: "DNS" });
-    const record = one(run, "aws:route53/record:Record", "edge-certificate-validation").inputs;
+    expect(named(run, "aws:acm/certificate:Certificate", "edge-certificate").inputs).toMatchObject({ domainName: "emr.example.org", validationMethod: "DNS" });
+    const record = named(run, "aws:route53/record:Record", "edge-certificate-validation").inputs;
     expect(record).toMatchObject({ zoneId: "Z0123456789ABC", type: "CNAME" });
     expect(record.records[0]).toMatch(/acm-validations\.aws\.$/);
-    expect(one(run, "aws:acm/certificateValidation:CertificateValidation", "edge-certificate").inputs.validationRecordFqdns).toEqual([record.name.replace(/\.$/, "")]);
+    expect(named(run, "aws:acm/certificateValidation:CertificateValidation", "edge-certificate").inputs.validationRecordFqdns).toEqual([record.name.replace(/\.$/, "")]);
     expect(ofType(run, "tls:index/selfSignedCert:SelfSignedCert")).toEqual([]);
   });
 
   it("dns: alias A record for the domain to the ALB", () => {
-    const alias = one(run, "aws:route53/record:Record", "edge-alias").inputs;
+    const alias = named(run, "aws:route53/record:Record", "edge-alias").inputs;
     expect(alias).toMatchObject({ zoneId: "Z0123456789ABC", name: "emr.example.org", type: "A" });
     expect(alias.aliases[0].name).toMatch(/\.elb\.amazonaws\.com$/);
   });
@@ -109,15 +102,15 @@ describe("Edge with a domain and hosted zone", () => {
   });
 
   it("waf: REGIONAL web ACL associated with the ALB", () => {
-    const acl = one(run, "aws:wafv2/webAcl:WebAcl", "edge-waf");
+    const acl = named(run, "aws:wafv2/webAcl:WebAcl", "edge-waf");
     expect(acl.inputs.scope).toBe("REGIONAL");
-    const association = one(run, "aws:wafv2/webAclAssociation:WebAclAssociation", "edge-waf").inputs;
+    const association = named(run, "aws:wafv2/webAclAssociation:WebAclAssociation", "edge-waf").inputs;
     expect(association.webAclArn).toBe(acl.state.arn);
-    expect(association.resourceArn).toBe(one(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").state.arn);
+    expect(association.resourceArn).toBe(named(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").state.arn);
   });
 
   it("waf: AWS managed rule groups common, known bad inputs, SQLi and PHP", () => {
-    const groups = one(run, "aws:wafv2/webAcl:WebAcl", "edge-waf").inputs.rules.map((rule: any) => rule.statement.managedRuleGroupStatement).filter(Boolean);
+    const groups = named(run, "aws:wafv2/webAcl:WebAcl", "edge-waf").inputs.rules.map((rule: any) => rule.statement.managedRuleGroupStatement).filter(Boolean);
     expect(groups.map((group: any) => `${group.vendorName}/${group.name}`)).toEqual([
       "AWS/AWSManagedRulesCommonRuleSet",
       "AWS/AWSManagedRulesKnownBadInputsRuleSet",
@@ -127,29 +120,29 @@ describe("Edge with a domain and hosted zone", () => {
   });
 
   it("waf: managed groups enforce (none override), only SizeRestrictions_BODY counts", () => {
-    const rules = one(run, "aws:wafv2/webAcl:WebAcl", "edge-waf").inputs.rules.filter((rule: any) => rule.statement.managedRuleGroupStatement);
+    const rules = named(run, "aws:wafv2/webAcl:WebAcl", "edge-waf").inputs.rules.filter((rule: any) => rule.statement.managedRuleGroupStatement);
     expect(rules.map((rule: any) => rule.overrideAction)).toEqual(rules.map(() => ({ none: {} })));
     const overrides = rules.flatMap((rule: any) => rule.statement.managedRuleGroupStatement.ruleActionOverrides ?? []);
     expect(overrides).toEqual([{ name: "SizeRestrictions_BODY", actionToUse: { count: {} } }]);
   });
 
   it("waf: per-IP rate-based rule blocks", () => {
-    const rate = one(run, "aws:wafv2/webAcl:WebAcl", "edge-waf").inputs.rules.find((rule: any) => rule.statement.rateBasedStatement);
+    const rate = named(run, "aws:wafv2/webAcl:WebAcl", "edge-waf").inputs.rules.find((rule: any) => rule.statement.rateBasedStatement);
     expect(rate.action).toEqual({ block: {} });
     expect(rate.statement.rateBasedStatement.aggregateKeyType).toBe("IP");
     expect(rate.statement.rateBasedStatement.limit).toBeGreaterThan(0);
   });
 
   it("waf logging: to aws-waf-logs-<stack>, encrypted with the logs key, retained per config", () => {
-    const group = one(run, "aws:cloudwatch/logGroup:LogGroup", "edge-waf-logs");
+    const group = named(run, "aws:cloudwatch/logGroup:LogGroup", "edge-waf-logs");
     expect(group.inputs).toMatchObject({ name: "aws-waf-logs-clinic", kmsKeyId: LOGS_KEY, retentionInDays: 400 });
-    const logging = one(run, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "edge-waf-logging").inputs;
+    const logging = named(run, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "edge-waf-logging").inputs;
     expect(logging.logDestinationConfigs).toEqual([group.state.arn]);
-    expect(logging.resourceArn).toBe(one(run, "aws:wafv2/webAcl:WebAcl", "edge-waf").state.arn);
+    expect(logging.resourceArn).toBe(named(run, "aws:wafv2/webAcl:WebAcl", "edge-waf").state.arn);
   });
 
   it("waf logging: Authorization and Cookie headers redacted", () => {
-    const logging = one(run, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "edge-waf-logging").inputs;
+    const logging = named(run, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "edge-waf-logging").inputs;
     expect(logging.redactedFields).toEqual([{ singleHeader: { name: "authorization" } }, { singleHeader: { name: "cookie" } }]);
   });
 });
@@ -161,23 +154,23 @@ describe("Edge without a domain", () => {
   });
 
   it("certificate: self-signed for the ALB's DNS name, imported into ACM", () => {
-    const dnsName = one(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").state.dnsName;
-    const cert = one(run, "tls:index/selfSignedCert:SelfSignedCert", "edge-self-signed").inputs;
+    const dnsName = named(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").state.dnsName;
+    const cert = named(run, "tls:index/selfSignedCert:SelfSignedCert", "edge-self-signed").inputs;
     expect(cert.subject.commonName).toBe(dnsName);
     expect(cert.dnsNames).toEqual([dnsName]);
     expect(cert.allowedUses).toContain("server_auth");
-    const imported = one(run, "aws:acm/certificate:Certificate", "edge-certificate");
+    const imported = named(run, "aws:acm/certificate:Certificate", "edge-certificate");
     expect(imported.inputs.certificateBody).toContain("BEGIN CERTIFICATE");
     expect(imported.inputs.validationMethod).toBeUndefined();
-    expect(one(run, "aws:lb/listener:Listener", "edge-https").inputs.certificateArn).toBe(imported.state.arn);
+    expect(named(run, "aws:lb/listener:Listener", "edge-https").inputs.certificateArn).toBe(imported.state.arn);
   });
 
   it("certificate: the imported private key is a secret", () => {
-    expect(one(run, "aws:acm/certificate:Certificate", "edge-certificate").secretPaths).toContain("privateKey");
+    expect(named(run, "aws:acm/certificate:Certificate", "edge-certificate").secretPaths).toContain("privateKey");
   });
 
   it("certificate: renewed by the next update in its last 30 days", () => {
-    const cert = one(run, "tls:index/selfSignedCert:SelfSignedCert", "edge-self-signed").inputs;
+    const cert = named(run, "tls:index/selfSignedCert:SelfSignedCert", "edge-self-signed").inputs;
     expect(cert.earlyRenewalHours).toBe(30 * 24);
     expect(cert.validityPeriodHours).toBeGreaterThan(cert.earlyRenewalHours);
   });
@@ -187,7 +180,7 @@ describe("Edge without a domain", () => {
   });
 
   it("url: https on the ALB's DNS name, marked self-signed", () => {
-    expect(run.outputs.url).toBe(`https://${one(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").state.dnsName}`);
+    expect(run.outputs.url).toBe(`https://${named(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").state.dnsName}`);
     expect(run.outputs.certificateKind).toBe("self-signed");
   });
 });
@@ -195,7 +188,7 @@ describe("Edge without a domain", () => {
 describe("Edge with a domain but no zone", () => {
   it("certificate: self-signed for the domain", async () => {
     const run = await edgeRun({ domain: "emr.example.org" });
-    expect(one(run, "tls:index/selfSignedCert:SelfSignedCert", "edge-self-signed").inputs.subject.commonName).toBe("emr.example.org");
+    expect(named(run, "tls:index/selfSignedCert:SelfSignedCert", "edge-self-signed").inputs.subject.commonName).toBe("emr.example.org");
     expect(run.outputs.url).toBe("https://emr.example.org");
   });
 });

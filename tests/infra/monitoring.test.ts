@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { runOffline, type OfflineRun, type PlannedResource } from "../../infra/offline/run";
+import { named, ofType, policyStatements } from "./helpers";
 import { Monitoring, type MonitoringArgs } from "../../infra/components/monitoring";
 
 const ALERTS_KEY = "arn:aws:kms:us-east-1:111122223333:key/test-alerts-key";
@@ -21,14 +22,9 @@ const baseArgs: MonitoringArgs = {
 const standardArgs: MonitoringArgs = { ...baseArgs, database: { identifier: "clinic-openemr", allocatedStorageGb: 50 } };
 const singleArgs: MonitoringArgs = { ...baseArgs, diskPaths: ["/", "/srv/openemr-data"] };
 
-function one(run: OfflineRun, type: string, name: string): PlannedResource {
-  const found = run.resources.filter((resource) => resource.type === type && resource.name === name);
-  expect(found, `${type} ${name}`).toHaveLength(1);
-  return found[0];
-}
 
 function alarms(run: OfflineRun): PlannedResource[] {
-  return run.resources.filter((resource) => resource.type === "aws:cloudwatch/metricAlarm:MetricAlarm");
+  return ofType(run, "aws:cloudwatch/metricAlarm:MetricAlarm");
 }
 
 function alarmOn(run: OfflineRun, namespace: string, metricName: string, dimensions?: Record<string, string>): Record<string, any> {
@@ -51,16 +47,16 @@ describe("Monitoring, standard tier", () => {
   let topicArn: string;
   beforeAll(async () => {
     run = await monitoringRun(standardArgs);
-    topicArn = one(run, "aws:sns/topic:Topic", "monitoring-alarms").state.arn;
+    topicArn = named(run, "aws:sns/topic:Topic", "monitoring-alarms").state.arn;
   });
 
   it("topic: encrypted with the alerts key", () => {
-    expect(one(run, "aws:sns/topic:Topic", "monitoring-alarms").inputs.kmsMasterKeyId).toBe(ALERTS_KEY);
+    expect(named(run, "aws:sns/topic:Topic", "monitoring-alarms").inputs.kmsMasterKeyId).toBe(ALERTS_KEY);
   });
 
   it("topic policy: CloudWatch and AWS Backup may publish, only for this account", () => {
-    const policy = JSON.parse(one(run, "aws:sns/topicPolicy:TopicPolicy", "monitoring-alarms").inputs.policy);
-    const allow = policy.Statement.find((statement: any) => statement.Effect === "Allow");
+    const policy = policyStatements(named(run, "aws:sns/topicPolicy:TopicPolicy", "monitoring-alarms").inputs.policy);
+    const allow = policy.find((statement: any) => statement.Effect === "Allow");
     expect(allow.Principal.Service.sort()).toEqual(["backup.amazonaws.com", "cloudwatch.amazonaws.com"]);
     expect(allow.Action).toBe("sns:Publish");
     expect(allow.Resource).toBe(topicArn);
@@ -68,12 +64,12 @@ describe("Monitoring, standard tier", () => {
   });
 
   it("topic policy: no wildcard principal is allowed", () => {
-    const policy = JSON.parse(one(run, "aws:sns/topicPolicy:TopicPolicy", "monitoring-alarms").inputs.policy);
-    expect(policy.Statement.filter((statement: any) => statement.Effect === "Allow" && statement.Principal === "*")).toEqual([]);
+    const policy = policyStatements(named(run, "aws:sns/topicPolicy:TopicPolicy", "monitoring-alarms").inputs.policy);
+    expect(policy.filter((statement: any) => statement.Effect === "Allow" && statement.Principal === "*")).toEqual([]);
   });
 
   it("subscriptions: one e-mail subscription per alert address", () => {
-    const subscriptions = run.resources.filter((resource) => resource.type === "aws:sns/topicSubscription:TopicSubscription").map((resource) => resource.inputs);
+    const subscriptions = ofType(run, "aws:sns/topicSubscription:TopicSubscription").map((resource) => resource.inputs);
     expect(subscriptions.map((subscription) => [subscription.protocol, subscription.endpoint, subscription.topic])).toEqual([
       ["email", "ops@example.org", topicArn],
       ["email", "it@example.org", topicArn],
@@ -165,7 +161,7 @@ describe("Monitoring, standard tier", () => {
   });
 
   it("dashboard: the alarm widget shows every alarm and each alarmed metric is graphed", () => {
-    const dashboard = one(run, "aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard");
+    const dashboard = named(run, "aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard");
     expect(run.outputs.dashboardName).toBe("clinic-openemr");
     const body = JSON.parse(dashboard.inputs.dashboardBody);
     const alarmWidget = body.widgets.find((widget: any) => widget.type === "alarm");

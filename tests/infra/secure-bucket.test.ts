@@ -1,17 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { runOffline, type OfflineRun, type PlannedResource } from "../../infra/offline/run";
+import { runOffline, type OfflineRun } from "../../infra/offline/run";
+import { named, policyStatements } from "./helpers";
 import { SecureBucket } from "../../infra/components/secure-bucket";
 
 const KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/test-data-key";
 
-function one(run: OfflineRun, type: string, name: string): PlannedResource {
-  const found = run.resources.filter((resource) => resource.type === type && resource.name === name);
-  expect(found, `${type} ${name}`).toHaveLength(1);
-  return found[0];
-}
 
-function policyOf(run: OfflineRun, bucket: string): { Statement: any[] } {
-  return JSON.parse(one(run, "aws:s3/bucketPolicy:BucketPolicy", `${bucket}-policy`).inputs.policy);
+function statementsOf(run: OfflineRun, bucket: string): any[] {
+  return policyStatements(named(run, "aws:s3/bucketPolicy:BucketPolicy", `${bucket}-policy`).inputs.policy);
 }
 
 describe("SecureBucket with a KMS key, access logs, lifecycle and Object Lock", () => {
@@ -30,53 +26,53 @@ describe("SecureBucket with a KMS key, access logs, lifecycle and Object Lock", 
   });
 
   it("bucket: never force-destroyed, Object Lock switched on at creation", () => {
-    const bucket = one(run, "aws:s3/bucket:Bucket", "data");
+    const bucket = named(run, "aws:s3/bucket:Bucket", "data");
     expect(bucket.inputs.forceDestroy).toBe(false);
     expect(bucket.inputs.objectLockEnabled).toBe(true);
   });
 
   it("bucket: ownership enforced (ACLs disabled)", () => {
-    expect(one(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "data-ownership").inputs.rule.objectOwnership).toBe("BucketOwnerEnforced");
+    expect(named(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "data-ownership").inputs.rule.objectOwnership).toBe("BucketOwnerEnforced");
   });
 
   it("bucket: all four public access block flags on", () => {
-    const block = one(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "data-public-access").inputs;
+    const block = named(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "data-public-access").inputs;
     expect([block.blockPublicAcls, block.blockPublicPolicy, block.ignorePublicAcls, block.restrictPublicBuckets]).toEqual([true, true, true, true]);
   });
 
   it("bucket: versioning enabled", () => {
-    expect(one(run, "aws:s3/bucketVersioning:BucketVersioning", "data-versioning").inputs.versioningConfiguration.status).toBe("Enabled");
+    expect(named(run, "aws:s3/bucketVersioning:BucketVersioning", "data-versioning").inputs.versioningConfiguration.status).toBe("Enabled");
   });
 
   it("bucket: SSE-KMS with the given key and a bucket key", () => {
-    const [rule] = one(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "data-encryption").inputs.rules;
+    const [rule] = named(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "data-encryption").inputs.rules;
     expect(rule.applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "aws:kms", kmsMasterKeyId: KEY_ARN });
     expect(rule.bucketKeyEnabled).toBe(true);
   });
 
   it("bucket: policy denies requests without TLS", () => {
-    const deny = policyOf(run, "data").Statement.find((statement) => statement.Sid === "DenyInsecureTransport");
+    const deny = statementsOf(run, "data").find((statement) => statement.Sid === "DenyInsecureTransport");
     expect(deny).toMatchObject({ Effect: "Deny", Principal: "*", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } });
     expect(deny.Resource).toEqual([expect.stringMatching(/^arn:aws:s3:::data-[0-9a-f]+$/), expect.stringMatching(/^arn:aws:s3:::data-[0-9a-f]+\/\*$/)]);
   });
 
   it("bucket: caller's statements added to the policy with the bucket ARN", () => {
-    const extra = policyOf(run, "data").Statement.find((statement) => statement.Sid === "Extra");
+    const extra = statementsOf(run, "data").find((statement) => statement.Sid === "Extra");
     expect(extra.Resource).toMatch(/^arn:aws:s3:::data-[0-9a-f]+$/);
   });
 
   it("bucket: server access logs go to the log bucket", () => {
-    const logging = one(run, "aws:s3/bucketLogging:BucketLogging", "data-logging").inputs;
+    const logging = named(run, "aws:s3/bucketLogging:BucketLogging", "data-logging").inputs;
     expect(logging.targetBucket).toBe("log-bucket");
     expect(logging.targetPrefix).toMatch(/^s3\/data-[0-9a-f]+\/$/);
   });
 
   it("bucket: Object Lock default retention as given", () => {
-    expect(one(run, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "data-object-lock").inputs.rule.defaultRetention).toEqual({ mode: "GOVERNANCE", days: 10 });
+    expect(named(run, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "data-object-lock").inputs.rule.defaultRetention).toEqual({ mode: "GOVERNANCE", days: 10 });
   });
 
   it("bucket: lifecycle rules as given", () => {
-    expect(one(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "data-lifecycle").inputs.rules[0].expiration).toEqual({ days: 40 });
+    expect(named(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "data-lifecycle").inputs.rules[0].expiration).toEqual({ days: 40 });
   });
 
   it("bucket: every resource retained on delete when asked", () => {
@@ -95,21 +91,21 @@ describe("SecureBucket without a KMS key or log bucket (a log bucket)", () => {
   });
 
   it("log bucket: SSE-S3 default encryption", () => {
-    const [rule] = one(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "logs-encryption").inputs.rules;
+    const [rule] = named(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "logs-encryption").inputs.rules;
     expect(rule.applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "AES256" });
   });
 
   it("log bucket: does not log into itself, no Object Lock", () => {
     expect(run.resources.filter((resource) => resource.type === "aws:s3/bucketLogging:BucketLogging")).toEqual([]);
     expect(run.resources.filter((resource) => resource.type === "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")).toEqual([]);
-    expect(one(run, "aws:s3/bucket:Bucket", "logs").inputs.objectLockEnabled).toBeUndefined();
+    expect(named(run, "aws:s3/bucket:Bucket", "logs").inputs.objectLockEnabled).toBeUndefined();
   });
 
   it("log bucket: policy still TLS-only", () => {
-    expect(policyOf(run, "logs").Statement.map((statement) => statement.Sid)).toEqual(["DenyInsecureTransport"]);
+    expect(statementsOf(run, "logs").map((statement) => statement.Sid)).toEqual(["DenyInsecureTransport"]);
   });
 
   it("log bucket: not retained unless asked", () => {
-    expect(one(run, "aws:s3/bucket:Bucket", "logs").retainOnDelete).toBe(false);
+    expect(named(run, "aws:s3/bucket:Bucket", "logs").retainOnDelete).toBe(false);
   });
 });
