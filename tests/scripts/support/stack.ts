@@ -167,14 +167,16 @@ export function mockStack(options: { backupAgeHours?: number } = {}) {
   mocks.rds.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: { Status: "creating" } });
   mocks.rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ Status: "available" }] });
 
-  const bucket = { backups: [backupId] as string[], encryption: "aws:kms" };
+  // `backups` are complete folders, `incomplete` ones have no manifest.json yet.
+  const bucket = { backups: [backupId] as string[], incomplete: [] as string[], encryption: "aws:kms" };
   const manifests = new Map<string, ReturnType<typeof manifestFor>>();
   const manifestOf = (id: string) => manifests.get(id) ?? manifestFor(id);
   mocks.s3.on(ListObjectsV2Command).callsFake(() => ({
-    Contents: bucket.backups.flatMap((id) => [
-      ...manifestOf(id).parts.map((part) => ({ Key: `${PREFIX}/${id}/${part.name}`, Size: part.bytes })),
-      { Key: `${PREFIX}/${id}/manifest.json`, Size: 900 },
-    ]),
+    // Stored sizes are the ones a backup really has; a test may change what its manifest claims.
+    Contents: [
+      ...bucket.backups.flatMap((id) => [...manifestFor(id).parts.map((part) => ({ Key: `${PREFIX}/${id}/${part.name}`, Size: part.bytes })), { Key: `${PREFIX}/${id}/manifest.json`, Size: 900 }]),
+      ...bucket.incomplete.map((id) => ({ Key: `${PREFIX}/${id}/db.sql.zst`, Size: 4096 })),
+    ],
   }));
   mocks.s3.on(GetObjectCommand).callsFake((input) => {
     const id = String(input.Key).split("/").slice(-2)[0];
