@@ -49,9 +49,10 @@ export const SUITE = "trixie";
 export const MIRROR = "http://deb.debian.org/debian";
 /**
  * Packages in the test image that the bootstrap does not install: the scanners run inside, and
- * python3-moto is the S3-compatible server the backup tests run on the root's loopback.
+ * python3-moto (with python3-flask-cors, which its server mode needs) is the S3-compatible
+ * server the backup tests run on the root's loopback.
  */
-export const EXTRA_TEST_PACKAGES = ["lynis", "iproute2", "python3-moto"];
+export const EXTRA_TEST_PACKAGES = ["lynis", "iproute2", "python3-moto", "python3-flask-cors"];
 export const CACHE_DIR = process.env.OPENEMR_TEST_CACHE ?? "/var/cache/openemr-aws-tests";
 export const ROOTS_DIR = process.env.OPENEMR_TEST_ROOTS ?? "/var/tmp/openemr-aws-roots";
 const PATH_IN_ROOT = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
