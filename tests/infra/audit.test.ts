@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { runOffline, type OfflineRun } from "../../infra/offline/run";
 import { named, ofType, policyStatements } from "./helpers";
+import { planStack } from "../../infra/plan/plan";
 import { Audit, type AuditArgs } from "../../infra/components/audit";
 
 const LOGS_KEY = "arn:aws:kms:us-east-1:111122223333:key/test-logs-key";
@@ -116,5 +117,26 @@ describe("Audit when the account has an organisation trail", () => {
 
   it("guardrail: EBS encryption by default still enabled", () => {
     expect(named(run, "aws:ebs/encryptionByDefault:EncryptionByDefault", "audit-ebs-encryption-by-default").inputs.enabled).toBe(true);
+  });
+});
+
+describe("Audit in the stack", () => {
+  let withTrail: OfflineRun;
+  let orgTrail: OfflineRun;
+  beforeAll(async () => {
+    withTrail = await planStack({ config: { "openemr:tier": "single" }, stackName: "clinic-small" });
+    orgTrail = await planStack({ config: { "openemr:tier": "single", "openemr:createCloudTrail": "false" }, stackName: "clinic-small" });
+  });
+
+  it("trail: encrypted with the stack's logs key, its bucket access-logged to the log bucket", () => {
+    const logsKey = named(withTrail, "aws:kms/key:Key", "keys-logs").state.arn;
+    expect(named(withTrail, "aws:cloudtrail/trail:Trail", "audit-trail").inputs.kmsKeyId).toBe(logsKey);
+    const logBucket = named(withTrail, "aws:s3/bucket:Bucket", "backup-storage-access-logs").state.bucket;
+    expect(named(withTrail, "aws:s3/bucketLogging:BucketLogging", "audit-trail-logging").inputs.targetBucket).toBe(logBucket);
+  });
+
+  it("createCloudTrail false: no trail, EBS encryption by default still on", () => {
+    expect(ofType(orgTrail, "aws:cloudtrail/trail:Trail")).toEqual([]);
+    expect(named(orgTrail, "aws:ebs/encryptionByDefault:EncryptionByDefault", "audit-ebs-encryption-by-default").inputs.enabled).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { runOffline, type OfflineRun } from "../../infra/offline/run";
-import { named, ofType, policyStatements } from "./helpers";
+import { hostInstance, named, ofType, policyStatements } from "./helpers";
+import { planStack } from "../../infra/plan/plan";
 import { BackupStorage, SnapshotBackups } from "../../infra/components/backups";
 
 const DATA_KEY = "arn:aws:kms:us-east-1:111122223333:key/test-data-key";
@@ -176,5 +177,36 @@ describe("SnapshotBackups", () => {
     const notifications = named(standard, "aws:backup/vaultNotifications:VaultNotifications", "snapshots-notifications").inputs;
     expect(notifications.snsTopicArn).toBe(TOPIC_ARN);
     expect(notifications.backupVaultEvents).toContain("BACKUP_JOB_FAILED");
+  });
+});
+
+describe("Backups in the stack", () => {
+  let standard: OfflineRun;
+  let single: OfflineRun;
+  beforeAll(async () => {
+    standard = await planStack({ config: { "openemr:tier": "standard" }, stackName: "clinic-prod" });
+    single = await planStack({ config: { "openemr:tier": "single" }, stackName: "clinic-small" });
+  });
+
+  it("standard: snapshot selection names exactly the host instance and the RDS instance", () => {
+    const selection = named(standard, "aws:backup/selection:Selection", "snapshots-selection").inputs;
+    expect(selection.resources).toEqual([hostInstance(standard).state.arn, named(standard, "aws:rds/instance:Instance", "database-instance").state.arn]);
+  });
+
+  it("single: snapshot selection names exactly the host instance", () => {
+    expect(named(single, "aws:backup/selection:Selection", "snapshots-selection").inputs.resources).toEqual([hostInstance(single).state.arn]);
+  });
+
+  it("snapshot vault: encrypted with the stack's data key", () => {
+    expect(named(standard, "aws:backup/vault:Vault", "snapshots-vault").inputs.kmsKeyArn).toBe(named(standard, "aws:kms/key:Key", "keys-data").state.arn);
+  });
+
+  it("backup bucket: SSE-KMS with the stack's data key", () => {
+    const [rule] = named(standard, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "backup-storage-backups-encryption").inputs.rules;
+    expect(rule.applyServerSideEncryptionByDefault.kmsMasterKeyId).toBe(named(standard, "aws:kms/key:Key", "keys-data").state.arn);
+  });
+
+  it("snapshot jobs that fail notify the alarm topic", () => {
+    expect(named(standard, "aws:backup/vaultNotifications:VaultNotifications", "snapshots-notifications").inputs.snsTopicArn).toBe(standard.outputs.alarmTopicArn);
   });
 });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { runOffline, type OfflineRun } from "../../infra/offline/run";
-import { named, ofType } from "./helpers";
+import { hostInstance, named, ofType } from "./helpers";
+import { planStack } from "../../infra/plan/plan";
 import { Edge, type EdgeArgs } from "../../infra/components/edge";
 
 const LOGS_KEY = "arn:aws:kms:us-east-1:111122223333:key/test-logs-key";
@@ -190,5 +191,37 @@ describe("Edge with a domain but no zone", () => {
     const run = await edgeRun({ domain: "emr.example.org" });
     expect(named(run, "tls:index/selfSignedCert:SelfSignedCert", "edge-self-signed").inputs.subject.commonName).toBe("emr.example.org");
     expect(run.outputs.url).toBe("https://emr.example.org");
+  });
+});
+
+describe("Edge in the stack", () => {
+  let run: OfflineRun;
+  beforeAll(async () => {
+    run = await planStack({ config: { "openemr:tier": "standard" }, stackName: "clinic-prod" });
+  });
+
+  it("alb: in the network's public subnets, behind the alb security group", () => {
+    const alb = named(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs;
+    const publicSubnets = ofType(run, "aws:ec2/subnet:Subnet").filter((subnet) => subnet.inputs.tags?.Tier === "public");
+    expect(publicSubnets.length).toBeGreaterThanOrEqual(2);
+    expect(alb.subnets.sort()).toEqual(publicSubnets.map((subnet) => subnet.state.id).sort());
+    expect(alb.securityGroups).toEqual([named(run, "aws:ec2/securityGroup:SecurityGroup", "security-groups-alb").state.id]);
+  });
+
+  it("alb: access logs into the backup storage's SSE-S3 log bucket", () => {
+    const logBucket = named(run, "aws:s3/bucket:Bucket", "backup-storage-access-logs").state.bucket;
+    expect(named(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs.accessLogs.bucket).toBe(logBucket);
+  });
+
+  it("target: the OpenEMR host on 443", () => {
+    expect(named(run, "aws:lb/targetGroupAttachment:TargetGroupAttachment", "edge-host").inputs).toMatchObject({ targetId: hostInstance(run).state.id, port: 443 });
+  });
+
+  it("waf logs: encrypted with the stack's logs key", () => {
+    expect(named(run, "aws:cloudwatch/logGroup:LogGroup", "edge-waf-logs").inputs).toMatchObject({ name: "aws-waf-logs-clinic-prod", kmsKeyId: named(run, "aws:kms/key:Key", "keys-logs").state.arn });
+  });
+
+  it("outputs: the url", () => {
+    expect(run.outputs.url).toBe(`https://${named(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").state.dnsName}`);
   });
 });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { runOffline, type OfflineRun, type PlannedResource } from "../../infra/offline/run";
-import { named, ofType, policyStatements } from "./helpers";
+import { hostInstance, named, ofType, policyStatements, userDataSettings } from "./helpers";
+import { planStack } from "../../infra/plan/plan";
 import { Monitoring, type MonitoringArgs } from "../../infra/components/monitoring";
 
 const ALERTS_KEY = "arn:aws:kms:us-east-1:111122223333:key/test-alerts-key";
@@ -192,5 +193,69 @@ describe("Monitoring, single tier", () => {
 
   it("single: backup age alarm still present, missing data breaching", () => {
     expect(alarmOn(run, "OpenEMR", "BackupSuccess").treatMissingData).toBe("breaching");
+  });
+});
+
+describe("Monitoring in the stack", () => {
+  let standard: OfflineRun;
+  let single: OfflineRun;
+  beforeAll(async () => {
+    const config = { "openemr:alertEmails": JSON.stringify(["ops@example.org"]) };
+    standard = await planStack({ config: { ...config, "openemr:tier": "standard", "openemr:dbStorageGb": "80" }, stackName: "clinic-prod" });
+    single = await planStack({ config: { ...config, "openemr:tier": "single" }, stackName: "clinic-small" });
+  });
+
+  it("host alarms watch the stack's host instance", () => {
+    const instanceId = hostInstance(standard).state.id;
+    for (const metric of ["StatusCheckFailed_System", "StatusCheckFailed_Instance", "CPUUtilization"]) {
+      expect(alarmOn(standard, "AWS/EC2", metric).dimensions).toEqual({ InstanceId: instanceId });
+    }
+    expect(alarmOn(standard, "CWAgent", "mem_used_percent").dimensions).toEqual({ InstanceId: instanceId });
+  });
+
+  it("single: disk alarms on / and the data volume's mount point", () => {
+    const paths = alarms(single).filter((alarm) => alarm.inputs.metricName === "disk_used_percent").map((alarm) => alarm.inputs.dimensions.path);
+    expect(paths).toEqual(["/", "/srv/openemr-data"]);
+  });
+
+  it("standard: disk alarm on / only, RDS alarms on the stack's DB instance", () => {
+    const paths = alarms(standard).filter((alarm) => alarm.inputs.metricName === "disk_used_percent").map((alarm) => alarm.inputs.dimensions.path);
+    expect(paths).toEqual(["/"]);
+    const identifier = named(standard, "aws:rds/instance:Instance", "database-instance").inputs.identifier;
+    expect(alarmOn(standard, "AWS/RDS", "CPUUtilization").dimensions).toEqual({ DBInstanceIdentifier: identifier });
+  });
+
+  it("standard: free storage alarm relative to the configured allocation", () => {
+    expect(named(standard, "aws:rds/instance:Instance", "database-instance").inputs.allocatedStorage).toBe(80);
+    expect(alarmOn(standard, "AWS/RDS", "FreeStorageSpace").threshold).toBe(Math.round(80 * 1024 ** 3 * 0.1));
+  });
+
+  it("single: no RDS alarms", () => {
+    expect(alarms(single).filter((alarm) => alarm.inputs.namespace === "AWS/RDS")).toEqual([]);
+  });
+
+  it("alb alarms watch the stack's load balancer and target group", () => {
+    const alb = named(standard, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").state.arnSuffix;
+    const targetGroup = named(standard, "aws:lb/targetGroup:TargetGroup", "edge-host").state.arnSuffix;
+    expect(alarmOn(standard, "AWS/ApplicationELB", "UnHealthyHostCount").dimensions).toEqual({ LoadBalancer: alb, TargetGroup: targetGroup });
+    expect(alarmOn(standard, "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count").dimensions).toEqual({ LoadBalancer: alb });
+  });
+
+  it("certificate alarm watches the HTTPS listener's certificate", () => {
+    expect(alarmOn(standard, "AWS/CertificateManager", "DaysToExpiry").dimensions).toEqual({ CertificateArn: named(standard, "aws:lb/listener:Listener", "edge-https").inputs.certificateArn });
+  });
+
+  it("backup alarms use the stack name the host publishes under and the snapshot vault", () => {
+    expect(alarmOn(standard, "OpenEMR", "BackupSuccess").dimensions).toEqual({ Stack: userDataSettings(standard).OPENEMR_STACK });
+    expect(alarmOn(standard, "AWS/Backup", "NumberOfBackupJobsFailed").dimensions).toEqual({ BackupVaultName: named(standard, "aws:backup/vault:Vault", "snapshots-vault").inputs.name });
+  });
+
+  it("topic: encrypted with the stack's alerts key", () => {
+    expect(named(standard, "aws:sns/topic:Topic", "monitoring-alarms").inputs.kmsMasterKeyId).toBe(named(standard, "aws:kms/key:Key", "keys-alerts").state.arn);
+  });
+
+  it("outputs: alarm topic ARN and dashboard name", () => {
+    expect(standard.outputs.alarmTopicArn).toBe(named(standard, "aws:sns/topic:Topic", "monitoring-alarms").state.arn);
+    expect(standard.outputs.dashboardName).toBe(named(standard, "aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard").inputs.dashboardName);
   });
 });
