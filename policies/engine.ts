@@ -178,7 +178,9 @@ function policyMetadata(rule: Rule) {
   return {
     name: rule.id,
     description: rule.description,
-    enforcementLevel: rule.enforcement as EnforcementLevel,
+    // A policy's level is fixed when the pack loads: the default tier's. A stricter tier's
+    // level is set in the pack config (`"<rule>": "mandatory"`); the audit applies it itself.
+    enforcementLevel: enforcementFor(rule, defaultSettings) as EnforcementLevel,
     severity: rule.severity,
     remediationSteps: rule.remediation,
     tags: [rule.area, ...rule.citations.map((citation) => `45 CFR ${citation.section}${citation.inferred ? " (inferred)" : ""}`)],

@@ -1,10 +1,11 @@
 // The audit report's model: what every output format (Markdown, JSON, SARIF, HTML) renders.
-// Its JSON form is report.json; the shape is documented in docs/audit-report.md and only
+// Its JSON form is report.json; the shape is documented in policies/audit/README.md and only
 // grows (new optional fields) within one `format` version.
 import type { OfflineRun } from "../../infra/offline/run";
 import { REDACTED, redactRun } from "../../infra/plan/report";
 import type { Enforcement, Evidence, PolicySettings, Rule, Severity } from "../rules/types";
 import type { Evaluation, EvaluationStatus } from "../engine";
+import { enforcementFor } from "../rules/enforcement";
 import { isExpired, type Waiver } from "../waivers";
 import { compareSections, controlTitles } from "./controls";
 
@@ -154,7 +155,7 @@ export function buildReport(input: ReportInput): Report {
       area: rule.area,
       description: rule.description,
       severity: rule.severity,
-      enforcement: evaluations[0]?.enforcement ?? rule.enforcement,
+      enforcement: evaluations[0]?.enforcement ?? enforcementFor(rule, input.settings),
       citations: rule.citations.map(({ section, inferred }) => ({ section, inferred })),
       remediation: rule.remediation,
       status: overall(results.map((result) => result.status)),
