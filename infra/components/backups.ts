@@ -17,7 +17,10 @@ export interface BackupStorageArgs {
   backupExpiryDays: number;
   /** Days access logs (S3 and ALB) are kept in the log bucket. */
   logRetentionDays: number;
-  /** Keep both buckets when the stack is destroyed. */
+  /**
+   * Keep the access-log bucket when the stack is destroyed. The backup bucket is always kept:
+   * its policy denies deleting it to everyone, so `pulumi destroy` leaves it rather than failing.
+   */
   retainOnDelete: boolean;
 }
 
@@ -76,7 +79,7 @@ export class BackupStorage extends pulumi.ComponentResource {
       {
         kmsKeyArn: args.dataKeyArn,
         accessLogBucket: logBucket.bucketName,
-        retainOnDelete: args.retainOnDelete,
+        retainOnDelete: true,
         objectLock: { mode: "GOVERNANCE", days: args.objectLockDays },
         lifecycleRules: [
           {

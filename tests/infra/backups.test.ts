@@ -92,6 +92,14 @@ describe("BackupStorage", () => {
     expect(bucket.retainOnDelete).toBe(true);
   });
 
+  it("backup bucket: retained on destroy even when data is not (its policy forbids deleting it)", async () => {
+    const scratch = await runOffline(() => {
+      new BackupStorage("backup", { dataKeyArn: DATA_KEY, objectLockDays: 35, backupExpiryDays: 365, logRetentionDays: 400, retainOnDelete: false });
+    });
+    expect(named(scratch, "aws:s3/bucket:Bucket", "backup-backups").retainOnDelete).toBe(true);
+    expect(named(scratch, "aws:s3/bucket:Bucket", "backup-access-logs").retainOnDelete).toBe(false);
+  });
+
   it("log bucket: SSE-S3 (the only encryption S3 and ALB log delivery accept)", () => {
     const [rule] = named(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "backup-access-logs-encryption").inputs.rules;
     expect(rule.applyServerSideEncryptionByDefault.sseAlgorithm).toBe("AES256");
