@@ -80,6 +80,9 @@ BEGIN
   RETURN result;
 END//
 DELIMITER ;
+-- A thousand 60-word texts, joined by row number: a stored function a row would take hours.
+CREATE TABLE bench_words (id INT PRIMARY KEY, words TEXT);
+INSERT INTO bench_words SELECT seq, bench_text(seq, 60) FROM seq_0_to_999;
 
 INSERT INTO patient_data (uuid, title, language, fname, lname, mname, DOB, street, postal_code, city, state,
   country_code, ss, occupation, phone_home, phone_cell, status, date, sex, email, race, ethnicity, pubpid, pid,
@@ -91,30 +94,34 @@ SELECT UNHEX(MD5(s.seq)), ELT(1 + s.seq % 4, 'Mr.', 'Mrs.', 'Ms.', 'Dr.'), 'Engl
   CONCAT(s.seq % 9999, ' ', ELT(1 + s.seq % 5, 'Oak', 'Main', 'Pine', 'Maple', 'Cedar'), ' Street'),
   LPAD(s.seq % 99999, 5, '0'), ELT(1 + s.seq % 5, 'Springfield', 'Riverside', 'Fairview', 'Madison', 'Georgetown'),
   'CA', 'USA', CONCAT(LPAD(s.seq % 999, 3, '0'), '-', LPAD(s.seq % 99, 2, '0'), '-', LPAD(s.seq % 9999, 4, '0')),
-  bench_text(s.seq, 6), CONCAT('555-', LPAD(s.seq % 9999, 4, '0')), CONCAT('555-', LPAD((s.seq * 3) % 9999, 4, '0')),
+  SUBSTRING_INDEX(w.words, ' ', 6), CONCAT('555-', LPAD(s.seq % 9999, 4, '0')), CONCAT('555-', LPAD((s.seq * 3) % 9999, 4, '0')),
   ELT(1 + s.seq % 3, 'married', 'single', 'divorced'), NOW(), ELT(1 + s.seq % 2, 'Male', 'Female'),
-  CONCAT('patient', s.seq, '@example.org'), 'white', 'not_hisp_or_latin', s.seq + 1000, s.seq + 1000, NOW(), bench_text(s.seq, 12)
-FROM seq_1_to_$((100000 * n)) s;
+  CONCAT('patient', s.seq, '@example.org'), 'white', 'not_hisp_or_latin', s.seq + 1000, s.seq + 1000, NOW(), SUBSTRING_INDEX(w.words, ' ', 12)
+FROM seq_1_to_$((100000 * n)) s
+JOIN bench_words w ON w.id = s.seq % 1000;
 
 INSERT INTO form_encounter (uuid, date, reason, facility, facility_id, pid, encounter, onset_date, sensitivity,
   billing_note, pc_catid, provider_id, billing_facility, pos_code, class_code)
-SELECT UNHEX(MD5(CONCAT('enc', s.seq))), DATE_SUB(NOW(), INTERVAL s.seq % 3650 DAY), bench_text(s.seq, 25),
+SELECT UNHEX(MD5(CONCAT('enc', s.seq))), DATE_SUB(NOW(), INTERVAL s.seq % 3650 DAY), SUBSTRING_INDEX(w.words, ' ', 25),
   'Your Clinic Name Here', 3, 1000 + s.seq % $((100000 * n)), s.seq, DATE_SUB(NOW(), INTERVAL s.seq % 4000 DAY),
-  'normal', bench_text(s.seq + 7, 8), 5, 1 + s.seq % 20, 3, 11, 'AMB'
-FROM seq_1_to_$((500000 * n)) s;
+  'normal', SUBSTRING_INDEX(w.words, ' ', 8), 5, 1 + s.seq % 20, 3, 11, 'AMB'
+FROM seq_1_to_$((500000 * n)) s
+JOIN bench_words w ON w.id = s.seq % 1000;
 
 INSERT INTO forms (date, encounter, form_name, form_id, pid, user, groupname, authorized, deleted, formdir, provider_id)
 SELECT DATE_SUB(NOW(), INTERVAL s.seq % 3650 DAY), s.seq DIV 2, ELT(1 + s.seq % 4, 'New Patient Encounter', 'Vitals', 'SOAP', 'Review of Systems'),
   s.seq, 1000 + s.seq % $((100000 * n)), 'admin', 'Default', 1, 0, ELT(1 + s.seq % 4, 'newpatient', 'vitals', 'soap', 'ros'), 1 + s.seq % 20
-FROM seq_1_to_$((1000000 * n)) s;
+FROM seq_1_to_$((1000000 * n)) s
+JOIN bench_words w ON w.id = s.seq % 1000;
 
 INSERT INTO lists (uuid, date, type, title, begdate, diagnosis, activity, comments, pid, user, groupname, outcome, verification)
 SELECT UNHEX(MD5(CONCAT('list', s.seq))), DATE_SUB(NOW(), INTERVAL s.seq % 3650 DAY),
   ELT(1 + s.seq % 4, 'medical_problem', 'allergy', 'medication', 'surgery'),
   ELT(1 + s.seq % 6, 'Hypertension', 'Type 2 diabetes mellitus', 'Penicillin allergy', 'Asthma', 'Hyperlipidemia', 'Appendectomy'),
   DATE_SUB(NOW(), INTERVAL s.seq % 5000 DAY), CONCAT('ICD10:', ELT(1 + s.seq % 6, 'I10', 'E11.9', 'Z88.0', 'J45.909', 'E78.5', 'K35.80')),
-  1, bench_text(s.seq, 20), 1000 + s.seq % $((100000 * n)), 'admin', 'Default', 0, 'confirmed'
-FROM seq_1_to_$((400000 * n)) s;
+  1, SUBSTRING_INDEX(w.words, ' ', 20), 1000 + s.seq % $((100000 * n)), 'admin', 'Default', 0, 'confirmed'
+FROM seq_1_to_$((400000 * n)) s
+JOIN bench_words w ON w.id = s.seq % 1000;
 
 INSERT INTO prescriptions (uuid, patient_id, provider_id, encounter, date_added, date_modified, start_date, drug,
   rxnorm_drugcode, dosage, quantity, route, \`interval\`, refills, note, active, datetime, user, site)
@@ -124,8 +131,9 @@ SELECT UNHEX(MD5(CONCAT('rx', s.seq))), 1000 + s.seq % $((100000 * n)), 1 + s.se
     'Albuterol 90 MCG Inhaler', 'Amoxicillin 500 MG Oral Capsule', 'Omeprazole 20 MG Capsule'),
   ELT(1 + s.seq % 6, '314076', '860975', '617312', '745679', '308191', '198053'),
   ELT(1 + s.seq % 3, '1 tablet', '2 tablets', '1 puff'), CONCAT(30 + s.seq % 60), 'oral', 1 + s.seq % 5, s.seq % 4,
-  bench_text(s.seq + 3, 15), 1, NOW(), 'admin', 'default'
-FROM seq_1_to_$((400000 * n)) s;
+  SUBSTRING_INDEX(w.words, ' ', 15), 1, NOW(), 'admin', 'default'
+FROM seq_1_to_$((400000 * n)) s
+JOIN bench_words w ON w.id = s.seq % 1000;
 
 INSERT INTO billing (date, code_type, code, pid, provider_id, user, groupname, authorized, encounter, code_text,
   billed, activity, payer_id, bill_process, modifier, units, fee, justify)
@@ -136,32 +144,37 @@ SELECT DATE_SUB(NOW(), INTERVAL s.seq % 3650 DAY), ELT(1 + s.seq % 3, 'CPT4', 'I
     'Office or other outpatient visit, established patient, moderate complexity', 'Essential (primary) hypertension',
     'Type 2 diabetes mellitus without complications', 'Comprehensive metabolic panel', 'Annual wellness visit, subsequent'),
   s.seq % 2, 1, 1 + s.seq % 8, 2, '', 1, 25 + (s.seq % 400), 'I10:'
-FROM seq_1_to_$((1000000 * n)) s;
+FROM seq_1_to_$((1000000 * n)) s
+JOIN bench_words w ON w.id = s.seq % 1000;
 
 INSERT INTO documents (uuid, type, size, date, url, mimetype, pages, owner, foreign_id, docdate, hash, list_id, name, storagemethod, encounter_id)
 SELECT UNHEX(MD5(CONCAT('doc', s.seq))), 'file_url', 20000 + s.seq % 500000, DATE_SUB(NOW(), INTERVAL s.seq % 3650 DAY),
   CONCAT('file:///var/www/openemr/sites/default/documents/', 1000 + s.seq % $((100000 * n)), '/scan-', s.seq, '.pdf'),
   'application/pdf', 1 + s.seq % 9, 1, 1000 + s.seq % $((100000 * n)), DATE_SUB(CURDATE(), INTERVAL s.seq % 3650 DAY),
   SHA2(CONCAT('doc', s.seq), 256), 3 + s.seq % 10, CONCAT('scan-', s.seq, '.pdf'), 0, s.seq DIV 2
-FROM seq_1_to_$((200000 * n)) s;
+FROM seq_1_to_$((200000 * n)) s
+JOIN bench_words w ON w.id = s.seq % 1000;
 
 INSERT INTO log (date, event, category, user, groupname, comments, user_notes, patient_id, success, checksum, crt_user, log_from)
 SELECT DATE_SUB(NOW(), INTERVAL s.seq MINUTE), ELT(1 + s.seq % 4, 'patient-record-select', 'patient-record-update', 'login', 'view'),
   ELT(1 + s.seq % 3, 'Patient Demographics', 'Encounter Form', 'Login'), 'admin', 'Default',
-  CONCAT('select * from form_encounter where pid=', 1000 + s.seq % $((100000 * n)), ' and encounter=', s.seq, ' ', bench_text(s.seq, 10)),
+  CONCAT('select * from form_encounter where pid=', 1000 + s.seq % $((100000 * n)), ' and encounter=', s.seq, ' ', SUBSTRING_INDEX(w.words, ' ', 10)),
   '', 1000 + s.seq % $((100000 * n)), 1, SHA1(CONCAT('log', s.seq)), 'admin', 'open-emr'
-FROM seq_1_to_$((1000000 * n)) s;
+FROM seq_1_to_$((1000000 * n)) s
+JOIN bench_words w ON w.id = s.seq % 1000;
 
 INSERT INTO api_log (log_id, user_id, patient_id, ip_address, method, request, request_url, request_body, response, created_time)
 SELECT s.seq, 1, 1000 + s.seq % $((100000 * n)), CONCAT('10.0.', s.seq % 255, '.', s.seq % 250), ELT(1 + s.seq % 2, 'GET', 'POST'),
   '/fhir/Patient', CONCAT('/apis/default/fhir/Patient/', HEX(UNHEX(MD5(s.seq)))),
-  CONCAT('{"resourceType":"Patient","id":"', MD5(s.seq), '","name":[{"family":"Smith","given":["Mary"]}],"note":"', bench_text(s.seq, 30), '"}'),
+  CONCAT('{"resourceType":"Patient","id":"', MD5(s.seq), '","name":[{"family":"Smith","given":["Mary"]}],"note":"', SUBSTRING_INDEX(w.words, ' ', 30), '"}'),
   CONCAT('{"resourceType":"Bundle","type":"searchset","total":1,"entry":[{"fullUrl":"https://emr.example.org/apis/default/fhir/Patient/', MD5(s.seq),
-    '","resource":{"resourceType":"Patient","id":"', MD5(s.seq), '","text":"', bench_text(s.seq + 11, 60), '"}}]}'),
+    '","resource":{"resourceType":"Patient","id":"', MD5(s.seq), '","text":"', SUBSTRING_INDEX(w.words, ' ', 60), '"}}]}'),
   DATE_SUB(NOW(), INTERVAL s.seq MINUTE)
-FROM seq_1_to_$((200000 * n)) s;
+FROM seq_1_to_$((200000 * n)) s
+JOIN bench_words w ON w.id = s.seq % 1000;
 
 DROP FUNCTION bench_text;
+DROP TABLE bench_words;
 SQL
   touch "$MARKER"
 }

@@ -251,6 +251,7 @@ put_metric() {
 # One backup or restore at a time on this host.
 take_lock() {
   local lock_file="${OPENEMR_AWS_LOCK:-/run/lock/openemr-backup.lock}"
+  mkdir -p -- "$(dirname "$lock_file")"
   exec {LOCK_FD}>"$lock_file" || die "cannot open lock file $lock_file"
   flock -n "$LOCK_FD" || die "another backup or restore is running (lock $lock_file)"
 }
