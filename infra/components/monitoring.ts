@@ -404,7 +404,7 @@ function dashboardBody(region: string, specs: AlarmSpec[], alarms: aws.cloudwatc
     width,
     height,
     properties: {
-      title: spec.description.split(/[.(]/)[0],
+      title: spec.description.split(/[.(]/)[0].trim(),
       region,
       period: spec.period,
       stat: spec.extendedStatistic ?? spec.statistic,
