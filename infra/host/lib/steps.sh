@@ -47,6 +47,7 @@ step_aws_agents() {
     verify_signature "$work/cw.deb" "$work/cw.deb.sig" "$work/cw.gpg" "$CLOUDWATCH_AGENT_KEY_FINGERPRINT"
     DEBIAN_FRONTEND=noninteractive apt-get install -y "$work/cw.deb"
   fi
+  [[ -n $(install_file "$BUNDLE_DIR/conf/rsyslog/30-openemr.conf" /etc/rsyslog.d/30-openemr.conf) ]] && service_restart rsyslog
   changed+=$(render_cloudwatch_config | install_text /opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json 0644)
   if [[ -n $changed ]] || ! service_running amazon-cloudwatch-agent; then
     /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s \
@@ -199,12 +200,7 @@ step_install() {
   local site_dir=$OPENEMR_WEB_ROOT/sites/$OPENEMR_SITE output status=0
   if [[ $OPENEMR_TIER == standard ]]; then
     install -d -o www-data -g www-data -m 0700 "$site_dir/documents/certificates"
-    install -o www-data -g www-data -m 0600 "$DB_CA_FILE" "$site_dir/documents/certificates/mysql-ca.new"
-    if cmp -s "$site_dir/documents/certificates/mysql-ca.new" "$site_dir/documents/certificates/mysql-ca"; then
-      rm -f "$site_dir/documents/certificates/mysql-ca.new"
-    else
-      mv "$site_dir/documents/certificates/mysql-ca.new" "$site_dir/documents/certificates/mysql-ca"
-    fi
+    install_file "$DB_CA_FILE" "$site_dir/documents/certificates/mysql-ca" 0600 www-data:www-data >/dev/null
   fi
   if site_installed; then
     log "  site $OPENEMR_SITE already installed"
@@ -286,7 +282,10 @@ step_apache() {
   for module in autoindex status cgi php$PHP_VERSION; do
     [[ -e /etc/apache2/mods-enabled/$module.load ]] && { a2dismod -q -f "$module" >/dev/null; changed+=yes; }
   done
-  [[ -e /etc/apache2/conf-enabled/serve-cgi-bin.conf ]] && { a2disconf -q serve-cgi-bin >/dev/null; changed+=yes; }
+  # Debian's security.conf would override ServerTokens and friends; openemr-hardening.conf holds them.
+  for module in serve-cgi-bin security; do
+    [[ -e /etc/apache2/conf-enabled/$module.conf ]] && { a2disconf -q "$module" >/dev/null; changed+=yes; }
+  done
   [[ -e /etc/apache2/conf-enabled/openemr-hardening.conf ]] || { a2enconf -q openemr-hardening >/dev/null; changed+=yes; }
   [[ -e /etc/apache2/sites-enabled/000-default.conf ]] && { a2dissite -q 000-default >/dev/null; changed+=yes; }
   [[ -e /etc/apache2/sites-enabled/openemr.conf ]] || { a2ensite -q openemr >/dev/null; changed+=yes; }
@@ -320,4 +319,53 @@ step_timers() {
     [[ -e $unit ]] && systemctl enable --now --quiet "${unit##*/}"
   done
   log "  timers enabled"
+}
+
+# Sets KEY to VALUE in a "KEY VALUE" file such as /etc/login.defs, only when it differs.
+set_config_word() {
+  local file=$1 key=$2 value=$3
+  if grep -Eq "^[[:space:]]*${key}[[:space:]]+${value}[[:space:]]*$" "$file"; then
+    return 0
+  fi
+  if grep -Eq "^[[:space:]]*#?[[:space:]]*${key}[[:space:]]" "$file"; then
+    sed -i -E "0,/^[[:space:]]*#?[[:space:]]*${key}[[:space:]].*/s//$key $value/" "$file"
+  else
+    printf '%s %s\n' "$key" "$value" >>"$file"
+  fi
+  log "  $file: $key $value"
+}
+
+# Operating-system hardening around the application: login defaults, banners, no core dumps,
+# unneeded kernel modules off, security updates, audit rules, accounting and statistics.
+step_os_hardening() {
+  local os=$BUNDLE_DIR/conf/os cron
+  set_config_word /etc/login.defs UMASK 027
+  set_config_word /etc/login.defs PASS_MAX_DAYS 365
+  set_config_word /etc/login.defs PASS_MIN_DAYS 1
+  install_file "$os/issue" /etc/issue >/dev/null
+  install_file "$os/issue" /etc/issue.net >/dev/null
+  install_file "$os/modprobe-openemr.conf" /etc/modprobe.d/openemr-hardening.conf >/dev/null
+  install_file "$os/limits-openemr.conf" /etc/security/limits.d/openemr-hardening.conf >/dev/null
+  install_file "$os/20auto-upgrades" /etc/apt/apt.conf.d/20auto-upgrades >/dev/null
+  if grep -q '^ENABLED="false"' /etc/default/sysstat 2>/dev/null; then
+    sed -i 's/^ENABLED="false"/ENABLED="true"/' /etc/default/sysstat
+    log "  sysstat enabled"
+  fi
+  chmod 0600 /etc/crontab
+  for cron in /etc/cron.d /etc/cron.hourly /etc/cron.daily /etc/cron.weekly /etc/cron.monthly; do
+    [[ -d $cron ]] && chmod 0700 "$cron"
+  done
+  local sysctl_changed audit_changed
+  sysctl_changed=$(install_file "$os/sysctl-openemr.conf" /etc/sysctl.d/90-openemr-hardening.conf)
+  audit_changed=$(install_file "$os/audit-openemr.rules" /etc/audit/rules.d/openemr.rules 0640)
+  # A container or chroot shares its host's kernel: kernel settings and audit rules are only
+  # loaded where systemd runs this machine.
+  if have_systemd; then
+    [[ -n $sysctl_changed ]] && sysctl --quiet --system
+    [[ -n $audit_changed ]] && augenrules --load >/dev/null
+    service_ensure auditd no
+    service_ensure sysstat no
+    service_ensure acct no
+  fi
+  return 0
 }
