@@ -1,0 +1,4 @@
+export { trailEnabled } from "./trail-enabled";
+export { trailKms } from "./trail-kms";
+export { trailLogValidation } from "./trail-log-validation";
+export { trailCloudwatch } from "./trail-cloudwatch";

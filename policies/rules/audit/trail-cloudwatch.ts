@@ -1,0 +1,21 @@
+import type { ResourceRule } from "../types";
+import { T } from "../resource-types";
+import { cite } from "../citations";
+import { all, expectProperty, isSet } from "../outcomes";
+
+export const trailCloudwatch: ResourceRule = {
+  kind: "resource",
+  id: "trail-cloudwatch",
+  area: "audit",
+  description: "CloudTrail trails deliver to CloudWatch Logs, so API activity can be searched and alarmed on.",
+  citations: cite("164.308(a)(3)(ii)(A)", "AUD"),
+  severity: "medium",
+  enforcement: "mandatory",
+  remediation: "Set cloudWatchLogsGroupArn (the group's ARN with `:*`) and cloudWatchLogsRoleArn (a role CloudTrail assumes to write to it).",
+  resourceTypes: [T.trail],
+  evaluate: (resource) =>
+    all([
+      expectProperty(resource, "cloudWatchLogsGroupArn", isSet, "a CloudWatch Logs group ARN"),
+      expectProperty(resource, "cloudWatchLogsRoleArn", isSet, "a role ARN CloudTrail assumes to deliver"),
+    ]),
+};

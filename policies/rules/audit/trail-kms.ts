@@ -1,0 +1,18 @@
+import type { ResourceRule } from "../types";
+import { T } from "../resource-types";
+import { cite } from "../citations";
+import { expectProperty } from "../outcomes";
+import { isCustomerKey } from "../keys/customer-key";
+
+export const trailKms: ResourceRule = {
+  kind: "resource",
+  id: "trail-kms",
+  area: "audit",
+  description: "CloudTrail trails encrypt their log files with a customer managed KMS key (SSE-KMS).",
+  citations: cite("ENC"),
+  severity: "medium",
+  enforcement: "mandatory",
+  remediation: "Set kmsKeyId to the stack's logs key, whose policy lets cloudtrail.amazonaws.com generate data keys.",
+  resourceTypes: [T.trail],
+  evaluate: (resource) => expectProperty(resource, "kmsKeyId", isCustomerKey, "a customer managed KMS key ARN"),
+};

@@ -1,0 +1,9 @@
+export { albHttpsRedirect } from "./alb-https-redirect";
+export { albTls12Policy } from "./alb-tls12-policy";
+export { albAcmCert } from "./alb-acm-cert";
+export { albDropInvalidHeaders } from "./alb-drop-invalid-headers";
+export { albAccessLogs } from "./alb-access-logs";
+export { albDeletionProtection } from "./alb-deletion-protection";
+export { albWaf } from "./alb-waf";
+export { wafLogging } from "./waf-logging";
+export { wafManagedRules } from "./waf-managed-rules";

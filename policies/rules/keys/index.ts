@@ -1,0 +1,3 @@
+export { kmsRotation } from "./kms-rotation";
+export { kmsDeletionWindow } from "./kms-deletion-window";
+export { kmsPolicyNoWildcard } from "./kms-policy-no-wildcard";

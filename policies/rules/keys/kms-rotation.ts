@@ -1,0 +1,17 @@
+import type { ResourceRule } from "../types";
+import { T } from "../resource-types";
+import { citeInferred } from "../citations";
+import { expectProperty, isTrue } from "../outcomes";
+
+export const kmsRotation: ResourceRule = {
+  kind: "resource",
+  id: "kms-rotation",
+  area: "keys",
+  description: "Customer managed KMS keys rotate their key material automatically.",
+  citations: citeInferred("ENC"),
+  severity: "medium",
+  enforcement: "mandatory",
+  remediation: "Set enableKeyRotation: true (yearly by default; rotationPeriodInDays may shorten it).",
+  resourceTypes: [T.kmsKey],
+  evaluate: (resource) => expectProperty(resource, "enableKeyRotation", isTrue, "true"),
+};

@@ -1,0 +1,2 @@
+export { logGroupKms } from "./log-group-kms";
+export { logGroupRetention } from "./log-group-retention";

@@ -1,0 +1,18 @@
+import type { ResourceRule } from "../types";
+import { T } from "../resource-types";
+import { cite } from "../citations";
+import { expectProperty } from "../outcomes";
+import { isCustomerKey } from "../keys/customer-key";
+
+export const logGroupKms: ResourceRule = {
+  kind: "resource",
+  id: "log-group-kms",
+  area: "logs",
+  description: "CloudWatch Logs groups are encrypted with a customer managed KMS key (logs may hold PHI: URLs, queries, errors).",
+  citations: cite("ENC"),
+  severity: "medium",
+  enforcement: "mandatory",
+  remediation: "Set kmsKeyId to the stack's logs key ARN; the key policy must allow logs.<region>.amazonaws.com.",
+  resourceTypes: [T.logGroup],
+  evaluate: (resource) => expectProperty(resource, "kmsKeyId", isCustomerKey, "a customer managed KMS key ARN"),
+};

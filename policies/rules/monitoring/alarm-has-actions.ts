@@ -1,0 +1,23 @@
+import type { ResourceRule } from "../types";
+import { T } from "../resource-types";
+import { cite } from "../citations";
+import { asArray, failProperty, pass } from "../outcomes";
+
+export const alarmHasActions: ResourceRule = {
+  kind: "resource",
+  id: "alarm-has-actions",
+  area: "monitoring",
+  description: "Every CloudWatch alarm notifies someone: alarmActions is set and actions are enabled.",
+  citations: cite("AUD"),
+  severity: "medium",
+  enforcement: "mandatory",
+  remediation: "Set alarmActions (and okActions) to the stack's alert SNS topic and leave actionsEnabled on.",
+  resourceTypes: [T.metricAlarm],
+  evaluate(resource) {
+    const enabled = resource.props.actionsEnabled;
+    if (enabled === false || enabled === "false") return failProperty(resource, "actionsEnabled", enabled, "true (or not set)");
+    const actions = asArray<string>(resource.props.alarmActions);
+    if (actions.length === 0) return failProperty(resource, "alarmActions", resource.props.alarmActions, "one or more SNS topic ARNs");
+    return pass({ alarmActions: actions, actionsEnabled: enabled ?? true });
+  },
+};

@@ -1,0 +1,3 @@
+export { alarmHasActions } from "./alarm-has-actions";
+export { requiredAlarms } from "./required-alarms";
+export { snsKms } from "./sns-kms";

@@ -1,0 +1,2 @@
+export { secretCmk } from "./secret-cmk";
+export { secretRotation } from "./secret-rotation";

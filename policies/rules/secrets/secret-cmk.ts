@@ -1,0 +1,24 @@
+import type { ResourceRule } from "../types";
+import { T } from "../resource-types";
+import { cite } from "../citations";
+import { expectProperty, isTrue, notApplicable } from "../outcomes";
+import { isCustomerKey } from "../keys/customer-key";
+
+export const secretCmk: ResourceRule = {
+  kind: "resource",
+  id: "secret-cmk",
+  area: "secrets",
+  description: "Secrets Manager secrets, the RDS-managed master secret included, are encrypted with a customer managed KMS key.",
+  citations: cite("ENC"),
+  severity: "medium",
+  enforcement: "mandatory",
+  remediation: "Set kmsKeyId on aws.secretsmanager.Secret (masterUserSecretKmsKeyId on an RDS instance with manageMasterUserPassword) to the stack's data key.",
+  resourceTypes: [T.secret, T.rdsInstance],
+  evaluate(resource) {
+    if (resource.type === T.rdsInstance) {
+      if (!isTrue(resource.props.manageMasterUserPassword)) return notApplicable("RDS does not manage a master secret for it");
+      return expectProperty(resource, "masterUserSecretKmsKeyId", isCustomerKey, "a customer managed KMS key ARN");
+    }
+    return expectProperty(resource, "kmsKeyId", isCustomerKey, "a customer managed KMS key ARN");
+  },
+};

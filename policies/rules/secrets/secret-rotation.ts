@@ -1,0 +1,35 @@
+import type { StackRule } from "../types";
+import { T } from "../resource-types";
+import { cite } from "../citations";
+import { fail, failProperty, isSet, isTrue, pass, resultFor } from "../outcomes";
+import { ofType, referencing } from "../joins";
+
+export const secretRotation: StackRule = {
+  kind: "stack",
+  id: "secret-rotation",
+  area: "secrets",
+  description:
+    "Secrets rotate at least every maxSecretRotationDays (default 90). An RDS master password managed by RDS (manageMasterUserPassword) passes: RDS rotates it. A Secrets Manager secret passes only with an aws.secretsmanager.SecretRotation; generated secrets without one (here the OpenEMR database-user and admin passwords) are reported. Advisory, because rotating them needs a rotation function this stack does not have.",
+  citations: cite("164.308(a)(4)(ii)(B)"),
+  severity: "medium",
+  enforcement: "advisory",
+  remediation:
+    "Let RDS manage the master password (manageMasterUserPassword: true). For the OpenEMR secrets, rotation needs a Lambda that changes the password in MySQL (the app user) or in OpenEMR (the admin) and then the secret; until one exists, change them by hand on the rotation schedule and record that in a waiver.",
+  evaluate(resources, { settings }) {
+    const databases = ofType(resources, T.rdsInstance).map((database) => {
+      if (isTrue(database.props.manageMasterUserPassword)) return resultFor(database, pass({ manageMasterUserPassword: true }));
+      return resultFor(database, failProperty(database, "manageMasterUserPassword", database.props.manageMasterUserPassword, "true, so RDS stores and rotates the master password"));
+    });
+    const secrets = ofType(resources, T.secret).map((secret) => {
+      const rotation = referencing(resources, secret, "secretId", T.secretRotation)[0];
+      if (!rotation) return resultFor(secret, fail(secret, `no ${T.secretRotation} has secretId set to it; expected rotation at least every ${settings.maxSecretRotationDays} days`, { rotation: null }));
+      const days = rotation.props.rotationRules?.automaticallyAfterDays;
+      const schedule = rotation.props.rotationRules?.scheduleExpression;
+      if (isSet(days) ? Number(days) > settings.maxSecretRotationDays : !isSet(schedule)) {
+        return resultFor(secret, failProperty(rotation, "rotationRules.automaticallyAfterDays", days, `at most ${settings.maxSecretRotationDays}`));
+      }
+      return resultFor(secret, pass({ "rotationRules.automaticallyAfterDays": days ?? null, "rotationRules.scheduleExpression": schedule ?? null }));
+    });
+    return [...databases, ...secrets];
+  },
+};

@@ -1,0 +1,1 @@
+export { phiTagged } from "./phi-tagged";
