@@ -36,6 +36,8 @@ tr.row-fail td { background: #fdf0ef; } tr.row-waived td { background: #fdf7e8; 
 .meta { color: #444; }
 .summary td, .summary th { width: auto; }
 .note { color: #444; max-width: 1000px; }
+.control-rule { display: inline-block; margin: 1px 10px 1px 0; white-space: nowrap; }
+#controls td:first-child { white-space: nowrap; }
 `;
 
 function badge(status: EvaluationStatus): string {
@@ -65,8 +67,8 @@ function detailHtml(result: ReportResult): string {
 
 function controlRow(control: ReportControl): string {
   const rules = control.rules
-    .map((rule) => `<a href="#rule-${escapeHtml(rule.id)}">${escapeHtml(rule.id)}</a>${rule.inferred ? ' <span class="inferred">(inferred)</span>' : ""} ${badge(rule.status)}`)
-    .join("<br>");
+    .map((rule) => `<span class="control-rule"><a href="#rule-${escapeHtml(rule.id)}">${escapeHtml(rule.id)}</a>${rule.inferred ? ' <span class="inferred">(inferred)</span>' : ""} ${badge(rule.status)}</span>`)
+    .join(" ");
   return `<tr class="row-${control.status}" data-section="${escapeHtml(control.section)}"><td>${citation(control.section, control.inferred)}</td><td>${escapeHtml(control.title)}</td><td>${badge(control.status)}</td><td>${rules}</td></tr>`;
 }
 

@@ -1,5 +1,8 @@
 // Small rules and a small program for the engine, pack and report tests: they exercise the
 // framework on its own, independent of the real rule set and stack.
+import { readFileSync } from "fs";
+import Ajv from "ajv-draft-04";
+import addFormats from "ajv-formats";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { runOffline } from "../../infra/offline/run";
@@ -118,4 +121,17 @@ export async function fixtureReport(options: TestProgramOptions & { waivers?: Wa
     configFile: null,
     now: new Date("2026-11-26T12:00:00Z"),
   });
+}
+
+// The SARIF 2.1.0 JSON schema as published by OASIS (rtm.5, the schema of the 2.1.0
+// standard), shipped in @microsoft/jest-sarif; it is written in JSON Schema draft-04.
+const sarifSchema = JSON.parse(readFileSync(require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), "utf8"));
+// unicodeRegExp off: the schema's language-tag pattern is valid only as a non-unicode RegExp.
+const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
+addFormats(ajv);
+const validateSarif = ajv.compile(sarifSchema);
+
+/** Schema violations of a SARIF log, one line each; empty when it is valid SARIF 2.1.0. */
+export function sarifSchemaErrors(log: unknown): string[] {
+  return validateSarif(log) ? [] : (validateSarif.errors ?? []).map((error) => `${error.instancePath} ${error.message}`);
 }
