@@ -10,7 +10,7 @@ export const defaultSettings: PolicySettings = {
   minBackupRetentionDays: 7,
   maxSecretRotationDays: 90,
   worldOpenPorts: [80, 443],
-  dataClassificationTag: { key: "data-classification", value: "phi" },
+  dataClassificationTag: { key: "DataClassification", value: "PHI" },
   tier: "standard",
 };
 
