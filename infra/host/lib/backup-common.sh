@@ -7,17 +7,19 @@ OPENEMR_AWS_ETC="${OPENEMR_AWS_ETC:-/etc/openemr-aws}"
 OPENEMR_AWS_SETTINGS="$OPENEMR_AWS_ETC/settings.env"
 OPENEMR_AWS_SECRETS="$OPENEMR_AWS_ETC/secrets.json"
 OPENEMR_WEB_ROOT="${OPENEMR_WEB_ROOT:-/var/www/openemr}"
-OPENEMR_AWS_LOG_DIR="${OPENEMR_AWS_LOG_DIR:-/var/log/openemr-aws}"
 
 # Backup ids are the UTC start time; anything else in the folder is ignored.
 BACKUP_ID_PATTERN='^[0-9]{8}T[0-9]{6}Z$'
 
+# Logs to stderr. Under systemd stderr is the journal already (SyslogIdentifier); run any
+# other way (SSM, a shell) the line also goes to the journal under the same tag, from where
+# rsyslog writes /var/log/openemr-aws/backup.log for the CloudWatch agent.
 log() {
   local line
   line="$(date -u +%Y-%m-%dT%H:%M:%SZ) ${PROG}: $*"
   printf '%s\n' "$line" >&2
-  if [[ -d "$OPENEMR_AWS_LOG_DIR" && -w "$OPENEMR_AWS_LOG_DIR" ]]; then
-    printf '%s\n' "$line" >>"$OPENEMR_AWS_LOG_DIR/${PROG}.log"
+  if [[ -z "${INVOCATION_ID:-}" ]]; then
+    logger -t "$PROG" -- "$*" 2>/dev/null || true
   fi
 }
 
