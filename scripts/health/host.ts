@@ -29,7 +29,11 @@ export const MEMORY_CRIT_FREE_PERCENT = 5;
 export function parseHostReport(stdout: string): HostReport {
   const line = stdout.split("\n").find((text) => text.startsWith(HOST_REPORT_MARKER));
   if (!line) throw new Error(`the host check printed no report (output: ${JSON.stringify(stdout.slice(-200))})`);
-  return JSON.parse(line.slice(HOST_REPORT_MARKER.length)) as HostReport;
+  try {
+    return JSON.parse(line.slice(HOST_REPORT_MARKER.length)) as HostReport;
+  } catch {
+    throw new Error(`the host check's report is not valid JSON: ${JSON.stringify(line.slice(0, 200))}`);
+  }
 }
 
 const decode = (text: string) => Buffer.from(text, "base64").toString("utf8").trim();
