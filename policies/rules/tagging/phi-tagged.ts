@@ -15,7 +15,7 @@ const TAGGABLE_TYPES = new Set<string>([
   T.albListener, T.webAcl,
   "aws:ec2/vpcEndpoint:VpcEndpoint", "aws:rds/subnetGroup:SubnetGroup", "aws:rds/optionGroup:OptionGroup",
   "aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup", "aws:ssm/document:Document", "aws:acm/certificate:Certificate",
-  "aws:cloudwatch/dashboard:Dashboard", "aws:cloudwatch/eventRule:EventRule", "aws:lambda/function:Function",
+  "aws:cloudwatch/eventRule:EventRule", "aws:lambda/function:Function",
 ]);
 
 /** The provider's default tags; the AWS provider carries its object inputs as JSON text. */
