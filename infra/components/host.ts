@@ -92,7 +92,8 @@ export class Host extends pulumi.ComponentResource {
     const bundleObject = new aws.s3.BucketObjectv2(
       `${name}-bundle`,
       { bucket: args.backupBucketName, key: bundle.key, contentBase64: bundle.content.toString("base64"), contentType: "application/gzip", serverSideEncryption: "aws:kms", kmsKeyId: args.dataKeyArn },
-      parent,
+      // The backup bucket locks objects and denies deleting them: a replaced bundle stays behind.
+      { ...parent, retainOnDelete: true },
     );
 
     this.role = new aws.iam.Role(

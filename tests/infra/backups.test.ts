@@ -214,6 +214,12 @@ describe("Backups in the stack", () => {
     expect(rule.applyServerSideEncryptionByDefault.kmsMasterKeyId).toBe(named(standard, "aws:kms/key:Key", "keys-data").state.arn);
   });
 
+  it("host bundle: kept when replaced, since the backup bucket forbids deleting objects", () => {
+    const bundle = ofType(standard, "aws:s3/bucketObjectv2:BucketObjectv2").find((object) => object.inputs.key.startsWith("host-bundle/"));
+    expect(bundle?.inputs.bucket).toBe(standard.outputs.backupBucket);
+    expect(bundle?.retainOnDelete).toBe(true);
+  });
+
   it("snapshot jobs that fail notify the alarm topic", () => {
     expect(named(standard, "aws:backup/vaultNotifications:VaultNotifications", "snapshots-notifications").inputs.snsTopicArn).toBe(standard.outputs.alarmTopicArn);
   });
