@@ -32,7 +32,19 @@ export function buildProgram(settings: RunSettings, setExitCode: (code: number) 
     .description("Operate a deployed openemr-aws stack: provision, health, backups, restores, drills, upgrades, logs.")
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: (text) => settings.io.out(text.trimEnd()), writeErr: (text) => settings.io.err(text.trimEnd()) })
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      "after",
+      `
+Stack outputs come from --stack (with the Pulumi CLI) or --outputs FILE.
+Exit codes: 0 ok, 1 failed (health: a CRIT finding), 2 usage error.
+
+Examples:
+  openemr-ops health --stack clinic-prod
+  openemr-ops backups --outputs outputs.json --json
+  openemr-ops restore --stack clinic-prod --backup latest --new-database openemr_check
+  openemr-ops upgrade --stack clinic-prod --to 8.3.1`,
+    );
 
   // Each action gets its command's options (the stack ones included) and returns an exit code.
   const action =

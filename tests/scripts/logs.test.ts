@@ -61,3 +61,21 @@ describe("logs", () => {
     expect(badSince.stderr).toContain(`error: option '--since <duration>' argument 'yesterday' is invalid. expected a duration such as 30s, 15m, 2h or 1d, got "yesterday"`);
   });
 });
+
+describe("logs --follow", () => {
+  it("prints new events once each as they arrive, as JSON lines with --json", async () => {
+    stack.mocks.logs
+      .on(FilterLogEventsCommand)
+      .resolvesOnce({ events: [{ eventId: "1", timestamp: at, logStreamName: INSTANCE_ID, message: "first" }] })
+      .resolvesOnce({ events: [{ eventId: "1", timestamp: at, logStreamName: INSTANCE_ID, message: "first" }, { eventId: "2", timestamp: at + 5, logStreamName: INSTANCE_ID, message: "second" }] })
+      .rejects(awsError("ThrottlingException", "Rate exceeded"));
+    const run = await runCli(["logs", "--outputs", outputsFile, "--follow", "--json"]);
+    expect(run.stdout.split("\n").map((line) => JSON.parse(line).message)).toEqual(["first", "second"]);
+    const calls = stack.mocks.logs.commandCalls(FilterLogEventsCommand).map((call) => call.args[0].input.startTime);
+    expect(calls[1]).toBe(at);
+    expect(calls[2]).toBe(at + 5);
+    // Following ends only on an error (or Ctrl-C); the error is the usual one line.
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe("error: AWS throttled CloudWatch Logs FilterLogEvents on /openemr-aws/clinic-prod/apache-error (ThrottlingException); wait a minute and run the command again");
+  });
+});
