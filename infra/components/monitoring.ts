@@ -70,8 +70,6 @@ interface AlarmSpec {
 export class Monitoring extends pulumi.ComponentResource {
   public readonly topicArn: pulumi.Output<string>;
   public readonly dashboardName: pulumi.Output<string>;
-  /** Alarm names, by the alarm's id (e.g. `host-cpu`). */
-  public readonly alarmNames: Record<string, pulumi.Output<string>>;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openemr-aws:monitoring:Monitoring", name, {}, opts);
@@ -145,7 +143,6 @@ export class Monitoring extends pulumi.ComponentResource {
 
     this.topicArn = topic.arn;
     this.dashboardName = dashboard.dashboardName;
-    this.alarmNames = Object.fromEntries(specs.map((spec, index) => [spec.id, alarms[index].name]));
     this.registerOutputs({ topicArn: this.topicArn, dashboardName: this.dashboardName });
   }
 }
