@@ -98,7 +98,8 @@ export interface TestProgramOptions {
  */
 export function testProgram(options: TestProgramOptions = {}) {
   return () => {
-    const tagged = new aws.Provider("tagged", { region: "us-east-1", defaultTags: { tags: { "data-classification": "phi" } } });
+    const { key, value } = defaultSettings.dataClassificationTag;
+    const tagged = new aws.Provider("tagged", { region: "us-east-1", defaultTags: { tags: { [key]: value } } });
     const component = new pulumi.ComponentResource("test:index:Storage", "storage");
     const records = new aws.s3.Bucket("records", {}, { parent: component, provider: tagged });
     new aws.s3.BucketVersioning("records-versioning", { bucket: records.id, versioningConfiguration: { status: options.versioning ?? "Enabled" } }, { parent: component });

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { runOffline, type OfflineRun } from "../../infra/offline/run";
-import { evaluate, hasBlockingFailures, toPolicies, toRuleResources, type Evaluation } from "../../policies/engine";
+import { defaultSettings, evaluate, hasBlockingFailures, toPolicies, toRuleResources, type Evaluation } from "../../policies/engine";
 import type { ResourceRule, RuleResource } from "../../policies/rules/types";
 import { bucketTaggedRule, bucketVersionedRule, logRetentionRule, testProgram, testRules } from "./audit-fixtures";
 
@@ -27,7 +27,8 @@ describe("toRuleResources", () => {
     expect(resources.some((resource) => resource.type === "pulumi:pulumi:Stack")).toBe(false);
     const records = resources.find((resource) => resource.name === "records")!;
     expect(records.provider?.name).toBe("tagged");
-    expect(JSON.parse(records.provider?.props.defaultTags)).toEqual({ tags: { "data-classification": "phi" } });
+    const { key, value } = defaultSettings.dataClassificationTag;
+    expect(JSON.parse(records.provider?.props.defaultTags)).toEqual({ tags: { [key]: value } });
     expect(resources.find((resource) => resource.name === "scratch")!.provider).toBeUndefined();
   });
 

@@ -3,8 +3,13 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import * as aws from "@pulumi/aws";
+import { runOffline } from "../../infra/offline/run";
+import { auditRun } from "../../policies/audit";
 import { renderHtml } from "../../policies/audit/html";
+import { allRules } from "../../policies/rules";
 import type { ResourceRule } from "../../policies/rules/types";
+import { defaultSettings } from "../../policies/settings";
 import { fixtureReport, logRetentionRule } from "./audit-fixtures";
 
 // Debian's chromium, driven headless with nothing that reaches the network.
@@ -75,5 +80,40 @@ describe("report.html in Chromium", () => {
     const markup = await open(renderHtml(withMarkup), "markup");
     await expect(markup.page.locator("img").count()).resolves.toBe(0);
     await expect(markup.page.locator('tr[data-rule="test-markup"] td').nth(2).textContent()).resolves.toBe("<img src=x onerror=alert(1)>");
+  });
+});
+
+/** What a hurried clinic might declare by hand: a public, unencrypted database, SSH open to the world, a bare bucket, short logs. */
+function nonCompliantProgram() {
+  const vpc = new aws.ec2.Vpc("clinic", { cidrBlock: "10.9.0.0/16" });
+  new aws.ec2.SecurityGroup("wide-open", { vpcId: vpc.id, ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }] });
+  new aws.rds.Instance("legacy-db", { engine: "mysql", instanceClass: "db.t3.micro", allocatedStorage: 20, publiclyAccessible: true, storageEncrypted: false, username: "admin", password: "not-a-real-password" });
+  new aws.s3.Bucket("patient-exports");
+  new aws.cloudwatch.LogGroup("app-logs", { retentionInDays: 30 });
+}
+
+describe("report.html of the real pack in Chromium", () => {
+  it("shows the controls table and the failing rows of a deliberately non-compliant stack", async () => {
+    const run = await runOffline(nonCompliantProgram, { stack: "non-compliant" });
+    const report = auditRun(run, { rules: allRules, waivers: [], settings: defaultSettings, configFile: null });
+    const { page, requests } = await open(renderHtml(report), "real-non-compliant");
+
+    await expect(page.locator("#result").textContent()).resolves.toMatch(/^FAIL: \d+ mandatory failures$/);
+    await expect(page.locator("#controls tbody tr").count()).resolves.toBe(report.controls.length);
+    for (const section of ["164.312(a)(1)", "164.312(a)(2)(iv)", "164.312(b)"]) {
+      await expect(page.locator(`#controls tr[data-section="${section}"] td`).nth(2).textContent(), section).resolves.toBe("FAIL");
+    }
+    const failing = await page.locator('tr[data-status="fail"]').evaluateAll((rows) => rows.map((row) => `${row.getAttribute("data-rule")} ${row.getAttribute("data-resource")}`));
+    expect(failing).toEqual(
+      expect.arrayContaining(["sg-no-public-ssh wide-open", "rds-not-public legacy-db", "rds-storage-encrypted legacy-db", "s3-public-access-block patient-exports", "s3-versioning patient-exports", "log-group-retention app-logs"]),
+    );
+    const sshRow = page.locator('tr[data-rule="sg-no-public-ssh"][data-resource="wide-open"]');
+    await expect(sshRow.locator("td").nth(2).textContent()).resolves.toContain("wide-open");
+    await expect(page.locator("body").textContent()).resolves.not.toContain("not-a-real-password");
+
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, "audit-report-non-compliant.png") });
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, "audit-report-non-compliant-full.png"), fullPage: true });
+    expect(requests).toEqual([]);
   });
 });

@@ -1,0 +1,84 @@
+// The audit command line: `npm run audit [-- STACK_FILE] [--out DIR] [--waivers FILE]`.
+// Plans the stack (the defaults when no stack file is given) with no cloud, evaluates every
+// rule, writes report.md, report.json, report.sarif and report.html.
+// Exit codes: 0 no mandatory failure, 1 a mandatory rule fails, 2 bad arguments or config.
+import { readFileSync } from "fs";
+import * as path from "path";
+import { Command, CommanderError } from "commander";
+import { ConfigError, loadStackFile } from "../../infra/config";
+import { planStack } from "../../infra/plan/plan";
+import { allRules } from "../rules";
+import { defaultSettings } from "../settings";
+import { defaultWaiversFile, loadWaivers, WaiverFileError } from "../waivers";
+import { STATUS_LABELS } from "./markdown";
+import { auditRun, writeReports } from "./index";
+
+const packVersion: string = JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")).version;
+
+/** `Pulumi.clinic-prod.yaml` audits as stack `clinic-prod`. */
+function stackNameOf(file: string): string {
+  return path.basename(file).replace(/^Pulumi\./, "").replace(/\.ya?ml$/, "");
+}
+
+export interface Output {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const processOutput: Output = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
+
+/** Runs the audit for `argv` (the arguments after the command); resolves to the exit code. */
+export async function runAuditCli(argv: string[], output: Output = processOutput): Promise<number> {
+  const usageProblem = (problems: string[], heading: string): number => {
+    output.stderr(`audit: ${heading}\n`);
+    for (const problem of problems) output.stderr(`${problem}\n`);
+    return 2;
+  };
+  const program = new Command("audit")
+    .description("Audit the stack offline against the HIPAA policy pack and write the report (Markdown, JSON, SARIF, HTML)")
+    .argument("[stack-file]", "a Pulumi.<stack>.yaml; without it, the default configuration")
+    .option("--out <dir>", "directory for the reports", "out/audit")
+    .option("--waivers <file>", "waivers file", path.relative(process.cwd(), defaultWaiversFile))
+    .exitOverride()
+    .configureOutput({ writeOut: output.stdout, writeErr: output.stderr });
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+  const [stackFile] = program.args as string[];
+  const options = program.opts<{ out: string; waivers: string }>();
+
+  let config: Record<string, string> = {};
+  let waivers;
+  try {
+    if (stackFile) config = loadStackFile(stackFile);
+    waivers = loadWaivers(options.waivers);
+  } catch (error) {
+    if (error instanceof ConfigError) return usageProblem(error.problems, error.message.split("\n")[0]);
+    if (error instanceof WaiverFileError) return usageProblem(error.problems, "invalid waivers file");
+    throw error;
+  }
+
+  let run;
+  try {
+    run = await planStack({ config, stackName: stackFile ? stackNameOf(stackFile) : "defaults" });
+  } catch (error) {
+    if (error instanceof ConfigError) return usageProblem(error.problems, error.message.split("\n")[0]);
+    throw error;
+  }
+
+  const settings = { ...defaultSettings, tier: config["openemr:tier"] ?? defaultSettings.tier };
+  const report = auditRun(run, { rules: allRules, waivers, settings, configFile: stackFile ?? null });
+  const files = writeReports(report, options.out, packVersion);
+
+  const { summary } = report;
+  output.stdout(`audit ${run.project}/${run.stack} (tier ${settings.tier}): ${report.result === "pass" ? "PASS" : "FAIL"}\n`);
+  output.stdout(`  ${summary.resources} resources, ${summary.rules} rules: ${(Object.keys(STATUS_LABELS) as (keyof typeof STATUS_LABELS)[]).map((status) => `${summary.ruleStatus[status]} ${STATUS_LABELS[status]}`).join(", ")}\n`);
+  for (const rule of report.rules) {
+    for (const result of rule.results.filter((item) => item.blocking)) output.stdout(`  FAIL ${rule.id}: ${result.message}\n`);
+  }
+  output.stdout(`  reports: ${files.join(", ")}\n`);
+  return report.result === "pass" ? 0 : 1;
+}
