@@ -103,7 +103,11 @@ export async function restore(ctx: Context, options: RestoreOptions): Promise<nu
   // settings.env names the live database; a new one gets its own sites directory beside the code.
   const target = live
     ? `. ${SETTINGS}; ${BIN}/openemr-restore --backup ${quote(chosen.id)} --database "$DB_NAME" --sites-dir ${LIVE_SITES_DIR} --yes`
-    : `${BIN}/openemr-restore --backup ${quote(chosen.id)} --database ${quote(options.newDatabase!)} --sites-dir ${quote(`/var/lib/openemr-aws/restores/${options.newDatabase}/sites`)} --yes`;
+    : [
+        // A "new" database that is the live one would be overwritten without the confirmation.
+        `. ${SETTINGS}; if [ "$DB_NAME" = ${quote(options.newDatabase!)} ]; then echo "openemr-ops: --new-database ${options.newDatabase} is the live database; restore into it without --new-database" >&2; exit 2; fi`,
+        `${BIN}/openemr-restore --backup ${quote(chosen.id)} --database ${quote(options.newDatabase!)} --sites-dir ${quote(`/var/lib/openemr-aws/restores/${options.newDatabase}/sites`)} --yes`,
+      ].join("\n");
   const result = await ctx.progress.step(`restoring ${chosen.id} into ${live ? "the live database" : options.newDatabase}`, () =>
     runOnHost(ctx, { instanceId: hostInstanceId, purpose: "restore", script: target, timeoutSeconds: BACKUP_TIMEOUT_SECONDS, stream: true }),
   );

@@ -11,7 +11,7 @@ import { renderFindings, runChecks, verdictOf, type Check, type Finding } from "
 import { contextWith, sleep, type Context, type RunSettings, type StackOptions } from "../lib/context";
 import { loadOutputs, requireOutputs } from "../lib/outputs";
 import { agentStatus, hostScript, runOnHost } from "../lib/ssm";
-import { emit } from "../lib/output";
+import { emit, lastLine } from "../lib/output";
 import { collectHealth, type HealthOptions } from "./health";
 
 export interface ProvisionOptions extends HealthOptions {
@@ -74,7 +74,9 @@ function preflightChecks(ctx: Context, options: ProvisionOptions, stack: string,
       name: "preflight.pulumi",
       timeoutMs,
       run: async () => {
-        const version = (await $({ quiet: true, cwd: options.cwd })`pulumi version`).stdout.trim();
+        const result = await $({ quiet: true, nothrow: true, cwd: options.cwd })`pulumi version`;
+        const version = result.stdout.trim();
+        if (result.exitCode !== 0) return [{ check: "preflight.pulumi", status: "CRIT", summary: `\`pulumi version\` failed (exit ${result.exitCode})`, evidence: { stderr: lastLine(result.stderr) }, action: "reinstall the Pulumi CLI and run `pulumi login`" }];
         return [{ check: "preflight.pulumi", status: "OK", summary: `Pulumi CLI ${version}, stack ${stack}`, evidence: { version, stack } }];
       },
     },

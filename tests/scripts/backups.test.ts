@@ -1,5 +1,9 @@
 // backup, backups, restore and drill: the host scripts driven through SSM (mocked), their
 // output streamed, the result read back from the manifest in the bucket.
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SendCommandCommand, InvalidInstanceId } from "@aws-sdk/client-ssm";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
@@ -141,5 +145,36 @@ describe("drill", () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`Verdict: FAILED: drill of ${stack.backupId} exited 1`);
     expect(run.stdout).toContain("the backup may not be restorable");
+  });
+});
+
+describe("restore guards", () => {
+  /** Runs the command sent to the host under sh, with settings.env and openemr-restore faked. */
+  function runOnFakeHost(script: string, liveDatabase: string) {
+    const root = mkdtempSync(join(tmpdir(), "fake-host-"));
+    writeFileSync(join(root, "settings.env"), `DB_NAME=${liveDatabase}\n`);
+    writeFileSync(join(root, "openemr-restore"), `#!/usr/bin/env bash\necho "$*" > ${join(root, "restored")}\n`);
+    chmodSync(join(root, "openemr-restore"), 0o755);
+    const local = script.replaceAll("/etc/openemr-aws/settings.env", join(root, "settings.env")).replaceAll("/opt/openemr-aws/bin/openemr-restore", join(root, "openemr-restore"));
+    const result = spawnSync("sh", ["-c", local], { encoding: "utf8" });
+    return { ...result, restored: existsSync(join(root, "restored")) ? readFileSync(join(root, "restored"), "utf8").trim() : undefined };
+  }
+
+  it("--new-database naming the live database is refused on the host before anything is restored", async () => {
+    stack.host.handle = () => ({ exitCode: 2, stderr: "openemr-ops: --new-database openemr is the live database; restore into it without --new-database\n" });
+    const run = await runCli(["restore", "--outputs", outputsFile, "--new-database", "openemr"]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe(`Verdict: FAILED: restore of ${stack.backupId} exited 2: openemr-ops: --new-database openemr is the live database; restore into it without --new-database`);
+    const onHost = runOnFakeHost(stack.host.scripts[0], "openemr");
+    expect(onHost.status).toBe(2);
+    expect(onHost.stderr.trim()).toBe("openemr-ops: --new-database openemr is the live database; restore into it without --new-database");
+    expect(onHost.restored).toBeUndefined();
+  });
+
+  it("another name restores into it", async () => {
+    await runCli(["restore", "--outputs", outputsFile, "--new-database", "openemr_check"]);
+    const onHost = runOnFakeHost(stack.host.scripts[0], "openemr");
+    expect(onHost.status).toBe(0);
+    expect(onHost.restored).toBe(`--backup ${stack.backupId} --database openemr_check --sites-dir /var/lib/openemr-aws/restores/openemr_check/sites --yes`);
   });
 });

@@ -77,6 +77,25 @@ describe("health on a healthy stack", () => {
   });
 });
 
+describe("health on the single tier", () => {
+  it("checks MariaDB on the host and does not ask RDS", async () => {
+    stack.host.report.tier = "single";
+    stack.host.report.services.mariadb = "failed";
+    stack.host.report.db = { exit_code: 1, tls: false, output: "mysqladmin: connect to server at 'localhost' failed" };
+    const outputs = stackOutputs(site.url, { tier: "single" });
+    delete outputs.dbInstanceIdentifier;
+    const run = await runCli(["health", "--outputs", writeOutputs(outputs), "--ca-file", certs.caFile, "--json"]);
+    const json = JSON.parse(run.stdout) as HealthJson;
+    expect(json.findings.filter((finding) => finding.status !== "OK").map((finding) => [finding.check, finding.status, finding.summary])).toEqual([
+      ["host.mariadb", "CRIT", "mariadb is failed"],
+      ["host.database", "CRIT", "local MariaDB does not answer"],
+    ]);
+    expect(json.findings.some((finding) => finding.check.startsWith("rds."))).toBe(false);
+    expect(stack.mocks.rds.calls()).toHaveLength(0);
+    expect(run.code).toBe(1);
+  });
+});
+
 describe("health fault matrix", () => {
   const cases: { fault: string; arrange: () => void; check: string; status: "WARN" | "CRIT"; url?: () => string }[] = [
     { fault: "Apache down", arrange: () => (stack.host.report.services.apache2 = "inactive"), check: "host.apache2", status: "CRIT" },
