@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SendCommandCommand, InvalidInstanceId } from "@aws-sdk/client-ssm";
+import { GetCommandInvocationCommand, SendCommandCommand, InvalidInstanceId } from "@aws-sdk/client-ssm";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { runCli } from "./support/cli";
 import { awsError, backupIdAgo, INSTANCE_ID, manifestFor, mockStack, stackOutputs, writeOutputs } from "./support/stack";
@@ -176,5 +176,22 @@ describe("restore guards", () => {
     const onHost = runOnFakeHost(stack.host.scripts[0], "openemr");
     expect(onHost.status).toBe(0);
     expect(onHost.restored).toBe(`--backup ${stack.backupId} --database openemr_check --sites-dir /var/lib/openemr-aws/restores/openemr_check/sites --yes`);
+  });
+});
+
+describe("streaming host output", () => {
+  it("prints each line once as the output grows, never half a line", async () => {
+    const id = backupIdAgo(0);
+    stack.bucket.backups.unshift(id);
+    const manifestLine = JSON.stringify(manifestFor(id));
+    stack.mocks.ssm
+      .on(GetCommandInvocationCommand)
+      .rejectsOnce(awsError("InvocationDoesNotExist", "not yet"))
+      .resolvesOnce({ Status: "InProgress", StandardOutputContent: "dumping database openemr\narchiving si" })
+      .resolvesOnce({ Status: "InProgress", StandardOutputContent: "dumping database openemr\narchiving sites/default\n" })
+      .resolves({ Status: "Success", ResponseCode: 0, StandardOutputContent: `dumping database openemr\narchiving sites/default\n${manifestLine}` });
+    const run = await runCli(["backup", "--outputs", outputsFile]);
+    expect(run.code).toBe(0);
+    expect(run.stderr.split("\n").filter((line) => line.startsWith("    "))).toEqual(["    dumping database openemr", "    archiving sites/default", `    ${manifestLine}`]);
   });
 });
