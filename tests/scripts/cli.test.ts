@@ -107,7 +107,7 @@ describe("stack outputs", () => {
 });
 
 describe("the openemr-ops executable", () => {
-  const bin = join(__dirname, "..", "..", "scripts", "bin", "openemr-ops.js");
+  const bin = join(__dirname, "..", "..", "scripts", "openemr-ops.js");
   it("runs the TypeScript CLI and passes its exit code through", () => {
     const bad = spawnSync(process.execPath, [bin, "backups", "--limit", "-1"], { encoding: "utf8" });
     expect(bad.status).toBe(2);
