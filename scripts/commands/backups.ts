@@ -100,9 +100,10 @@ export async function restore(ctx: Context, options: RestoreOptions): Promise<nu
   const live = options.newDatabase === undefined;
   if (live) await confirmLiveRestore(ctx, chosen, options.yes === true);
 
-  // settings.env names the live database; a new one gets its own sites directory beside the code.
+  // settings.env names the live database, restored with Apache stopped so nobody writes to it
+  // meanwhile; a new database gets its own sites directory beside the code.
   const target = live
-    ? `. ${SETTINGS}; ${BIN}/openemr-restore --backup ${quote(chosen.id)} --database "$DB_NAME" --sites-dir ${LIVE_SITES_DIR} --yes`
+    ? [`. ${SETTINGS}`, "systemctl stop apache2", "trap 'systemctl start apache2' EXIT", `${BIN}/openemr-restore --backup ${quote(chosen.id)} --database "$DB_NAME" --sites-dir ${LIVE_SITES_DIR} --yes`].join("\n")
     : [
         // A "new" database that is the live one would be overwritten without the confirmation.
         `. ${SETTINGS}; if [ "$DB_NAME" = ${quote(options.newDatabase!)} ]; then echo "openemr-ops: --new-database ${options.newDatabase} is the live database; restore into it without --new-database" >&2; exit 2; fi`,

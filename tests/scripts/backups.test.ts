@@ -92,7 +92,7 @@ describe("restore", () => {
     const run = await runCli(["restore", "--outputs", outputsFile], { stdinIsTTY: true, answers: [stack.backupId] });
     expect(run.asked).toEqual([`Type the backup id (${stack.backupId}) to continue: `]);
     expect(run.code).toBe(0);
-    expect(stack.host.scripts[0]).toContain(`. /etc/openemr-aws/settings.env; /opt/openemr-aws/bin/openemr-restore --backup ${stack.backupId} --database "$DB_NAME" --sites-dir /var/www/openemr/sites --yes`);
+    expect(stack.host.scripts[0]).toContain(`. /etc/openemr-aws/settings.env\nsystemctl stop apache2\ntrap 'systemctl start apache2' EXIT\n/opt/openemr-aws/bin/openemr-restore --backup ${stack.backupId} --database "$DB_NAME" --sites-dir /var/www/openemr/sites --yes`);
     expect(run.stdout).toBe(`Verdict: OK: backup ${stack.backupId} restored into the live database; run \`openemr-ops health\``);
   });
 
@@ -150,15 +150,26 @@ describe("drill", () => {
 
 describe("restore guards", () => {
   /** Runs the command sent to the host under sh, with settings.env and openemr-restore faked. */
-  function runOnFakeHost(script: string, liveDatabase: string) {
+  function runOnFakeHost(script: string, liveDatabase: string, restoreExit = 0) {
     const root = mkdtempSync(join(tmpdir(), "fake-host-"));
     writeFileSync(join(root, "settings.env"), `DB_NAME=${liveDatabase}\n`);
-    writeFileSync(join(root, "openemr-restore"), `#!/usr/bin/env bash\necho "$*" > ${join(root, "restored")}\n`);
+    writeFileSync(join(root, "openemr-restore"), `#!/usr/bin/env bash\necho "$*" > ${join(root, "restored")}\nexit ${restoreExit}\n`);
+    writeFileSync(join(root, "systemctl"), `#!/usr/bin/env bash\necho "$*" >> ${join(root, "systemctl.log")}\n`);
     chmodSync(join(root, "openemr-restore"), 0o755);
+    chmodSync(join(root, "systemctl"), 0o755);
     const local = script.replaceAll("/etc/openemr-aws/settings.env", join(root, "settings.env")).replaceAll("/opt/openemr-aws/bin/openemr-restore", join(root, "openemr-restore"));
-    const result = spawnSync("sh", ["-c", local], { encoding: "utf8" });
-    return { ...result, restored: existsSync(join(root, "restored")) ? readFileSync(join(root, "restored"), "utf8").trim() : undefined };
+    const result = spawnSync("sh", ["-c", local], { encoding: "utf8", env: { ...process.env, PATH: `${root}:${process.env.PATH}` } });
+    const read = (name: string) => (existsSync(join(root, name)) ? readFileSync(join(root, name), "utf8").trim() : undefined);
+    return { ...result, restored: read("restored"), systemctl: read("systemctl.log") };
   }
+
+  it("the live restore stops Apache and starts it again even when the restore fails", async () => {
+    await runCli(["restore", "--outputs", outputsFile, "--yes"]);
+    const onHost = runOnFakeHost(stack.host.scripts[0], "openemr", 1);
+    expect(onHost.status).toBe(1);
+    expect(onHost.restored).toBe(`--backup ${stack.backupId} --database openemr --sites-dir /var/www/openemr/sites --yes`);
+    expect(onHost.systemctl).toBe("stop apache2\nstart apache2");
+  });
 
   it("--new-database naming the live database is refused on the host before anything is restored", async () => {
     stack.host.handle = () => ({ exitCode: 2, stderr: "openemr-ops: --new-database openemr is the live database; restore into it without --new-database\n" });
