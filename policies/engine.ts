@@ -123,7 +123,7 @@ export function evaluate(rules: Rule[], resources: RuleResource[], options: Eval
     if (level === "disabled") continue;
     const record = (urn: string, outcome: Outcome, unknown: boolean) => {
       const resource = byUrn.get(urn);
-      const resourceName = resource?.name ?? nameFromUrn(urn);
+      const resourceName = resource?.name ?? (urn ? nameFromUrn(urn) : "(stack)");
       const waiver = outcome.status === "fail" ? findWaiver(waivers, rule.id, resourceName, urn, now) : undefined;
       const status: EvaluationStatus = unknown ? "unknown" : waiver ? "waived" : outcome.status;
       const evaluation: Evaluation = {

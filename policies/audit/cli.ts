@@ -10,7 +10,6 @@ import { planStack } from "../../infra/plan/plan";
 import { allRules } from "../rules";
 import { defaultSettings } from "../settings";
 import { defaultWaiversFile, loadWaivers, WaiverFileError } from "../waivers";
-import { STATUS_LABELS } from "./markdown";
 import { auditRun, writeReports } from "./index";
 
 const packVersion: string = JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")).version;
@@ -75,9 +74,15 @@ export async function runAuditCli(argv: string[], output: Output = processOutput
 
   const { summary } = report;
   output.stdout(`audit ${run.project}/${run.stack} (tier ${settings.tier}): ${report.result === "pass" ? "PASS" : "FAIL"}\n`);
-  output.stdout(`  ${summary.resources} resources, ${summary.rules} rules: ${(Object.keys(STATUS_LABELS) as (keyof typeof STATUS_LABELS)[]).map((status) => `${summary.ruleStatus[status]} ${STATUS_LABELS[status]}`).join(", ")}\n`);
+  const mandatoryFailing = report.rules.filter((rule) => rule.results.some((result) => result.blocking)).length;
+  const { ruleStatus } = summary;
+  output.stdout(
+    `  ${summary.resources} resources, ${summary.rules} rules: ${ruleStatus.pass} pass, ${ruleStatus.fail} fail (${mandatoryFailing} mandatory), ${ruleStatus.waived} waived, ${ruleStatus.unknown} unknown, ${ruleStatus["not-applicable"]} not applicable\n`,
+  );
   for (const rule of report.rules) {
-    for (const result of rule.results.filter((item) => item.blocking)) output.stdout(`  FAIL ${rule.id}: ${result.message}\n`);
+    for (const result of rule.results.filter((item) => item.status === "fail")) {
+      output.stdout(`  ${result.blocking ? "FAIL" : "advisory"} ${rule.id}: ${result.message}\n`);
+    }
   }
   output.stdout(`  reports: ${files.join(", ")}\n`);
   return report.result === "pass" ? 0 : 1;

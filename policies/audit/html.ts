@@ -23,7 +23,8 @@ table { border-collapse: collapse; width: 100%; background: #fff; }
 th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; font-weight: 600; }
 code, .evidence { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12px; }
-.evidence { white-space: pre-wrap; word-break: break-all; margin: 0; }
+.evidence { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
+table.results td:nth-child(1) { width: 18%; } table.results td:nth-child(2) { width: 7%; } table.results td:nth-child(4) { width: 40%; }
 .badge { display: inline-block; padding: 1px 7px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; white-space: nowrap; }
 .status-fail { background: var(--fail); } .status-pass { background: var(--pass); } .status-waived { background: var(--waived); }
 .status-unknown { background: var(--unknown); } .status-not-applicable { background: var(--na); }

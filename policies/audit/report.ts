@@ -4,7 +4,7 @@
 import type { OfflineRun } from "../../infra/offline/run";
 import { REDACTED, redactRun } from "../../infra/plan/report";
 import type { Enforcement, Evidence, PolicySettings, Rule, Severity } from "../rules/types";
-import type { Evaluation, EvaluationStatus } from "../engine";
+import { hasBlockingFailures, type Evaluation, type EvaluationStatus } from "../engine";
 import { enforcementFor } from "../rules/enforcement";
 import { isExpired, type Waiver } from "../waivers";
 import { compareSections, controlTitles } from "./controls";
@@ -183,7 +183,7 @@ export function buildReport(input: ReportInput): Report {
     format: REPORT_FORMAT,
     generatedAt: input.now.toISOString(),
     stack: { project: input.run.project, name: input.run.stack, tier: input.tier, configFile: input.configFile },
-    result: blockingFailures > 0 ? "fail" : "pass",
+    result: hasBlockingFailures(input.evaluations) ? "fail" : "pass",
     summary: {
       resources: new Set(input.run.resources.filter((resource) => resource.custom).map((resource) => resource.urn)).size,
       rules: rules.length,
