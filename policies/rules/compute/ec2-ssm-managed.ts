@@ -1,7 +1,7 @@
 import type { StackRule } from "../types";
 import { T } from "../resource-types";
 import { citeInferred } from "../citations";
-import { fail, failProperty, pass, resultFor } from "../outcomes";
+import { fail, failProperty, isSet, notApplicable, pass, resultFor } from "../outcomes";
 import { ofType, resolve } from "../joins";
 import { wildcardMatches, statementsOf } from "../documents";
 import { policiesOfRole } from "../iam/attachments";
@@ -23,6 +23,7 @@ export const ec2SsmManaged: StackRule = {
     return ofType(resources, T.instance, T.launchTemplate).map((host) => {
       const profileReference = host.type === T.launchTemplate ? host.props.iamInstanceProfile?.name ?? host.props.iamInstanceProfile?.arn : host.props.iamInstanceProfile;
       const profile = resolve(resources, profileReference, T.instanceProfile);
+      if (!isSet(profileReference)) return resultFor(host, notApplicable("has no instance profile (ec2-instance-profile reports it)"));
       if (!profile) return resultFor(host, failProperty(host, "iamInstanceProfile", profileReference, "an instance profile declared in the stack"));
       const role = resolve(resources, profile.props.role, T.role);
       if (!role) return resultFor(host, fail(profile, `role is ${JSON.stringify(profile.props.role ?? null)}, not a role declared in the stack; expected the host role`, { role: profile.props.role ?? null }));
