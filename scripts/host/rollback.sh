@@ -20,6 +20,7 @@ if [ -d "$previous" ]; then
   echo "openemr-rollback: previous code back in place"
 fi
 /opt/openemr-aws/bin/openemr-restore --backup "$BACKUP_ID" --database "$DB_NAME" --sites-dir "$code/sites" --yes
+printf '%s\n' "$FROM_VERSION" >/var/lib/openemr-aws/openemr.version
 sed -i "s/^OPENEMR_VERSION=.*/OPENEMR_VERSION=$FROM_VERSION/" /etc/openemr-aws/settings.env
 systemctl restart 'php*-fpm.service'
 systemctl start apache2

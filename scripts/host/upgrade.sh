@@ -32,13 +32,24 @@ echo "release verified: sha256 $actual"
 rm -rf "$staging"
 mkdir -p "$staging"
 tar -xzf "$work/openemr.tar.gz" -C "$staging" --strip-components=1 --no-same-owner
-rm -rf "$staging/sites"
-cp -a "$code/sites" "$staging/sites"
-chown -R root:www-data "$staging"
-chown -R www-data:www-data "$staging/sites"
+if [ ! -f "$staging/index.php" ] || [ ! -f "$staging/sql_upgrade.php" ]; then
+  echo "openemr-upgrade: the release has no index.php and sql_upgrade.php at its top level" >&2
+  exit 1
+fi
+rm -rf "$staging/sites" "$staging/contrib/util/installScripts"
 
-# Nobody writes while the code and the schema change.
+# Nobody writes while sites/ is copied and the code and the schema change; Apache comes
+# back whatever happens (after a failure, the rollback stops it again to put things back).
 systemctl stop apache2
+trap 'rm -rf "$work"; systemctl start apache2' EXIT
+cp -a "$code/sites" "$staging/sites"
+# The bootstrap's permissions: code read-only to www-data, the site's documents its own.
+documents=$staging/sites/${OPENEMR_SITE:-default}/documents
+chown -R root:www-data "$staging"
+find "$staging" -path "$documents" -prune -o -type d -exec chmod 0750 {} +
+find "$staging" -path "$documents" -prune -o -type f -exec chmod 0440 {} +
+chown -R www-data:www-data "$documents"
+
 rm -rf "$previous"
 mv "$code" "$previous"
 mv "$staging" "$code"
@@ -55,7 +66,9 @@ if [ "${status:-0}" -ne 0 ] || grep -q 'ERROR' <<<"$upgrade_log"; then
   exit 1
 fi
 
+# Where the bootstrap records the installed release: it refuses to run when this and
+# settings.env disagree.
+printf '%s\n' "$TO_VERSION" >/var/lib/openemr-aws/openemr.version
 sed -i "s/^OPENEMR_VERSION=.*/OPENEMR_VERSION=$TO_VERSION/" /etc/openemr-aws/settings.env
 systemctl restart 'php*-fpm.service'
-systemctl start apache2
 echo "openemr-upgrade: OK $FROM_VERSION -> $TO_VERSION"
