@@ -59,7 +59,7 @@ function compliantBuckets(): { key: aws.kms.Key; logs: aws.s3.Bucket } {
 
 function nonCompliantBuckets(): void {
   const { key, logs } = compliantBuckets();
-  const broken: [string, Omitted | "sse-s3" | "public-acl" | "short-lifecycle"][] = [
+  const broken: [string, Omitted | "sse-s3" | "short-lifecycle"][] = [
     ["open-bucket", "publicAccess"],
     ["unowned-bucket", "ownership"],
     ["sse-s3-bucket", "sse-s3"],
