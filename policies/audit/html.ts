@@ -3,7 +3,7 @@
 // evidence that decided each result.
 import type { EvaluationStatus } from "../engine";
 import type { Report, ReportControl, ReportResult, ReportRule } from "./report";
-import { STATUS_LABELS } from "./markdown";
+import { statusLabel } from "./markdown";
 
 // Five characters to escape; a templating library would add a dependency for this alone.
 function escapeHtml(value: unknown): string {
@@ -11,7 +11,7 @@ function escapeHtml(value: unknown): string {
 }
 
 const STYLE = `
-:root { --fail: #b3261e; --pass: #1e6b34; --waived: #8a5a00; --unknown: #5b3f8f; --na: #666; --line: #d8d8d8; }
+:root { --fail: #b3261e; --pass: #1e6b34; --waived: #8a5a00; --unknown: #5b3f8f; --na: #666; --advisory: #c25e00; --line: #d8d8d8; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #1a1a1a; background: #fafafa; }
 header { padding: 20px 32px; background: #fff; border-bottom: 1px solid var(--line); }
@@ -27,7 +27,7 @@ code, .evidence { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, 
 table.results td:nth-child(1) { width: 18%; } table.results td:nth-child(2) { width: 7%; } table.results td:nth-child(4) { width: 40%; }
 .badge { display: inline-block; padding: 1px 7px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; white-space: nowrap; }
 .status-fail { background: var(--fail); } .status-pass { background: var(--pass); } .status-waived { background: var(--waived); }
-.status-unknown { background: var(--unknown); } .status-not-applicable { background: var(--na); }
+.status-unknown { background: var(--unknown); } .status-advisory { background: var(--advisory); } .status-not-applicable { background: var(--na); }
 .result { font-size: 18px; font-weight: 700; }
 .result-fail { color: var(--fail); } .result-pass { color: var(--pass); }
 .inferred { font-style: italic; color: #555; }
@@ -41,8 +41,10 @@ tr.row-fail td { background: #fdf0ef; } tr.row-waived td { background: #fdf7e8; 
 #controls td:first-child { white-space: nowrap; }
 `;
 
-function badge(status: EvaluationStatus): string {
-  return `<span class="badge status-${status}">${escapeHtml(STATUS_LABELS[status])}</span>`;
+/** A failure that does not fail the audit (advisory) gets its own label and colour. */
+function badge(status: EvaluationStatus, blocking = true): string {
+  const advisory = status === "fail" && !blocking;
+  return `<span class="badge status-${advisory ? "advisory" : status}">${escapeHtml(statusLabel(status, blocking))}</span>`;
 }
 
 function citation(section: string, inferred: boolean): string {
@@ -68,9 +70,9 @@ function detailHtml(result: ReportResult): string {
 
 function controlRow(control: ReportControl): string {
   const rules = control.rules
-    .map((rule) => `<span class="control-rule"><a href="#rule-${escapeHtml(rule.id)}">${escapeHtml(rule.id)}</a>${rule.inferred ? ' <span class="inferred">(inferred)</span>' : ""} ${badge(rule.status)}</span>`)
+    .map((rule) => `<span class="control-rule"><a href="#rule-${escapeHtml(rule.id)}">${escapeHtml(rule.id)}</a>${rule.inferred ? ' <span class="inferred">(inferred)</span>' : ""} ${badge(rule.status, rule.blocking)}</span>`)
     .join(" ");
-  return `<tr class="row-${control.status}" data-section="${escapeHtml(control.section)}"><td>${citation(control.section, control.inferred)}</td><td>${escapeHtml(control.title)}</td><td>${badge(control.status)}</td><td>${rules}</td></tr>`;
+  return `<tr class="row-${control.status}" data-section="${escapeHtml(control.section)}"><td>${citation(control.section, control.inferred)}</td><td>${escapeHtml(control.title)}</td><td>${badge(control.status, control.blocking)}</td><td>${rules}</td></tr>`;
 }
 
 function ruleBlock(rule: ReportRule): string {
@@ -79,14 +81,14 @@ function ruleBlock(rule: ReportRule): string {
       (result) =>
         `<tr class="row-${result.status}" data-rule="${escapeHtml(rule.id)}" data-resource="${escapeHtml(result.resource.name)}" data-status="${result.status}">` +
         `<td>${escapeHtml(result.resource.name)}<br><code>${escapeHtml(result.resource.type)}</code></td>` +
-        `<td>${badge(result.status)}</td><td>${detailHtml(result)}</td><td>${evidenceHtml(result.evidence)}</td></tr>`,
+        `<td>${badge(result.status, result.blocking)}</td><td>${detailHtml(result)}</td><td>${evidenceHtml(result.evidence)}</td></tr>`,
     )
     .join("\n");
   const table = rule.results.length
     ? `<table class="results"><thead><tr><th>resource</th><th>result</th><th>detail</th><th>evidence</th></tr></thead><tbody>\n${rows}\n</tbody></table>`
     : "<p class=\"meta\">No resource of the kinds this rule checks is declared: not applicable.</p>";
   return `<section class="rule" id="rule-${escapeHtml(rule.id)}">
-<h3>${escapeHtml(rule.id)} ${badge(rule.status)}</h3>
+<h3>${escapeHtml(rule.id)} ${badge(rule.status, rule.blocking)}</h3>
 <p>${escapeHtml(rule.description)}</p>
 <p class="meta">Severity <strong>${escapeHtml(rule.severity)}</strong> · enforcement <strong>${escapeHtml(rule.enforcement)}</strong> · area ${escapeHtml(rule.area)} · 45 CFR ${rule.citations.map((item) => citation(item.section, item.inferred)).join(", ")}</p>
 <p class="meta">Remediation: ${escapeHtml(rule.remediation)}</p>

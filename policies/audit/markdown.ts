@@ -10,6 +10,11 @@ export const STATUS_LABELS: Record<EvaluationStatus, string> = {
   "not-applicable": "n/a",
 };
 
+/** A status as reports show it; a failure that does not fail the audit reads `fail (advisory)`. */
+export function statusLabel(status: EvaluationStatus, blocking: boolean): string {
+  return status === "fail" && !blocking ? "fail (advisory)" : STATUS_LABELS[status];
+}
+
 /** One line of evidence: `path = value` pairs, values as JSON. */
 export function formatEvidence(evidence: Record<string, unknown> | undefined): string {
   if (!evidence) return "";
@@ -34,7 +39,7 @@ function resultDetail(result: ReportResult): string {
 
 function ruleSection(rule: ReportRule): string[] {
   const lines = [
-    `### ${rule.id}: ${STATUS_LABELS[rule.status]}`,
+    `### ${rule.id}: ${statusLabel(rule.status, rule.blocking)}`,
     "",
     `${rule.description}`,
     "",
@@ -46,7 +51,7 @@ function ruleSection(rule: ReportRule): string[] {
   if (rule.results.length === 0) return [...lines, "No resource of the kinds this rule checks is declared.", ""];
   lines.push("| resource | type | result | detail | evidence |", "|---|---|---|---|---|");
   for (const result of rule.results) {
-    lines.push(`| ${cell(result.resource.name)} | ${cell(result.resource.type)} | ${STATUS_LABELS[result.status]} | ${cell(resultDetail(result))} | ${cell(formatEvidence(result.evidence))} |`);
+    lines.push(`| ${cell(result.resource.name)} | ${cell(result.resource.type)} | ${statusLabel(result.status, result.blocking)} | ${cell(resultDetail(result))} | ${cell(formatEvidence(result.evidence))} |`);
   }
   return [...lines, ""];
 }
@@ -61,7 +66,7 @@ export function renderMarkdown(report: Report): string {
     "",
     `- Tier: ${report.stack.tier}; configuration: ${report.stack.configFile ?? "defaults"}`,
     `- Generated: ${report.generatedAt}, offline, from the planned resources (no AWS account was read)`,
-    `- ${summary.resources} resources, ${summary.rules} rules: ${summary.ruleStatus.fail} failing, ${summary.ruleStatus.unknown} unknown, ${summary.ruleStatus.waived} waived, ${summary.ruleStatus.pass} passing, ${summary.ruleStatus["not-applicable"]} not applicable`,
+    `- ${summary.resources} resources, ${summary.rules} rules: ${summary.ruleStatus.fail} failing (${report.rules.filter((rule) => rule.blocking).length} mandatory), ${summary.ruleStatus.unknown} unknown, ${summary.ruleStatus.waived} waived, ${summary.ruleStatus.pass} passing, ${summary.ruleStatus["not-applicable"]} not applicable`,
     "",
     "Citations marked (inferred) map a rule to a section by this pack's own reasoning; the others come from a published HIPAA mapping (cdk-nag's HIPAA Security pack, AWS Config's HIPAA conformance pack).",
     "",
@@ -78,8 +83,8 @@ export function renderMarkdown(report: Report): string {
   }
   lines.push("## Controls (45 CFR)", "", "| section | control | result | rules |", "|---|---|---|---|");
   for (const control of report.controls) {
-    const rules = control.rules.map((rule) => `${rule.id}${rule.inferred ? " (inferred)" : ""}: ${STATUS_LABELS[rule.status]}`).join(", ");
-    lines.push(`| ${control.section}${control.inferred ? " (inferred)" : ""} | ${cell(control.title)} | ${STATUS_LABELS[control.status]} | ${cell(rules)} |`);
+    const rules = control.rules.map((rule) => `${rule.id}${rule.inferred ? " (inferred)" : ""}: ${statusLabel(rule.status, rule.blocking)}`).join(", ");
+    lines.push(`| ${control.section}${control.inferred ? " (inferred)" : ""} | ${cell(control.title)} | ${statusLabel(control.status, control.blocking)} | ${cell(rules)} |`);
   }
   lines.push("", "## Waivers", "");
   if (report.waivers.length === 0) lines.push("None.", "");

@@ -35,6 +35,8 @@ export interface ReportRule {
   remediation: string;
   /** fail if any resource fails; else unknown, waived, pass in that order; not-applicable when no resource is in scope. */
   status: EvaluationStatus;
+  /** A mandatory, unwaived failure among the results: fails the audit. */
+  blocking: boolean;
   results: ReportResult[];
 }
 
@@ -44,7 +46,9 @@ export interface ReportControl {
   /** True when every rule citing this section cites it as inferred. */
   inferred: boolean;
   status: EvaluationStatus;
-  rules: { id: string; inferred: boolean; status: EvaluationStatus }[];
+  /** A rule citing it fails the audit; false when only advisory rules fail. */
+  blocking: boolean;
+  rules: { id: string; inferred: boolean; status: EvaluationStatus; blocking: boolean }[];
 }
 
 export type StatusCounts = Record<EvaluationStatus, number>;
@@ -159,6 +163,7 @@ export function buildReport(input: ReportInput): Report {
       citations: rule.citations.map(({ section, inferred }) => ({ section, inferred })),
       remediation: rule.remediation,
       status: overall(results.map((result) => result.status)),
+      blocking: results.some((result) => result.blocking),
       results: redact(results),
     };
   });
@@ -167,12 +172,13 @@ export function buildReport(input: ReportInput): Report {
   const controls: ReportControl[] = sections.map((section) => {
     const citing = rules
       .filter((rule) => rule.citations.some((citation) => citation.section === section))
-      .map((rule) => ({ id: rule.id, inferred: rule.citations.find((citation) => citation.section === section)!.inferred, status: rule.status }));
+      .map((rule) => ({ id: rule.id, inferred: rule.citations.find((citation) => citation.section === section)!.inferred, status: rule.status, blocking: rule.blocking }));
     return {
       section,
       title: controlTitles[section] ?? "",
       inferred: citing.every((rule) => rule.inferred),
       status: overall(citing.map((rule) => rule.status)),
+      blocking: citing.some((rule) => rule.blocking),
       rules: citing,
     };
   });

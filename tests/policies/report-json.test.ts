@@ -37,7 +37,8 @@ describe("the report model (report.json)", () => {
     expect(report.controls.map((control) => control.section)).toEqual(["164.308(a)(1)(ii)(A)", "164.308(a)(7)(ii)(A)", "164.312(b)", "164.312(c)(1)"]);
     const audit = report.controls.find((control) => control.section === "164.312(b)")!;
     expect(audit).toMatchObject({ title: "Audit controls", inferred: false, rules: [{ id: "test-log-retention", inferred: false, status: "pass" }] });
-    expect(report.controls[0]).toMatchObject({ title: "Risk analysis", inferred: true, status: "fail" });
+    expect(report.controls[0]).toMatchObject({ title: "Risk analysis", inferred: true, status: "fail", blocking: false, rules: [{ id: "test-bucket-tagged", status: "fail", blocking: false }] });
+    expect(report.controls.find((control) => control.section === "164.312(c)(1)")).toMatchObject({ status: "fail", blocking: true });
   });
 
   it("shows a waiver's justification on the result it waives and the state of every waiver", async () => {

@@ -12,7 +12,9 @@ describe("report.md", () => {
     const failures = text.slice(text.indexOf("## Failures"), text.indexOf("## Controls"));
     expect(failures).toContain("| test-log-retention | mandatory | app | log group app: retentionInDays is 30, expected >= 365 |");
     expect(failures).toContain("| test-bucket-tagged | advisory | scratch |");
-    expect(text).toContain("| 164.308(a)(1)(ii)(A) (inferred) | Risk analysis | FAIL | test-bucket-tagged (inferred): FAIL |");
+    // Only an advisory rule fails under this control: it does not fail the audit, and says so.
+    expect(text).toContain("| 164.308(a)(1)(ii)(A) (inferred) | Risk analysis | fail (advisory) | test-bucket-tagged (inferred): fail (advisory) |");
+    expect(text).toContain("| 164.312(b) | Audit controls | FAIL | test-log-retention: FAIL |");
     expect(text).toContain(`| test-bucket-versioned | scratch | applied | ${justification} | privacy officer | never |`);
     expect(text).toContain(`| scratch | aws:s3/bucket:Bucket | WAIVED | bucket scratch: versioningConfiguration.status is unset, expected Enabled Waived: ${justification} (approved by privacy officer) |`);
     expect(text).toContain("| app | aws:cloudwatch/logGroup:LogGroup | FAIL | log group app: retentionInDays is 30, expected >= 365 | retentionInDays = 30 |");
