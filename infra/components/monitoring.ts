@@ -60,6 +60,8 @@ interface AlarmSpec {
   extendedStatistic?: string;
   period: number;
   evaluationPeriods: number;
+  /** Breaching periods (of `evaluationPeriods`) that raise the alarm; all of them when omitted. */
+  datapointsToAlarm?: number;
   comparisonOperator: "GreaterThanOrEqualToThreshold" | "GreaterThanThreshold" | "LessThanThreshold";
   threshold: number;
   treatMissingData: "breaching" | "notBreaching" | "missing";
@@ -125,6 +127,7 @@ export class Monitoring extends pulumi.ComponentResource {
             extendedStatistic: spec.extendedStatistic,
             period: spec.period,
             evaluationPeriods: spec.evaluationPeriods,
+            datapointsToAlarm: spec.datapointsToAlarm ?? spec.evaluationPeriods,
             comparisonOperator: spec.comparisonOperator,
             threshold: spec.threshold,
             treatMissingData: spec.treatMissingData,
@@ -333,14 +336,17 @@ function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): Ala
       treatMissingData: "notBreaching",
     },
     {
+      // Hourly sums over 26 hours, every one of them empty or zero: a day between daily
+      // backups plus room for the timer's random delay and the backup's own duration, so a
+      // backup finishing a little later than yesterday's does not raise a false alarm.
       id: "backup-age",
-      description: "No successful logical backup in the last day (a missing metric counts as a failure). Run `openemr-backup` on the host through SSM and read its log.",
+      description: "No successful logical backup in the last 26 hours (a missing metric counts as a failure). Run `openemr-backup` on the host through SSM and read its log.",
       namespace: BACKUP_METRICS_NAMESPACE,
       metricName: "BackupSuccess",
       dimensions: { Stack: args.namePrefix },
       statistic: "Sum",
-      period: 86400,
-      evaluationPeriods: 1,
+      period: 3600,
+      evaluationPeriods: 26,
       comparisonOperator: "LessThanThreshold",
       threshold: 1,
       treatMissingData: "breaching",

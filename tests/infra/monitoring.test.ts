@@ -133,9 +133,12 @@ describe("Monitoring, standard tier", () => {
     expect([alarm.comparisonOperator, alarm.threshold]).toEqual(["GreaterThanOrEqualToThreshold", 1]);
   });
 
-  it("backup age: no BackupSuccess in a day alarms, missing data breaching", () => {
+  it("backup age: no BackupSuccess in 26 hours alarms, missing data breaching", () => {
     const alarm = alarmOn(run, "OpenEMR", "BackupSuccess");
-    expect(alarm).toMatchObject({ dimensions: { Stack: "clinic" }, statistic: "Sum", period: 86400, evaluationPeriods: 1, comparisonOperator: "LessThanThreshold", threshold: 1, treatMissingData: "breaching" });
+    expect(alarm).toMatchObject({ dimensions: { Stack: "clinic" }, statistic: "Sum", comparisonOperator: "LessThanThreshold", threshold: 1, treatMissingData: "breaching" });
+    // Every period of the window must breach: one successful backup anywhere in it is enough.
+    expect(alarm.datapointsToAlarm).toBe(alarm.evaluationPeriods);
+    expect(alarm.period * alarm.evaluationPeriods).toBe(26 * 3600);
   });
 
   it("restore drill: no RestoreDrillSuccess in 7 days alarms, missing data breaching", () => {
