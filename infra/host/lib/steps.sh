@@ -145,10 +145,41 @@ step_release() {
   log "  OpenEMR $OPENEMR_VERSION unpacked in $OPENEMR_WEB_ROOT"
 }
 
-# single: the local MariaDB, on the data volume when there is one.
+DATA_MOUNT=/srv/openemr-data
+
+# EC2 single: the encrypted data volume, formatted on first use and mounted by UUID.
+mount_data_volume() {
+  local device=/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${DATA_VOLUME_ID//-/} uuid attempt
+  mountpoint -q "$DATA_MOUNT" && return 0
+  # The volume is attached by its own resource and may appear after first boot.
+  for attempt in $(seq 60); do
+    [[ -e $device ]] && break
+    log "  waiting for data volume $DATA_VOLUME_ID ($attempt/60)"
+    sleep 5
+  done
+  [[ -e $device ]] || die "data volume $DATA_VOLUME_ID is not attached (no $device)"
+  blkid "$device" >/dev/null || mkfs.ext4 -q -L openemr-data "$device"
+  uuid=$(blkid -s UUID -o value "$device")
+  grep -q "^UUID=$uuid " /etc/fstab || printf 'UUID=%s %s ext4 defaults,nofail,noatime 0 2\n' "$uuid" "$DATA_MOUNT" >>/etc/fstab
+  install -d -m 0755 "$DATA_MOUNT"
+  mount "$DATA_MOUNT"
+  log "  data volume $DATA_VOLUME_ID mounted at $DATA_MOUNT"
+}
+
+# single: the local MariaDB (only on 127.0.0.1), its data on the data volume when there is one.
 ensure_local_mariadb() {
-  install_file "$BUNDLE_DIR/conf/mariadb/90-openemr.cnf" /etc/mysql/mariadb.conf.d/90-openemr.cnf >/dev/null
-  service_ensure mariadb no
+  local changed=""
+  changed+=$(install_file "$BUNDLE_DIR/conf/mariadb/90-openemr.cnf" /etc/mysql/mariadb.conf.d/90-openemr.cnf)
+  if [[ $OPENEMR_MODE == ec2 && -n ${DATA_VOLUME_ID:-} ]]; then
+    mount_data_volume
+    if [[ ! -d $DATA_MOUNT/mysql ]]; then
+      service_running mariadb && service_stop mariadb
+      cp -a /var/lib/mysql "$DATA_MOUNT/mysql"
+      log "  MariaDB data copied to $DATA_MOUNT/mysql"
+    fi
+    changed+=$(printf '[mariadbd]\ndatadir = %s/mysql\n' "$DATA_MOUNT" | install_text /etc/mysql/mariadb.conf.d/91-openemr-datadir.cnf)
+  fi
+  service_ensure mariadb "$([[ -n $changed ]] && echo yes || echo no)"
 }
 
 # EC2 standard: the RDS CA bundle, fetched once from AWS's trust store.
@@ -351,7 +382,7 @@ step_os_hardening() {
     sed -i 's/^ENABLED="false"/ENABLED="true"/' /etc/default/sysstat
     log "  sysstat enabled"
   fi
-  chmod 0600 /etc/crontab
+  [[ -f /etc/crontab ]] && chmod 0600 /etc/crontab
   for cron in /etc/cron.d /etc/cron.hourly /etc/cron.daily /etc/cron.weekly /etc/cron.monthly; do
     [[ -d $cron ]] && chmod 0700 "$cron"
   done

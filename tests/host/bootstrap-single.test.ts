@@ -1,0 +1,71 @@
+// The `single` tier on-prem: the bootstrap configures and starts MariaDB on the same host
+// itself (no database prepared by the test), reachable on 127.0.0.1 only. The release is the
+// test-made stand-in (the real one cannot be downloaded here; see lib/openemr-release.ts).
+import { execFileSync } from "child_process";
+import { randomBytes } from "crypto";
+import { resolve } from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DebianRoot, freshRoot, mariadbSql } from "./lib/debian-root";
+import { buildRelease } from "./lib/openemr-release";
+
+const VERSION = "8.3.0";
+
+describe("openemr-bootstrap, tier single, on-prem", () => {
+  let root: DebianRoot;
+  let lastLine: string;
+  let code: number;
+
+  beforeAll(async () => {
+    root = await freshRoot("bootstrap-single");
+    const release = buildRelease(root.path("/srv/release"), { version: VERSION });
+    execFileSync("cp", ["-a", `${resolve(__dirname, "../../infra/host")}/.`, root.path("/opt/openemr-aws")]);
+    const example = root.readFile("/opt/openemr-aws/settings.onprem.example.env");
+    root.writeFile(
+      "/etc/openemr-aws/settings.env",
+      example
+        .replace(/^OPENEMR_SHA256=.*$/m, `OPENEMR_SHA256=${release.sha256}`)
+        .replace(/^OPENEMR_RELEASE_URL=.*$/m, `OPENEMR_RELEASE_URL=file:///srv/release/openemr-${VERSION}.tar.gz`),
+    );
+    const password = () => randomBytes(24).toString("base64").replace(/[+/=]/g, "x");
+    root.writeFile(
+      "/etc/openemr-aws/secrets.json",
+      JSON.stringify({ "db-app": { username: "openemr_app", password: password() }, "openemr-admin": { username: "admin", password: password() } }),
+      0o600,
+    );
+    const run = await root.run(["/opt/openemr-aws/bin/openemr-bootstrap"], { check: false, timeoutMs: 600_000 });
+    code = run.code;
+    lastLine = root.readFile("/var/log/openemr-aws/bootstrap.log").trimEnd().split("\n").pop() ?? "";
+  });
+
+  afterAll(async () => {
+    await root?.destroy();
+  });
+
+  it("succeeds from the on-prem example settings", () => {
+    expect(lastLine).toMatch(/openemr-bootstrap: OK \(\d+s\)$/);
+    expect(code).toBe(0);
+  });
+
+  it("runs MariaDB with utf8mb4 and LOCAL INFILE, listening on loopback only", async () => {
+    expect(await mariadbSql(root, "SELECT @@bind_address, @@character_set_server, @@local_infile")).toBe("127.0.0.1\tutf8mb4\t1\n");
+    const listening = await root.run(["ss", "-ltnH", "sport = :3306"]);
+    expect(listening.stdout.trim().split("\n").map((line) => line.split(/\s+/)[3])).toEqual(["127.0.0.1:3306"]);
+  });
+
+  it("gives the app user (localhost) its own database only, and the site is installed", async () => {
+    const grants = (await mariadbSql(root, "SHOW GRANTS FOR 'openemr_app'@'localhost'")).trim().split("\n");
+    expect(grants).toHaveLength(2);
+    expect(grants[0]).toMatch(/^GRANT USAGE ON \*\.\* TO `openemr_app`@`localhost`/);
+    expect(grants[1]).toBe("GRANT ALL PRIVILEGES ON `openemr`.* TO `openemr_app`@`localhost`");
+    expect(await mariadbSql(root, "SELECT username FROM users", "openemr")).toBe("admin\n");
+    expect(root.readFile("/var/www/openemr/sites/default/sqlconf.php")).toContain("$config = 1;");
+  });
+
+  it("changes nothing on a second run", async () => {
+    const snapshot = async () => (await root.sh("find /etc /var/www -xdev -printf '%p %m %U %G %T@ %s\\n' | sort")).stdout;
+    const before = await snapshot();
+    const run = await root.run(["/opt/openemr-aws/bin/openemr-bootstrap"], { check: false, timeoutMs: 600_000 });
+    expect(run.code, run.stdout.slice(-2000)).toBe(0);
+    expect(await snapshot()).toBe(before);
+  });
+});
