@@ -2,9 +2,9 @@
 // paths, contents and executable bits, so its sha256 names the bundle and changes exactly
 // when a host file does.
 import { createHash } from "crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
-import { join, relative } from "path";
+import { dirname, join, relative } from "path";
 import * as tar from "tar";
 
 export interface HostBundle {
@@ -16,8 +16,19 @@ export interface HostBundle {
   key: string;
 }
 
+/**
+ * The checkout this program runs from: the nearest directory up with Pulumi.yaml. Found rather
+ * than assumed, because the offline plan runs a compiled copy of this module from bin/.
+ */
+export function projectRoot(from: string = __dirname): string {
+  for (let directory = from; directory !== dirname(directory); directory = dirname(directory)) {
+    if (existsSync(join(directory, "Pulumi.yaml"))) return directory;
+  }
+  throw new Error(`no Pulumi.yaml in ${from} or any directory above it`);
+}
+
 /** The directory the bundle is built from. */
-export const hostDirectory = join(__dirname, "..", "host");
+export const hostDirectory = join(projectRoot(), "infra", "host");
 
 // Fixed entry time: a checkout's file times vary from clone to clone.
 const entryTime = new Date("2000-01-01T00:00:00Z");

@@ -4,6 +4,7 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import { stringify } from "yaml";
+import { projectRoot } from "./bundle";
 
 /** Settings the host reads from /etc/openemr-aws/settings.env (docs/host-interface.md). */
 export type HostSettings = Record<string, string>;
@@ -16,7 +17,7 @@ export interface BundleLocation {
 
 export const settingsPath = "/etc/openemr-aws/settings.env";
 export const deliverScriptPath = "/usr/local/sbin/openemr-aws-deliver";
-export const deliverScript = readFileSync(join(__dirname, "openemr-aws-deliver.sh"), "utf8");
+export const deliverScript = readFileSync(join(projectRoot(), "infra", "delivery", "openemr-aws-deliver.sh"), "utf8");
 
 /** EC2's limit on user-data, before base64. */
 export const userDataLimitBytes = 16 * 1024;

@@ -1,4 +1,4 @@
-// The offline plan as a user runs it: `npm run plan` with no argument, with a stack file,
+// The offline plan as a user runs it (`npm run plan` is `node infra/plan/launch.js`): with no argument, with a stack file,
 // with --json; exit codes 0 (planned), 1 (config mistake, no stack trace), 2 (bad arguments).
 import { spawnSync } from "child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
@@ -12,7 +12,7 @@ const scratch = mkdtempSync(join(tmpdir(), "openemr-aws-plan-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function plan(...args: string[]) {
-  const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "infra/plan/cli.ts", ...args], { encoding: "utf8" });
+  const result = spawnSync(process.execPath, ["infra/plan/launch.js", ...args], { encoding: "utf8" });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
