@@ -38,7 +38,7 @@
  */
 import { execFile, execFileSync, spawn } from "child_process";
 import { createHash, randomBytes } from "crypto";
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, chmodSync, closeSync } from "fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "fs";
 import { dirname, join, resolve } from "path";
 
 const REPO_ROOT = resolve(__dirname, "../../..");
@@ -116,6 +116,13 @@ export async function ensureDebianRoot(): Promise<string> {
   await runHost(["flock", "-x", join(CACHE_DIR, ".build.lock"), "bash", BUILD_SCRIPT, tarball, SUITE, MIRROR, ...packages], {
     timeoutMs: 1_500_000,
   });
+  // Images of older package lists are kept a day (another checkout may still use one), then go.
+  for (const entry of readdirSync(CACHE_DIR)) {
+    const stale = join(CACHE_DIR, entry);
+    if (entry.startsWith(`debian-${SUITE}-`) && entry.endsWith(".tar.zst") && stale !== tarball && Date.now() - statSync(stale).mtimeMs > 86_400_000) {
+      rmSync(stale, { force: true });
+    }
+  }
   return tarball;
 }
 
