@@ -20,7 +20,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
   const keys = new Keys("keys", { stackName, region: config.region, retainDataOnDestroy: config.retainDataOnDestroy }, opts);
   const network = new Network(
     "network",
-    { vpcCidr: config.vpcCidr, azCount: config.azCount, logsKeyArn: keys.logs.arn, logRetentionDays: config.logRetentionDays, logGroupPrefix, region: config.region },
+    { vpcCidr: config.vpcCidr, azCount: config.azCount, logsKeyArn: keys.logs.arn, logRetentionDays: config.logRetentionDays, logGroupPrefix, region: config.region, retainDataOnDestroy: config.retainDataOnDestroy },
     opts,
   );
   const securityGroups = new SecurityGroups(

@@ -19,7 +19,7 @@ export interface DatabaseArgs {
   maxStorageGb: number;
   multiAz: boolean;
   backupRetentionDays: number;
-  /** Leave the instance in place (out of the stack) on `pulumi destroy`. */
+  /** Leave the instance and its log groups in place (out of the stack) on `pulumi destroy`. */
   retainDataOnDestroy: boolean;
 }
 
@@ -77,7 +77,11 @@ export class Database extends pulumi.ComponentResource {
     // than creating its own, unencrypted and kept forever.
     const logGroups = exportedLogTypes.map(
       (logType) =>
-        new aws.cloudwatch.LogGroup(`${name}-${logType}`, { name: `/aws/rds/instance/${this.identifier}/${logType}`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays }, parent),
+        new aws.cloudwatch.LogGroup(
+          `${name}-${logType}`,
+          { name: `/aws/rds/instance/${this.identifier}/${logType}`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays },
+          { parent: this, retainOnDelete: args.retainDataOnDestroy },
+        ),
     );
 
     const monitoringRole = new aws.iam.Role(

@@ -45,7 +45,7 @@ export interface HostArgs {
   openemrSha256?: string;
   domain?: string;
   uploadMaxMb: number;
-  /** Keep the data volume on `pulumi destroy`. */
+  /** Keep the data volume and the host's log groups on `pulumi destroy`. */
   retainDataOnDestroy: boolean;
 }
 
@@ -83,7 +83,11 @@ export class Host extends pulumi.ComponentResource {
     this.adminSecret = secret("admin", "admin", "OpenEMR's initial administrator");
 
     for (const logName of hostLogGroupNames) {
-      new aws.cloudwatch.LogGroup(`${name}-${logName}`, { name: `${args.logGroupPrefix}/${logName}`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays }, parent);
+      new aws.cloudwatch.LogGroup(
+        `${name}-${logName}`,
+        { name: `${args.logGroupPrefix}/${logName}`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays },
+        { parent: this, retainOnDelete: args.retainDataOnDestroy },
+      );
     }
 
     const bundle = buildHostBundle();

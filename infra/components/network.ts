@@ -15,6 +15,8 @@ export interface NetworkArgs {
   logRetentionDays: number;
   /** Prefix of the stack's CloudWatch Logs groups, e.g. `/openemr-aws/clinic-prod`. */
   logGroupPrefix: string;
+  /** Keep the flow-log group (an audit record) on `pulumi destroy`. */
+  retainDataOnDestroy: boolean;
   region: string;
 }
 
@@ -130,7 +132,11 @@ export class Network extends pulumi.ComponentResource {
       );
     }
 
-    this.flowLogGroup = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, { name: `${args.logGroupPrefix}/vpc-flow-logs`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays }, parent);
+    this.flowLogGroup = new aws.cloudwatch.LogGroup(
+      `${name}-flow-logs`,
+      { name: `${args.logGroupPrefix}/vpc-flow-logs`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays },
+      { parent: this, retainOnDelete: args.retainDataOnDestroy },
+    );
     const flowLogRole = new aws.iam.Role(
       `${name}-flow-logs`,
       {

@@ -107,6 +107,19 @@ describe("keys", () => {
   });
 });
 
+describe("retained on destroy", () => {
+  const mine = (run: OfflineRun) => ofType(run, "aws:cloudwatch/logGroup:LogGroup").filter((logGroup) => /Network::network|Database::database|Host::host$/.test(logGroup.parent ?? ""));
+  it("retention: log groups of the network, database and host are kept on destroy by default", () => {
+    expect(mine(standard).filter((logGroup) => !logGroup.retainOnDelete).map((logGroup) => logGroup.name)).toEqual([]);
+  });
+  it("retention: and are not when retainDataOnDestroy is false", () => {
+    expect(mine(notRetained).filter((logGroup) => logGroup.retainOnDelete).map((logGroup) => logGroup.name)).toEqual([]);
+  });
+  it("retention: the RDS instance is kept on destroy by default", () => expect(rds().retainOnDelete).toBe(true));
+  it("retention: the data volume is kept on destroy by default", () => expect(named(single, "aws:ebs/volume:Volume", "host-data").retainOnDelete).toBe(true));
+  it("retention: the data volume is not kept when retainDataOnDestroy is false", () => expect(named(notRetained, "aws:ebs/volume:Volume", "host-data").retainOnDelete).toBe(false));
+});
+
 describe("network", () => {
   it.each(tierNames)("network (%s): public, app and db subnets in each AZ", (tier) => {
     const run = runOf(tier);
