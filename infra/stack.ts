@@ -103,6 +103,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       logRetentionDays: config.logRetentionDays,
       domain: config.domain,
       hostedZoneId: config.hostedZoneId,
+      retainLogsOnDestroy: config.retainDataOnDestroy,
     },
     // The ALB checks at creation that it may write its access logs: the log bucket's policy first.
     { ...opts, dependsOn: [backupStorage] },

@@ -20,7 +20,7 @@ export interface AuditArgs {
   logGroupPrefix: string;
   /** Bucket receiving the trail bucket's S3 server access logs. */
   accessLogBucket: pulumi.Input<string>;
-  /** Keep the trail's bucket (the audit record) when the stack is destroyed. */
+  /** Keep the trail's bucket and log group (the audit record) when the stack is destroyed. */
   retainOnDelete: boolean;
 }
 
@@ -96,7 +96,7 @@ export class Audit extends pulumi.ComponentResource {
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-trail`,
       { name: `${args.logGroupPrefix}/cloudtrail`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays },
-      child,
+      { ...child, retainOnDelete: args.retainOnDelete },
     );
     const role = new aws.iam.Role(
       `${name}-trail-delivery`,

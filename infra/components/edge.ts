@@ -40,6 +40,8 @@ export interface EdgeArgs {
   domain?: string;
   /** Route 53 public hosted zone holding `domain`. */
   hostedZoneId?: string;
+  /** Keep the WAF log group (a record of who reached the site) on `pulumi destroy`. */
+  retainLogsOnDestroy: boolean;
 }
 
 export class Edge extends pulumi.ComponentResource {
@@ -244,7 +246,7 @@ export class Edge extends pulumi.ComponentResource {
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-waf-logs`,
       { name: `aws-waf-logs-${args.namePrefix}`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays },
-      child,
+      { ...child, retainOnDelete: args.retainLogsOnDestroy },
     );
     new aws.wafv2.WebAclLoggingConfiguration(
       `${name}-waf-logging`,

@@ -55,6 +55,10 @@ describe("Audit with a trail", () => {
     expect(named(run, "aws:cloudwatch/logGroup:LogGroup", "audit-trail").inputs).toMatchObject({ name: "/openemr-aws/clinic/cloudtrail", kmsKeyId: LOGS_KEY, retentionInDays: 400 });
   });
 
+  it("trail log group: kept on destroy when asked", () => {
+    expect(named(run, "aws:cloudwatch/logGroup:LogGroup", "audit-trail").retainOnDelete).toBe(true);
+  });
+
   it("delivery role: trusted by CloudTrail for this trail only", () => {
     const trust = policyStatements(named(run, "aws:iam/role:Role", "audit-trail-delivery").inputs.assumeRolePolicy);
     expect(trust).toEqual([

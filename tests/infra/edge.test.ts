@@ -15,6 +15,7 @@ const baseArgs: EdgeArgs = {
   accessLogBucket: "clinic-access-logs",
   logsKeyArn: LOGS_KEY,
   logRetentionDays: 400,
+  retainLogsOnDestroy: true,
 };
 
 
@@ -142,6 +143,10 @@ describe("Edge with a domain and hosted zone", () => {
     expect(logging.resourceArn).toBe(named(run, "aws:wafv2/webAcl:WebAcl", "edge-waf").state.arn);
   });
 
+  it("waf log group: kept on destroy when asked", () => {
+    expect(named(run, "aws:cloudwatch/logGroup:LogGroup", "edge-waf-logs").retainOnDelete).toBe(true);
+  });
+
   it("waf logging: Authorization and Cookie headers redacted", () => {
     const logging = named(run, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "edge-waf-logging").inputs;
     expect(logging.redactedFields).toEqual([{ singleHeader: { name: "authorization" } }, { singleHeader: { name: "cookie" } }]);
@@ -174,6 +179,11 @@ describe("Edge without a domain", () => {
     const cert = named(run, "tls:index/selfSignedCert:SelfSignedCert", "edge-self-signed").inputs;
     expect(cert.earlyRenewalHours).toBe(30 * 24);
     expect(cert.validityPeriodHours).toBeGreaterThan(cert.earlyRenewalHours);
+  });
+
+  it("waf log group: not kept when data is not", async () => {
+    const scratch = await edgeRun({ retainLogsOnDestroy: false });
+    expect(named(scratch, "aws:cloudwatch/logGroup:LogGroup", "edge-waf-logs").retainOnDelete).toBe(false);
   });
 
   it("no DNS records without a zone", () => {
