@@ -1,7 +1,5 @@
-import { execFile } from "child_process";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { promisify } from "util";
 import { describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import type { PolicyPackArgs } from "@pulumi/policy";
@@ -52,12 +50,10 @@ describe("the policy pack entry (policies/index.ts)", () => {
     expect(parse(readFileSync(path.join(policiesDir, "PulumiPolicy.yaml"), "utf8"))).toMatchObject({ runtime: "nodejs" });
   });
 
-  it("type-checks as the CommonJS entry pulumi loads (no top-level await, strict)", async () => {
-    const tsc = path.join(root, "node_modules", ".bin", "tsc");
-    await expect(promisify(execFile)(tsc, ["--noEmit", "-p", path.join(policiesDir, "tsconfig.json")], { cwd: root })).resolves.toBeDefined();
+  it("is compiled as the CommonJS, strict module pulumi loads (pack-runner.test.ts loads it for real)", () => {
     const compilerOptions = JSON.parse(readFileSync(path.join(policiesDir, "tsconfig.json"), "utf8")).compilerOptions;
     expect(compilerOptions).toMatchObject({ module: "commonjs", strict: true });
-  }, 120_000);
+  });
 
   it("ships waivers that each name a rule of the pack and say why", () => {
     const ids = new Set(allRules.map((rule) => rule.id));
