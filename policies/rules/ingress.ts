@@ -2,7 +2,7 @@
 // group (or the default group), `aws.ec2.SecurityGroupRule` of type ingress, and one
 // `aws.vpc.SecurityGroupIngressRule` per rule. Rules about open ports read this one view.
 import type { RuleResource } from "./types";
-import { T } from "./resource-types";
+import { AwsType } from "./resource-types";
 import { asArray } from "./outcomes";
 
 export const WORLD = ["0.0.0.0/0", "::/0"];
@@ -23,14 +23,14 @@ export interface IngressEntry {
   groupReference?: string;
 }
 
-export const ingressTypes: string[] = [T.securityGroup, T.defaultSecurityGroup, T.securityGroupRule, T.ingressRule];
+export const ingressTypes: string[] = [AwsType.securityGroup, AwsType.defaultSecurityGroup, AwsType.securityGroupRule, AwsType.ingressRule];
 
 /** The ingress entries a resource declares; none for egress-only resources. */
 export function ingressEntries(resource: RuleResource): IngressEntry[] {
   const props = resource.props ?? {};
   switch (resource.type) {
-    case T.securityGroup:
-    case T.defaultSecurityGroup:
+    case AwsType.securityGroup:
+    case AwsType.defaultSecurityGroup:
       return asArray<any>(props.ingress).map((block, index) => ({
         path: `ingress[${index}].`,
         protocol: String(block.protocol),
@@ -44,7 +44,7 @@ export function ingressEntries(resource: RuleResource): IngressEntry[] {
         referenced: asArray(block.securityGroups).length > 0 || asArray(block.prefixListIds).length > 0 || block.self === true,
         groupReference: props.id,
       }));
-    case T.securityGroupRule:
+    case AwsType.securityGroupRule:
       if (props.type !== "ingress") return [];
       return [
         {
@@ -61,7 +61,7 @@ export function ingressEntries(resource: RuleResource): IngressEntry[] {
           groupReference: props.securityGroupId,
         },
       ];
-    case T.ingressRule:
+    case AwsType.ingressRule:
       return [
         {
           path: "",

@@ -1,5 +1,5 @@
 // Pulumi type tokens of the AWS resources the rules read (@pulumi/aws v7), one place.
-export const T = {
+export const AwsType = {
   vpc: "aws:ec2/vpc:Vpc",
   subnet: "aws:ec2/subnet:Subnet",
   flowLog: "aws:ec2/flowLog:FlowLog",
@@ -74,6 +74,6 @@ export const T = {
   webAclLogging: "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
 } as const;
 
-export const bucketTypes: string[] = [T.bucket, T.bucketV2];
-export const loadBalancerTypes: string[] = [T.loadBalancer, T.albLoadBalancer];
-export const listenerTypes: string[] = [T.listener, T.albListener];
+export const bucketTypes: string[] = [AwsType.bucket, AwsType.bucketV2];
+export const loadBalancerTypes: string[] = [AwsType.loadBalancer, AwsType.albLoadBalancer];
+export const listenerTypes: string[] = [AwsType.listener, AwsType.albListener];

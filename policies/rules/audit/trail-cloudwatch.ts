@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { all, expectProperty, isSet } from "../outcomes";
 
@@ -12,7 +12,7 @@ export const trailCloudwatch: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set cloudWatchLogsGroupArn (the group's ARN with `:*`) and cloudWatchLogsRoleArn (a role CloudTrail assumes to write to it).",
-  resourceTypes: [T.trail],
+  resourceTypes: [AwsType.trail],
   evaluate: (resource) =>
     all([
       expectProperty(resource, "cloudWatchLogsGroupArn", isSet, "a CloudWatch Logs group ARN"),

@@ -1,5 +1,5 @@
 import type { StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { fail, isTrue, pass, resultFor } from "../outcomes";
 import { ofType } from "../joins";
@@ -18,7 +18,7 @@ export const trailEnabled: StackRule = {
   remediation:
     "Keep openemr:createCloudTrail true (a multi-region trail with logging on). Where an organization trail already records the account, set it false and waive this rule on the provider with the organization trail's ARN as justification.",
   evaluate(resources) {
-    const trails = ofType(resources, T.trail);
+    const trails = ofType(resources, AwsType.trail);
     const recording = trails.find((trail) => (isTrue(trail.props.isMultiRegionTrail) || isTrue(trail.props.isOrganizationTrail)) && trail.props.enableLogging !== false);
     if (recording) return [resultFor(recording, pass({ isMultiRegionTrail: recording.props.isMultiRegionTrail ?? false, isOrganizationTrail: recording.props.isOrganizationTrail ?? false, enableLogging: recording.props.enableLogging ?? true }))];
     if (trails.length > 0) {
@@ -28,6 +28,6 @@ export const trailEnabled: StackRule = {
     }
     const subjects = ofType(resources, AWS_PROVIDER);
     const subject = subjects[0] ?? resources[0];
-    return subject ? [resultFor(subject, fail(subject, `no ${T.trail} is declared (isMultiRegionTrail); expected a multi-region or organization trail`, { trail: null }))] : [];
+    return subject ? [resultFor(subject, fail(subject, `no ${AwsType.trail} is declared (isMultiRegionTrail); expected a multi-region or organization trail`, { trail: null }))] : [];
   },
 };

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { expectProperty, isTrue } from "../outcomes";
 
@@ -12,6 +12,6 @@ export const trailLogValidation: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set enableLogFileValidation: true.",
-  resourceTypes: [T.trail],
+  resourceTypes: [AwsType.trail],
   evaluate: (resource) => expectProperty(resource, "enableLogFileValidation", isTrue, "true"),
 };

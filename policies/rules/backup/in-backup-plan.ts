@@ -1,5 +1,5 @@
 import type { RuleResource, StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { asArray, fail, pass, resultFor } from "../outcomes";
 import { ofType, refersTo, resolve } from "../joins";
@@ -27,19 +27,19 @@ export const inBackupPlan: StackRule = {
   enforcement: "mandatory",
   remediation: "Add the resource's ARN (or a tag it carries) to an aws.backup.Selection of the stack's backup plan.",
   evaluate(resources) {
-    const selections = ofType(resources, T.backupSelection);
+    const selections = ofType(resources, AwsType.backupSelection);
     const selectedBy = (subject: RuleResource) => selections.find((selection) => selects(selection, subject));
-    return ofType(resources, T.instance, T.volume, T.rdsInstance).map((subject) => {
+    return ofType(resources, AwsType.instance, AwsType.volume, AwsType.rdsInstance).map((subject) => {
       const selection = selectedBy(subject);
       if (selection) return resultFor(subject, pass({ "selection.resources": asArray(selection.props.resources), selection: selection.name }));
-      if (subject.type === T.volume) {
+      if (subject.type === AwsType.volume) {
         const host = ofType(resources, VOLUME_ATTACHMENT)
           .filter((attachment) => refersTo(attachment.props.volumeId, subject))
-          .map((attachment) => resolve(resources, attachment.props.instanceId, T.instance))
+          .map((attachment) => resolve(resources, attachment.props.instanceId, AwsType.instance))
           .find((instance) => instance && selectedBy(instance));
         if (host) return resultFor(subject, pass({ attachedTo: host.name, selection: selectedBy(host)!.name }));
       }
-      return resultFor(subject, fail(subject, `arn ${JSON.stringify(subject.props.arn ?? null)} is in no ${T.backupSelection}'s resources (nor selected by tags); expected it in a backup plan`, { arn: subject.props.arn ?? null, selections: selections.map((selection) => selection.name) }));
+      return resultFor(subject, fail(subject, `arn ${JSON.stringify(subject.props.arn ?? null)} is in no ${AwsType.backupSelection}'s resources (nor selected by tags); expected it in a backup plan`, { arn: subject.props.arn ?? null, selections: selections.map((selection) => selection.name) }));
     });
   },
 };

@@ -1,5 +1,5 @@
 import type { StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { fail, failProperty, isTrue, pass, resultFor } from "../outcomes";
 import { ofType } from "../joins";
@@ -16,12 +16,12 @@ export const ebsEncryptionDefault: StackRule = {
   remediation:
     "Declare aws.ebs.EncryptionByDefault with enabled: true (and aws.ebs.DefaultKmsKey with the data key), or confirm the account setting with `aws ec2 get-ebs-encryption-by-default` and record it as a waiver.",
   evaluate(resources) {
-    const settings = ofType(resources, T.encryptionByDefault);
+    const settings = ofType(resources, AwsType.encryptionByDefault);
     const disabled = settings.find((setting) => !isTrue(setting.props.enabled ?? true));
     if (disabled) return [resultFor(disabled, failProperty(disabled, "enabled", disabled.props.enabled, "true"))];
     if (settings.length > 0) return settings.map((setting) => resultFor(setting, pass({ enabled: setting.props.enabled ?? true })));
-    return ofType(resources, T.instance, T.launchTemplate, T.volume).map((subject) =>
-      resultFor(subject, fail(subject, `no ${T.encryptionByDefault} with enabled true is declared, so the account's EBS encryption default is not known; expected it declared on`, { "encryptionByDefault.enabled": null })),
+    return ofType(resources, AwsType.instance, AwsType.launchTemplate, AwsType.volume).map((subject) =>
+      resultFor(subject, fail(subject, `no ${AwsType.encryptionByDefault} with enabled true is declared, so the account's EBS encryption default is not known; expected it declared on`, { "encryptionByDefault.enabled": null })),
     );
   },
 };

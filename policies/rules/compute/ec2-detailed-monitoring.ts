@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { expectProperty, isTrue } from "../outcomes";
 
@@ -12,9 +12,9 @@ export const ec2DetailedMonitoring: ResourceRule = {
   severity: "low",
   enforcement: "mandatory",
   remediation: "Set monitoring: true on the instance (monitoring: { enabled: true } on a launch template).",
-  resourceTypes: [T.instance, T.launchTemplate],
+  resourceTypes: [AwsType.instance, AwsType.launchTemplate],
   evaluate(resource) {
-    if (resource.type === T.launchTemplate) return expectProperty(resource, "monitoring.enabled", isTrue, "true");
+    if (resource.type === AwsType.launchTemplate) return expectProperty(resource, "monitoring.enabled", isTrue, "true");
     return expectProperty(resource, "monitoring", isTrue, "true");
   },
 };

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { expectProperty, isTrue } from "../outcomes";
 
@@ -12,6 +12,6 @@ export const ec2EbsOptimized: ResourceRule = {
   severity: "low",
   enforcement: "mandatory",
   remediation: "Set ebsOptimized: true and use an instance type that supports it.",
-  resourceTypes: [T.instance, T.launchTemplate],
+  resourceTypes: [AwsType.instance, AwsType.launchTemplate],
   evaluate: (resource) => expectProperty(resource, "ebsOptimized", isTrue, "true"),
 };

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { expectProperty } from "../outcomes";
 
@@ -12,6 +12,6 @@ export const ec2Imdsv2: ResourceRule = {
   severity: "high",
   enforcement: "mandatory",
   remediation: 'Set metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 }.',
-  resourceTypes: [T.instance, T.launchTemplate],
+  resourceTypes: [AwsType.instance, AwsType.launchTemplate],
   evaluate: (resource) => expectProperty(resource, "metadataOptions.httpTokens", (value) => value === "required", '"required"'),
 };

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { asArray, expectProperty, isSet } from "../outcomes";
 
@@ -12,9 +12,9 @@ export const ec2InVpc: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set subnetId (or the group's vpcZoneIdentifiers) to the private app subnets.",
-  resourceTypes: [T.instance, T.autoscalingGroup],
+  resourceTypes: [AwsType.instance, AwsType.autoscalingGroup],
   evaluate(resource) {
-    if (resource.type === T.autoscalingGroup) {
+    if (resource.type === AwsType.autoscalingGroup) {
       return expectProperty(resource, "vpcZoneIdentifiers", (value) => asArray(value).length > 0, "one or more subnet ids");
     }
     return expectProperty(resource, "subnetId", isSet, "a subnet id");

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { expectProperty, isSet } from "../outcomes";
 
@@ -12,9 +12,9 @@ export const ec2InstanceProfile: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Create an aws.iam.InstanceProfile for the host's least-privilege role and set iamInstanceProfile to it.",
-  resourceTypes: [T.instance, T.launchTemplate],
+  resourceTypes: [AwsType.instance, AwsType.launchTemplate],
   evaluate(resource) {
-    if (resource.type === T.launchTemplate) {
+    if (resource.type === AwsType.launchTemplate) {
       return expectProperty(resource, "iamInstanceProfile", (value) => isSet(value?.name) || isSet(value?.arn), "a profile name or ARN");
     }
     return expectProperty(resource, "iamInstanceProfile", isSet, "an instance profile name");

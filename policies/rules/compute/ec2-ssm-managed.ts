@@ -1,5 +1,5 @@
 import type { StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { fail, failProperty, isSet, notApplicable, pass, resultFor } from "../outcomes";
 import { ofType, resolve } from "../joins";
@@ -20,12 +20,12 @@ export const ec2SsmManaged: StackRule = {
   enforcement: "mandatory",
   remediation: "Attach arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore to the host role (aws.iam.RolePolicyAttachment) and give the instance that role's profile.",
   evaluate(resources) {
-    return ofType(resources, T.instance, T.launchTemplate).map((host) => {
-      const profileReference = host.type === T.launchTemplate ? host.props.iamInstanceProfile?.name ?? host.props.iamInstanceProfile?.arn : host.props.iamInstanceProfile;
-      const profile = resolve(resources, profileReference, T.instanceProfile);
+    return ofType(resources, AwsType.instance, AwsType.launchTemplate).map((host) => {
+      const profileReference = host.type === AwsType.launchTemplate ? host.props.iamInstanceProfile?.name ?? host.props.iamInstanceProfile?.arn : host.props.iamInstanceProfile;
+      const profile = resolve(resources, profileReference, AwsType.instanceProfile);
       if (!isSet(profileReference)) return resultFor(host, notApplicable("has no instance profile (ec2-instance-profile reports it)"));
       if (!profile) return resultFor(host, failProperty(host, "iamInstanceProfile", profileReference, "an instance profile declared in the stack"));
-      const role = resolve(resources, profile.props.role, T.role);
+      const role = resolve(resources, profile.props.role, AwsType.role);
       if (!role) return resultFor(host, fail(profile, `role is ${JSON.stringify(profile.props.role ?? null)}, not a role declared in the stack; expected the host role`, { role: profile.props.role ?? null }));
       const grants = policiesOfRole(resources, role);
       const grant = grants.find(

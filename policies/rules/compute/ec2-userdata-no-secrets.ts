@@ -1,6 +1,6 @@
 import { gunzipSync } from "zlib";
 import type { RuleResource, StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { fail, pass, resultFor } from "../outcomes";
 import { ofType } from "../joins";
@@ -19,7 +19,7 @@ const SECRET_KEYS = /pass|secret|token|key/i;
 /** The secret values the stack itself declares: secret versions' strings and database passwords. */
 function declaredSecretValues(resources: RuleResource[]): { value: string; source: string }[] {
   const values: { value: string; source: string }[] = [];
-  for (const version of ofType(resources, T.secretVersion)) {
+  for (const version of ofType(resources, AwsType.secretVersion)) {
     const text = version.props.secretString;
     if (typeof text !== "string") continue;
     let parsed: unknown;
@@ -36,7 +36,7 @@ function declaredSecretValues(resources: RuleResource[]): { value: string; sourc
       values.push({ value: text, source: `${version.name}.secretString` });
     }
   }
-  for (const database of ofType(resources, T.rdsInstance)) {
+  for (const database of ofType(resources, AwsType.rdsInstance)) {
     if (typeof database.props.password === "string") values.push({ value: database.props.password, source: `${database.name}.password` });
   }
   return values.filter((secret) => secret.value.length >= MIN_SECRET_LENGTH);
@@ -75,7 +75,7 @@ export const ec2UserdataNoSecrets: StackRule = {
   remediation: "Pass secrets by reference: put the secret's ARN in user-data and let the host read it from Secrets Manager with its instance role.",
   evaluate(resources) {
     const secrets = declaredSecretValues(resources);
-    return ofType(resources, T.instance, T.launchTemplate).map((host) => {
+    return ofType(resources, AwsType.instance, AwsType.launchTemplate).map((host) => {
       const texts = userDataTexts(host);
       for (const { property, text } of texts) {
         const credential = CREDENTIAL_PATTERNS.find(({ pattern }) => pattern.test(text));

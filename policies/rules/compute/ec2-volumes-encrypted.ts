@@ -1,5 +1,5 @@
 import type { Outcome, ResourceRule, RuleResource } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { all, asArray, failProperty, isSet, isTrue, notApplicable, pass } from "../outcomes";
 import { isCustomerKey } from "../keys/customer-key";
@@ -20,11 +20,11 @@ export const ec2VolumesEncrypted: ResourceRule = {
   severity: "high",
   enforcement: "mandatory",
   remediation: "Set encrypted: true and kmsKeyId to the stack's data key on rootBlockDevice, every ebsBlockDevices entry, launch template block devices and aws.ebs.Volume.",
-  resourceTypes: [T.instance, T.launchTemplate, T.volume],
+  resourceTypes: [AwsType.instance, AwsType.launchTemplate, AwsType.volume],
   evaluate(resource) {
     const props = resource.props;
-    if (resource.type === T.volume) return deviceOutcome(resource, "", props);
-    if (resource.type === T.launchTemplate) {
+    if (resource.type === AwsType.volume) return deviceOutcome(resource, "", props);
+    if (resource.type === AwsType.launchTemplate) {
       const mappings = asArray<any>(props.blockDeviceMappings).filter((mapping) => mapping?.ebs);
       if (mappings.length === 0) return notApplicable("declares no EBS block device mappings (the AMI's are used)");
       return all(mappings.map((mapping, index) => deviceOutcome(resource, `blockDeviceMappings[${index}].ebs.`, mapping.ebs)));

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { coversPort, describePorts, entryEvidence, ingressEntries, ingressTypes, worldSources } from "../ingress";
 import { fail, failProperty, isSet, notApplicable, pass } from "../outcomes";
@@ -15,10 +15,10 @@ export const noSshKeypair: ResourceRule = {
   severity: "high",
   enforcement: "mandatory",
   remediation: "Remove keyName and the key pair, and every port 22 ingress; use SSM Session Manager for shell access.",
-  resourceTypes: [T.instance, T.launchTemplate, T.keyPair, ...ingressTypes],
+  resourceTypes: [AwsType.instance, AwsType.launchTemplate, AwsType.keyPair, ...ingressTypes],
   evaluate(resource) {
-    if (resource.type === T.keyPair) return fail(resource, `keyName is ${JSON.stringify(resource.props.keyName ?? resource.name)}: an SSH key pair is declared; expected none`, { keyName: resource.props.keyName ?? null });
-    if (resource.type === T.instance || resource.type === T.launchTemplate) {
+    if (resource.type === AwsType.keyPair) return fail(resource, `keyName is ${JSON.stringify(resource.props.keyName ?? resource.name)}: an SSH key pair is declared; expected none`, { keyName: resource.props.keyName ?? null });
+    if (resource.type === AwsType.instance || resource.type === AwsType.launchTemplate) {
       const keyName = resource.props.keyName;
       return isSet(keyName) ? failProperty(resource, "keyName", keyName, "not set (no SSH key)") : pass({ keyName: keyName ?? null });
     }

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { expectProperty } from "../outcomes";
 
@@ -12,7 +12,7 @@ export const rdsBackupRetention: ResourceRule = {
   severity: "high",
   enforcement: "mandatory",
   remediation: "Set backupRetentionPeriod to at least the minimum (up to 35 days).",
-  resourceTypes: [T.rdsInstance],
+  resourceTypes: [AwsType.rdsInstance],
   evaluate: (resource, { settings }) =>
     expectProperty(resource, "backupRetentionPeriod", (value) => Number(value) >= settings.minBackupRetentionDays, `at least ${settings.minBackupRetentionDays} (days)`),
 };

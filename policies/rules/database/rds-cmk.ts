@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { expectProperty, isTrue, notApplicable } from "../outcomes";
 import { isCustomerKey } from "../keys/customer-key";
@@ -13,7 +13,7 @@ export const rdsCmk: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set kmsKeyId to the stack's data key ARN (changing the key of an existing instance needs a snapshot copy and restore).",
-  resourceTypes: [T.rdsInstance],
+  resourceTypes: [AwsType.rdsInstance],
   evaluate(resource) {
     if (!isTrue(resource.props.storageEncrypted)) return notApplicable("storage is not encrypted (rds-storage-encrypted reports it)");
     return expectProperty(resource, "kmsKeyId", isCustomerKey, "a customer managed KMS key ARN");

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { expectProperty, isTrue } from "../outcomes";
 
@@ -12,6 +12,6 @@ export const rdsDeletionProtection: ResourceRule = {
   severity: "high",
   enforcement: "mandatory",
   remediation: "Set deletionProtection: true; turn it off deliberately, in its own change, before a planned deletion.",
-  resourceTypes: [T.rdsInstance],
+  resourceTypes: [AwsType.rdsInstance],
   evaluate: (resource) => expectProperty(resource, "deletionProtection", isTrue, "true"),
 };

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { expectProperty } from "../outcomes";
 
@@ -12,6 +12,6 @@ export const rdsEnhancedMonitoring: ResourceRule = {
   severity: "low",
   enforcement: "mandatory",
   remediation: "Set monitoringInterval (e.g. 60) and monitoringRoleArn to a role with AmazonRDSEnhancedMonitoringRole.",
-  resourceTypes: [T.rdsInstance],
+  resourceTypes: [AwsType.rdsInstance],
   evaluate: (resource) => expectProperty(resource, "monitoringInterval", (value) => Number(value) > 0, "greater than 0 (seconds)"),
 };

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { asArray, failProperty, pass } from "../outcomes";
 
@@ -14,7 +14,7 @@ export const rdsLogExports: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation: `Set enabledCloudwatchLogsExports to ${JSON.stringify(REQUIRED_LOG_EXPORTS)} (audit needs the MARIADB_AUDIT_PLUGIN option); keep general_log off in the parameter group if statements must not reach the logs.`,
-  resourceTypes: [T.rdsInstance],
+  resourceTypes: [AwsType.rdsInstance],
   evaluate(resource) {
     const exported = asArray<string>(resource.props.enabledCloudwatchLogsExports);
     const missing = REQUIRED_LOG_EXPORTS.filter((logType) => !exported.includes(logType));

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { expectProperty } from "../outcomes";
 
@@ -12,6 +12,6 @@ export const rdsMinorUpgrade: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set autoMinorVersionUpgrade: true (or leave it unset) and a maintenance window that suits the clinic.",
-  resourceTypes: [T.rdsInstance],
+  resourceTypes: [AwsType.rdsInstance],
   evaluate: (resource) => expectProperty(resource, "autoMinorVersionUpgrade", (value) => value !== false && value !== "false", "true or not set (AWS default: true)"),
 };

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { expectProperty, isTrue } from "../outcomes";
 
@@ -13,6 +13,6 @@ export const rdsMultiAz: ResourceRule = {
   enforcement: "advisory",
   enforcementByTier: { ha: "mandatory" },
   remediation: "Set multiAz: true (config openemr:multiAz on `standard`); it roughly doubles the database's cost.",
-  resourceTypes: [T.rdsInstance],
+  resourceTypes: [AwsType.rdsInstance],
   evaluate: (resource) => expectProperty(resource, "multiAz", isTrue, "true"),
 };

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { expectProperty, isTrue } from "../outcomes";
 
@@ -12,6 +12,6 @@ export const rdsNotPublic: ResourceRule = {
   severity: "critical",
   enforcement: "mandatory",
   remediation: "Set publiclyAccessible: false and place the instance in isolated database subnets.",
-  resourceTypes: [T.rdsInstance],
+  resourceTypes: [AwsType.rdsInstance],
   evaluate: (resource) => expectProperty(resource, "publiclyAccessible", (value) => !isTrue(value), "false"),
 };

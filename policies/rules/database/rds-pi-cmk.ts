@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { expectProperty, isTrue, notApplicable } from "../outcomes";
 import { isCustomerKey } from "../keys/customer-key";
@@ -13,7 +13,7 @@ export const rdsPiCmk: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set performanceInsightsKmsKeyId to the stack's data key ARN (it can only be set when Performance Insights is first enabled).",
-  resourceTypes: [T.rdsInstance],
+  resourceTypes: [AwsType.rdsInstance],
   evaluate(resource) {
     if (!isTrue(resource.props.performanceInsightsEnabled)) return notApplicable("Performance Insights is off");
     return expectProperty(resource, "performanceInsightsKmsKeyId", isCustomerKey, "a customer managed KMS key ARN");

@@ -1,5 +1,5 @@
 import type { StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { asArray, fail, failProperty, pass, resultFor } from "../outcomes";
 import { ofType, resolve } from "../joins";
@@ -17,8 +17,8 @@ export const rdsRequireTls: StackRule = {
   enforcement: "mandatory",
   remediation: 'Declare an aws.rds.ParameterGroup with { name: "require_secure_transport", value: "1" } and set the instance\'s parameterGroupName to it.',
   evaluate(resources) {
-    return ofType(resources, T.rdsInstance).map((database) => {
-      const group = resolve(resources, database.props.parameterGroupName, T.rdsParameterGroup);
+    return ofType(resources, AwsType.rdsInstance).map((database) => {
+      const group = resolve(resources, database.props.parameterGroupName, AwsType.rdsParameterGroup);
       if (!group) return resultFor(database, failProperty(database, "parameterGroupName", database.props.parameterGroupName, `a parameter group declared in the stack that sets ${TLS_PARAMETER}`));
       const parameters = asArray<any>(group.props.parameters);
       const index = parameters.findIndex((parameter) => parameter?.name === TLS_PARAMETER);

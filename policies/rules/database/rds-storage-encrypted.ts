@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { expectProperty, isTrue } from "../outcomes";
 
@@ -12,6 +12,6 @@ export const rdsStorageEncrypted: ResourceRule = {
   severity: "critical",
   enforcement: "mandatory",
   remediation: "Set storageEncrypted: true (an existing instance must be restored from an encrypted snapshot copy).",
-  resourceTypes: [T.rdsInstance],
+  resourceTypes: [AwsType.rdsInstance],
   evaluate: (resource) => expectProperty(resource, "storageEncrypted", isTrue, "true"),
 };

@@ -1,5 +1,5 @@
 import type { StackRule } from "../types";
-import { T, loadBalancerTypes } from "../resource-types";
+import { AwsType, loadBalancerTypes } from "../resource-types";
 import { citeInferred } from "../citations";
 import { fail, pass, resultFor } from "../outcomes";
 import { ofType, referencing } from "../joins";
@@ -18,8 +18,8 @@ export const albWaf: StackRule = {
     return ofType(resources, ...loadBalancerTypes)
       .filter((balancer) => isApplicationLoadBalancer(balancer) && balancer.props.internal !== true)
       .map((balancer) => {
-        const association = referencing(resources, balancer, "resourceArn", T.webAclAssociation)[0];
-        if (!association) return resultFor(balancer, fail(balancer, `no ${T.webAclAssociation} has resourceArn set to it; expected a WAF web ACL in front of it`, { "webAclAssociation.resourceArn": null }));
+        const association = referencing(resources, balancer, "resourceArn", AwsType.webAclAssociation)[0];
+        if (!association) return resultFor(balancer, fail(balancer, `no ${AwsType.webAclAssociation} has resourceArn set to it; expected a WAF web ACL in front of it`, { "webAclAssociation.resourceArn": null }));
         return resultFor(balancer, pass({ "webAclAssociation.resourceArn": association.props.resourceArn, "webAclAssociation.webAclArn": association.props.webAclArn }));
       });
   },

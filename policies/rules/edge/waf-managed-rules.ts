@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { asArray, fail, failProperty, pass } from "../outcomes";
 
@@ -15,7 +15,7 @@ export const wafManagedRules: ResourceRule = {
   severity: "high",
   enforcement: "mandatory",
   remediation: 'Add rules with statement.managedRuleGroupStatement { vendorName: "AWS", name } for each group and overrideAction { none: {} }.',
-  resourceTypes: [T.webAcl],
+  resourceTypes: [AwsType.webAcl],
   evaluate(resource) {
     const rules = asArray<any>(resource.props.rules);
     const managed = rules.map((rule, index) => ({ index, rule, group: rule?.statement?.managedRuleGroupStatement })).filter(({ group }) => group?.vendorName === "AWS");

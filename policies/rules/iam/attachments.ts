@@ -1,7 +1,7 @@
 // The permissions a role ends up with: managed policies attached to it (by ARN, with the
 // stack's own policies resolved to their documents) and inline policies.
 import type { RuleResource } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { asArray } from "../outcomes";
 import { ofType, refersTo, resolve } from "../joins";
 
@@ -16,17 +16,17 @@ export interface GrantedPolicy {
 
 export function policiesOfRole(resources: RuleResource[], role: RuleResource): GrantedPolicy[] {
   const attachedArns = [
-    ...ofType(resources, T.rolePolicyAttachment)
+    ...ofType(resources, AwsType.rolePolicyAttachment)
       .filter((attachment) => refersTo(attachment.props.role, role))
       .map((attachment) => ({ source: attachment.name, arn: attachment.props.policyArn as string })),
-    ...ofType(resources, T.policyAttachment)
+    ...ofType(resources, AwsType.policyAttachment)
       .filter((attachment) => asArray(attachment.props.roles).some((reference) => refersTo(reference, role)))
       .map((attachment) => ({ source: attachment.name, arn: attachment.props.policyArn as string })),
     ...asArray<string>(role.props.managedPolicyArns).map((arn) => ({ source: `${role.name}.managedPolicyArns`, arn })),
   ];
-  const managed = attachedArns.map((grant) => ({ ...grant, document: resolve(resources, grant.arn, T.policy)?.props.policy }));
+  const managed = attachedArns.map((grant) => ({ ...grant, document: resolve(resources, grant.arn, AwsType.policy)?.props.policy }));
   const inline = [
-    ...ofType(resources, T.rolePolicy)
+    ...ofType(resources, AwsType.rolePolicy)
       .filter((policy) => refersTo(policy.props.role, role))
       .map((policy) => ({ source: policy.name, document: policy.props.policy })),
     ...asArray<any>(role.props.inlinePolicies).map((policy, index) => ({ source: `${role.name}.inlinePolicies[${index}]`, document: policy?.policy })),

@@ -1,12 +1,12 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { asArray, failProperty, pass } from "../outcomes";
 import { checkAllowStatements, identityPolicyTypes } from "./identity-documents";
 
 const FULL_ACCESS_ACTIONS = ["*", "*:*"];
 const ADMIN_POLICY = /:iam::aws:policy\/AdministratorAccess$/;
-const attachmentTypes: string[] = [T.rolePolicyAttachment, T.policyAttachment, T.userPolicyAttachment, T.groupPolicyAttachment];
+const attachmentTypes: string[] = [AwsType.rolePolicyAttachment, AwsType.policyAttachment, AwsType.userPolicyAttachment, AwsType.groupPolicyAttachment];
 
 export const iamNoAdmin: ResourceRule = {
   kind: "resource",
@@ -23,7 +23,7 @@ export const iamNoAdmin: ResourceRule = {
       const arn = resource.props.policyArn;
       return ADMIN_POLICY.test(String(arn ?? "")) ? failProperty(resource, "policyArn", arn, "a least-privilege policy, not AdministratorAccess") : pass({ policyArn: arn });
     }
-    if (resource.type === T.role) {
+    if (resource.type === AwsType.role) {
       const index = asArray<string>(resource.props.managedPolicyArns).findIndex((arn) => ADMIN_POLICY.test(arn));
       if (index >= 0) return failProperty(resource, `managedPolicyArns[${index}]`, resource.props.managedPolicyArns[index], "a least-privilege policy, not AdministratorAccess");
     }

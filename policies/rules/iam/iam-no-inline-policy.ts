@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { asArray, fail, failProperty, pass } from "../outcomes";
 
@@ -12,9 +12,9 @@ export const iamNoInlinePolicy: ResourceRule = {
   severity: "low",
   enforcement: "mandatory",
   remediation: "Declare the permissions as an aws.iam.Policy and attach it with aws.iam.RolePolicyAttachment.",
-  resourceTypes: [T.rolePolicy, T.userPolicy, T.groupPolicy, T.role],
+  resourceTypes: [AwsType.rolePolicy, AwsType.userPolicy, AwsType.groupPolicy, AwsType.role],
   evaluate(resource) {
-    if (resource.type !== T.role) return fail(resource, `policy is an inline policy (${resource.type}); expected a managed aws.iam.Policy attached to the principal`, { policy: "(inline)" });
+    if (resource.type !== AwsType.role) return fail(resource, `policy is an inline policy (${resource.type}); expected a managed aws.iam.Policy attached to the principal`, { policy: "(inline)" });
     const inline = asArray(resource.props.inlinePolicies).filter((policy: any) => policy?.policy);
     if (inline.length > 0) return failProperty(resource, "inlinePolicies", `${inline.length} inline policies`, "none: managed policies only");
     return pass({ inlinePolicies: inline.length });

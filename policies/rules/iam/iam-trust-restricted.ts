@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { failProperty, pass } from "../outcomes";
 import { statementPath, statementsOf } from "../documents";
@@ -13,7 +13,7 @@ export const iamTrustRestricted: ResourceRule = {
   severity: "critical",
   enforcement: "mandatory",
   remediation: "Name the service principal (e.g. ec2.amazonaws.com) or account that must assume the role.",
-  resourceTypes: [T.role],
+  resourceTypes: [AwsType.role],
   evaluate(resource) {
     const statements = statementsOf(resource.props.assumeRolePolicy);
     const open = statements.find((statement) => statement.effect === "Allow" && statement.principals.includes("*"));

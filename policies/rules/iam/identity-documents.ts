@@ -1,14 +1,14 @@
 // The identity policy documents a resource declares (a managed policy, an inline role/user/
 // group policy, a role's inlinePolicies), and the shared check of their Allow statements.
 import type { Outcome, RuleResource } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { asArray, failProperty, notApplicable, pass } from "../outcomes";
 import { statementPath, statementsOf, type Statement } from "../documents";
 
-export const identityPolicyTypes: string[] = [T.policy, T.rolePolicy, T.userPolicy, T.groupPolicy, T.role];
+export const identityPolicyTypes: string[] = [AwsType.policy, AwsType.rolePolicy, AwsType.userPolicy, AwsType.groupPolicy, AwsType.role];
 
 export function identityDocuments(resource: RuleResource): { property: string; document: unknown }[] {
-  if (resource.type === T.role) return asArray<any>(resource.props.inlinePolicies).map((policy, index) => ({ property: `inlinePolicies[${index}].policy`, document: policy?.policy }));
+  if (resource.type === AwsType.role) return asArray<any>(resource.props.inlinePolicies).map((policy, index) => ({ property: `inlinePolicies[${index}].policy`, document: policy?.policy }));
   return resource.props.policy === undefined ? [] : [{ property: "policy", document: resource.props.policy }];
 }
 

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { expectProperty } from "../outcomes";
 
@@ -15,7 +15,7 @@ export const kmsDeletionWindow: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set deletionWindowInDays: 30 (or leave it unset: AWS's default is 30).",
-  resourceTypes: [T.kmsKey],
+  resourceTypes: [AwsType.kmsKey],
   evaluate: (resource) =>
     expectProperty(resource, "deletionWindowInDays", (value) => value === undefined || Number(value) >= MAX_DELETION_WINDOW_DAYS, `${MAX_DELETION_WINDOW_DAYS} (or not set)`),
 };

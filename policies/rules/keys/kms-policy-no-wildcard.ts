@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { failProperty, notApplicable, pass } from "../outcomes";
 import { statementPath, statementsOf } from "../documents";
@@ -13,7 +13,7 @@ export const kmsPolicyNoWildcard: ResourceRule = {
   severity: "critical",
   enforcement: "mandatory",
   remediation: 'Name the principals (the account root, service principals) instead of "*", or add conditions such as kms:CallerAccount and kms:ViaService.',
-  resourceTypes: [T.kmsKey],
+  resourceTypes: [AwsType.kmsKey],
   evaluate(resource) {
     if (resource.props.policy === undefined) return notApplicable("uses the default key policy (the account only)");
     const statements = statementsOf(resource.props.policy);

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { expectProperty, isTrue } from "../outcomes";
 
@@ -12,6 +12,6 @@ export const kmsRotation: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set enableKeyRotation: true (yearly by default; rotationPeriodInDays may shorten it).",
-  resourceTypes: [T.kmsKey],
+  resourceTypes: [AwsType.kmsKey],
   evaluate: (resource) => expectProperty(resource, "enableKeyRotation", isTrue, "true"),
 };

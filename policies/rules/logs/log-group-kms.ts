@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { expectProperty } from "../outcomes";
 import { isCustomerKey } from "../keys/customer-key";
@@ -13,6 +13,6 @@ export const logGroupKms: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set kmsKeyId to the stack's logs key ARN; the key policy must allow logs.<region>.amazonaws.com.",
-  resourceTypes: [T.logGroup],
+  resourceTypes: [AwsType.logGroup],
   evaluate: (resource) => expectProperty(resource, "kmsKeyId", isCustomerKey, "a customer managed KMS key ARN"),
 };

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { expectProperty } from "../outcomes";
 
@@ -12,7 +12,7 @@ export const logGroupRetention: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set retentionInDays to one of CloudWatch's values at or above the minimum (365, 400, 545, 731, ...).",
-  resourceTypes: [T.logGroup],
+  resourceTypes: [AwsType.logGroup],
   evaluate: (resource, { settings }) =>
     expectProperty(resource, "retentionInDays", (value) => Number(value) >= settings.minLogRetentionDays, `at least ${settings.minLogRetentionDays} (days)`),
 };

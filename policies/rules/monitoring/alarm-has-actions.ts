@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { asArray, failProperty, pass } from "../outcomes";
 
@@ -12,7 +12,7 @@ export const alarmHasActions: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set alarmActions (and okActions) to the stack's alert SNS topic and leave actionsEnabled on.",
-  resourceTypes: [T.metricAlarm],
+  resourceTypes: [AwsType.metricAlarm],
   evaluate(resource) {
     const enabled = resource.props.actionsEnabled;
     if (enabled === false || enabled === "false") return failProperty(resource, "actionsEnabled", enabled, "true (or not set)");

@@ -1,8 +1,8 @@
 import type { Outcome, RuleResource, StackRule } from "../types";
-import { T, loadBalancerTypes } from "../resource-types";
+import { AwsType, loadBalancerTypes } from "../resource-types";
 import { citeInferred } from "../citations";
 import { all, asArray, fail, pass, resultFor } from "../outcomes";
-import { ofType, refersTo } from "../joins";
+import { identities, ofType } from "../joins";
 
 /** The backup-age signal the host publishes (docs/host-interface.md): namespace, metric, and the missing-data treatment that makes silence an alarm. */
 export const BACKUP_METRIC = { namespace: "OpenEMR", metricName: "BackupSuccess", treatMissingData: "breaching" };
@@ -23,12 +23,9 @@ function watchedMetrics(alarm: RuleResource): WatchedMetric[] {
   return [...direct, ...queries];
 }
 
-function watching(metrics: WatchedMetric[], namespaces: string[], dimension: string, subject: RuleResource): WatchedMetric | undefined {
-  return metrics.find((metric) => namespaces.includes(metric.namespace ?? "") && refersTo(metric.dimensions[dimension], subject));
-}
-
-function arnSuffixOf(balancer: RuleResource): RuleResource {
-  return { ...balancer, props: { id: balancer.props.arnSuffix } };
+/** The first metric in `namespaces` whose `dimension` holds one of `names` (the subject's id, identifier or ARN suffix). */
+function watching(metrics: WatchedMetric[], namespaces: string[], dimension: string, names: unknown[]): WatchedMetric | undefined {
+  return metrics.find((metric) => namespaces.includes(metric.namespace ?? "") && typeof metric.dimensions[dimension] === "string" && names.includes(metric.dimensions[dimension]));
 }
 
 export const requiredAlarms: StackRule = {
@@ -42,27 +39,27 @@ export const requiredAlarms: StackRule = {
   enforcement: "mandatory",
   remediation: "Declare aws.cloudwatch.MetricAlarm resources for the missing subject, with the dimension naming it, notifying the alert topic.",
   evaluate(resources) {
-    const metrics = ofType(resources, T.metricAlarm).flatMap(watchedMetrics);
+    const metrics = ofType(resources, AwsType.metricAlarm).flatMap(watchedMetrics);
     const missing = (subject: RuleResource, what: string, dimension: string): Outcome =>
-      fail(subject, `no ${T.metricAlarm} watches ${what} with dimensions.${dimension} naming it; expected a baseline alarm`, { [`alarm.dimensions.${dimension}`]: null });
+      fail(subject, `no ${AwsType.metricAlarm} watches ${what} with dimensions.${dimension} naming it; expected a baseline alarm`, { [`alarm.dimensions.${dimension}`]: null });
     const found = (metric: WatchedMetric, dimension: string): Outcome => pass({ [`${metric.alarm.name}.namespace`]: metric.namespace, [`${metric.alarm.name}.dimensions.${dimension}`]: metric.dimensions[dimension] });
 
-    const hosts = ofType(resources, T.instance).map((host) => {
-      const hostAlarm = watching(metrics, ["AWS/EC2", "CWAgent"], "InstanceId", host);
+    const hosts = ofType(resources, AwsType.instance).map((host) => {
+      const hostAlarm = watching(metrics, ["AWS/EC2", "CWAgent"], "InstanceId", identities(host));
       const backupAlarm = metrics.find((metric) => metric.namespace === BACKUP_METRIC.namespace && metric.metricName === BACKUP_METRIC.metricName);
       const backupOutcome: Outcome = !backupAlarm
-        ? fail(host, `no ${T.metricAlarm} watches ${BACKUP_METRIC.namespace}/${BACKUP_METRIC.metricName} (the age of the host's last backup); expected one`, { "alarm.metricName": null })
+        ? fail(host, `no ${AwsType.metricAlarm} watches ${BACKUP_METRIC.namespace}/${BACKUP_METRIC.metricName} (the age of the host's last backup); expected one`, { "alarm.metricName": null })
         : backupAlarm.alarm.props.treatMissingData !== BACKUP_METRIC.treatMissingData
           ? fail(backupAlarm.alarm, `treatMissingData is ${JSON.stringify(backupAlarm.alarm.props.treatMissingData ?? null)}; expected "${BACKUP_METRIC.treatMissingData}" (no backup reported must alarm)`, { treatMissingData: backupAlarm.alarm.props.treatMissingData ?? null })
           : pass({ [`${backupAlarm.alarm.name}.metricName`]: backupAlarm.metricName, [`${backupAlarm.alarm.name}.treatMissingData`]: BACKUP_METRIC.treatMissingData });
       return resultFor(host, all([hostAlarm ? found(hostAlarm, "InstanceId") : missing(host, "the host (AWS/EC2 or CWAgent)", "InstanceId"), backupOutcome]));
     });
-    const databases = ofType(resources, T.rdsInstance).map((database) => {
-      const alarm = watching(metrics, ["AWS/RDS"], "DBInstanceIdentifier", database);
+    const databases = ofType(resources, AwsType.rdsInstance).map((database) => {
+      const alarm = watching(metrics, ["AWS/RDS"], "DBInstanceIdentifier", identities(database));
       return resultFor(database, alarm ? found(alarm, "DBInstanceIdentifier") : missing(database, "the database (AWS/RDS)", "DBInstanceIdentifier"));
     });
     const balancers = ofType(resources, ...loadBalancerTypes).map((balancer) => {
-      const alarm = watching(metrics, ["AWS/ApplicationELB"], "LoadBalancer", arnSuffixOf(balancer));
+      const alarm = watching(metrics, ["AWS/ApplicationELB"], "LoadBalancer", [balancer.props.arnSuffix]);
       return resultFor(balancer, alarm ? found(alarm, "LoadBalancer") : missing(balancer, "the load balancer (AWS/ApplicationELB)", "LoadBalancer"));
     });
     return [...hosts, ...databases, ...balancers];

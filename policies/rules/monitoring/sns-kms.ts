@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { expectProperty } from "../outcomes";
 import { isCustomerKey } from "../keys/customer-key";
@@ -13,6 +13,6 @@ export const snsKms: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set kmsMasterKeyId to the stack's alerts key, whose policy lets cloudwatch.amazonaws.com use it.",
-  resourceTypes: [T.snsTopic],
+  resourceTypes: [AwsType.snsTopic],
   evaluate: (resource) => expectProperty(resource, "kmsMasterKeyId", isCustomerKey, "a customer managed KMS key"),
 };

@@ -1,5 +1,5 @@
 import type { RuleResource, StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { asArray, fail, pass, resultFor } from "../outcomes";
 import { ofType, refersTo, resolve } from "../joins";
@@ -17,18 +17,18 @@ interface DefaultRoute {
 }
 
 function isInternetGateway(resources: RuleResource[], gatewayId: unknown): boolean {
-  return typeof gatewayId === "string" && (gatewayId.startsWith("igw-") || resolve(resources, gatewayId, T.internetGateway) !== undefined);
+  return typeof gatewayId === "string" && (gatewayId.startsWith("igw-") || resolve(resources, gatewayId, AwsType.internetGateway) !== undefined);
 }
 
 function defaultRoutesToInternet(resources: RuleResource[]): DefaultRoute[] {
-  const separate = ofType(resources, T.route).map((route) => ({
+  const separate = ofType(resources, AwsType.route).map((route) => ({
     declaredBy: route,
     path: "",
-    table: resolve(resources, route.props.routeTableId, T.routeTable, T.defaultRouteTable),
+    table: resolve(resources, route.props.routeTableId, AwsType.routeTable, AwsType.defaultRouteTable),
     destination: route.props.destinationCidrBlock ?? route.props.destinationIpv6CidrBlock,
     gatewayId: route.props.gatewayId,
   }));
-  const inline = ofType(resources, T.routeTable, T.defaultRouteTable).flatMap((table) =>
+  const inline = ofType(resources, AwsType.routeTable, AwsType.defaultRouteTable).flatMap((table) =>
     asArray<any>(table.props.routes ?? table.props.route).map((route, index) => ({
       declaredBy: table,
       path: `routes[${index}].`,
@@ -54,13 +54,13 @@ export const routeNoOpenIgw: StackRule = {
     return defaultRoutesToInternet(resources).map((route) => {
       const evidence = { [`${route.path}gatewayId`]: route.gatewayId, [`${route.path}destinationCidrBlock`]: route.destination };
       const table = route.table;
-      if (table && (table.type === T.defaultRouteTable || ofType(resources, T.mainRouteTableAssociation).some((main) => refersTo(main.props.routeTableId, table)))) {
+      if (table && (table.type === AwsType.defaultRouteTable || ofType(resources, AwsType.mainRouteTableAssociation).some((main) => refersTo(main.props.routeTableId, table)))) {
         return resultFor(route.declaredBy, fail(route.declaredBy, `${route.path}gatewayId routes ${route.destination} to an internet gateway from the VPC's main route table; expected it only in the public subnets' table`, evidence));
       }
       const associated = table
-        ? ofType(resources, T.routeTableAssociation)
+        ? ofType(resources, AwsType.routeTableAssociation)
             .filter((association) => refersTo(association.props.routeTableId, table))
-            .map((association) => resolve(resources, association.props.subnetId, T.subnet))
+            .map((association) => resolve(resources, association.props.subnetId, AwsType.subnet))
         : [];
       const privateSubnet = associated.find((subnet) => subnet && !publicSubnets.includes(subnet));
       if (privateSubnet) {

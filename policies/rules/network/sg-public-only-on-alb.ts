@@ -1,5 +1,5 @@
 import type { RuleResource, StackRule } from "../types";
-import { T, loadBalancerTypes } from "../resource-types";
+import { AwsType, loadBalancerTypes } from "../resource-types";
 import { citeInferred } from "../citations";
 import { coversPort, describePorts, entryEvidence, ingressEntries, ingressTypes, worldSources, type IngressEntry } from "../ingress";
 import { asArray, fail, pass, resultFor } from "../outcomes";
@@ -42,7 +42,7 @@ export const sgPublicOnlyOnAlb: StackRule = {
         const sources = worldSources(entry);
         if (sources.length === 0 || ownedByPortRule(entry)) continue;
         const group: RuleResource | undefined =
-          resource.type === T.securityGroup || resource.type === T.defaultSecurityGroup ? resource : resolve(resources, entry.groupReference, T.securityGroup, T.defaultSecurityGroup);
+          resource.type === AwsType.securityGroup || resource.type === AwsType.defaultSecurityGroup ? resource : resolve(resources, entry.groupReference, AwsType.securityGroup, AwsType.defaultSecurityGroup);
         const onBalancer = group !== undefined && balancerGroups.some((reference) => refersTo(reference, group));
         const evidence = { ...entryEvidence(entry, sources[0]), securityGroup: group?.name ?? entry.groupReference, loadBalancerGroup: onBalancer };
         if (!onBalancer) {

@@ -1,5 +1,5 @@
 import type { StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { failProperty, isTrue, pass, resultFor } from "../outcomes";
 import { ofType } from "../joins";
@@ -16,7 +16,7 @@ export const subnetNoAutoPublicIp: StackRule = {
   remediation: "Set mapPublicIpOnLaunch: false on the subnet; place hosts and databases in private subnets and reach them through the load balancer and SSM.",
   evaluate(resources) {
     const publicSubnets = designatedPublicSubnets(resources);
-    return ofType(resources, T.subnet).map((subnet) => {
+    return ofType(resources, AwsType.subnet).map((subnet) => {
       const designatedPublic = publicSubnets.includes(subnet);
       const mapsPublicIp = subnet.props.mapPublicIpOnLaunch;
       if (isTrue(mapsPublicIp) && !designatedPublic) {

@@ -1,5 +1,5 @@
 import type { StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { asArray, fail, pass, resultFor } from "../outcomes";
 import { ofType, referencing } from "../joins";
@@ -14,12 +14,12 @@ export const vpcDefaultSgClosed: StackRule = {
   enforcement: "mandatory",
   remediation: "Declare an aws.ec2.DefaultSecurityGroup for the VPC with `ingress: []` and `egress: []`, and attach no rules to it; give every resource its own group.",
   evaluate(resources) {
-    return ofType(resources, T.vpc).map((vpc) => {
-      const adopted = referencing(resources, vpc, "vpcId", T.defaultSecurityGroup);
+    return ofType(resources, AwsType.vpc).map((vpc) => {
+      const adopted = referencing(resources, vpc, "vpcId", AwsType.defaultSecurityGroup);
       if (adopted.length === 0) {
         return resultFor(
           vpc,
-          fail(vpc, `no ${T.defaultSecurityGroup} has vpcId set to this VPC, so its default group keeps AWS's allow-all rules; expected one with ingress [] and egress []`, {
+          fail(vpc, `no ${AwsType.defaultSecurityGroup} has vpcId set to this VPC, so its default group keeps AWS's allow-all rules; expected one with ingress [] and egress []`, {
             "defaultSecurityGroup.vpcId": null,
           }),
         );
@@ -31,7 +31,7 @@ export const vpcDefaultSgClosed: StackRule = {
         }
       }
       const defaultGroupIds = [vpc.props.defaultSecurityGroupId, ...adopted.map((group) => group.props.id)].filter(Boolean);
-      const attached = ofType(resources, T.ingressRule, T.egressRule, T.securityGroupRule).find((rule) => defaultGroupIds.includes(rule.props.securityGroupId));
+      const attached = ofType(resources, AwsType.ingressRule, AwsType.egressRule, AwsType.securityGroupRule).find((rule) => defaultGroupIds.includes(rule.props.securityGroupId));
       if (attached) {
         return resultFor(vpc, fail(attached, `securityGroupId is ${JSON.stringify(attached.props.securityGroupId)}, the VPC's default group; expected no rule on the default group`, { securityGroupId: attached.props.securityGroupId }));
       }

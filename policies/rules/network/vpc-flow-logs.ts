@@ -1,5 +1,5 @@
 import type { StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { fail, pass, resultFor } from "../outcomes";
 import { ofType, referencing } from "../joins";
@@ -14,10 +14,10 @@ export const vpcFlowLogs: StackRule = {
   enforcement: "mandatory",
   remediation: "Declare an aws.ec2.FlowLog with vpcId set to the VPC (trafficType ALL) delivering to an encrypted CloudWatch Logs group.",
   evaluate(resources) {
-    return ofType(resources, T.vpc).map((vpc) => {
-      const flowLogs = referencing(resources, vpc, "vpcId", T.flowLog);
+    return ofType(resources, AwsType.vpc).map((vpc) => {
+      const flowLogs = referencing(resources, vpc, "vpcId", AwsType.flowLog);
       if (flowLogs.length === 0) {
-        return resultFor(vpc, fail(vpc, `no ${T.flowLog} has vpcId set to this VPC; expected a flow log`, { "flowLog.vpcId": null }));
+        return resultFor(vpc, fail(vpc, `no ${AwsType.flowLog} has vpcId set to this VPC; expected a flow log`, { "flowLog.vpcId": null }));
       }
       return resultFor(vpc, pass({ "flowLog.vpcId": flowLogs.map((flowLog) => flowLog.name), "flowLog.trafficType": flowLogs.map((flowLog) => flowLog.props.trafficType) }));
     });

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { expectProperty, isTrue, notApplicable } from "../outcomes";
 import { isCustomerKey } from "../keys/customer-key";
@@ -13,9 +13,9 @@ export const secretCmk: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set kmsKeyId on aws.secretsmanager.Secret (masterUserSecretKmsKeyId on an RDS instance with manageMasterUserPassword) to the stack's data key.",
-  resourceTypes: [T.secret, T.rdsInstance],
+  resourceTypes: [AwsType.secret, AwsType.rdsInstance],
   evaluate(resource) {
-    if (resource.type === T.rdsInstance) {
+    if (resource.type === AwsType.rdsInstance) {
       if (!isTrue(resource.props.manageMasterUserPassword)) return notApplicable("RDS does not manage a master secret for it");
       return expectProperty(resource, "masterUserSecretKmsKeyId", isCustomerKey, "a customer managed KMS key ARN");
     }

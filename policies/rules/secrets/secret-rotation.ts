@@ -1,5 +1,5 @@
 import type { StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { fail, failProperty, isSet, isTrue, pass, resultFor } from "../outcomes";
 import { ofType, referencing } from "../joins";
@@ -16,13 +16,13 @@ export const secretRotation: StackRule = {
   remediation:
     "Let RDS manage the master password (manageMasterUserPassword: true). For the OpenEMR secrets, rotation needs a Lambda that changes the password in MySQL (the app user) or in OpenEMR (the admin) and then the secret; until one exists, change them by hand on the rotation schedule and record that in a waiver.",
   evaluate(resources, { settings }) {
-    const databases = ofType(resources, T.rdsInstance).map((database) => {
+    const databases = ofType(resources, AwsType.rdsInstance).map((database) => {
       if (isTrue(database.props.manageMasterUserPassword)) return resultFor(database, pass({ manageMasterUserPassword: true }));
       return resultFor(database, failProperty(database, "manageMasterUserPassword", database.props.manageMasterUserPassword, "true, so RDS stores and rotates the master password"));
     });
-    const secrets = ofType(resources, T.secret).map((secret) => {
-      const rotation = referencing(resources, secret, "secretId", T.secretRotation)[0];
-      if (!rotation) return resultFor(secret, fail(secret, `no ${T.secretRotation} has secretId set to it; expected rotation at least every ${settings.maxSecretRotationDays} days`, { rotation: null }));
+    const secrets = ofType(resources, AwsType.secret).map((secret) => {
+      const rotation = referencing(resources, secret, "secretId", AwsType.secretRotation)[0];
+      if (!rotation) return resultFor(secret, fail(secret, `no ${AwsType.secretRotation} has secretId set to it; expected rotation at least every ${settings.maxSecretRotationDays} days`, { rotation: null }));
       const days = rotation.props.rotationRules?.automaticallyAfterDays;
       const schedule = rotation.props.rotationRules?.scheduleExpression;
       if (isSet(days) ? Number(days) > settings.maxSecretRotationDays : !isSet(schedule)) {

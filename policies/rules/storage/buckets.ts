@@ -2,7 +2,7 @@
 // versioning, policy, public access block, logging, lifecycle and Object Lock apart from the
 // bucket, each naming it in `bucket`), and which buckets are log destinations.
 import type { RuleResource } from "../types";
-import { T, bucketTypes, loadBalancerTypes } from "../resource-types";
+import { AwsType, bucketTypes, loadBalancerTypes } from "../resource-types";
 import { ofType, referencing, refersTo } from "../joins";
 
 export function buckets(resources: RuleResource[]): RuleResource[] {
@@ -17,10 +17,10 @@ export function bucketSettings(resources: RuleResource[], bucket: RuleResource, 
 /** References to buckets that receive logs: S3 server access logs, load balancer access logs, CloudTrail. */
 function logDestinationReferences(resources: RuleResource[]): unknown[] {
   return [
-    ...ofType(resources, T.bucketLogging, T.bucketLoggingV2).map((logging) => logging.props.targetBucket),
+    ...ofType(resources, AwsType.bucketLogging, AwsType.bucketLoggingV2).map((logging) => logging.props.targetBucket),
     ...buckets(resources).map((bucket) => bucket.props.logging?.targetBucket),
     ...ofType(resources, ...loadBalancerTypes).map((balancer) => (balancer.props.accessLogs?.enabled === false ? undefined : balancer.props.accessLogs?.bucket)),
-    ...ofType(resources, T.trail).map((trail) => trail.props.s3BucketName),
+    ...ofType(resources, AwsType.trail).map((trail) => trail.props.s3BucketName),
   ];
 }
 
@@ -31,7 +31,7 @@ export function isLogDestination(resources: RuleResource[], bucket: RuleResource
 
 /** True when the bucket receives S3 server access logs of other buckets. */
 export function receivesServerAccessLogs(resources: RuleResource[], bucket: RuleResource): boolean {
-  return [...ofType(resources, T.bucketLogging, T.bucketLoggingV2).map((logging) => logging.props.targetBucket), ...buckets(resources).map((other) => other.props.logging?.targetBucket)].some((reference) =>
+  return [...ofType(resources, AwsType.bucketLogging, AwsType.bucketLoggingV2).map((logging) => logging.props.targetBucket), ...buckets(resources).map((other) => other.props.logging?.targetBucket)].some((reference) =>
     refersTo(reference, bucket),
   );
 }

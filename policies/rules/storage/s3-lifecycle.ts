@@ -1,5 +1,5 @@
 import type { StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { asArray, fail, isTrue, notApplicable, pass, resultFor } from "../outcomes";
 import { bucketSettings, buckets } from "./buckets";
@@ -16,9 +16,9 @@ export const s3Lifecycle: StackRule = {
   remediation: "Declare an aws.s3.BucketLifecycleConfiguration with an Enabled rule whose noncurrentVersionExpiration.noncurrentDays is at least the minimum retention.",
   evaluate(resources, { settings }) {
     return buckets(resources).map((bucket) => {
-      const versioned = isTrue(bucket.props.versioning?.enabled) || bucketSettings(resources, bucket, T.bucketVersioning, T.bucketVersioningV2).some((versioning) => versioning.props.versioningConfiguration?.status === "Enabled");
+      const versioned = isTrue(bucket.props.versioning?.enabled) || bucketSettings(resources, bucket, AwsType.bucketVersioning, AwsType.bucketVersioningV2).some((versioning) => versioning.props.versioningConfiguration?.status === "Enabled");
       if (!versioned) return resultFor(bucket, notApplicable("is not versioned (s3-versioning reports it)"));
-      const configurations = bucketSettings(resources, bucket, T.bucketLifecycle, T.bucketLifecycleV2);
+      const configurations = bucketSettings(resources, bucket, AwsType.bucketLifecycle, AwsType.bucketLifecycleV2);
       const rules = configurations.flatMap((configuration) => asArray<any>(configuration.props.rules));
       const expiring = rules.findIndex((rule) => rule?.status === "Enabled" && rule?.noncurrentVersionExpiration?.noncurrentDays !== undefined);
       if (expiring < 0) {

@@ -1,5 +1,5 @@
 import type { StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { fail, failProperty, isTrue, notApplicable, pass, resultFor } from "../outcomes";
 import { bucketSettings, buckets, isLogDestination } from "./buckets";
@@ -22,7 +22,7 @@ export const s3ObjectLock: StackRule = {
       if (!isTrue(bucket.props.objectLockEnabled) && bucket.props.objectLockConfiguration?.objectLockEnabled !== "Enabled") {
         return resultFor(bucket, failProperty(bucket, "objectLockEnabled", bucket.props.objectLockEnabled, "true"));
       }
-      const configuration = bucketSettings(resources, bucket, T.bucketObjectLock, T.bucketObjectLockV2)[0];
+      const configuration = bucketSettings(resources, bucket, AwsType.bucketObjectLock, AwsType.bucketObjectLockV2)[0];
       const retention = configuration?.props.rule?.defaultRetention ?? bucket.props.objectLockConfiguration?.rule?.defaultRetention;
       if (!retention) return resultFor(bucket, fail(configuration ?? bucket, `rule.defaultRetention is not set; expected a default retention of at least ${settings.minBackupRetentionDays} days`, { "rule.defaultRetention": null }));
       const days = retention.days !== undefined ? Number(retention.days) : Number(retention.years) * DAYS_PER_YEAR;

@@ -1,5 +1,5 @@
 import type { StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { fail, failProperty, isTrue, pass, resultFor } from "../outcomes";
 import { ofType } from "../joins";
@@ -17,12 +17,12 @@ export const s3PublicAccessBlock: StackRule = {
   enforcement: "mandatory",
   remediation: "Declare an aws.s3.BucketPublicAccessBlock for the bucket with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true.",
   evaluate(resources) {
-    const account = ofType(resources, T.accountPublicAccessBlock).find((block) => PUBLIC_ACCESS_FLAGS.every((flag) => isTrue(block.props[flag])));
+    const account = ofType(resources, AwsType.accountPublicAccessBlock).find((block) => PUBLIC_ACCESS_FLAGS.every((flag) => isTrue(block.props[flag])));
     return buckets(resources).map((bucket) => {
-      const blocks = bucketSettings(resources, bucket, T.bucketPublicAccessBlock);
+      const blocks = bucketSettings(resources, bucket, AwsType.bucketPublicAccessBlock);
       if (blocks.length === 0) {
         if (account) return resultFor(bucket, pass({ accountPublicAccessBlock: account.name }));
-        return resultFor(bucket, fail(bucket, `no ${T.bucketPublicAccessBlock} has bucket set to it; expected one with all four flags true`, { publicAccessBlock: null }));
+        return resultFor(bucket, fail(bucket, `no ${AwsType.bucketPublicAccessBlock} has bucket set to it; expected one with all four flags true`, { publicAccessBlock: null }));
       }
       for (const block of blocks) {
         const off = PUBLIC_ACCESS_FLAGS.find((flag) => !isTrue(block.props[flag]));

@@ -1,5 +1,5 @@
 import type { StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { asArray, fail, notApplicable, pass, resultFor } from "../outcomes";
 import { bucketSettings, buckets, isLogDestination } from "./buckets";
@@ -17,11 +17,11 @@ export const s3Replication: StackRule = {
   evaluate(resources) {
     return buckets(resources).map((bucket) => {
       if (isLogDestination(resources, bucket)) return resultFor(bucket, notApplicable("is a log destination, not a data bucket"));
-      const configurations = bucketSettings(resources, bucket, T.bucketReplication);
+      const configurations = bucketSettings(resources, bucket, AwsType.bucketReplication);
       const rules = configurations.flatMap((configuration) => asArray<any>(configuration.props.rules));
       const enabled = rules.find((rule) => rule?.status === "Enabled");
       if (!enabled) {
-        return resultFor(bucket, fail(configurations[0] ?? bucket, configurations.length === 0 ? `no ${T.bucketReplication} has bucket set to it; expected an Enabled replication rule` : `rules[].status has no "Enabled" rule; expected one`, { "replication.rules": rules.map((rule) => rule?.status) }));
+        return resultFor(bucket, fail(configurations[0] ?? bucket, configurations.length === 0 ? `no ${AwsType.bucketReplication} has bucket set to it; expected an Enabled replication rule` : `rules[].status has no "Enabled" rule; expected one`, { "replication.rules": rules.map((rule) => rule?.status) }));
       }
       return resultFor(bucket, pass({ "rules[].status": "Enabled", "rules[].destination.bucket": enabled.destination?.bucket }));
     });

@@ -1,5 +1,5 @@
 import type { StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { fail, pass, resultFor } from "../outcomes";
 import { statementPath, statementsOf, type Statement } from "../documents";
@@ -27,7 +27,7 @@ export const s3SslOnly: StackRule = {
   remediation: 'Add to the bucket policy: { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [bucketArn, bucketArn/*], Condition: { Bool: { "aws:SecureTransport": "false" } } }.',
   evaluate(resources) {
     return buckets(resources).map((bucket) => {
-      const policies = [...bucketSettings(resources, bucket, T.bucketPolicy).map((policy) => ({ owner: policy, document: policy.props.policy })), ...(bucket.props.policy ? [{ owner: bucket, document: bucket.props.policy }] : [])];
+      const policies = [...bucketSettings(resources, bucket, AwsType.bucketPolicy).map((policy) => ({ owner: policy, document: policy.props.policy })), ...(bucket.props.policy ? [{ owner: bucket, document: bucket.props.policy }] : [])];
       for (const { owner, document } of policies) {
         const statement = statementsOf(document).find(deniesInsecureTransport);
         if (statement) return resultFor(bucket, pass({ [statementPath("policy", statement)]: "Deny s3:* when aws:SecureTransport is false", bucketPolicy: owner.name }));

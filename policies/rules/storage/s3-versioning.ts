@@ -1,5 +1,5 @@
 import type { StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { cite } from "../citations";
 import { fail, failProperty, isTrue, pass, resultFor } from "../outcomes";
 import { bucketSettings, buckets } from "./buckets";
@@ -16,8 +16,8 @@ export const s3Versioning: StackRule = {
   evaluate(resources) {
     return buckets(resources).map((bucket) => {
       if (isTrue(bucket.props.versioning?.enabled)) return resultFor(bucket, pass({ "versioning.enabled": true }));
-      const versionings = bucketSettings(resources, bucket, T.bucketVersioning, T.bucketVersioningV2);
-      if (versionings.length === 0) return resultFor(bucket, fail(bucket, `no ${T.bucketVersioning} has bucket set to it; expected versioningConfiguration.status "Enabled"`, { "versioningConfiguration.status": null }));
+      const versionings = bucketSettings(resources, bucket, AwsType.bucketVersioning, AwsType.bucketVersioningV2);
+      if (versionings.length === 0) return resultFor(bucket, fail(bucket, `no ${AwsType.bucketVersioning} has bucket set to it; expected versioningConfiguration.status "Enabled"`, { "versioningConfiguration.status": null }));
       const versioning = versionings[0];
       const status = versioning.props.versioningConfiguration?.status;
       if (status !== "Enabled") return resultFor(bucket, failProperty(versioning, "versioningConfiguration.status", status, '"Enabled"'));

@@ -1,5 +1,5 @@
 import type { RuleResource, StackRule } from "../types";
-import { T } from "../resource-types";
+import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { failProperty, pass, resultFor } from "../outcomes";
 
@@ -8,11 +8,11 @@ import { failProperty, pass, resultFor } from "../outcomes";
  * resource of another type is also checked when it declares `tags` itself.
  */
 const TAGGABLE_TYPES = new Set<string>([
-  T.vpc, T.subnet, T.securityGroup, T.defaultSecurityGroup, T.ingressRule, T.egressRule, T.routeTable, T.defaultRouteTable,
-  T.internetGateway, T.natGateway, T.eip, T.flowLog, T.instance, T.launchTemplate, T.autoscalingGroup, T.keyPair, T.volume,
-  T.instanceProfile, T.role, T.policy, T.rdsInstance, T.rdsParameterGroup, T.backupPlan, T.backupVault, T.bucket, T.bucketV2,
-  T.kmsKey, T.logGroup, T.metricAlarm, T.snsTopic, T.secret, T.trail, T.loadBalancer, T.albLoadBalancer, T.listener,
-  T.albListener, T.webAcl,
+  AwsType.vpc, AwsType.subnet, AwsType.securityGroup, AwsType.defaultSecurityGroup, AwsType.ingressRule, AwsType.egressRule, AwsType.routeTable, AwsType.defaultRouteTable,
+  AwsType.internetGateway, AwsType.natGateway, AwsType.eip, AwsType.flowLog, AwsType.instance, AwsType.launchTemplate, AwsType.autoscalingGroup, AwsType.keyPair, AwsType.volume,
+  AwsType.instanceProfile, AwsType.role, AwsType.policy, AwsType.rdsInstance, AwsType.rdsParameterGroup, AwsType.backupPlan, AwsType.backupVault, AwsType.bucket, AwsType.bucketV2,
+  AwsType.kmsKey, AwsType.logGroup, AwsType.metricAlarm, AwsType.snsTopic, AwsType.secret, AwsType.trail, AwsType.loadBalancer, AwsType.albLoadBalancer, AwsType.listener,
+  AwsType.albListener, AwsType.webAcl,
   "aws:ec2/vpcEndpoint:VpcEndpoint", "aws:rds/subnetGroup:SubnetGroup", "aws:rds/optionGroup:OptionGroup",
   "aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup", "aws:ssm/document:Document", "aws:acm/certificate:Certificate",
   "aws:cloudwatch/eventRule:EventRule", "aws:lambda/function:Function",
