@@ -3,7 +3,10 @@ import * as path from "path";
 import { once } from "events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
+import { planStack } from "../../infra/plan/plan";
+import { toRuleResources } from "../../policies/engine";
 import { allRules } from "../../policies/rules";
+import { loadWaivers } from "../../policies/waivers";
 
 // The analyzer protocol, as the Pulumi engine speaks it to a policy pack.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -17,6 +20,11 @@ const { Empty } = require("google-protobuf/google/protobuf/empty_pb");
 
 const root = path.resolve(__dirname, "../..");
 const MANDATORY = analyzerProto.EnforcementLevel.MANDATORY;
+
+/** A protobuf Struct of plain JSON (the engine sends no undefined values). */
+function struct(value: Record<string, unknown>) {
+  return Struct.fromJavaScript(JSON.parse(JSON.stringify(value)));
+}
 
 let pack: ChildProcess;
 let client: any;
@@ -68,4 +76,35 @@ describe("the pack under Pulumi's policy-pack runner", () => {
     expect(diagnostics).toEqual(expect.arrayContaining([{ policy: "log-group-retention", message: expect.stringContaining("retentionInDays"), level: MANDATORY }]));
     expect(diagnostics.every((diagnostic: { policy: string }) => allRules.find((rule) => rule.id === diagnostic.policy)?.kind === "resource")).toBe(true);
   });
+
+  it("checks the planned default stack with its stack policies: no mandatory violation, the committed waiver honoured", async () => {
+    const run = await planStack({});
+    const resources = toRuleResources(run).map((resource) => {
+      const analyzed = new analyzerProto.AnalyzerResource();
+      analyzed.setType(resource.type);
+      analyzed.setUrn(resource.urn);
+      analyzed.setName(resource.name);
+      // Stack policies see each resource's outputs.
+      analyzed.setProperties(struct(resource.outputs ?? resource.props));
+      analyzed.setOptions(new analyzerProto.AnalyzerResourceOptions());
+      if (resource.provider) {
+        const provider = new analyzerProto.AnalyzerProviderResource();
+        provider.setType(resource.provider.type);
+        provider.setUrn(resource.provider.urn);
+        provider.setName(resource.provider.name);
+        provider.setProperties(struct(resource.provider.props));
+        analyzed.setProvider(provider);
+      }
+      return analyzed;
+    });
+    const request = new analyzerProto.AnalyzeStackRequest();
+    request.setResourcesList(resources);
+    const response = await call<any>("analyzeStack", request);
+    const diagnostics = response.getDiagnosticsList().map((diagnostic: any) => ({ policy: diagnostic.getPolicyname(), urn: diagnostic.getUrn(), level: diagnostic.getEnforcementlevel(), message: diagnostic.getMessage() }));
+    expect(diagnostics.filter((diagnostic: { level: number }) => diagnostic.level === MANDATORY)).toEqual([]);
+    // Advisory stack findings still come through: the stack policies did run.
+    expect(diagnostics.map((diagnostic: { policy: string }) => diagnostic.policy)).toContain("s3-replication");
+    const [waiver] = loadWaivers();
+    expect(diagnostics.filter((diagnostic: { policy: string; urn: string }) => diagnostic.policy === waiver.rule && diagnostic.urn.endsWith(`::${waiver.resource}`))).toEqual([]);
+  }, 120_000);
 });
