@@ -22,6 +22,7 @@ export const AwsType = {
   autoscalingGroup: "aws:autoscaling/group:Group",
   keyPair: "aws:ec2/keyPair:KeyPair",
   volume: "aws:ebs/volume:Volume",
+  volumeAttachment: "aws:ec2/volumeAttachment:VolumeAttachment",
   encryptionByDefault: "aws:ebs/encryptionByDefault:EncryptionByDefault",
   instanceProfile: "aws:iam/instanceProfile:InstanceProfile",
   role: "aws:iam/role:Role",

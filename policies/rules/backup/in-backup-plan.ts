@@ -5,8 +5,6 @@ import { asArray, fail, pass, resultFor } from "../outcomes";
 import { ofType, refersTo, resolve } from "../joins";
 import { wildcardMatches } from "../documents";
 
-const VOLUME_ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment";
-
 /** True when a backup selection picks `subject`: by ARN (wildcards allowed) or by all of its tag conditions. */
 function selects(selection: RuleResource, subject: RuleResource): boolean {
   const arn = subject.props.arn;
@@ -33,7 +31,7 @@ export const inBackupPlan: StackRule = {
       const selection = selectedBy(subject);
       if (selection) return resultFor(subject, pass({ "selection.resources": asArray(selection.props.resources), selection: selection.name }));
       if (subject.type === AwsType.volume) {
-        const host = ofType(resources, VOLUME_ATTACHMENT)
+        const host = ofType(resources, AwsType.volumeAttachment)
           .filter((attachment) => refersTo(attachment.props.volumeId, subject))
           .map((attachment) => resolve(resources, attachment.props.instanceId, AwsType.instance))
           .find((instance) => instance && selectedBy(instance));
