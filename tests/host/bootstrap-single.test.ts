@@ -61,6 +61,13 @@ describe("openemr-bootstrap, tier single, on-prem", () => {
     expect(root.readFile("/var/www/openemr/sites/default/sqlconf.php")).toContain("$config = 1;");
   });
 
+  it("makes its own self-signed host certificate, valid 397 days, when none was provided", async () => {
+    expect(root.readFile("/etc/openemr-aws/tls/host.self-signed")).toBe("");
+    const dates = await root.run(["openssl", "x509", "-noout", "-subject", "-checkend", String(396 * 86400), "-in", "/etc/openemr-aws/tls/host.crt"]);
+    expect(dates.stdout).toContain("CN=emr.clinic.example");
+    expect((await root.run(["openssl", "x509", "-noout", "-checkend", String(398 * 86400), "-in", "/etc/openemr-aws/tls/host.crt"], { check: false })).code).toBe(1);
+  });
+
   it("changes nothing on a second run", async () => {
     const snapshot = async () => (await root.sh("find /etc /var/www -xdev -printf '%p %m %U %G %T@ %s\\n' | sort")).stdout;
     const before = await snapshot();

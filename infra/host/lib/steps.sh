@@ -284,19 +284,24 @@ step_permissions() {
   log "  code root:www-data read-only; $documents www-data only"
 }
 
+# The host's TLS certificate: one the operator put in tls/ (on-prem, a real one) is kept;
+# otherwise a self-signed one, made here and renewed 30 days before it expires. The load balancer
+# re-encrypts to the host without checking its certificate; clients see the load balancer's.
 ensure_host_certificate() {
   local tls_dir=$OPENEMR_AWS_ETC/tls name=$1
-  [[ -s $tls_dir/host.crt && -s $tls_dir/host.key ]] && return 0
+  if [[ -s $tls_dir/host.crt && -s $tls_dir/host.key ]]; then
+    [[ -e $tls_dir/host.self-signed ]] || return 0
+    openssl x509 -checkend $((30 * 86400)) -noout -in "$tls_dir/host.crt" >/dev/null && return 0
+  fi
   install -d -m 0700 "$tls_dir"
-  # Self-signed: the load balancer re-encrypts to the host and does not check its certificate;
-  # the certificate clients see is the load balancer's.
   (
     umask 077
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -sha256 \
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 397 -sha256 \
       -subj "/CN=$name" -addext "subjectAltName=DNS:$name" \
       -keyout "$tls_dir/host.key" -out "$tls_dir/host.crt" 2>/dev/null
   )
   chmod 0644 "$tls_dir/host.crt"
+  : >"$tls_dir/host.self-signed"
   log "  made a self-signed host certificate for $name"
 }
 
@@ -378,6 +383,10 @@ step_os_hardening() {
   install_file "$os/modprobe-openemr.conf" /etc/modprobe.d/openemr-hardening.conf >/dev/null
   install_file "$os/limits-openemr.conf" /etc/security/limits.d/openemr-hardening.conf >/dev/null
   install_file "$os/20auto-upgrades" /etc/apt/apt.conf.d/20auto-upgrades >/dev/null
+  if grep -q '^CRON_CHECK=never' /etc/default/debsums 2>/dev/null; then
+    sed -i 's/^CRON_CHECK=never/CRON_CHECK=weekly/' /etc/default/debsums
+    log "  debsums checks installed files weekly"
+  fi
   if grep -q '^ENABLED="false"' /etc/default/sysstat 2>/dev/null; then
     sed -i 's/^ENABLED="false"/ENABLED="true"/' /etc/default/sysstat
     log "  sysstat enabled"

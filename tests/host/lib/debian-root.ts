@@ -10,7 +10,8 @@
  *   `$OPENEMR_TEST_CACHE` (default `/var/cache/openemr-aws-tests`), keyed by suite, mirror,
  *   package list and build script. In the image `/usr/sbin/policy-rc.d` exits 101: there is no
  *   init system, so nothing starts a daemon but the code under test or the fixture.
- * - `freshRoot(name): Promise<DebianRoot>`: a writable copy of that image in
+ * - `freshRoot(name, { packages? }): Promise<DebianRoot>`: a writable copy of that image (or of
+ *   one with only `packages`, e.g. `MINIMAL_PACKAGES` for a bare minbase baseline) in
  *   `$OPENEMR_TEST_ROOTS/<name>` (default `/var/tmp/openemr-aws-roots`), with /proc, /sys, /dev
  *   and /dev/pts mounted, and a network namespace `oe-<name>` joined to the host by a veth pair
  *   (host side `hostAddress`, root side `address`, a 10.231.N.0/30). The namespace has no default
@@ -102,9 +103,11 @@ function runHost(argv: string[], options: RunOptions = {}): Promise<RunResult> {
   });
 }
 
-/** Builds (once, under a lock) and returns the cached Debian 13 root tarball. */
-export async function ensureDebianRoot(): Promise<string> {
-  const packages = imagePackages();
+/** A fresh minimal Debian 13 (minbase plus lynis): the baseline a new server starts from. */
+export const MINIMAL_PACKAGES = ["lynis"];
+
+/** Builds (once, under a lock) and returns the cached Debian 13 root tarball with `packages`. */
+export async function ensureDebianRoot(packages: string[] = imagePackages()): Promise<string> {
   const key = createHash("sha256")
     .update(JSON.stringify({ SUITE, MIRROR, packages, script: readFileSync(BUILD_SCRIPT, "utf8") }))
     .digest("hex")
@@ -242,9 +245,9 @@ function pickSubnet(name: string): number {
 }
 
 /** A fresh writable Debian 13 root in its own network namespace (see the file header). */
-export async function freshRoot(name: string): Promise<DebianRoot> {
+export async function freshRoot(name: string, options: { packages?: string[] } = {}): Promise<DebianRoot> {
   if (!/^[a-z0-9-]{1,20}$/.test(name)) throw new Error(`freshRoot: name must match [a-z0-9-]{1,20}, got "${name}"`);
-  const tarball = await ensureDebianRoot();
+  const tarball = await ensureDebianRoot(options.packages);
   const dir = join(ROOTS_DIR, name);
   const netns = `oe-${name}`;
   const vethHost = `oeh-${createHash("sha256").update(name).digest("hex").slice(0, 8)}`;

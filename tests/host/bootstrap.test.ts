@@ -1,0 +1,326 @@
+// The bootstrap, for real, in a fresh Debian 13 root: on-prem mode, tier standard, against a
+// MariaDB in the same root that requires TLS (a test CA made with openssl). The OpenEMR release
+// cannot be downloaded here, so a test-made tarball of the release's layout with a stand-in
+// installer (tests/host/lib/openemr-release.ts) is served through OPENEMR_RELEASE_URL=file://.
+// Runs in order: failure runs first (nothing may be served after them), then the good run,
+// then checks over HTTPS on the namespace's address, idempotence, a changed setting, and scans.
+import { execFileSync } from "child_process";
+import { randomBytes } from "crypto";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { request } from "https";
+import { join, resolve } from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CACHE_DIR, DebianRoot, MINIMAL_PACKAGES, MariadbServer, TestCa, freshRoot, issueCert, makeTestCa, mariadbSql, startMariadb, stopMariadb } from "./lib/debian-root";
+import { Release, buildRelease } from "./lib/openemr-release";
+
+const VERSION = "8.3.0";
+const BUNDLE = resolve(__dirname, "../../infra/host");
+
+interface HttpsResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function fetchHttps(host: string, path: string): Promise<HttpsResponse> {
+  return new Promise((resolvePromise, reject) => {
+    // The host's certificate is self-signed by design (the load balancer re-encrypts to it).
+    const req = request({ host, port: 443, path, method: "GET", rejectUnauthorized: false, servername: "emr.test", timeout: 10_000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => (body += chunk));
+      res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.end();
+  });
+}
+
+async function servesNothing(host: string): Promise<boolean> {
+  try {
+    await fetchHttps(host, "/");
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+function lynisIndex(output: string): number {
+  const match = output.match(/Hardening index\s*:\s*(\d+)/);
+  if (!match) throw new Error(`no hardening index in lynis output:\n${output.slice(-2000)}`);
+  return Number(match[1]);
+}
+
+async function lynis(root: DebianRoot): Promise<number> {
+  const run = await root.run(["lynis", "audit", "system", "--quick", "--no-colors", "--skip-plugins"], { timeoutMs: 600_000 });
+  return lynisIndex(run.stdout);
+}
+
+describe("openemr-bootstrap on a fresh Debian 13 root", () => {
+  let root: DebianRoot;
+  let db: MariadbServer;
+  let good: Release;
+  let broken: Release;
+  let secrets: Record<string, { username: string; password: string }>;
+  let lynisBefore: number;
+  let hostCa: TestCa;
+
+  const settings = (overrides: Record<string, string> = {}) => {
+    const values: Record<string, string> = {
+      OPENEMR_MODE: "onprem",
+      OPENEMR_STACK: "clinic-test",
+      OPENEMR_TIER: "standard",
+      OPENEMR_SITE: "default",
+      OPENEMR_VERSION: VERSION,
+      OPENEMR_SHA256: good.sha256,
+      OPENEMR_RELEASE_URL: `file:///srv/release/good/openemr-${VERSION}.tar.gz`,
+      OPENEMR_DOMAIN: "emr.test",
+      OPENEMR_UPLOAD_MAX_MB: "30",
+      DB_HOST: db.host,
+      DB_PORT: "3306",
+      DB_NAME: "openemr",
+      DB_APP_USER: "openemr_app",
+      DB_APP_HOST: "%",
+      DB_CA_FILE: "/etc/openemr-aws/db-ca.pem",
+      SECRET_DB_MASTER: "db-master",
+      SECRET_DB_APP: "db-app",
+      SECRET_ADMIN: "openemr-admin",
+      BACKUP_DIR: "/var/backups/openemr",
+      ...overrides,
+    };
+    root.writeFile("/etc/openemr-aws/settings.env", Object.entries(values).map(([key, value]) => `${key}=${value}`).join("\n") + "\n", 0o644);
+  };
+
+  const bootstrap = async () => {
+    const run = await root.run(["/opt/openemr-aws/bin/openemr-bootstrap"], { check: false, timeoutMs: 600_000 });
+    const log = root.readFile("/var/log/openemr-aws/bootstrap.log").trimEnd().split("\n");
+    return { ...run, lastLine: log[log.length - 1] ?? "" };
+  };
+
+  beforeAll(async () => {
+    root = await freshRoot("bootstrap");
+    db = await startMariadb(root);
+    good = buildRelease(root.path("/srv/release/good"), { version: VERSION });
+    broken = buildRelease(root.path("/srv/release/broken"), { version: VERSION, installerFails: true });
+    execFileSync("cp", ["-a", `${BUNDLE}/.`, root.path("/opt/openemr-aws")]);
+    root.writeFile("/etc/openemr-aws/db-ca.pem", db.caPem, 0o644);
+    // An operator-provided host certificate (as an on-prem clinic would install), signed by a
+    // test CA that testssl is told to trust; the bootstrap must keep it.
+    hostCa = await makeTestCa(root.path("/root/host-ca"), "host test CA");
+    const hostCert = await issueCert(hostCa, root.path("/root/host-ca"), "host", { cn: "emr.test", ips: [root.address], dnsNames: ["emr.test"] });
+    root.writeFile("/etc/openemr-aws/tls/host.crt", readFileSync(hostCert.cert), 0o644);
+    root.writeFile("/etc/openemr-aws/tls/host.key", readFileSync(hostCert.key), 0o600);
+    // Generated like the Pulumi program's: no '=', quotes, backslashes or spaces.
+    const password = () => randomBytes(24).toString("base64").replace(/[+/=]/g, "x");
+    secrets = {
+      "db-master": db.admin,
+      "db-app": { username: "openemr_app", password: password() },
+      "openemr-admin": { username: "admin", password: password() },
+    };
+    root.writeFile("/etc/openemr-aws/secrets.json", JSON.stringify(secrets, null, 2), 0o600);
+    lynisBefore = await lynis(root);
+  });
+
+  afterAll(async () => {
+    await root?.destroy();
+  });
+
+  it("rejects a bad setting with one line naming the key, the value and what is expected", async () => {
+    settings({ OPENEMR_TIER: "huge" });
+    const run = await bootstrap();
+    expect(run.code).not.toBe(0);
+    expect(run.lastLine).toMatch(/openemr-bootstrap: FAILED at settings: settings: OPENEMR_TIER is 'huge'; expected single or standard$/);
+  });
+
+  it("refuses a release whose sha256 does not match the pin, and serves nothing", async () => {
+    settings({ OPENEMR_SHA256: "0".repeat(64) });
+    const run = await bootstrap();
+    expect(run.code).not.toBe(0);
+    expect(run.lastLine).toContain("FAILED at release: refusing OpenEMR 8.3.0");
+    expect(run.lastLine).toContain("checksum mismatch");
+    expect(() => root.readFile("/var/www/openemr/index.php")).toThrow();
+    expect(await servesNothing(root.address)).toBe(true);
+  });
+
+  it("stops with a clear message when the database is down, and serves nothing", async () => {
+    settings({ OPENEMR_SHA256: "" }); // the published .sha256 beside the tarball
+    await stopMariadb(root);
+    try {
+      const run = await bootstrap();
+      expect(run.code).not.toBe(0);
+      expect(run.lastLine).toMatch(new RegExp(`FAILED at database: database ${db.host.replace(/\./g, "\\.")}:3306 unreachable over TLS`));
+      expect(await servesNothing(root.address)).toBe(true);
+    } finally {
+      await startMariadb(root);
+    }
+  });
+
+  it("stops when the installer prints ERROR (and exits 0), and serves nothing", async () => {
+    settings({ OPENEMR_SHA256: broken.sha256, OPENEMR_RELEASE_URL: `file:///srv/release/broken/openemr-${VERSION}.tar.gz` });
+    const run = await bootstrap();
+    expect(run.code).not.toBe(0);
+    expect(run.lastLine).toContain("FAILED at install: OpenEMR's installer failed (exit 0): ERROR: loading the database schema failed");
+    expect(root.readFile("/var/www/openemr/sites/default/sqlconf.php")).toContain("$config = 0");
+    expect(await servesNothing(root.address)).toBe(true);
+  });
+
+  it("finishes the job on the next run with a good release", async () => {
+    settings();
+    const run = await bootstrap();
+    expect(run.code, run.stdout.slice(-3000)).toBe(0);
+    expect(run.lastLine).toMatch(/openemr-bootstrap: OK \(\d+s\)$/);
+    expect(JSON.parse(root.readFile("/var/lib/openemr-aws/bootstrap.done")).version).toBe(VERSION);
+  });
+
+  it("never writes a secret to its log", () => {
+    const log = root.readFile("/var/log/openemr-aws/bootstrap.log");
+    for (const secret of Object.values(secrets)) expect(log).not.toContain(secret.password);
+  });
+
+  it("serves OpenEMR over HTTPS with its health endpoints routed through .htaccess", async () => {
+    const login = await fetchHttps(root.address, "/interface/login/login.php");
+    expect(login.status).toBe(200);
+    expect(login.body).toContain("OpenEMR Login");
+    expect(JSON.parse((await fetchHttps(root.address, "/meta/health/livez")).body)).toEqual({ status: "alive" });
+    const ready = JSON.parse((await fetchHttps(root.address, "/meta/health/readyz")).body);
+    expect(ready.status).toBe("ready");
+    expect(ready.checks.database_tls_cipher).not.toBe("");
+    expect(JSON.parse((await fetchHttps(root.address, "/apis/default/fhir/metadata")).body)).toEqual({ route: "default/fhir/metadata" });
+  });
+
+  it("sends the security headers and leaks no version", async () => {
+    const response = await fetchHttps(root.address, "/interface/login/login.php");
+    expect(response.headers["strict-transport-security"]).toMatch(/max-age=\d{7,}/);
+    expect(response.headers["x-content-type-options"]).toBe("nosniff");
+    expect(response.headers["x-frame-options"]).toBe("SAMEORIGIN");
+    expect(response.headers["referrer-policy"]).toBe("same-origin");
+    expect(response.headers["server"] ?? "Apache").toBe("Apache");
+    expect(response.headers["x-powered-by"]).toBeUndefined();
+    expect(response.headers["etag"]).toBeUndefined();
+    const missing = await fetchHttps(root.address, "/no-such-page");
+    expect(missing.body).not.toMatch(/Apache\/\d|Debian|PHP\/\d/);
+  });
+
+  it("denies /bin, sites/*/documents and dotfiles, and has removed the setup scripts", async () => {
+    for (const path of ["/bin/console", "/sites/default/documents/edi/README.txt", "/sites/default/documents/", "/.gitignore", "/meta/health/.htaccess"]) {
+      expect((await fetchHttps(root.address, path)).status, path).toBe(403);
+    }
+    for (const path of ["/setup.php", "/admin.php", "/sql_upgrade.php", "/contrib/util/installScripts/InstallerAuto.php"]) {
+      expect((await fetchHttps(root.address, path)).status, path).toBe(404);
+    }
+  });
+
+  it("runs PHP with the hardened settings (read back from the running PHP-FPM)", async () => {
+    const keys = ["max_execution_time", "max_input_time", "max_input_vars", "memory_limit", "display_errors", "log_errors", "expose_php",
+      "post_max_size", "upload_max_filesize", "file_uploads", "short_open_tag", "mysqli.allow_local_infile", "allow_url_fopen",
+      "session.cookie_secure", "session.cookie_httponly", "session.cookie_samesite", "session.use_strict_mode", "session.use_only_cookies", "opcache.enable"];
+    const values = await phpSettings([...keys, "upload_tmp_dir", "opcache.validate_timestamps"]);
+    expect(values.upload_tmp_dir).toBe("/var/lib/php/uploads");
+    expect(values["opcache.validate_timestamps"]).toBe("0");
+    delete values.upload_tmp_dir;
+    delete values["opcache.validate_timestamps"];
+    expect(values).toEqual({
+      max_execution_time: "60", max_input_time: "-1", max_input_vars: "3000", memory_limit: "512M", display_errors: "0", log_errors: "1",
+      expose_php: "0", post_max_size: "30M", upload_max_filesize: "30M", file_uploads: "1", short_open_tag: "0",
+      "mysqli.allow_local_infile": "1", allow_url_fopen: "0", "session.cookie_secure": "1", "session.cookie_httponly": "1",
+      "session.cookie_samesite": "Strict", "session.use_strict_mode": "1", "session.use_only_cookies": "1", "opcache.enable": "1",
+    });
+  });
+
+  // A throwaway page in the web root, removed again at once, asks the running FPM.
+  async function phpSettings(keys: string[]): Promise<Record<string, string>> {
+    const probe = "/var/www/openemr/ini-probe.php";
+    // ini_get() gives "" for a flag set Off in an ini file; "0" says the same.
+    root.writeFile(probe, `<?php\nheader('Content-Type: application/json');\necho json_encode(array_combine(${JSON.stringify(keys)}, array_map(fn ($key) => ini_get($key) === '' ? '0' : ini_get($key), ${JSON.stringify(keys)})));\n`, 0o444);
+    try {
+      return JSON.parse((await fetchHttps(root.address, "/ini-probe.php")).body);
+    } finally {
+      rmSync(root.path(probe));
+    }
+  }
+
+  it("gives the app user its own database only, TLS required, and OpenEMR the safe globals", async () => {
+    const grants = (await mariadbSql(root, "SHOW GRANTS FOR 'openemr_app'@'%'")).trim().split("\n");
+    expect(grants).toHaveLength(2);
+    expect(grants[0]).toMatch(/^GRANT USAGE ON \*\.\* TO `openemr_app`@`%` IDENTIFIED BY PASSWORD '\*[0-9A-F]+' REQUIRE SSL$/);
+    expect(grants[1]).toBe("GRANT ALL PRIVILEGES ON `openemr`.* TO `openemr_app`@`%`");
+    expect(await mariadbSql(root, "SELECT @@require_secure_transport")).toBe("1\n");
+    expect(await mariadbSql(root, "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'openemr'")).toBe("utf8mb4\tutf8mb4_general_ci\n");
+    const globals = await mariadbSql(root, "SELECT gl_name, gl_value FROM globals WHERE gl_name IN ('timeout', 'secure_password', 'gbl_minimum_password_length') ORDER BY gl_name", "openemr");
+    expect(globals).toBe("gbl_minimum_password_length\t12\nsecure_password\t1\ntimeout\t900\n");
+    const sqlconf = root.readFile("/var/www/openemr/sites/default/sqlconf.php");
+    expect(sqlconf).toContain("$login = 'openemr_app'");
+    expect(sqlconf).not.toContain(db.admin.password);
+  });
+
+  it("leaves the code read-only to the web server and documents to www-data alone", async () => {
+    const stat = async (path: string) => (await root.run(["stat", "-c", "%U:%G %a", path])).stdout.trim();
+    expect(await stat("/var/www/openemr/index.php")).toBe("root:www-data 440");
+    expect(await stat("/var/www/openemr/interface")).toBe("root:www-data 750");
+    expect(await stat("/var/www/openemr/sites/default/sqlconf.php")).toBe("root:www-data 440");
+    expect(await stat("/var/www/openemr/sites/default/documents")).toBe("www-data:www-data 700");
+    expect(await stat("/var/www/openemr/sites/default/documents/certificates/mysql-ca")).toBe("www-data:www-data 600");
+    expect(await stat("/etc/openemr-aws/tls/host.key")).toBe("root:root 600");
+    expect(root.readFile("/etc/openemr-aws/tls/host.crt")).toContain("BEGIN CERTIFICATE");
+    expect(() => root.readFile("/etc/openemr-aws/tls/host.self-signed")).toThrow();
+  });
+
+  it("changes nothing under /etc or the web root on a second run, and exits 0", async () => {
+    const snapshot = async () =>
+      (await root.sh("find /etc /var/www -xdev \\( -type f -o -type l -o -type d \\) -printf '%p %m %U %G %T@ %s\\n' | sort && find /etc /var/www -xdev -type f -exec sha256sum {} + | sort")).stdout;
+    const before = await snapshot();
+    const run = await bootstrap();
+    expect(run.code, run.stdout.slice(-3000)).toBe(0);
+    expect(run.lastLine).toMatch(/OK \(\d+s\)$/);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it("applies a changed setting (the upload limit) on a re-run", async () => {
+    settings({ OPENEMR_UPLOAD_MAX_MB: "64" });
+    const run = await bootstrap();
+    expect(run.code, run.stdout.slice(-3000)).toBe(0);
+    expect(await phpSettings(["upload_max_filesize", "post_max_size"])).toEqual({ upload_max_filesize: "64M", post_max_size: "64M" });
+  });
+
+  it("passes apachectl configtest", async () => {
+    const run = await root.run(["apache2ctl", "configtest"]);
+    expect(run.stderr).toContain("Syntax OK");
+  });
+
+  it("offers TLS 1.2+ only, with no HIGH or CRITICAL finding from testssl.sh", async () => {
+    const report = join(CACHE_DIR, `testssl-${process.pid}.json`);
+    mkdirSync(CACHE_DIR, { recursive: true });
+    try {
+      execFileSync("testssl", ["--quiet", "--color", "0", "--warnings", "batch", "--add-ca", hostCa.caCert, "--protocols", "--server-defaults", "--vulnerable", "--headers",
+        "--jsonfile", report, `${root.address}:443`], { stdio: "ignore", timeout: 600_000 });
+    } catch {
+      // testssl.sh exits non-zero for findings too; the JSON report is what is judged
+    }
+    const findings: Array<{ id: string; severity: string; finding: string }> = JSON.parse(readFileSync(report, "utf8"));
+    rmSync(report, { force: true });
+    const byId = Object.fromEntries(findings.map((finding) => [finding.id, finding]));
+    expect(byId["TLS1"].finding).toMatch(/not offered/);
+    expect(byId["TLS1_1"].finding).toMatch(/not offered/);
+    expect(byId["TLS1_2"].finding).toMatch(/^offered/);
+    // A private test CA publishes no CRL or OCSP responder: that one certificate finding is the
+    // test's, not the host's.
+    expect(findings.filter((finding) => ["HIGH", "CRITICAL"].includes(finding.severity) && finding.id !== "cert_revocation")).toEqual([]);
+  });
+
+  // Baselines: a fresh minimal Debian 13 (what a new server starts from), and this root before
+  // the bootstrap ran (its packages already installed by the test image, not yet configured).
+  it("scores clearly higher on lynis than a fresh minimal root, and higher than before it ran", async () => {
+    const after = await lynis(root);
+    const minimalRoot = await freshRoot("lynis-minimal", { packages: MINIMAL_PACKAGES });
+    let minimal: number;
+    try {
+      minimal = await lynis(minimalRoot);
+    } finally {
+      await minimalRoot.destroy();
+    }
+    writeFileSync(join(CACHE_DIR, "lynis-scores.json"), JSON.stringify({ minimal, beforeBootstrap: lynisBefore, after }) + "\n");
+    expect(after).toBeGreaterThanOrEqual(minimal + 5);
+    expect(after).toBeGreaterThan(lynisBefore);
+  });
+});
