@@ -245,6 +245,16 @@ describe("the stack against the pack", () => {
     }
   });
 
+  it("gives every decided outcome its evidence, and every failure names its resource", () => {
+    for (const [name, { resources, tier }] of Object.entries(stacks)) {
+      for (const evaluation of audit(resources, tier)) {
+        if (evaluation.outcome.status === "not-applicable") continue;
+        expect(Object.keys(evaluation.outcome.evidence).length, `${name}: ${evaluation.rule.id} on ${evaluation.resourceName}`).toBeGreaterThan(0);
+        if (evaluation.outcome.status === "fail") expect(evaluation.outcome.message).toMatch(/^\S+ "[^"]+": /);
+      }
+    }
+  });
+
   it("has one mutation for every rule", () => {
     expect(Object.keys(mutations).sort()).toEqual(allRules.map((rule) => rule.id).sort());
   });
