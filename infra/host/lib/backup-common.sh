@@ -266,34 +266,42 @@ TABLE_NAME_PATTERN='^[A-Za-z0-9_$]{1,64}$'
 # when it ends. The counts are read from the dump itself, so they belong to the dump's own
 # consistent snapshot exactly; a second connection could not share that snapshot. No tool
 # counts rows in a dump stream, hence these lines of Perl (perl-base is on every Debian
-# host). An INSERT statement runs from "INSERT INTO `t` VALUES" to the line ending in ";"
-# (MariaDB writes a row a line, MySQL all rows on one line); string literals never span
-# lines (mariadb-dump escapes newlines) and, once they are removed, every "(" opens a row.
+# host). String literals never span lines (mariadb-dump escapes newlines). MariaDB writes
+# "INSERT INTO `t` VALUES" alone on a line, then one row a line up to the line ending in
+# ";": a line is a row, the fast path. Otherwise (MySQL's client: every row on one line)
+# string literals are removed and each "(" left opens a row.
 count_dump_rows() {
   # shellcheck disable=SC2016 # Perl code, not shell expansions
   perl -e '
     use strict; use warnings;
     my $out = shift;
-    my (%rows, @tables, $table);
+    my (%rows, @tables, $table, $row_per_line);
     binmode STDIN; binmode STDOUT;
     while (my $line = <STDIN>) {
       print $line or die "count_dump_rows: write failed: $!\n";
-      my $start = 0;
-      if (!defined $table) {
-        my $first = substr($line, 0, 1);
-        if ($first eq "I" && $line =~ /^INSERT INTO `([^`]+)` VALUES/) {
-          ($table, $start) = ($1, $+[0]);
-        } elsif ($first eq "C" && $line =~ /^CREATE TABLE `([^`]+)` \(/) {
-          push @tables, $1 unless exists $rows{$1};
-          $rows{$1} //= 0;
-          next;
+      if (defined $table) {
+        if ($row_per_line) {
+          $rows{$table}++;
         } else {
-          next;
+          $line =~ s/\x27[^\x27\\]*+(?:\\.[^\x27\\]*+)*+\x27//g;
+          $rows{$table} += ($line =~ tr/(//);
         }
+        undef $table if substr($line, -2) eq ";\n";
+        next;
       }
-      $line =~ s/\x27[^\x27\\]*+(?:\\.[^\x27\\]*+)*+\x27//g;
-      $rows{$table} += (substr($line, $start) =~ tr/(//);
-      undef $table if $line =~ /;\s*$/;
+      my $first = substr($line, 0, 1);
+      if ($first eq "I" && $line =~ /^INSERT INTO `([^`]+)` VALUES/) {
+        $table = $1;
+        my $rest = substr($line, $+[0]);
+        $row_per_line = $rest eq "\n";
+        next if $row_per_line;
+        $rest =~ s/\x27[^\x27\\]*+(?:\\.[^\x27\\]*+)*+\x27//g;
+        $rows{$table} += ($rest =~ tr/(//);
+        undef $table if $rest =~ /;\s*$/;
+      } elsif ($first eq "C" && $line =~ /^CREATE TABLE `([^`]+)` \(/) {
+        push @tables, $1 unless exists $rows{$1};
+        $rows{$1} //= 0;
+      }
     }
     close STDOUT or die "count_dump_rows: write failed: $!\n";
     open my $fh, ">", $out or die "count_dump_rows: $out: $!\n";
