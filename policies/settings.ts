@@ -85,7 +85,7 @@ export function settingsFromConfig(config: Record<string, unknown>, source = "po
     throw new SettingsError(
       (validateSettings.errors ?? []).map((error) => {
         const key = error.instancePath.replace(/^\//, "").replace(/\//g, ".") || "(root)";
-        return `${source}: ${key} is ${JSON.stringify(valueAt(config, error.instancePath))}, expected a value that ${error.message}`;
+        return `${source}: ${key} is ${JSON.stringify(valueAt(config, error.instancePath))}; it ${error.message}`;
       }),
     );
   }

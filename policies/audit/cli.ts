@@ -1,4 +1,4 @@
-// The audit command line: `npm run audit [-- STACK_FILE] [--out DIR] [--waivers FILE]`.
+// The audit command line: `npm run audit [-- STACK_FILE] [--out DIR] [--waivers FILE] [--settings FILE]`.
 // Plans the stack (the defaults when no stack file is given) with no cloud, evaluates every
 // rule, writes report.md, report.json, report.sarif and report.html.
 // Exit codes: 0 no mandatory failure, 1 a mandatory rule fails, 2 bad arguments or config.
@@ -8,7 +8,9 @@ import { Command, CommanderError } from "commander";
 import { ConfigError, loadStackFile } from "../../infra/config";
 import { planStack } from "../../infra/plan/plan";
 import { allRules } from "../rules";
-import { defaultSettings } from "../settings";
+import { parse as parseYaml } from "yaml";
+import type { PolicySettings } from "../rules/types";
+import { defaultSettings, settingsFromConfig, SettingsError } from "../settings";
 import { defaultWaiversFile, loadWaivers, WaiverFileError } from "../waivers";
 import { auditRun, writeReports } from "./index";
 
@@ -17,6 +19,21 @@ const packVersion: string = JSON.parse(readFileSync(path.join(__dirname, "..", "
 /** `Pulumi.clinic-prod.yaml` audits as stack `clinic-prod`. */
 function stackNameOf(file: string): string {
   return path.basename(file).replace(/^Pulumi\./, "").replace(/\.ya?ml$/, "");
+}
+
+/** The settings file: a map of setting keys, validated by settingsFromConfig. */
+function readSettingsFile(file: string): Record<string, unknown> {
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(file, "utf8"));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message.split("\n")[0];
+    throw new SettingsError([`${file}: ${reason}`]);
+  }
+  if (document === null || typeof document !== "object" || Array.isArray(document)) throw new SettingsError([`${file}: expected a map of setting names to values`]);
+  const unknown = Object.keys(document).filter((key) => !(key in defaultSettings));
+  if (unknown.length > 0) throw new SettingsError(unknown.map((key) => `${file}: ${key} is not a setting; expected one of ${Object.keys(defaultSettings).join(", ")}`));
+  return document as Record<string, unknown>;
 }
 
 export interface Output {
@@ -38,6 +55,7 @@ export async function runAuditCli(argv: string[], output: Output = processOutput
     .argument("[stack-file]", "a Pulumi.<stack>.yaml; without it, the default configuration")
     .option("--out <dir>", "directory for the reports", "out/audit")
     .option("--waivers <file>", "waivers file", path.relative(process.cwd(), defaultWaiversFile))
+    .option("--settings <file>", "rule settings (YAML or JSON: minLogRetentionDays, worldOpenPorts, ...); unset keys keep their defaults")
     .exitOverride()
     .configureOutput({ writeOut: output.stdout, writeErr: output.stderr });
   try {
@@ -47,16 +65,23 @@ export async function runAuditCli(argv: string[], output: Output = processOutput
     throw error;
   }
   const [stackFile] = program.args as string[];
-  const options = program.opts<{ out: string; waivers: string }>();
+  const options = program.opts<{ out: string; waivers: string; settings?: string }>();
 
   let config: Record<string, string> = {};
   let waivers;
+  let settings: PolicySettings;
   try {
     if (stackFile) config = loadStackFile(stackFile);
     waivers = loadWaivers(options.waivers);
+    const overrides = options.settings ? readSettingsFile(options.settings) : {};
+    // The stack's tier (validated by the plan below) decides tier-dependent enforcement unless
+    // the settings file names one.
+    settings = settingsFromConfig(overrides, options.settings);
+    if (overrides.tier === undefined) settings.tier = config["openemr:tier"] ?? defaultSettings.tier;
   } catch (error) {
     if (error instanceof ConfigError) return usageProblem(error.problems, error.message.split("\n")[0]);
     if (error instanceof WaiverFileError) return usageProblem(error.problems, "invalid waivers file");
+    if (error instanceof SettingsError) return usageProblem(error.problems, "invalid settings file");
     throw error;
   }
 
@@ -68,7 +93,6 @@ export async function runAuditCli(argv: string[], output: Output = processOutput
     throw error;
   }
 
-  const settings = { ...defaultSettings, tier: config["openemr:tier"] ?? defaultSettings.tier };
   const report = auditRun(run, { rules: allRules, waivers, settings, configFile: stackFile ?? null });
   const files = writeReports(report, options.out, packVersion);
 

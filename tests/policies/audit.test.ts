@@ -91,4 +91,27 @@ describe("npm run audit", () => {
     expect(lines.some((line) => line.includes("openemr:azCount") && line.includes("9"))).toBe(true);
     expect(stderr).not.toMatch(/\n\s+at /);
   }, 120_000);
+
+  it("reads rule settings from --settings: a stricter retention fails the stack's 365-day log groups", async () => {
+    const dir = outDir();
+    const settingsFile = path.join(dir, "settings.yaml");
+    writeFileSync(settingsFile, "minLogRetentionDays: 400\n");
+    const { code, stdout } = await audit("--settings", settingsFile, "--out", path.join(dir, "out"));
+    expect(code).toBe(1);
+    expect(stdout).toContain("FAIL log-group-retention: ");
+    const report = readReport(path.join(dir, "out"));
+    expect(report.settings.minLogRetentionDays).toBe(400);
+    expect(report.rules.filter((rule) => rule.blocking).map((rule) => rule.id)).toEqual(["log-group-retention"]);
+  }, 120_000);
+
+  it("rejects a settings file with a wrong key or value, one line per problem", async () => {
+    const settingsFile = path.join(outDir(), "settings.yaml");
+    writeFileSync(settingsFile, "minLogRetentionDays: a lot\nworldOpenPorts: 443\n");
+    const invalid = await audit("--settings", settingsFile);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr.trim().split("\n")).toEqual(["audit: invalid settings file", `${settingsFile}: minLogRetentionDays is "a lot"; it must be integer`, `${settingsFile}: worldOpenPorts is 443; it must be array`]);
+    writeFileSync(settingsFile, "logRetention: 400\n");
+    const unknownKey = await audit("--settings", settingsFile);
+    expect(unknownKey).toMatchObject({ code: 2, stderr: expect.stringContaining("logRetention is not a setting; expected one of minLogRetentionDays") });
+  });
 });
