@@ -147,8 +147,8 @@ SELECT DATE_SUB(NOW(), INTERVAL s.seq % 3650 DAY), ELT(1 + s.seq % 3, 'CPT4', 'I
 FROM seq_1_to_$((1000000 * n)) s
 JOIN bench_words w ON w.id = s.seq % 1000;
 
-INSERT INTO documents (uuid, type, size, date, url, mimetype, pages, owner, foreign_id, docdate, hash, list_id, name, storagemethod, encounter_id)
-SELECT UNHEX(MD5(CONCAT('doc', s.seq))), 'file_url', 20000 + s.seq % 500000, DATE_SUB(NOW(), INTERVAL s.seq % 3650 DAY),
+INSERT INTO documents (id, uuid, type, size, date, url, mimetype, pages, owner, foreign_id, docdate, hash, list_id, name, storagemethod, encounter_id)
+SELECT s.seq, UNHEX(MD5(CONCAT('doc', s.seq))), 'file_url', 20000 + s.seq % 500000, DATE_SUB(NOW(), INTERVAL s.seq % 3650 DAY),
   CONCAT('file:///var/www/openemr/sites/default/documents/', 1000 + s.seq % $((100000 * n)), '/scan-', s.seq, '.pdf'),
   'application/pdf', 1 + s.seq % 9, 1, 1000 + s.seq % $((100000 * n)), DATE_SUB(CURDATE(), INTERVAL s.seq % 3650 DAY),
   SHA2(CONCAT('doc', s.seq), 256), 3 + s.seq % 10, CONCAT('scan-', s.seq, '.pdf'), 0, s.seq DIV 2
@@ -223,7 +223,7 @@ main() {
   (umask 077 && printf '{"bench":{"username":"bench","password":"bench-password-only-for-this-benchmark"}}\n' >"$ETC/secrets.json")
   printf '[client]\nuser=bench\npassword=bench-password-only-for-this-benchmark\nhost=127.0.0.1\nport=%s\n' "$BENCH_PORT" >"$ETC/client.cnf"
   chmod 600 "$ETC/client.cnf"
-  export OPENEMR_AWS_ETC="$ETC" OPENEMR_WEB_ROOT="$BENCH_DIR/www" OPENEMR_AWS_LOG_DIR="$BENCH_DIR" OPENEMR_AWS_LOCK="$BENCH_DIR/lock"
+  export OPENEMR_AWS_ETC="$ETC" OPENEMR_WEB_ROOT="$BENCH_DIR/www" OPENEMR_AWS_LOCK="$BENCH_DIR/lock"
 
   local data_bytes flags dump="$BENCH_DIR/dump.sql"
   data_bytes="$(admin -e "SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = 'openemr'")"
