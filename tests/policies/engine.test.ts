@@ -141,6 +141,11 @@ describe("toPolicies", () => {
     await validate(args("short", "aws:cloudwatch/logGroup:LogGroup", { retentionInDays: 30 }, { minLogRetentionDays: 30 }), (message) => violations.push(message));
     await validate(args("waived-group", "aws:cloudwatch/logGroup:LogGroup", { retentionInDays: 30 }), (message) => violations.push(message));
     expect(violations).toHaveLength(1);
+    // A pack config's `waivers` replaces the committed ones for that rule.
+    await validate(args("short", "aws:cloudwatch/logGroup:LogGroup", { retentionInDays: 30 }, { waivers: [{ resource: "short", justification: "Archived to the records bucket nightly." }] }), (message) => violations.push(message));
+    expect(violations).toHaveLength(1);
+    await validate(args("waived-group", "aws:cloudwatch/logGroup:LogGroup", { retentionInDays: 30 }, { waivers: [] }), (message) => violations.push(message));
+    expect(violations).toHaveLength(2);
     expect(() => validate(args("bucket", "aws:s3/bucket:Bucket", {}), () => undefined)).toThrow(NotApplicable);
   });
 
