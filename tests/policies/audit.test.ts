@@ -79,6 +79,9 @@ describe("npm run audit", () => {
     writeFileSync(badWaivers, "waivers:\n  - rule: s3-sse-kms\n    resource: backup-storage-access-logs\n");
     const invalidWaivers = await audit("--waivers", badWaivers);
     expect(invalidWaivers).toMatchObject({ code: 2, stderr: expect.stringContaining("waivers.0 must have required property 'justification'") });
+    writeFileSync(badWaivers, 'waivers:\n  - rule: s3-sse-kms\n    resource: backup-storage-access-logs\n    justification: "Reviewed with the privacy officer in November."\n    expires: "2027-02-30"\n');
+    const impossibleDate = await audit("--waivers", badWaivers);
+    expect(impossibleDate).toMatchObject({ code: 2, stderr: expect.stringContaining('expires of s3-sse-kms/backup-storage-access-logs is "2027-02-30", expected a real date YYYY-MM-DD') });
   });
 
   it("prints every configuration problem on its own line, with no stack trace", async () => {
