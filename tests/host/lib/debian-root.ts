@@ -335,7 +335,7 @@ export async function makeTestCa(dir: string, commonName = "openemr-aws test CA"
   mkdirSync(dir, { recursive: true });
   const caKey = join(dir, "ca.key");
   const caCert = join(dir, "ca.pem");
-  await runHost(["openssl", "req", "-x509", "-newkey", "rsa:3072", "-nodes", "-sha256", "-days", "30",
+  await runHost(["openssl", "req", "-x509", "-newkey", "rsa:3072", "-nodes", "-sha256", "-days", "365",
     "-subj", `/CN=${commonName}`, "-keyout", caKey, "-out", caCert]);
   return { dir, caCert, caKey, caPem: readFileSync(caCert, "utf8") };
 }
@@ -354,7 +354,7 @@ export async function issueCert(ca: TestCa, dir: string, name: string, subject: 
   const altNames = [...(subject.ips ?? []).map((ip) => `IP:${ip}`), ...(subject.dnsNames ?? []).map((dns) => `DNS:${dns}`)];
   writeFileSync(ext, `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n${altNames.length ? `subjectAltName=${altNames.join(",")}\n` : ""}`);
   await runHost(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${subject.cn}`, "-keyout", key, "-out", csr]);
-  await runHost(["openssl", "x509", "-req", "-in", csr, "-CA", ca.caCert, "-CAkey", ca.caKey, "-CAcreateserial", "-days", "30", "-sha256", "-extfile", ext, "-out", cert]);
+  await runHost(["openssl", "x509", "-req", "-in", csr, "-CA", ca.caCert, "-CAkey", ca.caKey, "-CAcreateserial", "-days", "365", "-sha256", "-extfile", ext, "-out", cert]);
   return { cert, key };
 }
 
