@@ -6,7 +6,7 @@
 // then checks over HTTPS on the namespace's address, idempotence, a changed setting, and scans.
 import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { request } from "https";
 import { join, resolve } from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -131,6 +131,20 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     const run = await bootstrap();
     expect(run.code).not.toBe(0);
     expect(run.lastLine).toMatch(/openemr-bootstrap: FAILED at settings: settings: OPENEMR_TIER is 'huge'; expected single or standard$/);
+  });
+
+  it("refuses a secrets file others can read, and names a missing secret", async () => {
+    settings();
+    const secretsFile = root.path("/etc/openemr-aws/secrets.json");
+    chmodSync(secretsFile, 0o644);
+    const open = await bootstrap();
+    chmodSync(secretsFile, 0o600);
+    expect(open.code).not.toBe(0);
+    expect(open.lastLine).toMatch(/FAILED at settings: secrets file \/etc\/openemr-aws\/secrets\.json must be owned by root with mode 0600 \(it is root 644\)$/);
+    settings({ SECRET_ADMIN: "no-such-secret" });
+    const missing = await bootstrap();
+    expect(missing.code).not.toBe(0);
+    expect(missing.lastLine).toMatch(/FAILED at settings: secrets file \/etc\/openemr-aws\/secrets\.json has no member "no-such-secret"$/);
   });
 
   it("refuses a release whose sha256 does not match the pin, and serves nothing", async () => {

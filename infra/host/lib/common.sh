@@ -141,28 +141,29 @@ check_setting() {
   [[ ${!key:-} =~ $pattern ]] || die "settings: $key is '${!key:-}'; expected $expected"
 }
 
-# Reads secret NAME's field ("username" or "password") from Secrets Manager (ec2) or the
-# root-only secrets.json (onprem). Values go to variables, never to the log.
+# Reads secret REFERENCE into SECRET_JSON, from Secrets Manager (ec2) or the root-only
+# secrets.json (onprem). Not a command substitution, so die() here ends the run with its message.
 read_secret_json() {
   local reference=$1 file=$OPENEMR_AWS_ETC/secrets.json
   if [[ $OPENEMR_MODE == ec2 ]]; then
-    aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$reference" \
-      --query SecretString --output text ||
-      die "cannot read secret $reference from Secrets Manager"
+    SECRET_JSON=$(aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$reference" \
+      --query SecretString --output text) || die "cannot read secret $reference from Secrets Manager"
   else
     [[ -f $file ]] || die "secrets file $file is missing; expected {\"<name>\": {\"username\": ..., \"password\": ...}}"
     [[ $(stat -c '%u %a' "$file") == "0 600" ]] || die "secrets file $file must be owned by root with mode 0600 (it is $(stat -c '%U %a' "$file"))"
-    jq -ce --arg name "$reference" '.[$name] // empty' "$file" ||
+    SECRET_JSON=$(jq -ce --arg name "$reference" '.[$name] // empty' "$file") ||
       die "secrets file $file has no member \"$reference\""
   fi
 }
 
-# Sets <prefix>_USER and <prefix>_PASSWORD from secret REFERENCE.
+# Sets <prefix>_USER and <prefix>_PASSWORD from secret REFERENCE; values go to variables, never
+# to the log.
 load_credentials() {
-  local prefix=$1 reference=$2 json username password
-  json=$(read_secret_json "$reference")
-  username=$(jq -er '.username | strings' <<<"$json") || die "secret $reference has no string \"username\""
-  password=$(jq -er '.password | strings' <<<"$json") || die "secret $reference has no string \"password\""
+  local prefix=$1 reference=$2 username password
+  read_secret_json "$reference"
+  username=$(jq -er '.username | strings' <<<"$SECRET_JSON") || die "secret $reference has no string \"username\""
+  password=$(jq -er '.password | strings' <<<"$SECRET_JSON") || die "secret $reference has no string \"password\""
+  SECRET_JSON=""
   printf -v "${prefix}_USER" '%s' "$username"
   printf -v "${prefix}_PASSWORD" '%s' "$password"
   SECRET_VALUES+=("$password")
