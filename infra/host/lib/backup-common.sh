@@ -266,44 +266,66 @@ TABLE_NAME_PATTERN='^[A-Za-z0-9_$]{1,64}$'
 # when it ends. The counts are read from the dump itself, so they belong to the dump's own
 # consistent snapshot exactly; a second connection could not share that snapshot. No tool
 # counts rows in a dump stream, hence these lines of Perl (perl-base is on every Debian
-# host). String literals never span lines (mariadb-dump escapes newlines). MariaDB writes
-# "INSERT INTO `t` VALUES" alone on a line, then one row a line up to the line ending in
-# ";": a line is a row, the fast path. Otherwise (MySQL's client: every row on one line)
-# string literals are removed and each "(" left opens a row.
+# host). The stream is copied in 1 MB blocks and scanned for statement boundaries only, so
+# the backup keeps the bare dump's pace: string literals never span lines (mariadb-dump
+# escapes newlines), MariaDB writes "INSERT INTO `t` VALUES" alone on a line and then one
+# row a line up to the first ");" that ends a line, so a statement's rows are its newlines.
+# A one-line INSERT (MySQL's client) is counted by removing string literals and counting
+# the "(" left, one a row.
 count_dump_rows() {
   # shellcheck disable=SC2016 # Perl code, not shell expansions
   perl -e '
     use strict; use warnings;
     my $out = shift;
-    my (%rows, @tables, $table, $row_per_line);
-    binmode STDIN; binmode STDOUT;
-    while (my $line = <STDIN>) {
-      print $line or die "count_dump_rows: write failed: $!\n";
-      if (defined $table) {
-        if ($row_per_line) {
-          $rows{$table}++;
-        } else {
-          $line =~ s/\x27[^\x27\\]*+(?:\\.[^\x27\\]*+)*+\x27//g;
-          $rows{$table} += ($line =~ tr/(//);
+    my (%rows, @tables, $table);
+    sub scan {
+      my ($buf) = @_;
+      my ($pos, $len) = (1, length $buf);
+      while ($pos < $len) {
+        if (defined $table) {
+          my $end = index($buf, ");\n", $pos);
+          my $stop = $end < 0 ? $len : $end + 3;
+          $rows{$table} += (substr($buf, $pos, $stop - $pos) =~ tr/\n//);
+          undef $table if $end >= 0;
+          $pos = $stop;
+          next;
         }
-        undef $table if substr($line, -2) eq ";\n";
-        next;
-      }
-      my $first = substr($line, 0, 1);
-      if ($first eq "I" && $line =~ /^INSERT INTO `([^`]+)` VALUES/) {
-        $table = $1;
-        my $rest = substr($line, $+[0]);
-        $row_per_line = $rest eq "\n";
-        next if $row_per_line;
-        $rest =~ s/\x27[^\x27\\]*+(?:\\.[^\x27\\]*+)*+\x27//g;
-        $rows{$table} += ($rest =~ tr/(//);
-        undef $table if $rest =~ /;\s*$/;
-      } elsif ($first eq "C" && $line =~ /^CREATE TABLE `([^`]+)` \(/) {
-        push @tables, $1 unless exists $rows{$1};
-        $rows{$1} //= 0;
+        my $insert = index($buf, "\nINSERT INTO `", $pos - 1);
+        my $create = index($buf, "\nCREATE TABLE `", $pos - 1);
+        last if $insert < 0 && $create < 0;
+        my $start = 1 + (($insert < 0 || ($create >= 0 && $create < $insert)) ? $create : $insert);
+        my $eol = index($buf, "\n", $start);
+        my $line = substr($buf, $start, $eol - $start);
+        $pos = $eol + 1;
+        if ($line =~ /^CREATE TABLE `([^`]+)` \(/) {
+          push @tables, $1 unless exists $rows{$1};
+          $rows{$1} //= 0;
+        } elsif ($line =~ /^INSERT INTO `([^`]+)` VALUES$/) {
+          $table = $1;
+        } elsif ($line =~ /^INSERT INTO `([^`]+)` VALUES /) {
+          my $name = $1;
+          (my $values = substr($line, $+[0])) =~ s/\x27[^\x27\\]*+(?:\\.[^\x27\\]*+)*+\x27//g;
+          $rows{$name} += ($values =~ tr/(//);
+        }
       }
     }
-    close STDOUT or die "count_dump_rows: write failed: $!\n";
+    binmode STDIN; binmode STDOUT;
+    my ($block, $carry) = ("", "");
+    while (1) {
+      my $read = sysread(STDIN, $block, 1 << 20);
+      die "count_dump_rows: read failed: $!\n" unless defined $read;
+      last if $read == 0;
+      for (my $done = 0; $done < $read;) {
+        my $written = syswrite(STDOUT, $block, $read - $done, $done);
+        die "count_dump_rows: write failed: $!\n" unless defined $written;
+        $done += $written;
+      }
+      my $cut = rindex($block, "\n");
+      if ($cut < 0) { $carry .= $block; next; }
+      scan("\n" . $carry . substr($block, 0, $cut + 1));
+      $carry = substr($block, $cut + 1);
+    }
+    scan("\n" . $carry . "\n") if length $carry;
     open my $fh, ">", $out or die "count_dump_rows: $out: $!\n";
     print {$fh} "$_\t$rows{$_}\n" for @tables;
     close $fh or die "count_dump_rows: $out: $!\n";
