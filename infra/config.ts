@@ -2,6 +2,7 @@
 // reads the `openemr:` namespace, validates it with ajv before any resource is declared, and
 // reports every problem at once, one line each, naming the key, the value and what is expected.
 import { readFileSync } from "fs";
+import { basename } from "path";
 import * as pulumi from "@pulumi/pulumi";
 import Ajv, { ErrorObject } from "ajv";
 import addFormats from "ajv-formats";
@@ -268,6 +269,11 @@ export function readStackConfig(): StackConfig {
   if (!config || allProblems.length > 0) throw new ConfigError(allProblems);
   warnings.forEach((warning) => pulumi.log.warn(warning));
   return config;
+}
+
+/** `Pulumi.clinic-prod.yaml` is the stack file of stack `clinic-prod`. */
+export function stackNameOfFile(file: string): string {
+  return basename(file).replace(/^Pulumi\./, "").replace(/\.ya?ml$/, "");
 }
 
 /**

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { SecureBucket } from "./secure-bucket";
+import { assumableByService } from "./trust-policy";
 
 export interface AuditArgs {
   /** Prefix of the trail's name (the stack name). */
@@ -102,17 +103,7 @@ export class Audit extends pulumi.ComponentResource {
       `${name}-trail-delivery`,
       {
         description: "CloudTrail delivers the OpenEMR stack's trail to its CloudWatch Logs group",
-        assumeRolePolicy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "cloudtrail.amazonaws.com" },
-              Action: "sts:AssumeRole",
-              Condition: { StringEquals: { "aws:SourceArn": trailArn } },
-            },
-          ],
-        }),
+        assumeRolePolicy: assumableByService("cloudtrail.amazonaws.com", trailArn),
       },
       child,
     );

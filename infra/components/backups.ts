@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { SecureBucket } from "./secure-bucket";
+import { assumableByService } from "./trust-policy";
 
 /** Key prefix of the logical backups the host writes (`<prefix><site>/<id>/`). */
 export const BACKUP_OBJECT_PREFIX = "backups/";
@@ -199,10 +200,7 @@ export class SnapshotBackups extends pulumi.ComponentResource {
       `${name}-role`,
       {
         description: "AWS Backup service role for the OpenEMR host and database snapshots",
-        assumeRolePolicy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
+        assumeRolePolicy: assumableByService("backup.amazonaws.com"),
       },
       child,
     );

@@ -3,6 +3,7 @@
 // groups this component creates encrypted and with a retention.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { assumableByService } from "./trust-policy";
 
 export interface DatabaseArgs {
   stackName: string;
@@ -88,10 +89,7 @@ export class Database extends pulumi.ComponentResource {
       `${name}-monitoring`,
       {
         description: "RDS enhanced monitoring publishes OS metrics",
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "monitoring.rds.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
+        assumeRolePolicy: assumableByService("monitoring.rds.amazonaws.com"),
       },
       parent,
     );

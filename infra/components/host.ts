@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { buildHostBundle } from "../delivery/bundle";
 import { renderDeliveryDocument, renderUserData } from "../delivery/user-data";
+import { assumableByService } from "./trust-policy";
 
 export interface HostDatabase {
   /** The RDS endpoint's host name and port. */
@@ -104,7 +105,7 @@ export class Host extends pulumi.ComponentResource {
       `${name}-role`,
       {
         description: "OpenEMR host: SSM, CloudWatch agent, its own secrets and backup prefix",
-        assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
+        assumeRolePolicy: assumableByService("ec2.amazonaws.com"),
       },
       parent,
     );

@@ -3,6 +3,7 @@
 // the internet, and flow logs.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { assumableByService } from "./trust-policy";
 
 export interface NetworkArgs {
   /** IPv4 range of the VPC, a /16 to /22. */
@@ -141,10 +142,7 @@ export class Network extends pulumi.ComponentResource {
       `${name}-flow-logs`,
       {
         description: "VPC flow logs deliver to their CloudWatch Logs group",
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
+        assumeRolePolicy: assumableByService("vpc-flow-logs.amazonaws.com"),
       },
       parent,
     );

@@ -1,9 +1,9 @@
 // `npm run plan [-- STACK_FILE] [--json OUT]`: the offline plan. With no stack file it plans
 // the defaults of each tier. Exit codes: 0 planned, 1 invalid config, 2 bad arguments.
 import { writeFileSync } from "fs";
-import { basename } from "path";
-import { Command, CommanderError } from "commander";
-import { ConfigError, loadStackFile } from "../config";
+import { Command } from "commander";
+import { parseCommandLine } from "../command-line";
+import { ConfigError, loadStackFile, stackNameOfFile } from "../config";
 import type { OfflineRun } from "../offline/run";
 import { planStack } from "./plan";
 import { formatRun, redactRun } from "./report";
@@ -13,31 +13,22 @@ interface PlanTarget {
   config: Record<string, string>;
 }
 
-/** `Pulumi.clinic-prod.yaml` plans as stack `clinic-prod`. */
-function stackNameOf(file: string): string {
-  return basename(file).replace(/^Pulumi\./, "").replace(/\.ya?ml$/, "");
-}
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("plan")
     .description("Plan the stack offline: every resource it would create, with its security properties")
     .argument("[stack-file]", "a Pulumi.<stack>.yaml; without it, the defaults of each tier")
     .option("--json <file>", "also write the captured resources (secrets redacted) as JSON")
-    .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  try {
-    program.parse(argv, { from: "user" });
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    throw error;
-  }
+  const stop = parseCommandLine(program, argv);
+  if (stop !== undefined) return stop;
   const [stackFile] = program.args as string[];
   const { json } = program.opts<{ json?: string }>();
 
   let targets: PlanTarget[];
   try {
     targets = stackFile
-      ? [{ stackName: stackNameOf(stackFile), config: loadStackFile(stackFile) }]
+      ? [{ stackName: stackNameOfFile(stackFile), config: loadStackFile(stackFile) }]
       : (["single", "standard"] as const).map((tier) => ({ stackName: `defaults-${tier}`, config: { "openemr:tier": tier } }));
   } catch (error) {
     return reportConfigError(error);

@@ -4,8 +4,9 @@
 // Exit codes: 0 no mandatory failure, 1 a mandatory rule fails, 2 bad arguments or config.
 import { readFileSync } from "fs";
 import * as path from "path";
-import { Command, CommanderError } from "commander";
-import { ConfigError, loadStackFile } from "../../infra/config";
+import { Command } from "commander";
+import { parseCommandLine } from "../../infra/command-line";
+import { ConfigError, loadStackFile, stackNameOfFile } from "../../infra/config";
 import { planStack } from "../../infra/plan/plan";
 import { allRules } from "../rules";
 import { parse as parseYaml } from "yaml";
@@ -16,10 +17,6 @@ import { auditRun, writeReports } from "./index";
 
 const packVersion: string = JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")).version;
 
-/** `Pulumi.clinic-prod.yaml` audits as stack `clinic-prod`. */
-function stackNameOf(file: string): string {
-  return path.basename(file).replace(/^Pulumi\./, "").replace(/\.ya?ml$/, "");
-}
 
 /** The settings file: a map of setting keys, validated by settingsFromConfig. */
 function readSettingsFile(file: string): Record<string, unknown> {
@@ -56,14 +53,9 @@ export async function runAuditCli(argv: string[], output: Output = processOutput
     .option("--out <dir>", "directory for the reports", "out/audit")
     .option("--waivers <file>", "waivers file", path.relative(process.cwd(), defaultWaiversFile))
     .option("--settings <file>", "rule settings (YAML or JSON: minLogRetentionDays, worldOpenPorts, ...); unset keys keep their defaults")
-    .exitOverride()
     .configureOutput({ writeOut: output.stdout, writeErr: output.stderr });
-  try {
-    program.parse(argv, { from: "user" });
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    throw error;
-  }
+  const stop = parseCommandLine(program, argv);
+  if (stop !== undefined) return stop;
   const [stackFile] = program.args as string[];
   const options = program.opts<{ out: string; waivers: string; settings?: string }>();
 
@@ -87,7 +79,7 @@ export async function runAuditCli(argv: string[], output: Output = processOutput
 
   let run;
   try {
-    run = await planStack({ config, stackName: stackFile ? stackNameOf(stackFile) : "defaults" });
+    run = await planStack({ config, stackName: stackFile ? stackNameOfFile(stackFile) : "defaults" });
   } catch (error) {
     if (error instanceof ConfigError) return usageProblem(error.problems, error.message.split("\n")[0]);
     throw error;
