@@ -36,6 +36,7 @@ export class BackupStorage extends pulumi.ComponentResource {
     super("openemr-aws:backups:BackupStorage", name, {}, opts);
     const identity = aws.getCallerIdentityOutput({}, { parent: this });
     const accountId = identity.accountId;
+    const elbAccount = aws.elb.getServiceAccountOutput({}, { parent: this });
 
     // SSE-S3, not SSE-KMS: AWS delivers S3 server access logs and ALB access logs only to
     // buckets whose default encryption is SSE-S3.
@@ -63,7 +64,15 @@ export class BackupStorage extends pulumi.ComponentResource {
             Condition: { StringEquals: { "aws:SourceAccount": accountId } },
           },
           {
-            // The service principal ELB uses for log delivery in current regions.
+            // Regions opened before August 2022 deliver ALB logs from a regional ELB account.
+            Sid: "AlbAccessLogDeliveryLegacyRegions",
+            Effect: "Allow",
+            Principal: { AWS: elbAccount.arn },
+            Action: "s3:PutObject",
+            Resource: pulumi.interpolate`${arn}/alb/AWSLogs/${accountId}/*`,
+          },
+          {
+            // Newer regions deliver ALB logs through this service principal.
             Sid: "AlbAccessLogDelivery",
             Effect: "Allow",
             Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },

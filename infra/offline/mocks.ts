@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 export const PLACEHOLDERS = {
   accountId: "111122223333",
   amiId: "ami-0123456789abcdef0",
+  elbAccountId: "999988887777",
   amiName: "debian-13-amd64-20261101-0000",
   availabilityZoneSuffixes: ["a", "b", "c"],
   partition: "aws",
@@ -17,6 +18,7 @@ export const PLACEHOLDER_DESCRIPTIONS: Record<string, string> = {
   [PLACEHOLDERS.accountId]: "AWS account id (known only at deploy time)",
   [PLACEHOLDERS.amiId]: "Debian 13 AMI id (looked up at deploy time)",
   [PLACEHOLDERS.amiName]: "Debian 13 AMI name (looked up at deploy time)",
+  [PLACEHOLDERS.elbAccountId]: "the region's ELB log-delivery account (looked up at deploy time)",
 };
 
 function shortHash(text: string, length: number): string {
@@ -158,6 +160,8 @@ export function invokeResult(token: string, inputs: Record<string, any>, region:
       const names = PLACEHOLDERS.availabilityZoneSuffixes.map((suffix) => `${region}${suffix}`);
       return { names, zoneIds: names.map((_, index) => `use1-az${index + 1}`), id: region };
     }
+    case "aws:elb/getServiceAccount:getServiceAccount":
+      return { id: PLACEHOLDERS.elbAccountId, arn: `arn:aws:iam::${PLACEHOLDERS.elbAccountId}:root`, region };
     case "aws:ec2/getAmi:getAmi":
       return { id: PLACEHOLDERS.amiId, imageId: PLACEHOLDERS.amiId, name: PLACEHOLDERS.amiName, architecture: "x86_64", ownerId: inputs.owners?.[0] };
     default:

@@ -3,6 +3,7 @@ import { runOffline, type OfflineRun } from "../../infra/offline/run";
 import { hostInstance, named, ofType, policyStatements } from "./helpers";
 import { planStack } from "../../infra/plan/plan";
 import { BackupStorage, SnapshotBackups } from "../../infra/components/backups";
+import { PLACEHOLDERS } from "../../infra/offline/mocks";
 
 const DATA_KEY = "arn:aws:kms:us-east-1:111122223333:key/test-data-key";
 const HOST_ARN = "arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0";
@@ -118,6 +119,13 @@ describe("BackupStorage", () => {
   it("log bucket: ALB log delivery allowed only under alb/ for this account", () => {
     const allow = statement(run, "backup-access-logs", "AlbAccessLogDelivery");
     expect(allow.Principal).toEqual({ Service: "logdelivery.elasticloadbalancing.amazonaws.com" });
+    expect(allow.Action).toBe("s3:PutObject");
+    expect(allow.Resource).toMatch(/^arn:aws:s3:::backup-access-logs-[0-9a-f]+\/alb\/AWSLogs\/111122223333\/\*$/);
+  });
+
+  it("log bucket: ALB log delivery from the region's ELB account (regions before August 2022), only under alb/", () => {
+    const allow = statement(run, "backup-access-logs", "AlbAccessLogDeliveryLegacyRegions");
+    expect(allow.Principal).toEqual({ AWS: `arn:aws:iam::${PLACEHOLDERS.elbAccountId}:root` });
     expect(allow.Action).toBe("s3:PutObject");
     expect(allow.Resource).toMatch(/^arn:aws:s3:::backup-access-logs-[0-9a-f]+\/alb\/AWSLogs\/111122223333\/\*$/);
   });
