@@ -23,7 +23,7 @@ export interface HostArgs {
   region: string;
   instanceType: string;
   rootVolumeGb: number;
-  /** `single`: size of the separate data volume (MariaDB and `sites/`). */
+  /** `single`: size of the separate data volume (the MariaDB data). */
   dataVolumeGb: number;
   /** The private app subnet and its availability zone (the data volume must share it). */
   subnetId: pulumi.Input<string>;
