@@ -353,7 +353,7 @@ function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): Ala
     },
     {
       // Seven days is the longest window a CloudWatch alarm can evaluate
-      // (period x evaluation periods <= 604,800 s), so the weekly drill must report within it.
+      // (period x evaluation periods <= 604,800 s), so the drill runs twice a week to always report within it.
       id: "restore-drill",
       description: "No successful restore drill in the last 7 days (a missing metric counts as a failure). Run `openemr-restore drill` on the host.",
       namespace: BACKUP_METRICS_NAMESPACE,
