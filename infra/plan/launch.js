@@ -65,4 +65,8 @@ if (!existsSync(target)) {
   mkdirSync(builds, { recursive: true });
   build(target);
 }
+// Pulumi's runtime records a stack trace for every promise it creates, for a leak report an
+// offline plan never needs: about a sixth of the plan's time. OPENEMR_PLAN_STACK_TRACES=1
+// keeps them (and full stacks on unexpected errors) when debugging the program.
+if (!process.env.OPENEMR_PLAN_STACK_TRACES) Error.stackTraceLimit = 0;
 require(join(target, "infra", "plan", "cli.js"));
