@@ -271,7 +271,8 @@ TABLE_NAME_PATTERN='^[A-Za-z0-9_$]{1,64}$'
 # escapes newlines), MariaDB writes "INSERT INTO `t` VALUES" alone on a line and then one
 # row a line up to the first ");" that ends a line, so a statement's rows are its newlines.
 # A one-line INSERT (MySQL's client) is counted by removing string literals and counting
-# the "(" left, one a row.
+# the "(" left, one a row. Both pipes are widened to 1 MB (F_SETPIPE_SZ, 1031): with Linux's
+# 64 KB default, every stage of the stream wakes up per 64 KB and the backup ran 1.3x slower.
 count_dump_rows() {
   # shellcheck disable=SC2016 # Perl code, not shell expansions
   perl -e '
@@ -310,6 +311,8 @@ count_dump_rows() {
       }
     }
     binmode STDIN; binmode STDOUT;
+    fcntl(STDIN, 1031, 1 << 20);
+    fcntl(STDOUT, 1031, 1 << 20);
     my ($block, $carry) = ("", "");
     while (1) {
       my $read = sysread(STDIN, $block, 1 << 20);
@@ -335,7 +338,8 @@ count_dump_rows() {
 # Keeps the dump's header plus either the sections of the tables listed in $2 (mode
 # "tables") or everything that is not a table: views, routines, the footer (mode "rest").
 # mariadb-dump starts every section with a "-- <kind> for ..." comment line; a table's
-# structure, data and triggers form one section. Used to load tables in parallel.
+# structure, data and triggers form one section. Used to load tables in parallel. The pipes
+# are widened as in count_dump_rows.
 filter_dump_sections() {
   # shellcheck disable=SC2016 # Perl code, not shell expansions
   perl -e '
@@ -348,6 +352,8 @@ filter_dump_sections() {
     }
     my $keep = 1;
     binmode STDIN; binmode STDOUT;
+    fcntl(STDIN, 1031, 1 << 20);
+    fcntl(STDOUT, 1031, 1 << 20);
     while (<STDIN>) {
       if (substr($_, 0, 3) eq "-- ") {
         if (/^-- Table structure for table `([^`]+)`$/) {
