@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { StackConfig } from "./config";
-import { Audit, BackupStorage, Database, Edge, Host, Keys, Monitoring, Network, SecurityGroups, SnapshotBackups, snapshotVaultName, tierNetmask } from "./components";
+import { Audit, BackupStorage, dataMount, Database, Edge, Host, Keys, Monitoring, Network, SecurityGroups, SnapshotBackups, snapshotVaultName, tierNetmask } from "./components";
 
 /** Tags every resource carries through the provider's `defaultTags`. */
 export function stackTags(config: StackConfig, stackName: string): Record<string, string> {
@@ -117,7 +117,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       alertEmails: config.alertEmails,
       hostInstanceId: host.instance.id,
       // The mount points the CloudWatch agent reports (docs/host-interface.md).
-      diskPaths: config.tier === "single" ? ["/", "/srv/openemr-data"] : ["/"],
+      diskPaths: config.tier === "single" ? ["/", dataMount] : ["/"],
       database: database && { identifier: database.identifier, allocatedStorageGb: config.dbStorageGb },
       loadBalancerArnSuffix: edge.loadBalancer.arnSuffix,
       targetGroupArnSuffix: edge.targetGroup.arnSuffix,

@@ -23,7 +23,7 @@ export interface HostArgs {
   region: string;
   instanceType: string;
   rootVolumeGb: number;
-  /** `single`: size of the separate data volume (the MariaDB data). */
+  /** `single`: size of the separate data volume (MariaDB's data and the web tree with `sites/`). */
   dataVolumeGb: number;
   /** The private app subnet and its availability zone (the data volume must share it). */
   subnetId: pulumi.Input<string>;
@@ -53,6 +53,8 @@ export interface HostArgs {
 /** Debian's AWS account, the publisher of the official Debian AMIs. */
 export const debianAmiOwner = "136693071363";
 export const openemrSite = "default";
+/** `single`: where the host mounts its data volume (the bootstrap's DATA_DIR). */
+export const dataMount = "/srv/openemr-data";
 /** Log groups the host writes to, under `<LOG_GROUP_PREFIX>/` (docs/host-interface.md). */
 export const hostLogGroupNames = ["apache-access", "apache-error", "php-fpm", "openemr-bootstrap", "openemr-backup", "system"] as const;
 /** Special characters generated passwords may hold: none of `=`, space or quotes (OpenEMR's installer splits its arguments on `=`). */
@@ -163,7 +165,7 @@ export class Host extends pulumi.ComponentResource {
       BACKUP_PREFIX: this.backupPrefix,
       BACKUP_KMS_KEY_ID: args.dataKeyArn,
       LOG_GROUP_PREFIX: args.logGroupPrefix,
-      ...(this.dataVolume ? { DATA_VOLUME_ID: this.dataVolume.id } : {}),
+      ...(this.dataVolume ? { DATA_VOLUME_ID: this.dataVolume.id, DATA_DIR: dataMount } : {}),
     };
     const resolvedSettings = pulumi.output(settings);
     const bundleLocation = pulumi.output(args.backupBucketName).apply((bucket) => ({ bucket, key: bundle.key, sha256: bundle.sha256 }));

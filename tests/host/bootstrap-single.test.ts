@@ -1,6 +1,8 @@
 // The `single` tier on-prem: the bootstrap configures and starts MariaDB on the same host
-// itself (no database prepared by the test), reachable on 127.0.0.1 only. The release is the
-// test-made stand-in (the real one cannot be downloaded here; see lib/openemr-release.ts).
+// itself (no database prepared by the test), reachable on 127.0.0.1 only, with DATA_DIR set as
+// on EC2 (there the data volume is mounted at DATA_DIR; here it is a plain directory). The
+// release is the test-made stand-in (the real one cannot be downloaded here; see
+// lib/openemr-release.ts).
 import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import { resolve } from "path";
@@ -9,6 +11,7 @@ import { DebianRoot, freshRoot, mariadbSql } from "./lib/debian-root";
 import { buildRelease } from "./lib/openemr-release";
 
 const VERSION = "8.3.0";
+const DATA_DIR = "/srv/openemr-data";
 
 describe("openemr-bootstrap, tier single, on-prem", () => {
   let root: DebianRoot;
@@ -24,7 +27,8 @@ describe("openemr-bootstrap, tier single, on-prem", () => {
       "/etc/openemr-aws/settings.env",
       example
         .replace(/^OPENEMR_SHA256=.*$/m, `OPENEMR_SHA256=${release.sha256}`)
-        .replace(/^OPENEMR_RELEASE_URL=.*$/m, `OPENEMR_RELEASE_URL=file:///srv/release/openemr-${VERSION}.tar.gz`),
+        .replace(/^OPENEMR_RELEASE_URL=.*$/m, `OPENEMR_RELEASE_URL=file:///srv/release/openemr-${VERSION}.tar.gz`)
+        .replace(/^# DATA_DIR=.*$/m, `DATA_DIR=${DATA_DIR}`),
     );
     const password = () => randomBytes(24).toString("base64").replace(/[+/=]/g, "x");
     root.writeFile(
@@ -61,6 +65,15 @@ describe("openemr-bootstrap, tier single, on-prem", () => {
     expect(root.readFile("/var/www/openemr/sites/default/sqlconf.php")).toContain("$config = 1;");
   });
 
+  it("keeps MariaDB's data and the web tree, code and sites/, in DATA_DIR", async () => {
+    expect(await mariadbSql(root, "SELECT @@datadir")).toBe(`${DATA_DIR}/mysql/\n`);
+    expect(root.readFile(`${DATA_DIR}/www/openemr/sites/default/sqlconf.php`)).toContain("$config = 1;");
+    expect(root.readFile("/etc/fstab").split("\n").filter((line) => line.includes(" /var/www "))).toEqual([
+      `${DATA_DIR}/www /var/www none bind,nofail,x-systemd.requires-mounts-for=${DATA_DIR} 0 0`,
+    ]);
+    expect((await root.run(["mountpoint", "/var/www"], { check: false })).code).toBe(0);
+  });
+
   it("makes its own self-signed host certificate, valid 397 days, when none was provided", async () => {
     expect(root.readFile("/etc/openemr-aws/tls/host.self-signed")).toBe("");
     const dates = await root.run(["openssl", "x509", "-noout", "-subject", "-checkend", String(396 * 86400), "-in", "/etc/openemr-aws/tls/host.crt"]);
@@ -74,5 +87,23 @@ describe("openemr-bootstrap, tier single, on-prem", () => {
     const run = await root.run(["/opt/openemr-aws/bin/openemr-bootstrap"], { check: false, timeoutMs: 600_000 });
     expect(run.code, run.stdout.slice(-2000)).toBe(0);
     expect(await snapshot()).toBe(before);
+  });
+
+  // A replaced instance: a fresh root volume (no mount, no state, MariaDB on its packaged
+  // data directory) with the same DATA_DIR. The site and its data come back, not reinstalled.
+  it("brings the same site back on a host rebuilt on its DATA_DIR", async () => {
+    await mariadbSql(root, "INSERT INTO users (username) VALUES ('written-before-the-rebuild')", "openemr");
+    await root.sh(`service mariadb stop
+      umount /var/www
+      sed -i '\\| /var/www |d' /etc/fstab
+      rm -f /etc/mysql/mariadb.conf.d/91-openemr-datadir.cnf
+      rm -rf /var/lib/openemr-aws
+      test ! -e /var/www/openemr`);
+    const run = await root.run(["/opt/openemr-aws/bin/openemr-bootstrap"], { check: false, timeoutMs: 600_000 });
+    expect(run.code, run.stdout.slice(-2000)).toBe(0);
+    const log = root.readFile("/var/log/openemr-aws/bootstrap.log");
+    expect(log).toContain(`OpenEMR ${VERSION} already installed`);
+    expect(await mariadbSql(root, "SELECT username FROM users ORDER BY username", "openemr")).toBe("admin\nwritten-before-the-rebuild\n");
+    expect(root.readFile("/var/lib/openemr-aws/openemr.version")).toBe(`${VERSION}\n`);
   });
 });

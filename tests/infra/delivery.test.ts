@@ -108,7 +108,7 @@ describe("user-data", () => {
   it.each(tierNames)("user-data (%s): settings.env has every key of the host contract for EC2", (tier) => {
     const contract = readFileSync("docs/host-interface.md", "utf8").split("## settings.env")[1].split("\n## ")[0];
     const keys = [...contract.matchAll(/^\| (`[A-Z0-9_]+`(?: \/ `[A-Z0-9_]+`)*) \|/gm)].flatMap((match) => match[1].replace(/`/g, "").split(" / "));
-    const ec2Keys = keys.filter((key) => key !== "BACKUP_DIR" && (key !== "DATA_VOLUME_ID" || tier === "single"));
+    const ec2Keys = keys.filter((key) => key !== "BACKUP_DIR" && (!["DATA_VOLUME_ID", "DATA_DIR"].includes(key) || tier === "single"));
     expect(Object.keys(userDataSettings(runOf(tier))).sort()).toEqual(ec2Keys.sort());
   });
   it("user-data (standard): settings point at RDS over TLS with the RDS-managed master secret", () => {

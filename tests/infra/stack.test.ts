@@ -316,8 +316,11 @@ describe("host", () => {
   it("host (single): DATA_VOLUME_ID names the data volume", () => {
     expect(userDataSettings(single).DATA_VOLUME_ID).toBe(named(single, "aws:ebs/volume:Volume", "host-data").state.id);
   });
+  it("host (single): DATA_DIR puts MariaDB and the web tree with sites/ on the data volume's mount", () => {
+    expect(userDataSettings(single).DATA_DIR).toBe("/srv/openemr-data");
+  });
   it("host (standard): no data volume", () => {
-    expect([ofType(standard, "aws:ebs/volume:Volume"), userDataSettings(standard).DATA_VOLUME_ID]).toEqual([[], undefined]);
+    expect([ofType(standard, "aws:ebs/volume:Volume"), userDataSettings(standard).DATA_VOLUME_ID, userDataSettings(standard).DATA_DIR]).toEqual([[], undefined, undefined]);
   });
   it.each(tierNames)("host (%s): role has SSM core, the CloudWatch agent and one customer policy attached", (tier) => {
     const run = runOf(tier);

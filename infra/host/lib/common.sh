@@ -127,6 +127,9 @@ load_settings() {
   check_setting DB_NAME '^[A-Za-z0-9_-]+$' "letters, digits, _ or - (OpenEMR's installer allows no more)"
   check_setting DB_APP_USER '^[A-Za-z0-9_]{1,32}$' "up to 32 letters, digits or _"
   check_setting DB_APP_HOST '^[A-Za-z0-9.%_:-]+$' "a MySQL host pattern such as 10.0.% or localhost"
+  check_setting DATA_DIR '^((/[A-Za-z0-9._-]+)+)?$' "an absolute directory path such as /srv/openemr-data, or empty"
+  [[ ${DATA_DIR:-} != /var/www* ]] || die "$file: DATA_DIR is '$DATA_DIR'; expected a directory outside /var/www, which is bind-mounted from it"
+  [[ -z ${DATA_VOLUME_ID:-} || -n ${DATA_DIR:-} ]] || die "$file: DATA_DIR is empty; DATA_VOLUME_ID needs the directory to mount the volume at"
   if [[ $OPENEMR_MODE == ec2 ]]; then
     check_setting AWS_REGION '^[a-z]{2}(-gov)?-[a-z]+-[0-9]$' "an AWS region such as us-east-1"
   fi

@@ -97,6 +97,12 @@ release_url() {
   fi
 }
 
+# X.Y.Z from the code's own version.php, or "unknown".
+installed_code_version() {
+  # shellcheck disable=SC2016 # the $ are PHP's
+  php -r 'include $argv[1]; echo "$v_major.$v_minor.$v_patch";' "$OPENEMR_WEB_ROOT/version.php" 2>/dev/null || echo unknown
+}
+
 site_installed() {
   # shellcheck disable=SC2016 # a literal PHP variable
   grep -Eq '^\$config[[:space:]]*=[[:space:]]*1[[:space:]]*;' "$OPENEMR_WEB_ROOT/sites/$OPENEMR_SITE/sqlconf.php" 2>/dev/null
@@ -108,9 +114,12 @@ step_release() {
   local url expected tarball staging top
   if site_installed; then
     local installed
-    installed=$(cat "$OPENEMR_AWS_STATE/openemr.version" 2>/dev/null || echo unknown)
+    # A host rebuilt on an existing DATA_DIR has no state yet: the code says what it is.
+    installed=$(cat "$OPENEMR_AWS_STATE/openemr.version" 2>/dev/null || installed_code_version)
     [[ $installed == "$OPENEMR_VERSION" ]] ||
       die "OpenEMR $installed is installed but OPENEMR_VERSION is $OPENEMR_VERSION; upgrade with the upgrade procedure, not the bootstrap"
+    install -d -m 0755 "$OPENEMR_AWS_STATE"
+    printf '%s\n' "$installed" | install_text "$OPENEMR_AWS_STATE/openemr.version" >/dev/null
     log "  OpenEMR $installed already installed"
     return 0
   fi
@@ -145,12 +154,25 @@ step_release() {
   log "  OpenEMR $OPENEMR_VERSION unpacked in $OPENEMR_WEB_ROOT"
 }
 
-DATA_MOUNT=/srv/openemr-data
+# DATA_DIR (optional; on EC2 `single` the data volume is mounted there): the host's data
+# lives on that volume, so a replaced instance finds its site again. MariaDB's data goes to
+# DATA_DIR/mysql (`single`); the whole web tree, OpenEMR's code and sites/, to DATA_DIR/www,
+# bind-mounted at /var/www. All of /var/www, not only sites/: the upgrade swaps
+# /var/www/openemr with its siblings by rename, which cannot cross a mount.
+step_data() {
+  if [[ -z ${DATA_DIR:-} ]]; then
+    log "  skipped: no DATA_DIR, the data stays on the root volume"
+    return 0
+  fi
+  [[ $OPENEMR_MODE == ec2 && -n ${DATA_VOLUME_ID:-} ]] && mount_data_volume
+  install -d -m 0755 "$DATA_DIR"
+  bind_web_tree
+}
 
 # EC2 single: the encrypted data volume, formatted on first use and mounted by UUID.
 mount_data_volume() {
   local device=/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${DATA_VOLUME_ID//-/} uuid attempt
-  mountpoint -q "$DATA_MOUNT" && return 0
+  mountpoint -q "$DATA_DIR" && return 0
   # The volume is attached by its own resource and may appear after first boot.
   for attempt in $(seq 60); do
     [[ -e $device ]] && break
@@ -160,24 +182,51 @@ mount_data_volume() {
   [[ -e $device ]] || die "data volume $DATA_VOLUME_ID is not attached (no $device)"
   blkid "$device" >/dev/null || mkfs.ext4 -q -L openemr-data "$device"
   uuid=$(blkid -s UUID -o value "$device")
-  grep -q "^UUID=$uuid " /etc/fstab || printf 'UUID=%s %s ext4 defaults,nofail,noatime 0 2\n' "$uuid" "$DATA_MOUNT" >>/etc/fstab
-  install -d -m 0755 "$DATA_MOUNT"
-  mount "$DATA_MOUNT"
-  log "  data volume $DATA_VOLUME_ID mounted at $DATA_MOUNT"
+  add_fstab_line "UUID=$uuid $DATA_DIR ext4 defaults,nofail,noatime 0 2"
+  install -d -m 0755 "$DATA_DIR"
+  mount "$DATA_DIR"
+  log "  data volume $DATA_VOLUME_ID mounted at $DATA_DIR"
 }
 
-# single: the local MariaDB (only on 127.0.0.1), its data on the data volume when there is one.
+bind_web_tree() {
+  local tree=$DATA_DIR/www
+  if [[ ! -d $tree ]]; then
+    # First use: the data directory takes over what the packages put in /var/www.
+    rm -rf "$tree.new"
+    install -d -m 0755 "$tree.new"
+    cp -a /var/www/. "$tree.new/"
+    mv "$tree.new" "$tree"
+    log "  web tree copied to $tree"
+  fi
+  add_fstab_line "$tree /var/www none bind,nofail,x-systemd.requires-mounts-for=$DATA_DIR 0 0"
+  if ! mountpoint -q /var/www; then
+    mount /var/www
+    log "  $tree mounted at /var/www"
+  fi
+}
+
+# Both lines carry nofail: a missing data volume must not drop the host into emergency mode,
+# where nothing, not even the SSM agent, could reach it.
+add_fstab_line() {
+  local line=$1
+  grep -qxF -- "$line" /etc/fstab 2>/dev/null && return 0
+  printf '%s\n' "$line" >>/etc/fstab
+  log "  /etc/fstab: $line"
+}
+
+# single: the local MariaDB (only on 127.0.0.1), its data in DATA_DIR when there is one.
 ensure_local_mariadb() {
   local changed=""
   changed+=$(install_file "$BUNDLE_DIR/conf/mariadb/90-openemr.cnf" /etc/mysql/mariadb.conf.d/90-openemr.cnf)
-  if [[ $OPENEMR_MODE == ec2 && -n ${DATA_VOLUME_ID:-} ]]; then
-    mount_data_volume
-    if [[ ! -d $DATA_MOUNT/mysql ]]; then
+  if [[ -n ${DATA_DIR:-} ]]; then
+    if [[ ! -d $DATA_DIR/mysql ]]; then
       service_running mariadb && service_stop mariadb
-      cp -a /var/lib/mysql "$DATA_MOUNT/mysql"
-      log "  MariaDB data copied to $DATA_MOUNT/mysql"
+      rm -rf "$DATA_DIR/mysql.new"
+      cp -a /var/lib/mysql "$DATA_DIR/mysql.new"
+      mv "$DATA_DIR/mysql.new" "$DATA_DIR/mysql"
+      log "  MariaDB data copied to $DATA_DIR/mysql"
     fi
-    changed+=$(printf '[mariadbd]\ndatadir = %s/mysql\n' "$DATA_MOUNT" | install_text /etc/mysql/mariadb.conf.d/91-openemr-datadir.cnf)
+    changed+=$(printf '[mariadbd]\ndatadir = %s/mysql\n' "$DATA_DIR" | install_text /etc/mysql/mariadb.conf.d/91-openemr-datadir.cnf)
   fi
   service_ensure mariadb "$([[ -n $changed ]] && echo yes || echo no)"
 }

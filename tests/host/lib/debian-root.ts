@@ -278,8 +278,11 @@ export async function freshRoot(name: string, options: { packages?: string[] } =
   execFileSync("ip", ["-n", netns, "link", "set", "lo", "up"]);
   writeFileSync(join(dir, "etc/hosts"), `127.0.0.1 localhost\n${address} ${name}\n`);
 
+  // nsenter joins the network namespace only; `ip netns exec` would also give each command a
+  // mount namespace of its own, and a mount the code under test makes (the bootstrap's bind
+  // of DATA_DIR) would vanish when the command ends. destroy() unmounts what stays.
   const inRoot = (argv: string[], env: Record<string, string> = {}): string[] => [
-    "ip", "netns", "exec", netns, "chroot", dir,
+    "nsenter", `--net=/run/netns/${netns}`, "chroot", dir,
     "/usr/bin/env", "-i", `PATH=${PATH_IN_ROOT}`, "HOME=/root", "LANG=C.UTF-8", "TERM=dumb",
     ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
     ...argv,

@@ -1,6 +1,6 @@
 /**
  * A stand-in for the OpenEMR release tarball, which cannot be downloaded here: the same layout
- * (`openemr-<version>/` with index.php, interface/, sites/default/{sqlconf.php,documents},
+ * (`openemr-<version>/` with index.php, version.php, interface/, sites/default/{sqlconf.php,documents},
  * meta/health/, apis/, oauth2/, bin/, the setup scripts) and an unattended installer
  * (`contrib/util/installScripts/InstallerAuto.php`) that keeps the real one's contract: it needs
  * OPENEMR_ENABLE_INSTALLER_AUTO=1, refuses root, takes key=value arguments, with
@@ -148,9 +148,11 @@ export interface Release {
 export function buildRelease(dir: string, options: ReleaseOptions): Release {
   const work = mkdtempSync(join(tmpdir(), "openemr-release-"));
   const top = join(work, `openemr-${options.version}`);
+  const [major, minor, patch] = options.version.split(".");
   const files: Record<string, string> = {
     "index.php": "<?php\nheader('Location: interface/login/login.php');\n",
     "version.txt": `${options.version}\n`,
+    "version.php": `<?php\n$v_major = '${major}';\n$v_minor = '${minor}';\n$v_patch = '${patch}';\n$v_tag = '';\n`,
     "interface/login/login.php": "<?php\necho '<!DOCTYPE html><title>OpenEMR Login</title><form method=\"post\"></form>';\n",
     "meta/health/.htaccess": "RewriteEngine On\nRewriteRule ^(livez|readyz)$ index.php?probe=$1 [L,QSA]\n",
     "meta/health/index.php": HEALTH,
