@@ -8,7 +8,7 @@ import { awsCall, EXIT_FAILED, EXIT_OK, OpsError, UsageError } from "../lib/erro
 import type { Context } from "../lib/context";
 import { emit } from "../lib/output";
 import { requireOutputs } from "../lib/outputs";
-import { runOnHost } from "../lib/ssm";
+import { READ_HOST_SETTINGS, runOnHost } from "../lib/ssm";
 
 interface Credentials {
   username: string;
@@ -50,9 +50,7 @@ export function generatePassword(): string {
 /** Reads the pending secret on the host and sets it as the admin's password in OpenEMR. */
 function setPasswordScript(versionId: string): string {
   return `set -euo pipefail
-set -a
-. /etc/openemr-aws/settings.env
-set +a
+${READ_HOST_SETTINGS}
 secret() { aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$1" "\${@:2}" --query SecretString --output text; }
 ADMIN_JSON=$(secret "$SECRET_ADMIN" --version-id ${quote(versionId)})
 DB_JSON=$(secret "$SECRET_DB_APP")

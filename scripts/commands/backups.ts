@@ -7,10 +7,9 @@ import type { Context } from "../lib/context";
 import { ageHours, listStoredBackups, readManifest, verifyAgainstManifest, type BackupManifest, type StoredBackup } from "../lib/backups";
 import { emit, formatAge, formatBytes, lastLine, renderTable } from "../lib/output";
 import { requireOutputs } from "../lib/outputs";
-import { lastJsonLine, runOnHost } from "../lib/ssm";
+import { lastJsonLine, READ_HOST_SETTINGS, runOnHost } from "../lib/ssm";
 
 const BACKUP_TIMEOUT_SECONDS = 3 * 3600;
-const SETTINGS = "/etc/openemr-aws/settings.env";
 const BIN = "/opt/openemr-aws/bin";
 const LIVE_SITES_DIR = "/var/www/openemr/sites";
 
@@ -103,10 +102,11 @@ export async function restore(ctx: Context, options: RestoreOptions): Promise<nu
   // settings.env names the live database, restored with Apache stopped so nobody writes to it
   // meanwhile; a new database gets its own sites directory beside the code.
   const target = live
-    ? [`. ${SETTINGS}`, "systemctl stop apache2", "trap 'systemctl start apache2' EXIT", `${BIN}/openemr-restore --backup ${quote(chosen.id)} --database "$DB_NAME" --sites-dir ${LIVE_SITES_DIR} --yes`].join("\n")
+    ? [READ_HOST_SETTINGS, "systemctl stop apache2", "trap 'systemctl start apache2' EXIT", `${BIN}/openemr-restore --backup ${quote(chosen.id)} --database "$DB_NAME" --sites-dir ${LIVE_SITES_DIR} --yes`].join("\n")
     : [
         // A "new" database that is the live one would be overwritten without the confirmation.
-        `. ${SETTINGS}; if [ "$DB_NAME" = ${quote(options.newDatabase!)} ]; then echo "openemr-ops: --new-database ${options.newDatabase} is the live database; restore into it without --new-database" >&2; exit 2; fi`,
+        READ_HOST_SETTINGS,
+        `if [ "$DB_NAME" = ${quote(options.newDatabase!)} ]; then echo "openemr-ops: --new-database ${options.newDatabase} is the live database; restore into it without --new-database" >&2; exit 2; fi`,
         `${BIN}/openemr-restore --backup ${quote(chosen.id)} --database ${quote(options.newDatabase!)} --sites-dir ${quote(`/var/lib/openemr-aws/restores/${options.newDatabase}/sites`)} --yes`,
       ].join("\n");
   const result = await ctx.progress.step(`restoring ${chosen.id} into ${live ? "the live database" : options.newDatabase}`, () =>

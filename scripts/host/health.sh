@@ -2,8 +2,14 @@
 # Run on the host by `openemr-ops health` through SSM (AWS-RunShellScript). Prints one line,
 # `OPENEMR-HEALTH <json>`; free-form command output travels base64-encoded so the JSON stays valid.
 set -u
-# shellcheck source=/dev/null
-. /etc/openemr-aws/settings.env
+die() {
+  echo "openemr-health: $*" >&2
+  exit 1
+}
+# The bundle's settings reader: settings.env is parsed, never sourced.
+# shellcheck source=SCRIPTDIR/../../infra/host/lib/settings.sh
+. /opt/openemr-aws/lib/settings.sh
+read_settings_file
 tier=${OPENEMR_TIER:-standard}
 
 state() { systemctl is-active "$1" 2>/dev/null | head -n 1; }

@@ -6,10 +6,14 @@
 # runs OpenEMR's schema upgrade as www-data. The current code is kept as openemr.previous
 # for the rollback. Prints `openemr-upgrade: code swapped` once the live code has changed.
 set -euo pipefail
-set -a
-# shellcheck source=/dev/null
-. /etc/openemr-aws/settings.env
-set +a
+die() {
+  echo "openemr-upgrade: $*" >&2
+  exit 1
+}
+# The bundle's settings reader: settings.env is parsed, never sourced.
+# shellcheck source=SCRIPTDIR/../../infra/host/lib/settings.sh
+. /opt/openemr-aws/lib/settings.sh
+read_settings_file
 : "${FROM_VERSION:?}" "${TO_VERSION:?}"
 
 code=/var/www/openemr
@@ -24,8 +28,7 @@ curl -fsSL --retry 3 -o "$work/openemr.tar.gz" "$url"
 expected=${RELEASE_SHA256:-$(curl -fsSL --retry 3 "$url.sha256" | awk '{print $1}')}
 actual=$(sha256sum "$work/openemr.tar.gz" | awk '{print $1}')
 if [ "$actual" != "$expected" ]; then
-  echo "openemr-upgrade: release checksum mismatch: expected $expected, got $actual" >&2
-  exit 1
+  die "release checksum mismatch: expected $expected, got $actual"
 fi
 echo "release verified: sha256 $actual"
 
@@ -33,8 +36,7 @@ rm -rf "$staging"
 mkdir -p "$staging"
 tar -xzf "$work/openemr.tar.gz" -C "$staging" --strip-components=1 --no-same-owner
 if [ ! -f "$staging/index.php" ] || [ ! -f "$staging/sql_upgrade.php" ]; then
-  echo "openemr-upgrade: the release has no index.php and sql_upgrade.php at its top level" >&2
-  exit 1
+  die "the release has no index.php and sql_upgrade.php at its top level"
 fi
 rm -rf "$staging/sites" "$staging/contrib/util/installScripts"
 
@@ -62,13 +64,12 @@ echo "$upgrade_log"
 rm -f admin.php acl_upgrade.php setup.php sql_patch.php sql_upgrade.php ippf_upgrade.php
 # OpenEMR's upgrade prints ERROR and may still exit 0: its output decides.
 if [ "${status:-0}" -ne 0 ] || grep -q 'ERROR' <<<"$upgrade_log"; then
-  echo "openemr-upgrade: sql_upgrade.php failed" >&2
-  exit 1
+  die "sql_upgrade.php failed"
 fi
 
 # Where the bootstrap records the installed release: it refuses to run when this and
 # settings.env disagree.
 printf '%s\n' "$TO_VERSION" >/var/lib/openemr-aws/openemr.version
-sed -i "s/^OPENEMR_VERSION=.*/OPENEMR_VERSION=$TO_VERSION/" /etc/openemr-aws/settings.env
+sed -i "s/^OPENEMR_VERSION=.*/OPENEMR_VERSION=$TO_VERSION/" "$OPENEMR_AWS_SETTINGS"
 systemctl restart 'php*-fpm.service'
 echo "openemr-upgrade: OK $FROM_VERSION -> $TO_VERSION"

@@ -130,6 +130,13 @@ export function lastJsonLine(stdout: string, purpose: string): unknown {
 }
 
 /**
+ * Lines that start a host script needing settings.env: the host bundle's own reader
+ * (infra/host/lib/settings.sh: parsed, never sourced, every key exported); a bad file stops
+ * the script with one line on stderr. scripts/host/*.sh carry the same lines.
+ */
+export const READ_HOST_SETTINGS = ['die() { echo "openemr-ops on the host: $*" >&2; exit 1; }', ". /opt/openemr-aws/lib/settings.sh", "read_settings_file"].join("\n");
+
+/**
  * A script from scripts/host/ (plain files, so they can be read and shellchecked), with its
  * inputs prepended as shell-quoted variable assignments.
  */

@@ -1,5 +1,6 @@
 // Every shell script in the repository passes shellcheck with no finding at all: tracked *.sh
-// files plus files under infra/ and bench/ whose shebang names sh or bash (colleagues' too).
+// files (the ops tool's host scripts among them) plus files under infra/ and bench/ whose
+// shebang names sh or bash.
 import { execFileSync, spawnSync } from "child_process";
 import { readFileSync } from "fs";
 import { resolve } from "path";

@@ -3,10 +3,11 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GetCommandInvocationCommand, SendCommandCommand, InvalidInstanceId } from "@aws-sdk/client-ssm";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { READ_HOST_SETTINGS } from "../../scripts/lib/ssm";
 import { runCli } from "./support/cli";
 import { awsError, backupIdAgo, INSTANCE_ID, manifestFor, mockStack, stackOutputs, writeOutputs } from "./support/stack";
 
@@ -92,7 +93,7 @@ describe("restore", () => {
     const run = await runCli(["restore", "--outputs", outputsFile], { stdinIsTTY: true, answers: [stack.backupId] });
     expect(run.asked).toEqual([`Type the backup id (${stack.backupId}) to continue: `]);
     expect(run.code).toBe(0);
-    expect(stack.host.scripts[0]).toContain(`. /etc/openemr-aws/settings.env\nsystemctl stop apache2\ntrap 'systemctl start apache2' EXIT\n/opt/openemr-aws/bin/openemr-restore --backup ${stack.backupId} --database "$DB_NAME" --sites-dir /var/www/openemr/sites --yes`);
+    expect(stack.host.scripts[0]).toContain(`${READ_HOST_SETTINGS}\nsystemctl stop apache2\ntrap 'systemctl start apache2' EXIT\n/opt/openemr-aws/bin/openemr-restore --backup ${stack.backupId} --database "$DB_NAME" --sites-dir /var/www/openemr/sites --yes`);
     expect(run.stdout).toBe(`Verdict: OK: backup ${stack.backupId} restored into the live database; run \`openemr-ops health\``);
   });
 
@@ -157,8 +158,8 @@ describe("restore guards", () => {
     writeFileSync(join(root, "systemctl"), `#!/usr/bin/env bash\necho "$*" >> ${join(root, "systemctl.log")}\n`);
     chmodSync(join(root, "openemr-restore"), 0o755);
     chmodSync(join(root, "systemctl"), 0o755);
-    const local = script.replaceAll("/etc/openemr-aws/settings.env", join(root, "settings.env")).replaceAll("/opt/openemr-aws/bin/openemr-restore", join(root, "openemr-restore"));
-    const result = spawnSync("sh", ["-c", local], { encoding: "utf8", env: { ...process.env, PATH: `${root}:${process.env.PATH}` } });
+    const local = script.replaceAll("/opt/openemr-aws/lib/settings.sh", resolve("infra/host/lib/settings.sh")).replaceAll("/opt/openemr-aws/bin/openemr-restore", join(root, "openemr-restore"));
+    const result = spawnSync("sh", ["-c", local], { encoding: "utf8", env: { ...process.env, PATH: `${root}:${process.env.PATH}`, OPENEMR_AWS_ETC: root } });
     const read = (name: string) => (existsSync(join(root, name)) ? readFileSync(join(root, name), "utf8").trim() : undefined);
     return { ...result, restored: read("restored"), systemctl: read("systemctl.log") };
   }

@@ -4,7 +4,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { asBash, hostScript } from "../../scripts/lib/ssm";
@@ -44,7 +44,7 @@ function fakeHost(schemaUpgradeOutput: string): FakeHost {
   const localize = (script: string) =>
     script
       .replaceAll("/var/www/openemr", code)
-      .replaceAll("/etc/openemr-aws/settings.env", join(root, "etc", "settings.env"))
+      .replaceAll("/opt/openemr-aws/lib/settings.sh", resolve("infra/host/lib/settings.sh"))
       .replaceAll("/var/lib/openemr-aws", join(root, "state"))
       .replaceAll("/opt/openemr-aws/bin/openemr-restore", join(bin, "openemr-restore"));
   return {
@@ -52,7 +52,7 @@ function fakeHost(schemaUpgradeOutput: string): FakeHost {
     code,
     tarball,
     sha256: createHash("sha256").update(readFileSync(tarball)).digest("hex"),
-    run: (name, inputs) => spawnSync("sh", ["-c", asBash(localize(hostScript(name, inputs)))], { encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } }),
+    run: (name, inputs) => spawnSync("sh", ["-c", asBash(localize(hostScript(name, inputs)))], { encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, OPENEMR_AWS_ETC: join(root, "etc") } }),
     read: (path) => readFileSync(join(root, path), "utf8"),
     calls: () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : []),
   };

@@ -3,9 +3,8 @@
 # backup storage (S3 on EC2, a directory on-prem), checksums and metrics.
 # Contract: docs/host-interface.md. Sourced by scripts that already run `set -Eeuo pipefail`.
 
-OPENEMR_AWS_ETC="${OPENEMR_AWS_ETC:-/etc/openemr-aws}"
-OPENEMR_AWS_SETTINGS="$OPENEMR_AWS_ETC/settings.env"
-OPENEMR_AWS_SECRETS="$OPENEMR_AWS_ETC/secrets.json"
+# shellcheck source=SCRIPTDIR/settings.sh
+source "$(dirname "${BASH_SOURCE[0]}")/settings.sh"
 OPENEMR_WEB_ROOT="${OPENEMR_WEB_ROOT:-/var/www/openemr}"
 
 # Backup ids are the UTC start time; anything else in the folder is ignored.
@@ -35,23 +34,9 @@ usage_error() {
   exit 2
 }
 
-# settings.env is KEY=value lines; parsed, not sourced, so a stray line cannot run code.
+# settings.env through lib/settings.sh, checked for what backup and restore use.
 load_settings() {
-  [[ -r "$OPENEMR_AWS_SETTINGS" ]] || die "cannot read settings file $OPENEMR_AWS_SETTINGS"
-  local line key value
-  while IFS= read -r line || [[ -n "$line" ]]; do
-    [[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
-    if [[ ! "$line" =~ ^([A-Z][A-Z0-9_]*)=(.*)$ ]]; then
-      die "$OPENEMR_AWS_SETTINGS: line '${line%%=*}' is not KEY=value"
-    fi
-    key="${BASH_REMATCH[1]}"
-    value="${BASH_REMATCH[2]}"
-    if [[ "$value" =~ ^\"(.*)\"$ || "$value" =~ ^\'(.*)\'$ ]]; then
-      value="${BASH_REMATCH[1]}"
-    fi
-    printf -v "$key" '%s' "$value"
-  done <"$OPENEMR_AWS_SETTINGS"
-
+  read_settings_file
   OPENEMR_MODE="${OPENEMR_MODE:-}"
   case "$OPENEMR_MODE" in
     ec2)
@@ -87,47 +72,20 @@ make_runtime_dir() {
   chmod 700 "$RUN_DIR"
 }
 
-# Prints the secret's JSON ({"username","password"}) on stdout; never logs it.
-read_secret_json() {
-  local name="$1"
-  if [[ "$OPENEMR_MODE" == ec2 ]]; then
-    aws secretsmanager get-secret-value --secret-id "$name" --query SecretString --output text ||
-      die "cannot read secret $name from Secrets Manager"
-  else
-    [[ -r "$OPENEMR_AWS_SECRETS" ]] || die "cannot read secrets file $OPENEMR_AWS_SECRETS"
-    [[ "$(stat -c '%u %a' "$OPENEMR_AWS_SECRETS")" == "0 600" ]] ||
-      die "secrets file $OPENEMR_AWS_SECRETS must be owned by root with mode 0600 (it is $(stat -c '%U %a' "$OPENEMR_AWS_SECRETS"))"
-    jq -ce --arg name "$name" '.[$name] // empty' "$OPENEMR_AWS_SECRETS" ||
-      die "$OPENEMR_AWS_SECRETS has no member '$name'"
-  fi
-}
-
-# Option-file values are double-quoted; a backslash and a double quote are escaped.
-option_value() {
-  local value="${1//\\/\\\\}"
-  printf '"%s"' "${value//\"/\\\"}"
-}
-
 # Writes the [client] option file every mariadb/mariadb-dump call reads with
 # --defaults-extra-file, so the password is never on a command line. Empty
 # SECRET_DB_MASTER means root over the local socket (tier single, on-prem).
 write_db_client_options() {
   DB_OPTIONS="$RUN_DIR/client.cnf"
-  local secret_json="" user="" password=""
-  if [[ -n "$SECRET_DB_MASTER" ]]; then
-    secret_json="$(read_secret_json "$SECRET_DB_MASTER")"
-    user="$(printf '%s' "$secret_json" | jq -r '.username // empty')"
-    password="$(printf '%s' "$secret_json" | jq -r '.password // empty')"
-    [[ -n "$user" && -n "$password" ]] || die "secret $SECRET_DB_MASTER has no username or password"
-  fi
+  [[ -n "$SECRET_DB_MASTER" ]] && load_credentials DB_MASTER "$SECRET_DB_MASTER"
   (
     umask 077
     {
       printf '[client]\n'
       printf 'default-character-set=utf8mb4\n'
-      if [[ -n "$user" ]]; then
-        printf 'user=%s\n' "$(option_value "$user")"
-        printf 'password=%s\n' "$(option_value "$password")"
+      if [[ -n "$SECRET_DB_MASTER" ]]; then
+        printf 'user=%s\n' "$(option_value "$DB_MASTER_USER")"
+        printf 'password=%s\n' "$(option_value "$DB_MASTER_PASSWORD")"
       fi
       if [[ "$DB_HOST" != localhost ]]; then
         printf 'host=%s\nport=%s\n' "$(option_value "$DB_HOST")" "$DB_PORT"

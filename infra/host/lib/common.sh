@@ -2,7 +2,8 @@
 # Shared helpers of the host scripts: logging, settings, secrets, idempotent file installs,
 # service control with or without systemd, and the database client. Sourced, never run.
 
-OPENEMR_AWS_ETC=${OPENEMR_AWS_ETC:-/etc/openemr-aws}
+# shellcheck source=SCRIPTDIR/settings.sh
+source "$(dirname "${BASH_SOURCE[0]}")/settings.sh"
 OPENEMR_AWS_STATE=${OPENEMR_AWS_STATE:-/var/lib/openemr-aws}
 OPENEMR_AWS_LOG_DIR=${OPENEMR_AWS_LOG_DIR:-/var/log/openemr-aws}
 OPENEMR_WEB_ROOT=/var/www/openemr
@@ -93,21 +94,10 @@ install_text() {
 
 SETTINGS_REQUIRED=(OPENEMR_MODE OPENEMR_TIER OPENEMR_SITE OPENEMR_VERSION DB_HOST DB_PORT DB_NAME DB_APP_USER DB_APP_HOST SECRET_DB_APP SECRET_ADMIN)
 
-# Loads settings.env as data (KEY=value lines), never as code, and checks every value.
+# Loads settings.env (lib/settings.sh) and checks every value the bootstrap uses.
 load_settings() {
-  local file=$1 line key value
-  [[ -r $file ]] || die "settings file $file is missing or unreadable (see docs/host-interface.md)"
-  while IFS= read -r line || [[ -n $line ]]; do
-    [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
-    [[ $line =~ ^([A-Z][A-Z0-9_]*)=(.*)$ ]] || die "$file: cannot read line '$line': expected KEY=value"
-    key=${BASH_REMATCH[1]}
-    value=${BASH_REMATCH[2]}
-    value=${value#\"}
-    value=${value%\"}
-    printf -v "$key" '%s' "$value"
-    export "${key?}"
-  done <"$file"
-
+  local file=$OPENEMR_AWS_SETTINGS key
+  read_settings_file
   for key in "${SETTINGS_REQUIRED[@]}"; do
     [[ -n ${!key:-} ]] || die "$file: $key is empty; expected a value (see docs/host-interface.md)"
   done
@@ -144,34 +134,6 @@ check_setting() {
   [[ ${!key:-} =~ $pattern ]] || die "settings: $key is '${!key:-}'; expected $expected"
 }
 
-# Reads secret REFERENCE into SECRET_JSON, from Secrets Manager (ec2) or the root-only
-# secrets.json (onprem). Not a command substitution, so die() here ends the run with its message.
-read_secret_json() {
-  local reference=$1 file=$OPENEMR_AWS_ETC/secrets.json
-  if [[ $OPENEMR_MODE == ec2 ]]; then
-    SECRET_JSON=$(aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$reference" \
-      --query SecretString --output text) || die "cannot read secret $reference from Secrets Manager"
-  else
-    [[ -f $file ]] || die "secrets file $file is missing; expected {\"<name>\": {\"username\": ..., \"password\": ...}}"
-    [[ $(stat -c '%u %a' "$file") == "0 600" ]] || die "secrets file $file must be owned by root with mode 0600 (it is $(stat -c '%U %a' "$file"))"
-    SECRET_JSON=$(jq -ce --arg name "$reference" '.[$name] // empty' "$file") ||
-      die "secrets file $file has no member \"$reference\""
-  fi
-}
-
-# Sets <prefix>_USER and <prefix>_PASSWORD from secret REFERENCE; values go to variables, never
-# to the log.
-load_credentials() {
-  local prefix=$1 reference=$2 username password
-  read_secret_json "$reference"
-  username=$(jq -er '.username | strings' <<<"$SECRET_JSON") || die "secret $reference has no string \"username\""
-  password=$(jq -er '.password | strings' <<<"$SECRET_JSON") || die "secret $reference has no string \"password\""
-  SECRET_JSON=""
-  printf -v "${prefix}_USER" '%s' "$username"
-  printf -v "${prefix}_PASSWORD" '%s' "$password"
-  SECRET_VALUES+=("$password")
-}
-
 # OpenEMR's installer splits its arguments on "=" and the SQL here quotes with '': passwords it
 # sees must be free of both, of backslashes and of white space.
 check_installer_password() {
@@ -195,12 +157,10 @@ redact() {
 # A client option file holding one account's credentials, readable by root only; passwords
 # never appear on a command line.
 write_client_options() {
-  local target=$1 user=$2 password=$3 escaped
-  escaped=${password//\\/\\\\}
-  escaped=${escaped//\"/\\\"}
+  local target=$1 user=$2 password=$3
   (
     umask 077
-    printf '[client]\nuser="%s"\npassword="%s"\n' "$user" "$escaped" >"$target"
+    printf '[client]\nuser=%s\npassword=%s\n' "$(option_value "$user")" "$(option_value "$password")" >"$target"
   )
 }
 
