@@ -1,6 +1,7 @@
 // The EC2-only pieces that cannot run here (AWS downloads, Secrets Manager) are checked where
 // they can be: the signature check the agent downloads go through, against a test-made key, and
-// the CloudWatch agent config the bootstrap renders.
+// the CloudWatch agent config the bootstrap renders. Also the DATA_DIR checks of settings.env,
+// which need no root to run.
 import { execFileSync, spawnSync } from "child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
@@ -87,5 +88,33 @@ describe("CloudWatch agent config", () => {
     expect(metrics.metrics_collected.mem.measurement).toEqual(["mem_used_percent"]);
     expect(metrics.metrics_collected.disk.measurement).toEqual(["used_percent"]);
     expect(metrics.metrics_collected.disk.resources).toEqual(["/", "/srv/openemr-data"]);
+  });
+});
+
+describe("DATA_DIR in settings.env", () => {
+  let etc: string;
+  const settings = readFileSync(join(HOST, "settings.onprem.example.env"), "utf8");
+  beforeAll(() => (etc = mkdtempSync(join(tmpdir(), "settings-"))));
+  afterAll(() => rmSync(etc, { recursive: true, force: true }));
+  const load = (extra: string) => {
+    writeFileSync(join(etc, "settings.env"), `${settings}${extra}\n`);
+    return bash("load_settings; echo loaded", { OPENEMR_AWS_ETC: etc });
+  };
+
+  it("takes an absolute directory", () => {
+    expect(load("DATA_DIR=/srv/openemr-data").stdout).toBe("loaded\n");
+  });
+  it.each([
+    ["srv/openemr-data", "DATA_DIR is 'srv/openemr-data'; expected an absolute directory path such as /srv/openemr-data, or empty"],
+    ["/var/www/data", "DATA_DIR is '/var/www/data'; expected a directory outside /var/www, which is bind-mounted from it"],
+  ])("refuses DATA_DIR=%s, naming it", (value, message) => {
+    const run = load(`DATA_DIR=${value}`);
+    expect(run.stderr).toContain(message);
+    expect(run.status).toBe(1);
+  });
+  it("refuses DATA_VOLUME_ID without DATA_DIR", () => {
+    const run = load("DATA_VOLUME_ID=vol-0123456789abcdef0");
+    expect(run.stderr).toContain("DATA_DIR is empty; DATA_VOLUME_ID needs the directory to mount the volume at");
+    expect(run.status).toBe(1);
   });
 });
