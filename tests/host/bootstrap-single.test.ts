@@ -105,5 +105,6 @@ describe("openemr-bootstrap, tier single, on-prem", () => {
     expect(log).toContain(`OpenEMR ${VERSION} already installed`);
     expect(await mariadbSql(root, "SELECT username FROM users ORDER BY username", "openemr")).toBe("admin\nwritten-before-the-rebuild\n");
     expect(root.readFile("/var/lib/openemr-aws/openemr.version")).toBe(`${VERSION}\n`);
+    expect((await root.run(["stat", "-c", "%a", "/var/lib/openemr-aws"])).stdout).toBe("700\n");
   });
 });

@@ -118,7 +118,6 @@ step_release() {
     installed=$(cat "$OPENEMR_AWS_STATE/openemr.version" 2>/dev/null || installed_code_version)
     [[ $installed == "$OPENEMR_VERSION" ]] ||
       die "OpenEMR $installed is installed but OPENEMR_VERSION is $OPENEMR_VERSION; upgrade with the upgrade procedure, not the bootstrap"
-    install -d -m 0755 "$OPENEMR_AWS_STATE"
     printf '%s\n' "$installed" | install_text "$OPENEMR_AWS_STATE/openemr.version" >/dev/null
     log "  OpenEMR $installed already installed"
     return 0
