@@ -235,7 +235,7 @@ main() {
   mariadb-dump "${flags[@]}" >"$dump"
 
   # Three rounds, bare dump and backup alternating, and the median of each: one round on a
-  # 2-core machine swings by 10%. A backup id has one-second resolution, hence the pause.
+  # 2-core machine swings by 10-20%. A backup id has one-second resolution, hence the pause.
   local bare_dump backup backup_peak=0 plain_restore restore1 restore2 measured round
   local bare_runs=() backup_runs=()
   for round in 1 2 3; do
