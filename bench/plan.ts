@@ -14,7 +14,8 @@ const target = 2;
 
 function positiveInteger(text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`expected a whole number of at least 1, got "${text}"`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new InvalidArgumentError(`expected a whole number of at least 1, got "${text}"`);
   return value;
 }
 
@@ -49,7 +50,10 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-const { runs } = new Command("bench:plan").option("--runs <n>", "runs of each command", positiveInteger, 5).parse().opts<{ runs: number }>();
+const { runs } = new Command("bench:plan")
+  .option("--runs <n>", "runs of each command", positiveInteger, 5)
+  .parse()
+  .opts<{ runs: number }>();
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 const loadAws = () => timed("loading @pulumi/aws", process.execPath, ["-e", "require('@pulumi/aws')"]);
 const plan = () => timed("npm run plan", npm, ["run", "--silent", "plan", "--", stackFile]);

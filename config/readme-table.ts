@@ -32,7 +32,8 @@ export function renderConfigTable(): string {
 export function readmeWithTable(readme: string): string {
   const start = readme.indexOf(START);
   const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`README.md has no generated config table between "${START}" and "${END}"`);
+  if (start < 0 || end < start)
+    throw new Error(`README.md has no generated config table between "${START}" and "${END}"`);
   return readme.slice(0, start) + renderConfigTable() + readme.slice(end + END.length);
 }
 

@@ -117,7 +117,10 @@ function describeAjvError(error: ErrorObject, raw: Record<string, unknown>): str
       const unknown = error.params.additionalProperty as string;
       const known = Object.keys(configProperties);
       const suggestion = closest(unknown, known);
-      const hint = distance(unknown.toLowerCase(), suggestion.toLowerCase()) <= Math.max(2, unknown.length / 3) ? `; did you mean ${CONFIG_NAMESPACE}:${suggestion}?` : "";
+      const hint =
+        distance(unknown.toLowerCase(), suggestion.toLowerCase()) <= Math.max(2, unknown.length / 3)
+          ? `; did you mean ${CONFIG_NAMESPACE}:${suggestion}?`
+          : "";
       return `${CONFIG_NAMESPACE}:${unknown}: unknown key${hint} (see config/schema.json for the keys)`;
     }
     case "enum":
@@ -169,7 +172,10 @@ function cidrContains(outer: string, inner: string): boolean {
   const [outerAddress, outerPrefix] = outer.split("/");
   const [innerAddress, innerPrefix] = inner.split("/");
   const size = 2 ** (32 - Number(outerPrefix));
-  return Number(innerPrefix) >= Number(outerPrefix) && Math.floor(ipv4ToNumber(innerAddress) / size) === Math.floor(ipv4ToNumber(outerAddress) / size);
+  return (
+    Number(innerPrefix) >= Number(outerPrefix) &&
+    Math.floor(ipv4ToNumber(innerAddress) / size) === Math.floor(ipv4ToNumber(outerAddress) / size)
+  );
 }
 
 const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
@@ -181,28 +187,61 @@ function minimumVersionProblem(version: string): boolean {
 /** Checks that span keys or need more than JSON Schema says; run on schema-valid input. */
 function crossFieldProblems(config: StackConfig): string[] {
   const problems: string[] = [];
-  const cidrKeys: Array<[string, string]> = [["vpcCidr", config.vpcCidr], ...config.allowedCidrs.map((cidr, index): [string, string] => [`allowedCidrs[${index}]`, cidr])];
+  const cidrKeys: Array<[string, string]> = [
+    ["vpcCidr", config.vpcCidr],
+    ...config.allowedCidrs.map((cidr, index): [string, string] => [`allowedCidrs[${index}]`, cidr]),
+  ];
   for (const [key, cidr] of cidrKeys) {
-    if (canonicalCidr(cidr) !== cidr) problems.push(`${CONFIG_NAMESPACE}:${key}: "${cidr}" has host bits set; did you mean "${canonicalCidr(cidr)}"?`);
+    if (canonicalCidr(cidr) !== cidr)
+      problems.push(`${CONFIG_NAMESPACE}:${key}: "${cidr}" has host bits set; did you mean "${canonicalCidr(cidr)}"?`);
   }
   const vpcPrefix = Number(config.vpcCidr.split("/")[1]);
-  if (vpcPrefix < 16 || vpcPrefix > 22) problems.push(`${CONFIG_NAMESPACE}:vpcCidr: "${config.vpcCidr}" is a /${vpcPrefix}; expected a /16 to /22 (AWS allows /16 at most, and three subnets a zone need room)`);
-  if (!PRIVATE_RANGES.some((range) => cidrContains(range, config.vpcCidr))) problems.push(`${CONFIG_NAMESPACE}:vpcCidr: "${config.vpcCidr}" is not a private range; expected a range inside ${PRIVATE_RANGES.join(", ")}`);
-  if (config.dbMaxStorageGb < config.dbStorageGb) problems.push(`${CONFIG_NAMESPACE}:dbMaxStorageGb: ${config.dbMaxStorageGb} is below openemr:dbStorageGb (${config.dbStorageGb}); expected at least ${config.dbStorageGb}`);
-  if (config.backupExpiryDays < config.objectLockDays) problems.push(`${CONFIG_NAMESPACE}:backupExpiryDays: ${config.backupExpiryDays} is below openemr:objectLockDays (${config.objectLockDays}); a backup cannot expire while it is locked`);
-  if (config.hostedZoneId && !config.domain) problems.push(`${CONFIG_NAMESPACE}:hostedZoneId: "${config.hostedZoneId}" is set without openemr:domain; expected openemr:domain too (the name to certify in that zone)`);
-  if (minimumVersionProblem(config.openemrVersion)) problems.push(`${CONFIG_NAMESPACE}:openemrVersion: "${config.openemrVersion}" is too old; expected 8.0.0 or later (health endpoints, PHP 8.4 on Debian 13)`);
+  if (vpcPrefix < 16 || vpcPrefix > 22)
+    problems.push(
+      `${CONFIG_NAMESPACE}:vpcCidr: "${config.vpcCidr}" is a /${vpcPrefix}; expected a /16 to /22 (AWS allows /16 at most, and three subnets a zone need room)`,
+    );
+  if (!PRIVATE_RANGES.some((range) => cidrContains(range, config.vpcCidr)))
+    problems.push(
+      `${CONFIG_NAMESPACE}:vpcCidr: "${config.vpcCidr}" is not a private range; expected a range inside ${PRIVATE_RANGES.join(", ")}`,
+    );
+  if (config.dbMaxStorageGb < config.dbStorageGb)
+    problems.push(
+      `${CONFIG_NAMESPACE}:dbMaxStorageGb: ${config.dbMaxStorageGb} is below openemr:dbStorageGb (${config.dbStorageGb}); expected at least ${config.dbStorageGb}`,
+    );
+  if (config.backupExpiryDays < config.objectLockDays)
+    problems.push(
+      `${CONFIG_NAMESPACE}:backupExpiryDays: ${config.backupExpiryDays} is below openemr:objectLockDays (${config.objectLockDays}); a backup cannot expire while it is locked`,
+    );
+  if (config.hostedZoneId && !config.domain)
+    problems.push(
+      `${CONFIG_NAMESPACE}:hostedZoneId: "${config.hostedZoneId}" is set without openemr:domain; expected openemr:domain too (the name to certify in that zone)`,
+    );
+  if (minimumVersionProblem(config.openemrVersion))
+    problems.push(
+      `${CONFIG_NAMESPACE}:openemrVersion: "${config.openemrVersion}" is too old; expected 8.0.0 or later (health endpoints, PHP 8.4 on Debian 13)`,
+    );
   if (/^[a-z]+\d+[a-z]*g[a-z]*\./.test(config.instanceType) && !/^(g|p)\d/.test(config.instanceType)) {
-    problems.push(`${CONFIG_NAMESPACE}:instanceType: "${config.instanceType}" is an arm64 (Graviton) type; expected an x86_64 type such as t3.medium (the host image is amd64)`);
+    problems.push(
+      `${CONFIG_NAMESPACE}:instanceType: "${config.instanceType}" is an arm64 (Graviton) type; expected an x86_64 type such as t3.medium (the host image is amd64)`,
+    );
   }
   return problems;
 }
 
 function warningsFor(config: StackConfig): string[] {
   const warnings: string[] = [];
-  if (config.alertEmails.length === 0) warnings.push(`${CONFIG_NAMESPACE}:alertEmails is empty: alarms go to an SNS topic nobody is subscribed to; set at least one address`);
-  if (config.allowedCidrs.includes("0.0.0.0/0")) warnings.push(`${CONFIG_NAMESPACE}:allowedCidrs includes 0.0.0.0/0: the login page is reachable from the whole internet (behind WAF); narrow it to the clinic's networks if you can`);
-  if (!config.openemrSha256) warnings.push(`${CONFIG_NAMESPACE}:openemrSha256 is not set: the host trusts the .sha256 published beside the release; pin it for a reproducible install`);
+  if (config.alertEmails.length === 0)
+    warnings.push(
+      `${CONFIG_NAMESPACE}:alertEmails is empty: alarms go to an SNS topic nobody is subscribed to; set at least one address`,
+    );
+  if (config.allowedCidrs.includes("0.0.0.0/0"))
+    warnings.push(
+      `${CONFIG_NAMESPACE}:allowedCidrs includes 0.0.0.0/0: the login page is reachable from the whole internet (behind WAF); narrow it to the clinic's networks if you can`,
+    );
+  if (!config.openemrSha256)
+    warnings.push(
+      `${CONFIG_NAMESPACE}:openemrSha256 is not set: the host trusts the .sha256 published beside the release; pin it for a reproducible install`,
+    );
   return warnings;
 }
 
@@ -248,7 +287,10 @@ function typedValue(key: string, text: string): unknown {
 }
 
 /** Splits engine-style config (`namespace:key` -> string) into our raw object and misplaced keys. */
-export function rawConfigFrom(engineConfig: Record<string, string>): { raw: Record<string, unknown>; problems: string[] } {
+export function rawConfigFrom(engineConfig: Record<string, string>): {
+  raw: Record<string, unknown>;
+  problems: string[];
+} {
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [qualifiedKey, text] of Object.entries(engineConfig)) {
@@ -256,7 +298,8 @@ export function rawConfigFrom(engineConfig: Record<string, string>): { raw: Reco
     const namespace = qualifiedKey.slice(0, separator);
     const key = qualifiedKey.slice(separator + 1);
     if (namespace === CONFIG_NAMESPACE) raw[key] = typedValue(key, text);
-    else if (namespace === "openemr-aws" && key in configProperties) problems.push(`${qualifiedKey}: set in the project's namespace; did you mean ${CONFIG_NAMESPACE}:${key}?`);
+    else if (namespace === "openemr-aws" && key in configProperties)
+      problems.push(`${qualifiedKey}: set in the project's namespace; did you mean ${CONFIG_NAMESPACE}:${key}?`);
   }
   return { raw, problems };
 }
@@ -273,7 +316,9 @@ export function readStackConfig(): StackConfig {
 
 /** `Pulumi.clinic-prod.yaml` is the stack file of stack `clinic-prod`. */
 export function stackNameOfFile(file: string): string {
-  return basename(file).replace(/^Pulumi\./, "").replace(/\.ya?ml$/, "");
+  return basename(file)
+    .replace(/^Pulumi\./, "")
+    .replace(/\.ya?ml$/, "");
 }
 
 /**
@@ -285,12 +330,17 @@ export function loadStackFile(path: string): Record<string, string> {
   try {
     document = parseYaml(readFileSync(path, "utf8"));
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message.split("\n")[0];
+    const reason =
+      (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message.split("\n")[0];
     throw new ConfigError([`${path}: ${reason}`], "cannot read the stack file");
   }
   const config = (document as { config?: unknown } | null)?.config ?? {};
-  if (typeof config !== "object" || Array.isArray(config)) throw new ConfigError([`${path}: "config" is not a map of keys to values`], "cannot read the stack file");
+  if (typeof config !== "object" || Array.isArray(config))
+    throw new ConfigError([`${path}: "config" is not a map of keys to values`], "cannot read the stack file");
   return Object.fromEntries(
-    Object.entries(config as Record<string, unknown>).map(([key, value]) => [key.includes(":") ? key : `openemr-aws:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
+    Object.entries(config as Record<string, unknown>).map(([key, value]) => [
+      key.includes(":") ? key : `openemr-aws:${key}`,
+      typeof value === "string" ? value : JSON.stringify(value),
+    ]),
   );
 }

@@ -4,28 +4,68 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { StackConfig } from "./config";
-import { Audit, BackupStorage, dataMount, Database, Edge, Host, Keys, Monitoring, Network, SecurityGroups, SnapshotBackups, snapshotVaultName, tierNetmask } from "./components";
+import {
+  Audit,
+  BackupStorage,
+  dataMount,
+  Database,
+  Edge,
+  Host,
+  Keys,
+  Monitoring,
+  Network,
+  SecurityGroups,
+  SnapshotBackups,
+  snapshotVaultName,
+  tierNetmask,
+} from "./components";
 
 /** Tags every resource carries through the provider's `defaultTags`. */
 export function stackTags(config: StackConfig, stackName: string): Record<string, string> {
-  return { ...config.costTags, Project: "openemr-aws", Stack: stackName, DataClassification: "PHI", ManagedBy: "pulumi" };
+  return {
+    ...config.costTags,
+    Project: "openemr-aws",
+    Stack: stackName,
+    DataClassification: "PHI",
+    ManagedBy: "pulumi",
+  };
 }
 
 export function createStack(config: StackConfig): Record<string, pulumi.Input<unknown>> {
   const stackName = pulumi.getStack();
-  const provider = new aws.Provider("aws", { region: config.region as aws.Region, defaultTags: { tags: stackTags(config, stackName) } });
+  const provider = new aws.Provider("aws", {
+    region: config.region as aws.Region,
+    defaultTags: { tags: stackTags(config, stackName) },
+  });
   const opts: pulumi.ComponentResourceOptions = { providers: { aws: provider } };
   const logGroupPrefix = `/openemr-aws/${stackName}`;
 
-  const keys = new Keys("keys", { stackName, region: config.region, retainDataOnDestroy: config.retainDataOnDestroy }, opts);
+  const keys = new Keys(
+    "keys",
+    { stackName, region: config.region, retainDataOnDestroy: config.retainDataOnDestroy },
+    opts,
+  );
   const network = new Network(
     "network",
-    { vpcCidr: config.vpcCidr, azCount: config.azCount, logsKeyArn: keys.logs.arn, logRetentionDays: config.logRetentionDays, logGroupPrefix, region: config.region, retainDataOnDestroy: config.retainDataOnDestroy },
+    {
+      vpcCidr: config.vpcCidr,
+      azCount: config.azCount,
+      logsKeyArn: keys.logs.arn,
+      logRetentionDays: config.logRetentionDays,
+      logGroupPrefix,
+      region: config.region,
+      retainDataOnDestroy: config.retainDataOnDestroy,
+    },
     opts,
   );
   const securityGroups = new SecurityGroups(
     "security-groups",
-    { vpcId: network.vpc.id, allowedCidrs: config.allowedCidrs, tier: config.tier, endpointSecurityGroupId: network.endpointSecurityGroup.id },
+    {
+      vpcId: network.vpc.id,
+      allowedCidrs: config.allowedCidrs,
+      tier: config.tier,
+      endpointSecurityGroupId: network.endpointSecurityGroup.id,
+    },
     opts,
   );
 
@@ -79,7 +119,11 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       logGroupPrefix,
       backupBucketName: backupStorage.bucketName,
       backupBucketArn: backupStorage.bucketArn,
-      database: database && { address: database.instance.address, port: database.instance.port, masterSecretArn: database.masterSecretArn },
+      database: database && {
+        address: database.instance.address,
+        port: database.instance.port,
+        masterSecretArn: database.masterSecretArn,
+      },
       dbAppHost: tierNetmask(config.vpcCidr, "app"),
       openemrVersion: config.openemrVersion,
       openemrSha256: config.openemrSha256,

@@ -2,21 +2,9 @@
 // offline plan: resource rules only on resources of their types, stack rules over every
 // resource, unknown values reported instead of guessed, waivers and enforcement applied.
 // The pack (policies/index.ts) maps the same rules onto @pulumi/policy through `toPolicies`.
-import type {
-  Enforcement,
-  Outcome,
-  PolicySettings,
-  Rule,
-  RuleContext,
-  RuleResource,
-} from "./rules/types";
+import type { Enforcement, Outcome, PolicySettings, Rule, RuleContext, RuleResource } from "./rules/types";
 import type { OfflineRun } from "../infra/offline/run";
-import type {
-  EnforcementLevel,
-  ResourceValidationPolicy,
-  StackValidationPolicy,
-  PolicyResource,
-} from "@pulumi/policy";
+import type { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy, PolicyResource } from "@pulumi/policy";
 import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy";
 import { defaultSettings, settingsConfigSchema, settingsFromConfig } from "./settings";
 import { enforcementFor } from "./rules/enforcement";
@@ -61,9 +49,16 @@ export function toRuleResources(run: OfflineRun): RuleResource[] {
   const custom = run.resources.filter((resource) => resource.custom);
   const byUrn = new Map(custom.map((resource) => [resource.urn, resource]));
   return custom.map((resource) => {
-    const ruleResource: RuleResource = { urn: resource.urn, type: resource.type, name: resource.name, props: resource.inputs, outputs: resource.state };
+    const ruleResource: RuleResource = {
+      urn: resource.urn,
+      type: resource.type,
+      name: resource.name,
+      props: resource.inputs,
+      outputs: resource.state,
+    };
     const provider = resource.provider ? byUrn.get(providerUrn(resource.provider)) : undefined;
-    if (provider) ruleResource.provider = { urn: provider.urn, type: provider.type, name: provider.name, props: provider.inputs };
+    if (provider)
+      ruleResource.provider = { urn: provider.urn, type: provider.type, name: provider.name, props: provider.inputs };
     return ruleResource;
   });
 }
@@ -183,7 +178,10 @@ function policyMetadata(rule: Rule) {
     enforcementLevel: enforcementFor(rule, defaultSettings) as EnforcementLevel,
     severity: rule.severity,
     remediationSteps: rule.remediation,
-    tags: [rule.area, ...rule.citations.map((citation) => `45 CFR ${citation.section}${citation.inferred ? " (inferred)" : ""}`)],
+    tags: [
+      rule.area,
+      ...rule.citations.map((citation) => `45 CFR ${citation.section}${citation.inferred ? " (inferred)" : ""}`),
+    ],
     framework: {
       name: "HIPAA Security Rule",
       version: "45 CFR Part 164 Subpart C",
@@ -198,7 +196,13 @@ function policyMetadata(rule: Rule) {
 
 /** The rule's view of a resource the engine passed to a stack policy. */
 function fromPolicyResource(resource: PolicyResource): RuleResource {
-  const ruleResource: RuleResource = { urn: resource.urn, type: resource.type, name: resource.name, props: resource.props, outputs: resource.props };
+  const ruleResource: RuleResource = {
+    urn: resource.urn,
+    type: resource.type,
+    name: resource.name,
+    props: resource.props,
+    outputs: resource.props,
+  };
   if (resource.provider) ruleResource.provider = { ...resource.provider };
   return ruleResource;
 }
@@ -208,7 +212,10 @@ function fromPolicyResource(resource: PolicyResource): RuleResource {
  * rule's waivers (defaults: `defaultSettings` and the committed waivers file), so a pack
  * config file can tune or waive one rule without code changes.
  */
-export function toPolicies(rules: Rule[], defaultWaivers: Waiver[]): (ResourceValidationPolicy | StackValidationPolicy)[] {
+export function toPolicies(
+  rules: Rule[],
+  defaultWaivers: Waiver[],
+): (ResourceValidationPolicy | StackValidationPolicy)[] {
   return rules.map((rule) => {
     const contextOf = (config: Record<string, unknown>): RuleContext => ({ settings: settingsFromConfig(config) });
     const waiversOf = (config: Record<string, unknown>) => waiversFromConfig(config, rule.id, defaultWaivers);
@@ -216,7 +223,8 @@ export function toPolicies(rules: Rule[], defaultWaivers: Waiver[]): (ResourceVa
       const policy: ResourceValidationPolicy = {
         ...policyMetadata(rule),
         validateResource: (args, reportViolation) => {
-          if (!rule.resourceTypes.includes(args.type)) args.notApplicable(`applies to ${rule.resourceTypes.join(", ")} only`);
+          if (!rule.resourceTypes.includes(args.type))
+            args.notApplicable(`applies to ${rule.resourceTypes.join(", ")} only`);
           const config = args.getConfig<Record<string, unknown>>();
           const resource: RuleResource = { urn: args.urn, type: args.type, name: args.name, props: args.props };
           if (args.provider) resource.provider = { ...args.provider };

@@ -7,7 +7,8 @@ import { allRules } from "./rules";
 import { loadWaivers } from "./waivers";
 
 new PolicyPack("openemr-aws-hipaa", {
-  description: "HIPAA Security Rule controls for openemr-aws; each policy names its 45 CFR 164 citations (inferred ones marked).",
+  description:
+    "HIPAA Security Rule controls for openemr-aws; each policy names its 45 CFR 164 citations (inferred ones marked).",
   provider: "aws",
   tags: ["hipaa", "aws", "openemr"],
   policies: toPolicies(allRules, loadWaivers()),

@@ -24,9 +24,17 @@ export const defaultWaiversFile = path.join(__dirname, "waivers.yaml");
 
 const waiverProperties: Record<string, PolicyConfigJSONSchema> = {
   resource: { type: "string", minLength: 1, description: "The waived resource's name or URN." },
-  justification: { type: "string", minLength: 20, description: "Why the rule cannot or need not pass for this resource." },
+  justification: {
+    type: "string",
+    minLength: 20,
+    description: "Why the rule cannot or need not pass for this resource.",
+  },
   approvedBy: { type: "string", minLength: 1, description: "Who accepted the risk." },
-  expires: { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}$", description: "Last day the waiver applies (YYYY-MM-DD, UTC)." },
+  expires: {
+    type: "string",
+    pattern: "^\\d{4}-\\d{2}-\\d{2}$",
+    description: "Last day the waiver applies (YYYY-MM-DD, UTC).",
+  },
 };
 
 /** Schema of a policy's `waivers` config: the waivers for that one rule. */
@@ -34,7 +42,12 @@ export function waiverConfigSchema(): PolicyConfigJSONSchema {
   return {
     type: "array",
     description: "Resources this rule is waived for, each with its justification.",
-    items: { type: "object", properties: structuredClone(waiverProperties), required: ["resource", "justification"], additionalProperties: false },
+    items: {
+      type: "object",
+      properties: structuredClone(waiverProperties),
+      required: ["resource", "justification"],
+      additionalProperties: false,
+    },
   };
 }
 
@@ -83,7 +96,12 @@ export function parseWaivers(text: string, source: string): Waiver[] {
   const waivers = (document as { waivers: Waiver[] }).waivers;
   const invalidDates = waivers.filter((waiver) => waiver.expires && Number.isNaN(endOfDay(waiver.expires).getTime()));
   if (invalidDates.length > 0) {
-    throw new WaiverFileError(invalidDates.map((waiver) => `${source}: expires of ${waiver.rule}/${waiver.resource} is "${waiver.expires}", expected a real date YYYY-MM-DD`));
+    throw new WaiverFileError(
+      invalidDates.map(
+        (waiver) =>
+          `${source}: expires of ${waiver.rule}/${waiver.resource} is "${waiver.expires}", expected a real date YYYY-MM-DD`,
+      ),
+    );
   }
   return waivers;
 }
@@ -93,7 +111,9 @@ export function loadWaivers(file = defaultWaiversFile): Waiver[] {
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new WaiverFileError([`${file}: cannot read the waivers file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`]);
+    throw new WaiverFileError([
+      `${file}: cannot read the waivers file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    ]);
   }
   return parseWaivers(text, file);
 }
@@ -110,7 +130,10 @@ export function isExpired(waiver: Waiver, now: Date): boolean {
 
 /** The unexpired waiver of `rule` for the resource named `name` or with URN `urn`. */
 export function findWaiver(waivers: Waiver[], rule: string, name: string, urn: string, now: Date): Waiver | undefined {
-  return waivers.find((waiver) => waiver.rule === rule && (waiver.resource === name || waiver.resource === urn) && !isExpired(waiver, now));
+  return waivers.find(
+    (waiver) =>
+      waiver.rule === rule && (waiver.resource === name || waiver.resource === urn) && !isExpired(waiver, now),
+  );
 }
 
 /** A rule's waivers from its pack config; without a `waivers` key, the committed ones. */

@@ -23,7 +23,10 @@ function withStackOptions(command: Command): Command {
 
 function withHealthOptions(command: Command): Command {
   return command
-    .option("--ca-file <pem>", "extra CA certificate to trust for the HTTPS checks (a stack without a domain serves a self-signed one)")
+    .option(
+      "--ca-file <pem>",
+      "extra CA certificate to trust for the HTTPS checks (a stack without a domain serves a self-signed one)",
+    )
     .addOption(new Option("--timeout <seconds>", "seconds each check may take").argParser(positiveInteger).default(20));
 }
 
@@ -31,7 +34,10 @@ export function buildProgram(settings: RunSettings, setExitCode: (code: number) 
   const program = new Command("openemr-ops")
     .description("Operate a deployed openemr-aws stack: provision, health, backups, restores, drills, upgrades, logs.")
     .showHelpAfterError("(run with --help for usage)")
-    .configureOutput({ writeOut: (text) => settings.io.out(text.trimEnd()), writeErr: (text) => settings.io.err(text.trimEnd()) })
+    .configureOutput({
+      writeOut: (text) => settings.io.out(text.trimEnd()),
+      writeErr: (text) => settings.io.err(text.trimEnd()),
+    })
     .exitOverride()
     .addHelpText(
       "after",
@@ -49,16 +55,21 @@ Examples:
   // Each action gets its command's options (the stack ones included) and returns an exit code.
   const action =
     <T extends StackOptions>(run: (options: T) => Promise<number>) =>
-    async (options: T) => setExitCode(await run(options));
-  const inStack =
-    <T extends StackOptions>(run: (ctx: Awaited<ReturnType<typeof stackContext>>, options: T) => Promise<number>) =>
-    action<T>(async (options) => run(await stackContext(options, settings), options));
+    async (options: T) =>
+      setExitCode(await run(options));
+  const inStack = <T extends StackOptions>(
+    run: (ctx: Awaited<ReturnType<typeof stackContext>>, options: T) => Promise<number>,
+  ) => action<T>(async (options) => run(await stackContext(options, settings), options));
 
   withHealthOptions(withStackOptions(program.command("health")))
-    .description("check the stack now: HTTPS and TLS, OpenEMR readiness, alarms, the host (through SSM), RDS and backups; exit 1 on any CRIT")
+    .description(
+      "check the stack now: HTTPS and TLS, OpenEMR readiness, alarms, the host (through SSM), RDS and backups; exit 1 on any CRIT",
+    )
     .action(inStack((ctx, options: StackOptions & { caFile?: string; timeout: number }) => health(ctx, options)));
 
-  withStackOptions(program.command("backup")).description("take a backup now on the host (openemr-backup) and read its manifest back from the bucket").action(inStack((ctx) => backup(ctx)));
+  withStackOptions(program.command("backup"))
+    .description("take a backup now on the host (openemr-backup) and read its manifest back from the bucket")
+    .action(inStack((ctx) => backup(ctx)));
 
   withStackOptions(program.command("backups"))
     .description("list backups in the bucket, newest first, with age, size and whether they match their manifest")
@@ -66,14 +77,26 @@ Examples:
     .action(inStack((ctx, options: StackOptions & { limit: number }) => backups(ctx, options)));
 
   withStackOptions(program.command("restore"))
-    .description("restore a backup into the live database (asks for the backup id typed back, or --yes) or into a new database")
+    .description(
+      "restore a backup into the live database (asks for the backup id typed back, or --yes) or into a new database",
+    )
     .addOption(new Option("--backup <id>", 'backup id, or "latest"').argParser(backupId).default("latest"))
-    .addOption(new Option("--new-database <name>", "restore into this new database instead of the live one").argParser(databaseName))
+    .addOption(
+      new Option("--new-database <name>", "restore into this new database instead of the live one").argParser(
+        databaseName,
+      ),
+    )
     .option("-y, --yes", "restore into the live database without asking")
-    .action(inStack((ctx, options: StackOptions & { backup: string; newDatabase?: string; yes?: boolean }) => restore(ctx, options)));
+    .action(
+      inStack((ctx, options: StackOptions & { backup: string; newDatabase?: string; yes?: boolean }) =>
+        restore(ctx, options),
+      ),
+    );
 
   withStackOptions(program.command("drill"))
-    .description("restore drill: restore a backup into a scratch database on the host, compare row counts with its manifest, drop it")
+    .description(
+      "restore drill: restore a backup into a scratch database on the host, compare row counts with its manifest, drop it",
+    )
     .addOption(new Option("--backup <id>", 'backup id, or "latest"').argParser(backupId).default("latest"))
     .action(inStack((ctx, options: StackOptions & { backup: string }) => drill(ctx, options)));
 
@@ -87,26 +110,60 @@ Examples:
     .action(inStack((ctx) => rotateAdminPassword(ctx)));
 
   withHealthOptions(withStackOptions(program.command("upgrade")))
-    .description("upgrade OpenEMR: backup and DB snapshot, new release verified, code swapped keeping sites/, schema upgraded, health gate, automatic rollback")
+    .description(
+      "upgrade OpenEMR: backup and DB snapshot, new release verified, code swapped keeping sites/, schema upgraded, health gate, automatic rollback",
+    )
     .addOption(new Option("--to <version>", "release to upgrade to, X.Y.Z").argParser(version).makeOptionMandatory())
-    .addOption(new Option("--sha256 <hex>", "expected sha256 of the release tarball (default: the published .sha256)").argParser(sha256))
+    .addOption(
+      new Option("--sha256 <hex>", "expected sha256 of the release tarball (default: the published .sha256)").argParser(
+        sha256,
+      ),
+    )
     .option("--release-url <url>", "where to download the release tarball (default: OpenEMR's GitHub release)")
-    .action(inStack((ctx, options: StackOptions & { to: string; sha256?: string; releaseUrl?: string; caFile?: string; timeout: number }) => upgrade(ctx, options)));
+    .action(
+      inStack(
+        (
+          ctx,
+          options: StackOptions & {
+            to: string;
+            sha256?: string;
+            releaseUrl?: string;
+            caFile?: string;
+            timeout: number;
+          },
+        ) => upgrade(ctx, options),
+      ),
+    );
 
   withStackOptions(program.command("logs"))
     .description("print the host's logs from CloudWatch Logs")
     .addOption(new Option("--log <name>", "which log").choices([...LOG_NAMES]).default("apache-error"))
-    .addOption(new Option("--since <duration>", "how far back: 30s, 15m, 2h, 1d").argParser(duration).default(15 * 60_000, "15m"))
+    .addOption(
+      new Option("--since <duration>", "how far back: 30s, 15m, 2h, 1d")
+        .argParser(duration)
+        .default(15 * 60_000, "15m"),
+    )
     .option("--filter <pattern>", "CloudWatch Logs filter pattern")
     .addOption(new Option("--limit <count>", "most events to print").argParser(positiveInteger).default(200))
     .option("-f, --follow", "keep printing new events (JSON lines with --json)")
-    .action(inStack((ctx, options: StackOptions & { log: string; since: number; filter?: string; limit: number; follow?: boolean }) => logs(ctx, { ...options, sinceMs: options.since })));
+    .action(
+      inStack(
+        (
+          ctx,
+          options: StackOptions & { log: string; since: number; filter?: string; limit: number; follow?: boolean },
+        ) => logs(ctx, { ...options, sinceMs: options.since }),
+      ),
+    );
 
   withHealthOptions(withStackOptions(program.command("provision")))
     .description("preflight, `pulumi up`, wait for the host's SSM agent, follow its bootstrap, then health")
     .option("--project-dir <dir>", "directory of Pulumi.yaml and Pulumi.<stack>.yaml", process.cwd())
     .option("-y, --yes", "deploy without the preview and the typed confirmation")
-    .action(action((options: StackOptions & { projectDir: string; yes?: boolean; caFile?: string; timeout: number }) => provision(options, { ...options, cwd: options.projectDir }, settings)));
+    .action(
+      action((options: StackOptions & { projectDir: string; yes?: boolean; caFile?: string; timeout: number }) =>
+        provision(options, { ...options, cwd: options.projectDir }, settings),
+      ),
+    );
 
   return program;
 }

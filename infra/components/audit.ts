@@ -37,7 +37,11 @@ export class Audit extends pulumi.ComponentResource {
     // An account-and-region-wide setting, not a resource of this stack alone: every new EBS
     // volume in this account and region is encrypted from now on, whoever creates it. Kept on
     // destroy, because deleting it would switch the guardrail off for the whole account.
-    new aws.ebs.EncryptionByDefault(`${name}-ebs-encryption-by-default`, { enabled: true }, { ...child, retainOnDelete: true });
+    new aws.ebs.EncryptionByDefault(
+      `${name}-ebs-encryption-by-default`,
+      { enabled: true },
+      { ...child, retainOnDelete: true },
+    );
 
     if (args.createCloudTrail) {
       const trail = this.trail(name, args);
@@ -113,12 +117,22 @@ export class Audit extends pulumi.ComponentResource {
         description: "Write the trail's events into its own log group, nothing else",
         policy: pulumi.jsonStringify({
           Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${logGroup.arn}:log-stream:*` }],
+          Statement: [
+            {
+              Effect: "Allow",
+              Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+              Resource: pulumi.interpolate`${logGroup.arn}:log-stream:*`,
+            },
+          ],
         }),
       },
       child,
     );
-    const attachment = new aws.iam.RolePolicyAttachment(`${name}-trail-delivery`, { role: role.name, policyArn: policy.arn }, child);
+    const attachment = new aws.iam.RolePolicyAttachment(
+      `${name}-trail-delivery`,
+      { role: role.name, policyArn: policy.arn },
+      child,
+    );
 
     return new aws.cloudtrail.Trail(
       `${name}-trail`,

@@ -29,7 +29,10 @@ export const exportedLogTypes = ["audit", "error", "general", "slowquery"] as co
 
 /** RDS identifiers: lower-case letters, digits and single hyphens, starting with a letter, at most 63 characters. */
 export function dbInstanceIdentifier(stackName: string): string {
-  const cleaned = `openemr-${stackName}`.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/-+$/, "");
+  const cleaned = `openemr-${stackName}`
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/-+$/, "");
   return cleaned.slice(0, 63).replace(/-+$/, "");
 }
 
@@ -44,7 +47,11 @@ export class Database extends pulumi.ComponentResource {
     const parent = { parent: this };
     this.identifier = dbInstanceIdentifier(args.stackName);
 
-    const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { description: "OpenEMR database: isolated subnets", subnetIds: args.subnetIds }, parent);
+    const subnetGroup = new aws.rds.SubnetGroup(
+      `${name}-subnets`,
+      { description: "OpenEMR database: isolated subnets", subnetIds: args.subnetIds },
+      parent,
+    );
     const parameterGroup = new aws.rds.ParameterGroup(
       `${name}-params`,
       {
@@ -69,7 +76,12 @@ export class Database extends pulumi.ComponentResource {
         engineName: "mysql",
         majorEngineVersion: "8.4",
         optionGroupDescription: "OpenEMR: MariaDB audit plugin (connections, DDL, DCL)",
-        options: [{ optionName: "MARIADB_AUDIT_PLUGIN", optionSettings: [{ name: "SERVER_AUDIT_EVENTS", value: "CONNECT,QUERY_DDL,QUERY_DCL" }] }],
+        options: [
+          {
+            optionName: "MARIADB_AUDIT_PLUGIN",
+            optionSettings: [{ name: "SERVER_AUDIT_EVENTS", value: "CONNECT,QUERY_DDL,QUERY_DCL" }],
+          },
+        ],
       },
       parent,
     );
@@ -80,7 +92,11 @@ export class Database extends pulumi.ComponentResource {
       (logType) =>
         new aws.cloudwatch.LogGroup(
           `${name}-${logType}`,
-          { name: `/aws/rds/instance/${this.identifier}/${logType}`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays },
+          {
+            name: `/aws/rds/instance/${this.identifier}/${logType}`,
+            kmsKeyId: args.logsKeyArn,
+            retentionInDays: args.logRetentionDays,
+          },
           { parent: this, retainOnDelete: args.retainDataOnDestroy },
         ),
     );

@@ -96,7 +96,11 @@ export class Edge extends pulumi.ComponentResource {
       },
       child,
     );
-    new aws.lb.TargetGroupAttachment(`${name}-host`, { targetGroupArn: targetGroup.arn, targetId: args.hostInstanceId, port: 443 }, child);
+    new aws.lb.TargetGroupAttachment(
+      `${name}-host`,
+      { targetGroupArn: targetGroup.arn, targetId: args.hostInstanceId, port: 443 },
+      child,
+    );
 
     let certificateArn: pulumi.Output<string>;
     let hostName: pulumi.Output<string>;
@@ -105,7 +109,12 @@ export class Edge extends pulumi.ComponentResource {
       certificateArn = this.dnsValidatedCertificate(name, args.domain, args.hostedZoneId);
       new aws.route53.Record(
         `${name}-alias`,
-        { zoneId: args.hostedZoneId, name: args.domain, type: "A", aliases: [{ name: alb.dnsName, zoneId: alb.zoneId, evaluateTargetHealth: true }] },
+        {
+          zoneId: args.hostedZoneId,
+          name: args.domain,
+          type: "A",
+          aliases: [{ name: alb.dnsName, zoneId: alb.zoneId, evaluateTargetHealth: true }],
+        },
         child,
       );
       hostName = pulumi.output(args.domain);
@@ -152,13 +161,23 @@ export class Edge extends pulumi.ComponentResource {
     this.certificateArn = certificateArn;
     this.url = pulumi.interpolate`https://${hostName}`;
     this.webAclArn = webAcl.arn;
-    this.registerOutputs({ url: this.url, albArn: alb.arn, certificateArn, certificateKind: this.certificateKind, webAclArn: this.webAclArn });
+    this.registerOutputs({
+      url: this.url,
+      albArn: alb.arn,
+      certificateArn,
+      certificateKind: this.certificateKind,
+      webAclArn: this.webAclArn,
+    });
   }
 
   /** ACM certificate for `domain`, validated through a DNS record in the given zone. */
   private dnsValidatedCertificate(name: string, domain: string, hostedZoneId: string): pulumi.Output<string> {
     const child = { parent: this };
-    const certificate = new aws.acm.Certificate(`${name}-certificate`, { domainName: domain, validationMethod: "DNS" }, child);
+    const certificate = new aws.acm.Certificate(
+      `${name}-certificate`,
+      { domainName: domain, validationMethod: "DNS" },
+      child,
+    );
     // One name, so ACM asks for exactly one validation record.
     const validation = certificate.domainValidationOptions[0];
     const record = new aws.route53.Record(
@@ -199,14 +218,26 @@ export class Edge extends pulumi.ComponentResource {
       },
       child,
     );
-    return new aws.acm.Certificate(`${name}-certificate`, { privateKey: key.privateKeyPem, certificateBody: certificate.certPem }, child).arn;
+    return new aws.acm.Certificate(
+      `${name}-certificate`,
+      { privateKey: key.privateKeyPem, certificateBody: certificate.certPem },
+      child,
+    ).arn;
   }
 
   /** REGIONAL web ACL: a per-IP rate limit and AWS managed rule groups, logged to CloudWatch. */
   private webAcl(name: string, args: EdgeArgs): aws.wafv2.WebAcl {
     const child = { parent: this };
-    const visibility = (metricName: string) => ({ cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName });
-    const managedGroup = (priority: number, groupName: string, ruleActionOverrides?: aws.types.input.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverride[]) => ({
+    const visibility = (metricName: string) => ({
+      cloudwatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName,
+    });
+    const managedGroup = (
+      priority: number,
+      groupName: string,
+      ruleActionOverrides?: aws.types.input.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverride[],
+    ) => ({
       name: groupName,
       priority,
       overrideAction: { none: {} },
@@ -233,7 +264,9 @@ export class Edge extends pulumi.ComponentResource {
           // SizeRestrictions_BODY blocks any request body over 8 KB, which is every document
           // upload and many long clinical notes; it only counts here. PHP's upload limit bounds
           // the body size instead.
-          managedGroup(10, "AWSManagedRulesCommonRuleSet", [{ name: "SizeRestrictions_BODY", actionToUse: { count: {} } }]),
+          managedGroup(10, "AWSManagedRulesCommonRuleSet", [
+            { name: "SizeRestrictions_BODY", actionToUse: { count: {} } },
+          ]),
           managedGroup(20, "AWSManagedRulesKnownBadInputsRuleSet"),
           managedGroup(30, "AWSManagedRulesSQLiRuleSet"),
           managedGroup(40, "AWSManagedRulesPHPRuleSet"),

@@ -56,7 +56,14 @@ export const openemrSite = "default";
 /** `single`: where the host mounts its data volume (the bootstrap's DATA_DIR). */
 export const dataMount = "/srv/openemr-data";
 /** Log groups the host writes to, under `<LOG_GROUP_PREFIX>/` (docs/host-interface.md). */
-export const hostLogGroupNames = ["apache-access", "apache-error", "php-fpm", "openemr-bootstrap", "openemr-backup", "system"] as const;
+export const hostLogGroupNames = [
+  "apache-access",
+  "apache-error",
+  "php-fpm",
+  "openemr-bootstrap",
+  "openemr-backup",
+  "system",
+] as const;
 /** Special characters generated passwords may hold: none of `=`, space or quotes (OpenEMR's installer splits its arguments on `=`). */
 export const passwordSpecialCharacters = "!#%*+,-.:;<>?@^_~";
 
@@ -77,9 +84,33 @@ export class Host extends pulumi.ComponentResource {
     this.backupPrefix = `backups/${openemrSite}`;
 
     const secret = (purpose: string, username: string, description: string) => {
-      const password = new random.RandomPassword(`${name}-${purpose}`, { length: 32, special: true, overrideSpecial: passwordSpecialCharacters, minLower: 2, minUpper: 2, minNumeric: 2 }, parent);
-      const stored = new aws.secretsmanager.Secret(`${name}-${purpose}`, { name: `openemr-aws/${args.stackName}/${purpose}`, description, kmsKeyId: args.dataKeyArn, recoveryWindowInDays: 30 }, parent);
-      new aws.secretsmanager.SecretVersion(`${name}-${purpose}`, { secretId: stored.id, secretString: pulumi.jsonStringify({ username, password: password.result }) }, parent);
+      const password = new random.RandomPassword(
+        `${name}-${purpose}`,
+        {
+          length: 32,
+          special: true,
+          overrideSpecial: passwordSpecialCharacters,
+          minLower: 2,
+          minUpper: 2,
+          minNumeric: 2,
+        },
+        parent,
+      );
+      const stored = new aws.secretsmanager.Secret(
+        `${name}-${purpose}`,
+        {
+          name: `openemr-aws/${args.stackName}/${purpose}`,
+          description,
+          kmsKeyId: args.dataKeyArn,
+          recoveryWindowInDays: 30,
+        },
+        parent,
+      );
+      new aws.secretsmanager.SecretVersion(
+        `${name}-${purpose}`,
+        { secretId: stored.id, secretString: pulumi.jsonStringify({ username, password: password.result }) },
+        parent,
+      );
       return stored;
     };
     this.appDbSecret = secret("db-app", "openemr_app", "OpenEMR's least-privilege database user");
@@ -88,7 +119,11 @@ export class Host extends pulumi.ComponentResource {
     for (const logName of hostLogGroupNames) {
       new aws.cloudwatch.LogGroup(
         `${name}-${logName}`,
-        { name: `${args.logGroupPrefix}/${logName}`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays },
+        {
+          name: `${args.logGroupPrefix}/${logName}`,
+          kmsKeyId: args.logsKeyArn,
+          retentionInDays: args.logRetentionDays,
+        },
         { parent: this, retainOnDelete: args.retainDataOnDestroy },
       );
     }
@@ -98,7 +133,14 @@ export class Host extends pulumi.ComponentResource {
     this.bundleSha256 = bundle.sha256;
     const bundleObject = new aws.s3.BucketObjectv2(
       `${name}-bundle`,
-      { bucket: args.backupBucketName, key: bundle.key, contentBase64: bundle.content.toString("base64"), contentType: "application/gzip", serverSideEncryption: "aws:kms", kmsKeyId: args.dataKeyArn },
+      {
+        bucket: args.backupBucketName,
+        key: bundle.key,
+        contentBase64: bundle.content.toString("base64"),
+        contentType: "application/gzip",
+        serverSideEncryption: "aws:kms",
+        kmsKeyId: args.dataKeyArn,
+      },
       // The backup bucket locks objects and denies deleting them: a replaced bundle stays behind.
       { ...parent, retainOnDelete: true },
     );
@@ -111,32 +153,73 @@ export class Host extends pulumi.ComponentResource {
       },
       parent,
     );
-    const secretArns: pulumi.Input<string>[] = [this.appDbSecret.arn, this.adminSecret.arn, ...(args.database ? [args.database.masterSecretArn] : [])];
+    const secretArns: pulumi.Input<string>[] = [
+      this.appDbSecret.arn,
+      this.adminSecret.arn,
+      ...(args.database ? [args.database.masterSecretArn] : []),
+    ];
     const hostPolicy = new aws.iam.Policy(
       `${name}-access`,
       {
-        description: "OpenEMR host: read its own secrets, use the data key, read and write (never delete) its backup prefix, read the host bundle",
+        description:
+          "OpenEMR host: read its own secrets, use the data key, read and write (never delete) its backup prefix, read the host bundle",
         policy: pulumi.jsonStringify({
           Version: "2012-10-17",
           Statement: [
             { Sid: "ReadOwnSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArns },
-            { Sid: "UseDataKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: args.dataKeyArn },
-            { Sid: "ReadWriteOwnBackups", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: pulumi.interpolate`${args.backupBucketArn}/${this.backupPrefix}/*` },
-            { Sid: "ListOwnBackups", Effect: "Allow", Action: "s3:ListBucket", Resource: args.backupBucketArn, Condition: { StringLike: { "s3:prefix": [`${this.backupPrefix}/`, `${this.backupPrefix}/*`] } } },
-            { Sid: "ReadHostBundle", Effect: "Allow", Action: "s3:GetObject", Resource: pulumi.interpolate`${args.backupBucketArn}/host-bundle/*` },
+            {
+              Sid: "UseDataKey",
+              Effect: "Allow",
+              Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+              Resource: args.dataKeyArn,
+            },
+            {
+              Sid: "ReadWriteOwnBackups",
+              Effect: "Allow",
+              Action: ["s3:PutObject", "s3:GetObject"],
+              Resource: pulumi.interpolate`${args.backupBucketArn}/${this.backupPrefix}/*`,
+            },
+            {
+              Sid: "ListOwnBackups",
+              Effect: "Allow",
+              Action: "s3:ListBucket",
+              Resource: args.backupBucketArn,
+              Condition: { StringLike: { "s3:prefix": [`${this.backupPrefix}/`, `${this.backupPrefix}/*`] } },
+            },
+            {
+              Sid: "ReadHostBundle",
+              Effect: "Allow",
+              Action: "s3:GetObject",
+              Resource: pulumi.interpolate`${args.backupBucketArn}/host-bundle/*`,
+            },
           ],
         }),
       },
       parent,
     );
-    const policyArns = ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy", hostPolicy.arn];
-    const attachments = policyArns.map((policyArn, index) => new aws.iam.RolePolicyAttachment(`${name}-policy-${index}`, { role: this.role.name, policyArn }, parent));
+    const policyArns = [
+      "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+      "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+      hostPolicy.arn,
+    ];
+    const attachments = policyArns.map(
+      (policyArn, index) =>
+        new aws.iam.RolePolicyAttachment(`${name}-policy-${index}`, { role: this.role.name, policyArn }, parent),
+    );
     const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: this.role.name }, parent);
 
     if (args.tier === "single") {
       this.dataVolume = new aws.ebs.Volume(
         `${name}-data`,
-        { availabilityZone: args.availabilityZone, size: args.dataVolumeGb, type: "gp3", encrypted: true, kmsKeyId: args.dataKeyArn, finalSnapshot: true, tags: { Name: `${args.stackName}-openemr-data` } },
+        {
+          availabilityZone: args.availabilityZone,
+          size: args.dataVolumeGb,
+          type: "gp3",
+          encrypted: true,
+          kmsKeyId: args.dataKeyArn,
+          finalSnapshot: true,
+          tags: { Name: `${args.stackName}-openemr-data` },
+        },
         { parent: this, retainOnDelete: args.retainDataOnDestroy },
       );
     }
@@ -168,7 +251,9 @@ export class Host extends pulumi.ComponentResource {
       ...(this.dataVolume ? { DATA_VOLUME_ID: this.dataVolume.id, DATA_DIR: dataMount } : {}),
     };
     const resolvedSettings = pulumi.output(settings);
-    const bundleLocation = pulumi.output(args.backupBucketName).apply((bucket) => ({ bucket, key: bundle.key, sha256: bundle.sha256 }));
+    const bundleLocation = pulumi
+      .output(args.backupBucketName)
+      .apply((bucket) => ({ bucket, key: bundle.key, sha256: bundle.sha256 }));
 
     const ami = aws.ec2.getAmiOutput(
       {
@@ -192,12 +277,25 @@ export class Host extends pulumi.ComponentResource {
         vpcSecurityGroupIds: [args.securityGroupId],
         associatePublicIpAddress: false,
         iamInstanceProfile: profile.name,
-        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+        metadataOptions: {
+          httpEndpoint: "enabled",
+          httpTokens: "required",
+          httpPutResponseHopLimit: 1,
+          instanceMetadataTags: "disabled",
+        },
         monitoring: true,
         ebsOptimized: true,
         maintenanceOptions: { autoRecovery: "default" },
-        rootBlockDevice: { volumeType: "gp3", volumeSize: args.rootVolumeGb, encrypted: true, kmsKeyId: args.dataKeyArn, deleteOnTermination: true },
-        userData: pulumi.all([resolvedSettings, bundleLocation]).apply(([values, location]) => renderUserData(values, location)),
+        rootBlockDevice: {
+          volumeType: "gp3",
+          volumeSize: args.rootVolumeGb,
+          encrypted: true,
+          kmsKeyId: args.dataKeyArn,
+          deleteOnTermination: true,
+        },
+        userData: pulumi
+          .all([resolvedSettings, bundleLocation])
+          .apply(([values, location]) => renderUserData(values, location)),
         tags: { Name: `${args.stackName}-openemr` },
       },
       // A newer Debian AMI or changed user-data must not replace or restart a running host:
@@ -206,7 +304,16 @@ export class Host extends pulumi.ComponentResource {
     );
 
     if (this.dataVolume) {
-      new aws.ec2.VolumeAttachment(`${name}-data`, { instanceId: this.instance.id, volumeId: this.dataVolume.id, deviceName: "/dev/sdf", stopInstanceBeforeDetaching: true }, parent);
+      new aws.ec2.VolumeAttachment(
+        `${name}-data`,
+        {
+          instanceId: this.instance.id,
+          volumeId: this.dataVolume.id,
+          deviceName: "/dev/sdf",
+          stopInstanceBeforeDetaching: true,
+        },
+        parent,
+      );
     }
 
     this.bootstrapDocument = new aws.ssm.Document(
@@ -216,11 +323,17 @@ export class Host extends pulumi.ComponentResource {
         documentType: "Command",
         documentFormat: "JSON",
         targetType: "/AWS::EC2::Instance",
-        content: pulumi.all([resolvedSettings, bundleLocation]).apply(([values, location]) => renderDeliveryDocument(values, location)),
+        content: pulumi
+          .all([resolvedSettings, bundleLocation])
+          .apply(([values, location]) => renderDeliveryDocument(values, location)),
       },
       parent,
     );
 
-    this.registerOutputs({ instanceId: this.instance.id, adminSecretArn: this.adminSecret.arn, bootstrapDocumentName: this.bootstrapDocument.name });
+    this.registerOutputs({
+      instanceId: this.instance.id,
+      adminSecretArn: this.adminSecret.arn,
+      bootstrapDocumentName: this.bootstrapDocument.name,
+    });
   }
 }

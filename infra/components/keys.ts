@@ -54,7 +54,9 @@ export class Keys extends pulumi.ComponentResource {
           Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
           Resource: "*",
           Condition: {
-            ArnLike: { "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:${partition.partition}:logs:${args.region}:${accountId}:log-group:*` },
+            ArnLike: {
+              "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:${partition.partition}:logs:${args.region}:${accountId}:log-group:*`,
+            },
           },
         },
         {
@@ -64,7 +66,9 @@ export class Keys extends pulumi.ComponentResource {
           Action: "kms:GenerateDataKey*",
           Resource: "*",
           Condition: {
-            StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": pulumi.interpolate`arn:${partition.partition}:cloudtrail:*:${accountId}:trail/*` },
+            StringLike: {
+              "kms:EncryptionContext:aws:cloudtrail:arn": pulumi.interpolate`arn:${partition.partition}:cloudtrail:*:${accountId}:trail/*`,
+            },
             StringEquals: { "aws:SourceAccount": accountId },
           },
         },
@@ -95,12 +99,19 @@ export class Keys extends pulumi.ComponentResource {
           description: descriptions[purpose],
           enableKeyRotation: true,
           deletionWindowInDays: 30,
-          policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: [rootStatement, ...serviceStatements[purpose]] }),
+          policy: pulumi.jsonStringify({
+            Version: "2012-10-17",
+            Statement: [rootStatement, ...serviceStatements[purpose]],
+          }),
           tags: { Purpose: purpose },
         },
         { parent: this, retainOnDelete: args.retainDataOnDestroy },
       );
-      new aws.kms.Alias(`${name}-${purpose}`, { name: `alias/openemr-aws/${args.stackName}/${purpose}`, targetKeyId: key.keyId }, { parent: this });
+      new aws.kms.Alias(
+        `${name}-${purpose}`,
+        { name: `alias/openemr-aws/${args.stackName}/${purpose}`, targetKeyId: key.keyId },
+        { parent: this },
+      );
       return key;
     };
 

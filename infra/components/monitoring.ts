@@ -79,7 +79,11 @@ export class Monitoring extends pulumi.ComponentResource {
     const accountId = aws.getCallerIdentityOutput({}, child).accountId;
     const partition = aws.getPartitionOutput({}, child).partition;
 
-    const topic = new aws.sns.Topic(`${name}-alarms`, { name: `${args.namePrefix}-openemr-alarms`, kmsMasterKeyId: args.alertsKeyArn }, child);
+    const topic = new aws.sns.Topic(
+      `${name}-alarms`,
+      { name: `${args.namePrefix}-openemr-alarms`, kmsMasterKeyId: args.alertsKeyArn },
+      child,
+    );
     new aws.sns.TopicPolicy(
       `${name}-alarms`,
       {
@@ -109,7 +113,11 @@ export class Monitoring extends pulumi.ComponentResource {
       child,
     );
     args.alertEmails.forEach((email, index) => {
-      new aws.sns.TopicSubscription(`${name}-email-${index}`, { topic: topic.arn, protocol: "email", endpoint: email }, child);
+      new aws.sns.TopicSubscription(
+        `${name}-email-${index}`,
+        { topic: topic.arn, protocol: "email", endpoint: email },
+        child,
+      );
     });
 
     const specs = alarmSpecs(args, partition);
@@ -156,7 +164,8 @@ function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): Ala
   const specs: AlarmSpec[] = [
     {
       id: "host-system-status",
-      description: "The host's underlying AWS hardware failed its status check; EC2 recovers the instance onto healthy hardware.",
+      description:
+        "The host's underlying AWS hardware failed its status check; EC2 recovers the instance onto healthy hardware.",
       namespace: "AWS/EC2",
       metricName: "StatusCheckFailed_System",
       dimensions: host,
@@ -170,7 +179,8 @@ function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): Ala
     },
     {
       id: "host-instance-status",
-      description: "The host's operating system failed its status check (kernel, network or disk trouble); see the console output.",
+      description:
+        "The host's operating system failed its status check (kernel, network or disk trouble); see the console output.",
       namespace: "AWS/EC2",
       metricName: "StatusCheckFailed_Instance",
       dimensions: host,
@@ -207,21 +217,19 @@ function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): Ala
       threshold: 90,
       treatMissingData: "missing",
     },
-    ...args.diskPaths.map(
-      (path): AlarmSpec => ({
-        id: `host-disk${path === "/" ? "-root" : path.replace(/[^a-z0-9]+/g, "-")}`,
-        description: `Disk use of ${path} on the host above 85% (CloudWatch agent).`,
-        namespace: "CWAgent",
-        metricName: "disk_used_percent",
-        dimensions: { ...host, path },
-        statistic: "Maximum",
-        period: 300,
-        evaluationPeriods: 1,
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: 85,
-        treatMissingData: "missing",
-      }),
-    ),
+    ...args.diskPaths.map((path): AlarmSpec => ({
+      id: `host-disk${path === "/" ? "-root" : path.replace(/[^a-z0-9]+/g, "-")}`,
+      description: `Disk use of ${path} on the host above 85% (CloudWatch agent).`,
+      namespace: "CWAgent",
+      metricName: "disk_used_percent",
+      dimensions: { ...host, path },
+      statistic: "Maximum",
+      period: 300,
+      evaluationPeriods: 1,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 85,
+      treatMissingData: "missing",
+    })),
   ];
 
   if (args.database) {
@@ -340,7 +348,8 @@ function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): Ala
       // backups plus room for the timer's random delay and the backup's own duration, so a
       // backup finishing a little later than yesterday's does not raise a false alarm.
       id: "backup-age",
-      description: "No successful logical backup in the last 26 hours (a missing metric counts as a failure). Run `openemr-backup` on the host through SSM and read its log.",
+      description:
+        "No successful logical backup in the last 26 hours (a missing metric counts as a failure). Run `openemr-backup` on the host through SSM and read its log.",
       namespace: BACKUP_METRICS_NAMESPACE,
       metricName: "BackupSuccess",
       dimensions: { Stack: args.namePrefix },
@@ -355,7 +364,8 @@ function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): Ala
       // Seven days is the longest window a CloudWatch alarm can evaluate
       // (period x evaluation periods <= 604,800 s), so the drill runs twice a week to always report within it.
       id: "restore-drill",
-      description: "No successful restore drill in the last 7 days (a missing metric counts as a failure). Run `openemr-restore drill` on the host.",
+      description:
+        "No successful restore drill in the last 7 days (a missing metric counts as a failure). Run `openemr-restore drill` on the host.",
       namespace: BACKUP_METRICS_NAMESPACE,
       metricName: "RestoreDrillSuccess",
       dimensions: { Stack: args.namePrefix },
@@ -381,7 +391,8 @@ function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): Ala
     },
     {
       id: "certificate-expiry",
-      description: "The HTTPS certificate expires in less than 30 days. ACM renews DNS-validated certificates itself; a self-signed one is renewed by `pulumi up`.",
+      description:
+        "The HTTPS certificate expires in less than 30 days. ACM renews DNS-validated certificates itself; a self-signed one is renewed by `pulumi up`.",
       namespace: "AWS/CertificateManager",
       metricName: "DaysToExpiry",
       dimensions: { CertificateArn: args.certificateArn },
@@ -397,7 +408,11 @@ function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): Ala
 }
 
 /** An alarm-status widget over every alarm, then one graph per alarm with its threshold drawn. */
-function dashboardBody(region: string, specs: AlarmSpec[], alarms: aws.cloudwatch.MetricAlarm[]): pulumi.Output<string> {
+function dashboardBody(
+  region: string,
+  specs: AlarmSpec[],
+  alarms: aws.cloudwatch.MetricAlarm[],
+): pulumi.Output<string> {
   const width = 8;
   const height = 6;
   const graphs = specs.map((spec, index) => ({
@@ -418,7 +433,14 @@ function dashboardBody(region: string, specs: AlarmSpec[], alarms: aws.cloudwatc
   }));
   return pulumi.jsonStringify({
     widgets: [
-      { type: "alarm", x: 0, y: 0, width: 3 * width, height, properties: { title: "OpenEMR alarms", alarms: alarms.map((alarm) => alarm.arn) } },
+      {
+        type: "alarm",
+        x: 0,
+        y: 0,
+        width: 3 * width,
+        height,
+        properties: { title: "OpenEMR alarms", alarms: alarms.map((alarm) => alarm.arn) },
+      },
       ...graphs,
     ],
   });

@@ -22,7 +22,15 @@ export interface NetworkArgs {
 }
 
 /** The AWS APIs the host calls, reached through interface endpoints with private DNS. */
-export const interfaceEndpointServices = ["ssm", "ssmmessages", "ec2messages", "logs", "monitoring", "secretsmanager", "kms"] as const;
+export const interfaceEndpointServices = [
+  "ssm",
+  "ssmmessages",
+  "ec2messages",
+  "logs",
+  "monitoring",
+  "secretsmanager",
+  "kms",
+] as const;
 
 // Subnet math is four lines of bit arithmetic on one IPv4 range; a CIDR library would be a
 // dependency for less code than its import. The VPC is cut into 16 equal blocks: blocks 0-3
@@ -75,7 +83,11 @@ export class Network extends pulumi.ComponentResource {
     const zones = aws.getAvailabilityZonesOutput({ state: "available" }, parent);
     const zoneNames = Array.from({ length: args.azCount }, (_, index) => zones.names.apply((names) => names[index]));
 
-    this.vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: args.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: name } }, parent);
+    this.vpc = new aws.ec2.Vpc(
+      `${name}-vpc`,
+      { cidrBlock: args.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: name } },
+      parent,
+    );
     const vpcId = this.vpc.id;
 
     // AWS leaves the default group open within itself; emptying it means nothing can rely on it.
@@ -86,7 +98,13 @@ export class Network extends pulumi.ComponentResource {
         (availabilityZone, index) =>
           new aws.ec2.Subnet(
             `${name}-${tier}-${index}`,
-            { vpcId, availabilityZone, cidrBlock: subnetCidr(args.vpcCidr, tier, index), mapPublicIpOnLaunch: false, tags: { Name: `${name}-${tier}-${index}`, Tier: tier } },
+            {
+              vpcId,
+              availabilityZone,
+              cidrBlock: subnetCidr(args.vpcCidr, tier, index),
+              mapPublicIpOnLaunch: false,
+              tags: { Name: `${name}-${tier}-${index}`, Tier: tier },
+            },
             parent,
           ),
       );
@@ -100,23 +118,64 @@ export class Network extends pulumi.ComponentResource {
 
     const internetGateway = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId, tags: { Name: name } }, parent);
     const routeTable = (tier: SubnetTier, subnets: aws.ec2.Subnet[]) => {
-      const table = new aws.ec2.RouteTable(`${name}-${tier}`, { vpcId, tags: { Name: `${name}-${tier}`, Tier: tier } }, parent);
-      subnets.forEach((subnet, index) => new aws.ec2.RouteTableAssociation(`${name}-${tier}-${index}`, { routeTableId: table.id, subnetId: subnet.id }, parent));
+      const table = new aws.ec2.RouteTable(
+        `${name}-${tier}`,
+        { vpcId, tags: { Name: `${name}-${tier}`, Tier: tier } },
+        parent,
+      );
+      subnets.forEach(
+        (subnet, index) =>
+          new aws.ec2.RouteTableAssociation(
+            `${name}-${tier}-${index}`,
+            { routeTableId: table.id, subnetId: subnet.id },
+            parent,
+          ),
+      );
       return table;
     };
     const publicRoutes = routeTable("public", publicSubnets);
-    new aws.ec2.Route(`${name}-public-internet`, { routeTableId: publicRoutes.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: internetGateway.id }, parent);
+    new aws.ec2.Route(
+      `${name}-public-internet`,
+      { routeTableId: publicRoutes.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: internetGateway.id },
+      parent,
+    );
 
     // One NAT gateway: the app tier has one host, and a second NAT doubles a fixed monthly cost.
     const natAddress = new aws.ec2.Eip(`${name}-nat`, { domain: "vpc", tags: { Name: `${name}-nat` } }, parent);
-    const nat = new aws.ec2.NatGateway(`${name}-nat`, { subnetId: publicSubnets[0].id, allocationId: natAddress.id, tags: { Name: name } }, { parent: this, dependsOn: [internetGateway] });
+    const nat = new aws.ec2.NatGateway(
+      `${name}-nat`,
+      { subnetId: publicSubnets[0].id, allocationId: natAddress.id, tags: { Name: name } },
+      { parent: this, dependsOn: [internetGateway] },
+    );
     const appRoutes = routeTable("app", appSubnets);
-    new aws.ec2.Route(`${name}-app-nat`, { routeTableId: appRoutes.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id }, parent);
+    new aws.ec2.Route(
+      `${name}-app-nat`,
+      { routeTableId: appRoutes.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id },
+      parent,
+    );
     // The database tier's table has only the implicit local route: no way out.
     routeTable("db", dbSubnets);
 
-    new aws.ec2.VpcEndpoint(`${name}-s3`, { vpcId, serviceName: `com.amazonaws.${args.region}.s3`, vpcEndpointType: "Gateway", routeTableIds: [appRoutes.id], tags: { Name: `${name}-s3` } }, parent);
-    this.endpointSecurityGroup = new aws.ec2.SecurityGroup(`${name}-endpoints`, { vpcId, description: "AWS API interface endpoints: HTTPS from the OpenEMR host", tags: { Name: `${name}-endpoints` } }, parent);
+    new aws.ec2.VpcEndpoint(
+      `${name}-s3`,
+      {
+        vpcId,
+        serviceName: `com.amazonaws.${args.region}.s3`,
+        vpcEndpointType: "Gateway",
+        routeTableIds: [appRoutes.id],
+        tags: { Name: `${name}-s3` },
+      },
+      parent,
+    );
+    this.endpointSecurityGroup = new aws.ec2.SecurityGroup(
+      `${name}-endpoints`,
+      {
+        vpcId,
+        description: "AWS API interface endpoints: HTTPS from the OpenEMR host",
+        tags: { Name: `${name}-endpoints` },
+      },
+      parent,
+    );
     for (const service of interfaceEndpointServices) {
       new aws.ec2.VpcEndpoint(
         `${name}-${service}`,
@@ -135,7 +194,11 @@ export class Network extends pulumi.ComponentResource {
 
     this.flowLogGroup = new aws.cloudwatch.LogGroup(
       `${name}-flow-logs`,
-      { name: `${args.logGroupPrefix}/vpc-flow-logs`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays },
+      {
+        name: `${args.logGroupPrefix}/vpc-flow-logs`,
+        kmsKeyId: args.logsKeyArn,
+        retentionInDays: args.logRetentionDays,
+      },
       { parent: this, retainOnDelete: args.retainDataOnDestroy },
     );
     const flowLogRole = new aws.iam.Role(
@@ -163,13 +226,29 @@ export class Network extends pulumi.ComponentResource {
       },
       parent,
     );
-    new aws.iam.RolePolicyAttachment(`${name}-flow-logs`, { role: flowLogRole.name, policyArn: flowLogPolicy.arn }, parent);
+    new aws.iam.RolePolicyAttachment(
+      `${name}-flow-logs`,
+      { role: flowLogRole.name, policyArn: flowLogPolicy.arn },
+      parent,
+    );
     new aws.ec2.FlowLog(
       `${name}-flow-logs`,
-      { vpcId, trafficType: "ALL", logDestinationType: "cloud-watch-logs", logDestination: this.flowLogGroup.arn, iamRoleArn: flowLogRole.arn, maxAggregationInterval: 60 },
+      {
+        vpcId,
+        trafficType: "ALL",
+        logDestinationType: "cloud-watch-logs",
+        logDestination: this.flowLogGroup.arn,
+        iamRoleArn: flowLogRole.arn,
+        maxAggregationInterval: 60,
+      },
       parent,
     );
 
-    this.registerOutputs({ vpcId, appSubnetIds: this.appSubnetIds, dbSubnetIds: this.dbSubnetIds, publicSubnetIds: this.publicSubnetIds });
+    this.registerOutputs({
+      vpcId,
+      appSubnetIds: this.appSubnetIds,
+      dbSubnetIds: this.dbSubnetIds,
+      publicSubnetIds: this.publicSubnetIds,
+    });
   }
 }

@@ -24,30 +24,80 @@ export class SecurityGroups extends pulumi.ComponentResource {
     super("openemr-aws:network:SecurityGroups", name, {}, opts);
     const parent = { parent: this };
     const group = (role: string, description: string) =>
-      new aws.ec2.SecurityGroup(`${name}-${role}`, { vpcId: args.vpcId, description, tags: { Name: `${name}-${role}` } }, parent);
-    const ingress = (ruleName: string, rule: aws.vpc.SecurityGroupIngressRuleArgs) => new aws.vpc.SecurityGroupIngressRule(`${name}-${ruleName}`, rule, parent);
-    const egress = (ruleName: string, rule: aws.vpc.SecurityGroupEgressRuleArgs) => new aws.vpc.SecurityGroupEgressRule(`${name}-${ruleName}`, rule, parent);
+      new aws.ec2.SecurityGroup(
+        `${name}-${role}`,
+        { vpcId: args.vpcId, description, tags: { Name: `${name}-${role}` } },
+        parent,
+      );
+    const ingress = (ruleName: string, rule: aws.vpc.SecurityGroupIngressRuleArgs) =>
+      new aws.vpc.SecurityGroupIngressRule(`${name}-${ruleName}`, rule, parent);
+    const egress = (ruleName: string, rule: aws.vpc.SecurityGroupEgressRuleArgs) =>
+      new aws.vpc.SecurityGroupEgressRule(`${name}-${ruleName}`, rule, parent);
     const tcp = (port: number) => ({ ipProtocol: "tcp", fromPort: port, toPort: port });
 
     this.alb = group("alb", "OpenEMR load balancer: HTTPS (and HTTP, which redirects) from allowed clients");
     this.host = group("host", "OpenEMR host: HTTPS from the load balancer");
 
     args.allowedCidrs.forEach((cidr, index) => {
-      ingress(`alb-https-${index}`, { securityGroupId: this.alb.id, ...tcp(443), cidrIpv4: cidr, description: `HTTPS from ${cidr}` });
-      ingress(`alb-http-${index}`, { securityGroupId: this.alb.id, ...tcp(80), cidrIpv4: cidr, description: `HTTP (redirect only) from ${cidr}` });
+      ingress(`alb-https-${index}`, {
+        securityGroupId: this.alb.id,
+        ...tcp(443),
+        cidrIpv4: cidr,
+        description: `HTTPS from ${cidr}`,
+      });
+      ingress(`alb-http-${index}`, {
+        securityGroupId: this.alb.id,
+        ...tcp(80),
+        cidrIpv4: cidr,
+        description: `HTTP (redirect only) from ${cidr}`,
+      });
     });
-    egress("alb-to-host", { securityGroupId: this.alb.id, ...tcp(443), referencedSecurityGroupId: this.host.id, description: "HTTPS to the OpenEMR host" });
+    egress("alb-to-host", {
+      securityGroupId: this.alb.id,
+      ...tcp(443),
+      referencedSecurityGroupId: this.host.id,
+      description: "HTTPS to the OpenEMR host",
+    });
 
-    ingress("host-from-alb", { securityGroupId: this.host.id, ...tcp(443), referencedSecurityGroupId: this.alb.id, description: "HTTPS from the load balancer" });
-    egress("host-https", { securityGroupId: this.host.id, ...tcp(443), cidrIpv4: "0.0.0.0/0", description: "HTTPS: Debian mirror, OpenEMR release, AWS APIs" });
-    ingress("endpoints-from-host", { securityGroupId: args.endpointSecurityGroupId, ...tcp(443), referencedSecurityGroupId: this.host.id, description: "HTTPS from the OpenEMR host" });
+    ingress("host-from-alb", {
+      securityGroupId: this.host.id,
+      ...tcp(443),
+      referencedSecurityGroupId: this.alb.id,
+      description: "HTTPS from the load balancer",
+    });
+    egress("host-https", {
+      securityGroupId: this.host.id,
+      ...tcp(443),
+      cidrIpv4: "0.0.0.0/0",
+      description: "HTTPS: Debian mirror, OpenEMR release, AWS APIs",
+    });
+    ingress("endpoints-from-host", {
+      securityGroupId: args.endpointSecurityGroupId,
+      ...tcp(443),
+      referencedSecurityGroupId: this.host.id,
+      description: "HTTPS from the OpenEMR host",
+    });
 
     if (args.tier === "standard") {
       this.db = group("db", "OpenEMR database: MySQL from the OpenEMR host only");
-      ingress("db-from-host", { securityGroupId: this.db.id, ...tcp(3306), referencedSecurityGroupId: this.host.id, description: "MySQL from the OpenEMR host" });
-      egress("host-to-db", { securityGroupId: this.host.id, ...tcp(3306), referencedSecurityGroupId: this.db.id, description: "MySQL to the database" });
+      ingress("db-from-host", {
+        securityGroupId: this.db.id,
+        ...tcp(3306),
+        referencedSecurityGroupId: this.host.id,
+        description: "MySQL from the OpenEMR host",
+      });
+      egress("host-to-db", {
+        securityGroupId: this.host.id,
+        ...tcp(3306),
+        referencedSecurityGroupId: this.db.id,
+        description: "MySQL to the database",
+      });
     }
 
-    this.registerOutputs({ albSecurityGroupId: this.alb.id, hostSecurityGroupId: this.host.id, dbSecurityGroupId: this.db?.id });
+    this.registerOutputs({
+      albSecurityGroupId: this.alb.id,
+      hostSecurityGroupId: this.host.id,
+      dbSecurityGroupId: this.db?.id,
+    });
   }
 }

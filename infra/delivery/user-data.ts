@@ -26,8 +26,12 @@ export const userDataLimitBytes = 16 * 1024;
 export function renderSettings(settings: HostSettings): string {
   return Object.entries(settings)
     .map(([key, value]) => {
-      if (!/^[A-Z][A-Z0-9_]*$/.test(key)) throw new Error(`settings.env: key ${JSON.stringify(key)} is not an upper-case shell name`);
-      if (/[\s"'`$\\]/.test(value)) throw new Error(`settings.env: ${key}=${JSON.stringify(value)} holds whitespace, a quote or a shell character; expected a plain name, ARN or number`);
+      if (!/^[A-Z][A-Z0-9_]*$/.test(key))
+        throw new Error(`settings.env: key ${JSON.stringify(key)} is not an upper-case shell name`);
+      if (/[\s"'`$\\]/.test(value))
+        throw new Error(
+          `settings.env: ${key}=${JSON.stringify(value)} holds whitespace, a quote or a shell character; expected a plain name, ARN or number`,
+        );
       return `${key}=${value}\n`;
     })
     .join("");
@@ -43,7 +47,8 @@ export function renderUserData(settings: HostSettings, bundle: BundleLocation): 
   };
   const userData = `#cloud-config\n${stringify(document, { lineWidth: 0 })}`;
   const size = Buffer.byteLength(userData);
-  if (size > userDataLimitBytes) throw new Error(`user-data is ${size} bytes; EC2 accepts at most ${userDataLimitBytes}`);
+  if (size > userDataLimitBytes)
+    throw new Error(`user-data is ${size} bytes; EC2 accepts at most ${userDataLimitBytes}`);
   return userData;
 }
 
@@ -62,9 +67,24 @@ export function renderDeliveryDocument(settings: HostSettings, bundle: BundleLoc
     schemaVersion: "2.2",
     description: "Deliver the OpenEMR host bundle (checked by sha256) and run the bootstrap",
     parameters: {
-      BundleBucket: { type: "String", description: "Bucket holding the bundle", default: bundle.bucket, allowedPattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$" },
-      BundleKey: { type: "String", description: "Object key of the bundle", default: bundle.key, allowedPattern: "^host-bundle/[0-9a-f]{64}\\.tar\\.gz$" },
-      BundleSha256: { type: "String", description: "sha256 the bundle must have", default: bundle.sha256, allowedPattern: "^[0-9a-f]{64}$" },
+      BundleBucket: {
+        type: "String",
+        description: "Bucket holding the bundle",
+        default: bundle.bucket,
+        allowedPattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+      },
+      BundleKey: {
+        type: "String",
+        description: "Object key of the bundle",
+        default: bundle.key,
+        allowedPattern: "^host-bundle/[0-9a-f]{64}\\.tar\\.gz$",
+      },
+      BundleSha256: {
+        type: "String",
+        description: "sha256 the bundle must have",
+        default: bundle.sha256,
+        allowedPattern: "^[0-9a-f]{64}$",
+      },
     },
     mainSteps: [
       {

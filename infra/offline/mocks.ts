@@ -82,7 +82,12 @@ const idPrefixes: Record<string, string> = {
 };
 
 /** Outputs the provider would compute for one resource, on top of its inputs. */
-export function computedOutputs(type: string, name: string, inputs: Record<string, any>, region: string): Record<string, any> {
+export function computedOutputs(
+  type: string,
+  name: string,
+  inputs: Record<string, any>,
+  region: string,
+): Record<string, any> {
   const physicalName = physicalNameOf(name, inputs);
   const prefix = idPrefixes[type];
   const id = prefix ? `${prefix}-${shortHash(name, 17)}` : physicalName;
@@ -93,11 +98,23 @@ export function computedOutputs(type: string, name: string, inputs: Record<strin
   switch (type) {
     case "aws:s3/bucket:Bucket":
     case "aws:s3/bucketV2:BucketV2":
-      return { ...common, bucket: physicalName, bucketDomainName: `${physicalName}.s3.amazonaws.com`, bucketRegionalDomainName: `${physicalName}.s3.${region}.amazonaws.com`, region };
+      return {
+        ...common,
+        bucket: physicalName,
+        bucketDomainName: `${physicalName}.s3.amazonaws.com`,
+        bucketRegionalDomainName: `${physicalName}.s3.${region}.amazonaws.com`,
+        region,
+      };
     case "aws:kms/key:Key":
       return { ...common, id: arn!.split("/").pop(), keyId: arn!.split("/").pop() };
     case "aws:lb/loadBalancer:LoadBalancer":
-      return { ...common, id: arn, arnSuffix: arn!.split(":loadbalancer/")[1], dnsName: `${physicalName}-${shortHash(name, 9)}.${region}.elb.amazonaws.com`, zoneId: "Z35SXDOTRQ7X7K" };
+      return {
+        ...common,
+        id: arn,
+        arnSuffix: arn!.split(":loadbalancer/")[1],
+        dnsName: `${physicalName}-${shortHash(name, 9)}.${region}.elb.amazonaws.com`,
+        zoneId: "Z35SXDOTRQ7X7K",
+      };
     case "aws:lb/targetGroup:TargetGroup":
       return { ...common, id: arn, arnSuffix: arn!.split(":")[5] };
     case "aws:rds/instance:Instance":
@@ -109,24 +126,42 @@ export function computedOutputs(type: string, name: string, inputs: Record<strin
         endpoint: `${physicalName}.c${shortHash(name, 11)}.${region}.rds.amazonaws.com:3306`,
         port: 3306,
         masterUserSecrets: inputs.manageMasterUserPassword
-          ? [{ secretArn: `arn:aws:secretsmanager:${region}:${PLACEHOLDERS.accountId}:secret:rds!db-${shortHash(name, 8)}-${shortHash(name, 6)}`, kmsKeyId: inputs.masterUserSecretKmsKeyId, secretStatus: "active" }]
+          ? [
+              {
+                secretArn: `arn:aws:secretsmanager:${region}:${PLACEHOLDERS.accountId}:secret:rds!db-${shortHash(name, 8)}-${shortHash(name, 6)}`,
+                kmsKeyId: inputs.masterUserSecretKmsKeyId,
+                secretStatus: "active",
+              },
+            ]
           : [],
       };
     case "aws:ec2/instance:Instance":
-      return { ...common, privateIp: "10.40.10.10", privateDns: "ip-10-40-10-10.ec2.internal", primaryNetworkInterfaceId: `eni-${shortHash(name, 17)}` };
+      return {
+        ...common,
+        privateIp: "10.40.10.10",
+        privateDns: "ip-10-40-10-10.ec2.internal",
+        primaryNetworkInterfaceId: `eni-${shortHash(name, 17)}`,
+      };
     case "aws:ec2/vpc:Vpc":
-      return { ...common, defaultSecurityGroupId: `sg-${shortHash(name + "default", 17)}`, mainRouteTableId: `rtb-${shortHash(name + "main", 17)}`, defaultNetworkAclId: `acl-${shortHash(name, 17)}` };
+      return {
+        ...common,
+        defaultSecurityGroupId: `sg-${shortHash(name + "default", 17)}`,
+        mainRouteTableId: `rtb-${shortHash(name + "main", 17)}`,
+        defaultNetworkAclId: `acl-${shortHash(name, 17)}`,
+      };
     case "aws:ec2/vpcEndpoint:VpcEndpoint":
       return { ...common, prefixListId: `pl-${shortHash(name, 8)}`, dnsEntries: [] };
     case "aws:acm/certificate:Certificate":
       return {
         ...common,
-        domainValidationOptions: [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])].filter(Boolean).map((domain: string) => ({
-          domainName: domain,
-          resourceRecordName: `_${shortHash(domain, 32)}.${domain}.`,
-          resourceRecordType: "CNAME",
-          resourceRecordValue: `_${shortHash(domain + "v", 32)}.acm-validations.aws.`,
-        })),
+        domainValidationOptions: [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])]
+          .filter(Boolean)
+          .map((domain: string) => ({
+            domainName: domain,
+            resourceRecordName: `_${shortHash(domain, 32)}.${domain}.`,
+            resourceRecordType: "CNAME",
+            resourceRecordValue: `_${shortHash(domain + "v", 32)}.acm-validations.aws.`,
+          })),
       };
     case "aws:route53/record:Record":
       return { ...common, fqdn: String(inputs.name).replace(/\.$/, "") };
@@ -137,11 +172,25 @@ export function computedOutputs(type: string, name: string, inputs: Record<strin
       return { ...common, id: "none", result: "x".repeat(inputs.length ?? 16), bcryptHash: "" };
     case "random:index/randomId:RandomId":
     case "random:index/randomString:RandomString":
-      return { ...common, id: shortHash(name, 8), hex: shortHash(name, (inputs.byteLength ?? 4) * 2), result: shortHash(name, inputs.length ?? 8) };
+      return {
+        ...common,
+        id: shortHash(name, 8),
+        hex: shortHash(name, (inputs.byteLength ?? 4) * 2),
+        result: shortHash(name, inputs.length ?? 8),
+      };
     case "tls:index/privateKey:PrivateKey":
-      return { ...common, id: shortHash(name, 40), privateKeyPem: "-----BEGIN PRIVATE KEY-----\n(generated at deploy time)\n-----END PRIVATE KEY-----\n", publicKeyPem: "" };
+      return {
+        ...common,
+        id: shortHash(name, 40),
+        privateKeyPem: "-----BEGIN PRIVATE KEY-----\n(generated at deploy time)\n-----END PRIVATE KEY-----\n",
+        publicKeyPem: "",
+      };
     case "tls:index/selfSignedCert:SelfSignedCert":
-      return { ...common, id: shortHash(name, 40), certPem: "-----BEGIN CERTIFICATE-----\n(generated at deploy time)\n-----END CERTIFICATE-----\n" };
+      return {
+        ...common,
+        id: shortHash(name, 40),
+        certPem: "-----BEGIN CERTIFICATE-----\n(generated at deploy time)\n-----END CERTIFICATE-----\n",
+      };
     default:
       return common;
   }
@@ -151,7 +200,12 @@ export function computedOutputs(type: string, name: string, inputs: Record<strin
 export function invokeResult(token: string, inputs: Record<string, any>, region: string): Record<string, any> {
   switch (token) {
     case "aws:index/getCallerIdentity:getCallerIdentity":
-      return { accountId: PLACEHOLDERS.accountId, arn: `arn:aws:iam::${PLACEHOLDERS.accountId}:user/deployer`, userId: "AIDEXAMPLE", id: PLACEHOLDERS.accountId };
+      return {
+        accountId: PLACEHOLDERS.accountId,
+        arn: `arn:aws:iam::${PLACEHOLDERS.accountId}:user/deployer`,
+        userId: "AIDEXAMPLE",
+        id: PLACEHOLDERS.accountId,
+      };
     case "aws:index/getRegion:getRegion":
       return { name: region, region, id: region, description: region, endpoint: `ec2.${region}.amazonaws.com` };
     case "aws:index/getPartition:getPartition":
@@ -163,7 +217,13 @@ export function invokeResult(token: string, inputs: Record<string, any>, region:
     case "aws:elb/getServiceAccount:getServiceAccount":
       return { id: PLACEHOLDERS.elbAccountId, arn: `arn:aws:iam::${PLACEHOLDERS.elbAccountId}:root`, region };
     case "aws:ec2/getAmi:getAmi":
-      return { id: PLACEHOLDERS.amiId, imageId: PLACEHOLDERS.amiId, name: PLACEHOLDERS.amiName, architecture: "x86_64", ownerId: inputs.owners?.[0] };
+      return {
+        id: PLACEHOLDERS.amiId,
+        imageId: PLACEHOLDERS.amiId,
+        name: PLACEHOLDERS.amiName,
+        architecture: "x86_64",
+        ownerId: inputs.owners?.[0],
+      };
     default:
       throw new Error(`offline run: no mock for the provider function ${token}; add one in infra/offline/mocks.ts`);
   }

@@ -63,7 +63,12 @@ export function unwrapSecrets(value: any, path = "", secretPaths: string[] = [])
   }
   if (Array.isArray(value)) return value.map((item, index) => unwrapSecrets(item, `${path}[${index}]`, secretPaths));
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, unwrapSecrets(item, path ? `${path}.${key}` : key, secretPaths)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [
+        key,
+        unwrapSecrets(item, path ? `${path}.${key}` : key, secretPaths),
+      ]),
+    );
   }
   return value;
 }

@@ -13,7 +13,6 @@ interface PlanTarget {
   config: Record<string, string>;
 }
 
-
 async function main(argv: string[]): Promise<number> {
   const program = new Command("plan")
     .description("Plan the stack offline: every resource it would create, with its security properties")
@@ -29,7 +28,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     targets = stackFile
       ? [{ stackName: stackNameOfFile(stackFile), config: loadStackFile(stackFile) }]
-      : (["single", "standard"] as const).map((tier) => ({ stackName: `defaults-${tier}`, config: { "openemr:tier": tier } }));
+      : (["single", "standard"] as const).map((tier) => ({
+          stackName: `defaults-${tier}`,
+          config: { "openemr:tier": tier },
+        }));
   } catch (error) {
     return reportConfigError(error);
   }

@@ -40,7 +40,11 @@ function sourceHash() {
 function build(target) {
   const staging = `${target}.${process.pid}.tmp`;
   process.stderr.write("plan: compiling the program once (it changed since the last plan)...\n");
-  const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", join(root, "infra", "plan", "tsconfig.json"), "--outDir", staging], { stdio: ["ignore", "inherit", "inherit"] });
+  const tsc = spawnSync(
+    process.execPath,
+    [require.resolve("typescript/bin/tsc"), "-p", join(root, "infra", "plan", "tsconfig.json"), "--outDir", staging],
+    { stdio: ["ignore", "inherit", "inherit"] },
+  );
   if (tsc.status !== 0 || !existsSync(join(staging, "infra", "plan", "cli.js"))) {
     rmSync(staging, { recursive: true, force: true });
     process.stderr.write("plan: compiling the program failed\n");
@@ -56,7 +60,8 @@ function build(target) {
   // Older builds go once they are an hour old: a run started just before may still be using one.
   for (const entry of readdirSync(builds)) {
     const path = join(builds, entry);
-    if (path !== target && Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { recursive: true, force: true });
+    if (path !== target && Date.now() - statSync(path).mtimeMs > 3_600_000)
+      rmSync(path, { recursive: true, force: true });
   }
 }
 

@@ -13,5 +13,9 @@ export interface PlanOptions {
 /** Plans one stack; a config mistake rejects with ConfigError before any resource is declared. */
 export function planStack(options: PlanOptions): Promise<OfflineRun> {
   const config = options.config ?? {};
-  return runOffline(() => createStack(readStackConfig()), { config, stack: options.stackName ?? "offline", region: config["openemr:region"] ?? "us-east-1" });
+  return runOffline(() => createStack(readStackConfig()), {
+    config,
+    stack: options.stackName ?? "offline",
+    region: config["openemr:region"] ?? "us-east-1",
+  });
 }

@@ -52,7 +52,8 @@ function placeholderNote(value: string, region: string): string {
   const notes = Object.entries(PLACEHOLDER_DESCRIPTIONS)
     .filter(([placeholder]) => value.includes(placeholder))
     .map(([, description]) => description);
-  if (PLACEHOLDERS.availabilityZoneSuffixes.some((suffix) => value === `${region}${suffix}`)) notes.push("availability zone (chosen at deploy time)");
+  if (PLACEHOLDERS.availabilityZoneSuffixes.some((suffix) => value === `${region}${suffix}`))
+    notes.push("availability zone (chosen at deploy time)");
   return notes.length ? ` [placeholder: ${notes.join("; ")}]` : "";
 }
 
@@ -68,11 +69,17 @@ function statements(policy: unknown): any[] {
 
 function principals(statement: any, show: Show): string {
   const principal = statement.Principal ?? {};
-  return ([] as string[]).concat(principal.Service ?? [], principal.AWS ?? []).map(show).join(", ");
+  return ([] as string[])
+    .concat(principal.Service ?? [], principal.AWS ?? [])
+    .map(show)
+    .join(", ");
 }
 
 function ruleText(inputs: Record<string, any>, show: Show, direction: "from" | "to"): string {
-  const peer = inputs.cidrIpv4 ?? inputs.cidrIpv6 ?? (inputs.referencedSecurityGroupId ? show(inputs.referencedSecurityGroupId) : inputs.prefixListId);
+  const peer =
+    inputs.cidrIpv4 ??
+    inputs.cidrIpv6 ??
+    (inputs.referencedSecurityGroupId ? show(inputs.referencedSecurityGroupId) : inputs.prefixListId);
   const ports = inputs.fromPort === inputs.toPort ? `${inputs.fromPort}` : `${inputs.fromPort}-${inputs.toPort}`;
   return `${show(inputs.securityGroupId)}: ${inputs.ipProtocol} ${ports} ${direction} ${peer}`;
 }
@@ -80,22 +87,49 @@ function ruleText(inputs: Record<string, any>, show: Show, direction: "from" | "
 const describers: Record<string, Describe> = {
   "aws:kms/key:Key": (inputs, show) => [
     `rotation: ${yesNo(inputs.enableKeyRotation)}, deletion window: ${inputs.deletionWindowInDays} days`,
-    `policy principals: ${statements(inputs.policy).map((statement) => `${statement.Sid} (${principals(statement, show)})`).join("; ")}`,
+    `policy principals: ${statements(inputs.policy)
+      .map((statement) => `${statement.Sid} (${principals(statement, show)})`)
+      .join("; ")}`,
   ],
   "aws:ec2/vpc:Vpc": (inputs) => [`cidr: ${inputs.cidrBlock}`],
-  "aws:ec2/subnet:Subnet": (inputs, show) => [`cidr: ${inputs.cidrBlock}, zone: ${show(inputs.availabilityZone)}, public IP on launch: ${yesNo(inputs.mapPublicIpOnLaunch)}`],
-  "aws:ec2/route:Route": (inputs, show) => [`${show(inputs.routeTableId)}: ${inputs.destinationCidrBlock} -> ${show(inputs.gatewayId ?? inputs.natGatewayId)}`],
-  "aws:ec2/vpcEndpoint:VpcEndpoint": (inputs) => [`${inputs.vpcEndpointType}: ${inputs.serviceName}${inputs.privateDnsEnabled ? ", private DNS" : ""}`],
-  "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": (inputs) => [`ingress rules: ${(inputs.ingress ?? []).length}, egress rules: ${(inputs.egress ?? []).length}`],
-  "aws:ec2/securityGroup:SecurityGroup": (inputs) => [`${inputs.description}; inline rules: ${(inputs.ingress ?? []).length + (inputs.egress ?? []).length}`],
-  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (inputs, show) => [`ingress ${ruleText(inputs, show, "from")}`],
-  "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (inputs, show) => [`egress ${ruleText(inputs, show, "to")}`],
+  "aws:ec2/subnet:Subnet": (inputs, show) => [
+    `cidr: ${inputs.cidrBlock}, zone: ${show(inputs.availabilityZone)}, public IP on launch: ${yesNo(inputs.mapPublicIpOnLaunch)}`,
+  ],
+  "aws:ec2/route:Route": (inputs, show) => [
+    `${show(inputs.routeTableId)}: ${inputs.destinationCidrBlock} -> ${show(inputs.gatewayId ?? inputs.natGatewayId)}`,
+  ],
+  "aws:ec2/vpcEndpoint:VpcEndpoint": (inputs) => [
+    `${inputs.vpcEndpointType}: ${inputs.serviceName}${inputs.privateDnsEnabled ? ", private DNS" : ""}`,
+  ],
+  "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": (inputs) => [
+    `ingress rules: ${(inputs.ingress ?? []).length}, egress rules: ${(inputs.egress ?? []).length}`,
+  ],
+  "aws:ec2/securityGroup:SecurityGroup": (inputs) => [
+    `${inputs.description}; inline rules: ${(inputs.ingress ?? []).length + (inputs.egress ?? []).length}`,
+  ],
+  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (inputs, show) => [
+    `ingress ${ruleText(inputs, show, "from")}`,
+  ],
+  "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (inputs, show) => [
+    `egress ${ruleText(inputs, show, "to")}`,
+  ],
   "aws:ec2/flowLog:FlowLog": (inputs, show) => [`traffic: ${inputs.trafficType} -> ${show(inputs.logDestination)}`],
-  "aws:cloudwatch/logGroup:LogGroup": (inputs, show) => [`${inputs.name}: key ${show(inputs.kmsKeyId)}, retention ${inputs.retentionInDays} days`],
-  "aws:iam/role:Role": (inputs, show) => [`trusted: ${statements(inputs.assumeRolePolicy).map((statement) => principals(statement, show)).join(", ")}`],
+  "aws:cloudwatch/logGroup:LogGroup": (inputs, show) => [
+    `${inputs.name}: key ${show(inputs.kmsKeyId)}, retention ${inputs.retentionInDays} days`,
+  ],
+  "aws:iam/role:Role": (inputs, show) => [
+    `trusted: ${statements(inputs.assumeRolePolicy)
+      .map((statement) => principals(statement, show))
+      .join(", ")}`,
+  ],
   "aws:iam/policy:Policy": (inputs, show) =>
-    statements(inputs.policy).map((statement) => `${statement.Effect} ${([] as string[]).concat(statement.Action).join(",")} on ${([] as unknown[]).concat(statement.Resource).map(show).join(", ")}${statement.Condition ? " (conditioned)" : ""}`),
-  "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (inputs, show) => [`${show(inputs.role)} <- ${show(inputs.policyArn)}`],
+    statements(inputs.policy).map(
+      (statement) =>
+        `${statement.Effect} ${([] as string[]).concat(statement.Action).join(",")} on ${([] as unknown[]).concat(statement.Resource).map(show).join(", ")}${statement.Condition ? " (conditioned)" : ""}`,
+    ),
+  "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (inputs, show) => [
+    `${show(inputs.role)} <- ${show(inputs.policyArn)}`,
+  ],
   "aws:rds/instance:Instance": (inputs, show) => [
     `${inputs.engine} ${inputs.engineVersion} on ${inputs.instanceClass}, ${inputs.storageType} ${inputs.allocatedStorage}-${inputs.maxAllocatedStorage} GB`,
     `storage encrypted: ${yesNo(inputs.storageEncrypted)} (key ${show(inputs.kmsKeyId)}), public: ${yesNo(inputs.publiclyAccessible)}, Multi-AZ: ${yesNo(inputs.multiAz)}`,
@@ -103,7 +137,9 @@ const describers: Record<string, Describe> = {
     `logs exported: ${(inputs.enabledCloudwatchLogsExports ?? []).join(", ")}; enhanced monitoring every ${inputs.monitoringInterval}s; Performance Insights key ${show(inputs.performanceInsightsKmsKeyId)}`,
     `master password managed by RDS (key ${show(inputs.masterUserSecretKmsKeyId)}); CA ${inputs.caCertIdentifier}`,
   ],
-  "aws:rds/parameterGroup:ParameterGroup": (inputs) => [`${inputs.family}: ${(inputs.parameters ?? []).map((parameter: any) => `${parameter.name}=${parameter.value}`).join(", ")}`],
+  "aws:rds/parameterGroup:ParameterGroup": (inputs) => [
+    `${inputs.family}: ${(inputs.parameters ?? []).map((parameter: any) => `${parameter.name}=${parameter.value}`).join(", ")}`,
+  ],
   "aws:rds/optionGroup:OptionGroup": (inputs) => [
     `options: ${(inputs.options ?? []).map((option: any) => `${option.optionName}(${(option.optionSettings ?? []).map((setting: any) => `${setting.name}=${setting.value}`).join(" ")})`).join(", ")}`,
   ],
@@ -113,18 +149,42 @@ const describers: Record<string, Describe> = {
     `root: ${inputs.rootBlockDevice?.volumeType} ${inputs.rootBlockDevice?.volumeSize} GB, encrypted: ${yesNo(inputs.rootBlockDevice?.encrypted)} (key ${show(inputs.rootBlockDevice?.kmsKeyId)})`,
     `user-data: ${Buffer.byteLength(inputs.userData ?? "")} bytes`,
   ],
-  "aws:ebs/volume:Volume": (inputs, show) => [`${inputs.type} ${inputs.size} GB in ${show(inputs.availabilityZone)}, encrypted: ${yesNo(inputs.encrypted)} (key ${show(inputs.kmsKeyId)})`],
+  "aws:ebs/volume:Volume": (inputs, show) => [
+    `${inputs.type} ${inputs.size} GB in ${show(inputs.availabilityZone)}, encrypted: ${yesNo(inputs.encrypted)} (key ${show(inputs.kmsKeyId)})`,
+  ],
   "aws:secretsmanager/secret:Secret": (inputs, show) => [`${inputs.name}: key ${show(inputs.kmsKeyId)}`],
   "aws:secretsmanager/secretVersion:SecretVersion": () => [`value: ${REDACTED}`],
-  "aws:s3/bucketObjectv2:BucketObjectv2": (inputs, show) => [`${inputs.key}: ${inputs.serverSideEncryption} (key ${show(inputs.kmsKeyId)})`],
+  "aws:s3/bucketObjectv2:BucketObjectv2": (inputs, show) => [
+    `${inputs.key}: ${inputs.serverSideEncryption} (key ${show(inputs.kmsKeyId)})`,
+  ],
   "aws:ssm/document:Document": (inputs) => [`${inputs.documentType} document ${inputs.name}`],
 };
 
 // For types without a describer: the input keys that carry a security decision.
 const notableKeys = [
-  "kmsKeyId", "kmsKeyArn", "kmsMasterKeyId", "retentionInDays", "enableLogFileValidation", "isMultiRegionTrail", "deletionProtection", "enableDeletionProtection",
-  "dropInvalidHeaderFields", "internal", "sslPolicy", "protocol", "port", "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets",
-  "objectLockEnabled", "healthCheck", "endpoint", "alarmActions", "treatMissingData", "scope",
+  "kmsKeyId",
+  "kmsKeyArn",
+  "kmsMasterKeyId",
+  "retentionInDays",
+  "enableLogFileValidation",
+  "isMultiRegionTrail",
+  "deletionProtection",
+  "enableDeletionProtection",
+  "dropInvalidHeaderFields",
+  "internal",
+  "sslPolicy",
+  "protocol",
+  "port",
+  "blockPublicAcls",
+  "blockPublicPolicy",
+  "ignorePublicAcls",
+  "restrictPublicBuckets",
+  "objectLockEnabled",
+  "healthCheck",
+  "endpoint",
+  "alarmActions",
+  "treatMissingData",
+  "scope",
 ];
 
 function describe(resource: PlannedResource, show: Show): string[] {
@@ -143,23 +203,31 @@ export function formatRun(run: OfflineRun, region: string): string {
     if (value && typeof value === "object") return JSON.stringify(value);
     return String(value);
   };
-  const components = new Map(run.resources.filter((resource) => !resource.custom).map((resource) => [resource.urn, resource]));
+  const components = new Map(
+    run.resources.filter((resource) => !resource.custom).map((resource) => [resource.urn, resource]),
+  );
   const groups = new Map<string, PlannedResource[]>();
   for (const resource of run.resources.filter((item) => item.custom && !item.type.startsWith("pulumi:providers:"))) {
     const component = resource.parent ? components.get(resource.parent) : undefined;
-    const heading = component && component.type !== "pulumi:pulumi:Stack" ? `${component.name} (${component.type})` : "stack";
+    const heading =
+      component && component.type !== "pulumi:pulumi:Stack" ? `${component.name} (${component.type})` : "stack";
     groups.set(heading, [...(groups.get(heading) ?? []), resource]);
   }
   const lines = [`Stack ${run.stack}: ${run.resources.filter((resource) => resource.custom).length} resources`];
   for (const [heading, resources] of groups) {
     lines.push("", `${heading}: ${resources.length}`);
     for (const resource of resources) {
-      const flags = [resource.retainOnDelete ? "retained on destroy" : "", resource.protect ? "protected" : ""].filter(Boolean);
-      lines.push(`  ${resource.type.split(":").slice(1).join(":")} ${resource.name}${flags.length ? ` (${flags.join(", ")})` : ""}`);
+      const flags = [resource.retainOnDelete ? "retained on destroy" : "", resource.protect ? "protected" : ""].filter(
+        Boolean,
+      );
+      lines.push(
+        `  ${resource.type.split(":").slice(1).join(":")} ${resource.name}${flags.length ? ` (${flags.join(", ")})` : ""}`,
+      );
       for (const line of describe(resource, show)) lines.push(`      ${line}`);
     }
   }
   lines.push("", "Outputs:");
-  for (const [key, value] of Object.entries(run.outputs)) lines.push(`  ${key}: ${value}${typeof value === "string" ? placeholderNote(value, region) : ""}`);
+  for (const [key, value] of Object.entries(run.outputs))
+    lines.push(`  ${key}: ${value}${typeof value === "string" ? placeholderNote(value, region) : ""}`);
   return lines.join("\n");
 }

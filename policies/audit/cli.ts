@@ -17,19 +17,25 @@ import { auditRun, writeReports } from "./index";
 
 const packVersion: string = JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")).version;
 
-
 /** The settings file: a map of setting keys, validated by settingsFromConfig. */
 function readSettingsFile(file: string): Record<string, unknown> {
   let document: unknown;
   try {
     document = parseYaml(readFileSync(file, "utf8"));
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message.split("\n")[0];
+    const reason =
+      (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message.split("\n")[0];
     throw new SettingsError([`${file}: ${reason}`]);
   }
-  if (document === null || typeof document !== "object" || Array.isArray(document)) throw new SettingsError([`${file}: expected a map of setting names to values`]);
+  if (document === null || typeof document !== "object" || Array.isArray(document))
+    throw new SettingsError([`${file}: expected a map of setting names to values`]);
   const unknown = Object.keys(document).filter((key) => !(key in defaultSettings));
-  if (unknown.length > 0) throw new SettingsError(unknown.map((key) => `${file}: ${key} is not a setting; expected one of ${Object.keys(defaultSettings).join(", ")}`));
+  if (unknown.length > 0)
+    throw new SettingsError(
+      unknown.map(
+        (key) => `${file}: ${key} is not a setting; expected one of ${Object.keys(defaultSettings).join(", ")}`,
+      ),
+    );
   return document as Record<string, unknown>;
 }
 
@@ -38,7 +44,10 @@ export interface Output {
   stderr: (text: string) => void;
 }
 
-const processOutput: Output = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
+const processOutput: Output = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
 
 /** Runs the audit for `argv` (the arguments after the command); resolves to the exit code. */
 export async function runAuditCli(argv: string[], output: Output = processOutput): Promise<number> {
@@ -48,11 +57,16 @@ export async function runAuditCli(argv: string[], output: Output = processOutput
     return 2;
   };
   const program = new Command("audit")
-    .description("Audit the stack offline against the HIPAA policy pack and write the report (Markdown, JSON, SARIF, HTML)")
+    .description(
+      "Audit the stack offline against the HIPAA policy pack and write the report (Markdown, JSON, SARIF, HTML)",
+    )
     .argument("[stack-file]", "a Pulumi.<stack>.yaml; without it, the default configuration")
     .option("--out <dir>", "directory for the reports", "out/audit")
     .option("--waivers <file>", "waivers file", path.relative(process.cwd(), defaultWaiversFile))
-    .option("--settings <file>", "rule settings (YAML or JSON: minLogRetentionDays, worldOpenPorts, ...); unset keys keep their defaults")
+    .option(
+      "--settings <file>",
+      "rule settings (YAML or JSON: minLogRetentionDays, worldOpenPorts, ...); unset keys keep their defaults",
+    )
     .configureOutput({ writeOut: output.stdout, writeErr: output.stderr });
   const stop = parseCommandLine(program, argv);
   if (stop !== undefined) return stop;
@@ -89,7 +103,9 @@ export async function runAuditCli(argv: string[], output: Output = processOutput
   const files = writeReports(report, options.out, packVersion);
 
   const { summary } = report;
-  output.stdout(`audit ${run.project}/${run.stack} (tier ${settings.tier}): ${report.result === "pass" ? "PASS" : "FAIL"}\n`);
+  output.stdout(
+    `audit ${run.project}/${run.stack} (tier ${settings.tier}): ${report.result === "pass" ? "PASS" : "FAIL"}\n`,
+  );
   const mandatoryFailing = report.rules.filter((rule) => rule.results.some((result) => result.blocking)).length;
   const { ruleStatus } = summary;
   output.stdout(

@@ -49,7 +49,11 @@ export const controlTitles: Record<string, string> = {
 
 /** Orders sections as the regulation does: 164.308 before 164.310, (a)(2) before (a)(10). */
 export function compareSections(left: string, right: string): number {
-  const key = (section: string) => section.split(/[()]+/).filter(Boolean).map((part) => (/^\d+(\.\d+)?$/.test(part) ? part.padStart(8, "0") : part));
+  const key = (section: string) =>
+    section
+      .split(/[()]+/)
+      .filter(Boolean)
+      .map((part) => (/^\d+(\.\d+)?$/.test(part) ? part.padStart(8, "0") : part));
   const [a, b] = [key(left), key(right)];
   for (let index = 0; index < Math.min(a.length, b.length); index++) {
     if (a[index] !== b[index]) return a[index] < b[index] ? -1 : 1;

@@ -53,7 +53,9 @@ function citation(section: string, inferred: boolean): string {
 
 function evidenceHtml(evidence: Record<string, unknown> | undefined): string {
   if (!evidence || Object.keys(evidence).length === 0) return "";
-  const lines = Object.entries(evidence).map(([path, value]) => `${path} = ${value === undefined ? "not set" : JSON.stringify(value)}`);
+  const lines = Object.entries(evidence).map(
+    ([path, value]) => `${path} = ${value === undefined ? "not set" : JSON.stringify(value)}`,
+  );
   return `<pre class="evidence">${escapeHtml(lines.join("\n"))}</pre>`;
 }
 
@@ -63,14 +65,19 @@ function detailHtml(result: ReportResult): string {
   if (result.reason) parts.push(escapeHtml(result.reason));
   if (result.waiver) {
     const { justification, approvedBy, expires } = result.waiver;
-    parts.push(`<strong>Waived:</strong> ${escapeHtml(justification)}${approvedBy ? ` (approved by ${escapeHtml(approvedBy)})` : ""}${expires ? ` until ${escapeHtml(expires)}` : ""}`);
+    parts.push(
+      `<strong>Waived:</strong> ${escapeHtml(justification)}${approvedBy ? ` (approved by ${escapeHtml(approvedBy)})` : ""}${expires ? ` until ${escapeHtml(expires)}` : ""}`,
+    );
   }
   return parts.join("<br>");
 }
 
 function controlRow(control: ReportControl): string {
   const rules = control.rules
-    .map((rule) => `<span class="control-rule"><a href="#rule-${escapeHtml(rule.id)}">${escapeHtml(rule.id)}</a>${rule.inferred ? ' <span class="inferred">(inferred)</span>' : ""} ${badge(rule.status, rule.blocking)}</span>`)
+    .map(
+      (rule) =>
+        `<span class="control-rule"><a href="#rule-${escapeHtml(rule.id)}">${escapeHtml(rule.id)}</a>${rule.inferred ? ' <span class="inferred">(inferred)</span>' : ""} ${badge(rule.status, rule.blocking)}</span>`,
+    )
     .join(" ");
   return `<tr class="row-${control.status}" data-section="${escapeHtml(control.section)}"><td>${citation(control.section, control.inferred)}</td><td>${escapeHtml(control.title)}</td><td>${badge(control.status, control.blocking)}</td><td>${rules}</td></tr>`;
 }
@@ -86,7 +93,7 @@ function ruleBlock(rule: ReportRule): string {
     .join("\n");
   const table = rule.results.length
     ? `<table class="results"><thead><tr><th>resource</th><th>result</th><th>detail</th><th>evidence</th></tr></thead><tbody>\n${rows}\n</tbody></table>`
-    : "<p class=\"meta\">No resource of the kinds this rule checks is declared: not applicable.</p>";
+    : '<p class="meta">No resource of the kinds this rule checks is declared: not applicable.</p>';
   return `<section class="rule" id="rule-${escapeHtml(rule.id)}">
 <h3>${escapeHtml(rule.id)} ${badge(rule.status, rule.blocking)}</h3>
 <p>${escapeHtml(rule.description)}</p>
@@ -100,11 +107,17 @@ export function renderHtml(report: Report): string {
   const { summary } = report;
   const waivers = report.waivers.length
     ? `<table id="waivers"><thead><tr><th>rule</th><th>resource</th><th>state</th><th>justification</th><th>approved by</th><th>expires</th></tr></thead><tbody>${report.waivers
-        .map((waiver) => `<tr><td><a href="#rule-${escapeHtml(waiver.rule)}">${escapeHtml(waiver.rule)}</a></td><td>${escapeHtml(waiver.resource)}</td><td>${escapeHtml(waiver.state)}</td><td>${escapeHtml(waiver.justification)}</td><td>${escapeHtml(waiver.approvedBy ?? "")}</td><td>${escapeHtml(waiver.expires ?? "never")}</td></tr>`)
+        .map(
+          (waiver) =>
+            `<tr><td><a href="#rule-${escapeHtml(waiver.rule)}">${escapeHtml(waiver.rule)}</a></td><td>${escapeHtml(waiver.resource)}</td><td>${escapeHtml(waiver.state)}</td><td>${escapeHtml(waiver.justification)}</td><td>${escapeHtml(waiver.approvedBy ?? "")}</td><td>${escapeHtml(waiver.expires ?? "never")}</td></tr>`,
+        )
         .join("")}</tbody></table>`
     : "<p>None.</p>";
   const counts = (["fail", "unknown", "waived", "pass", "not-applicable"] as EvaluationStatus[])
-    .map((status) => `<td>${badge(status)} ${summary.ruleStatus[status]} rules · ${summary.resultStatus[status]} results</td>`)
+    .map(
+      (status) =>
+        `<td>${badge(status)} ${summary.ruleStatus[status]} rules · ${summary.resultStatus[status]} results</td>`,
+    )
     .join("");
   return `<!DOCTYPE html>
 <html lang="en">

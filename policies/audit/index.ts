@@ -22,11 +22,29 @@ export interface AuditOptions {
 
 export function auditRun(run: OfflineRun, options: AuditOptions): Report {
   const now = options.now ?? new Date();
-  const evaluations = evaluate(options.rules, toRuleResources(run), { settings: options.settings, waivers: options.waivers, now });
-  return buildReport({ run, rules: options.rules, evaluations, settings: options.settings, waivers: options.waivers, tier: options.settings.tier, configFile: options.configFile, now });
+  const evaluations = evaluate(options.rules, toRuleResources(run), {
+    settings: options.settings,
+    waivers: options.waivers,
+    now,
+  });
+  return buildReport({
+    run,
+    rules: options.rules,
+    evaluations,
+    settings: options.settings,
+    waivers: options.waivers,
+    tier: options.settings.tier,
+    configFile: options.configFile,
+    now,
+  });
 }
 
-export const REPORT_FILES = { markdown: "report.md", json: "report.json", sarif: "report.sarif", html: "report.html" } as const;
+export const REPORT_FILES = {
+  markdown: "report.md",
+  json: "report.json",
+  sarif: "report.sarif",
+  html: "report.html",
+} as const;
 
 /** Writes the four reports into `outDir`; returns their paths. */
 export function writeReports(report: Report, outDir: string, toolVersion: string): string[] {

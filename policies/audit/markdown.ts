@@ -33,7 +33,8 @@ function cell(text: string): string {
 }
 
 function resultDetail(result: ReportResult): string {
-  if (result.waiver) return `${result.message ?? ""} Waived: ${result.waiver.justification}${result.waiver.approvedBy ? ` (approved by ${result.waiver.approvedBy})` : ""}${result.waiver.expires ? ` until ${result.waiver.expires}` : ""}`;
+  if (result.waiver)
+    return `${result.message ?? ""} Waived: ${result.waiver.justification}${result.waiver.approvedBy ? ` (approved by ${result.waiver.approvedBy})` : ""}${result.waiver.expires ? ` until ${result.waiver.expires}` : ""}`;
   return result.message ?? result.reason ?? "";
 }
 
@@ -51,14 +52,18 @@ function ruleSection(rule: ReportRule): string[] {
   if (rule.results.length === 0) return [...lines, "No resource of the kinds this rule checks is declared.", ""];
   lines.push("| resource | type | result | detail | evidence |", "|---|---|---|---|---|");
   for (const result of rule.results) {
-    lines.push(`| ${cell(result.resource.name)} | ${cell(result.resource.type)} | ${statusLabel(result.status, result.blocking)} | ${cell(resultDetail(result))} | ${cell(formatEvidence(result.evidence))} |`);
+    lines.push(
+      `| ${cell(result.resource.name)} | ${cell(result.resource.type)} | ${statusLabel(result.status, result.blocking)} | ${cell(resultDetail(result))} | ${cell(formatEvidence(result.evidence))} |`,
+    );
   }
   return [...lines, ""];
 }
 
 export function renderMarkdown(report: Report): string {
   const { summary } = report;
-  const failing = report.rules.flatMap((rule) => rule.results.filter((result) => result.status === "fail").map((result) => ({ rule, result })));
+  const failing = report.rules.flatMap((rule) =>
+    rule.results.filter((result) => result.status === "fail").map((result) => ({ rule, result })),
+  );
   const lines = [
     `# HIPAA Security Rule audit: ${report.stack.project} / ${report.stack.name}`,
     "",
@@ -77,21 +82,29 @@ export function renderMarkdown(report: Report): string {
   else {
     lines.push("| rule | enforcement | resource | finding | remediation |", "|---|---|---|---|---|");
     for (const { rule, result } of failing) {
-      lines.push(`| ${rule.id} | ${rule.enforcement} | ${cell(result.resource.name)} | ${cell(result.message ?? "")} | ${cell(rule.remediation)} |`);
+      lines.push(
+        `| ${rule.id} | ${rule.enforcement} | ${cell(result.resource.name)} | ${cell(result.message ?? "")} | ${cell(rule.remediation)} |`,
+      );
     }
     lines.push("");
   }
   lines.push("## Controls (45 CFR)", "", "| section | control | result | rules |", "|---|---|---|---|");
   for (const control of report.controls) {
-    const rules = control.rules.map((rule) => `${rule.id}${rule.inferred ? " (inferred)" : ""}: ${statusLabel(rule.status, rule.blocking)}`).join(", ");
-    lines.push(`| ${control.section}${control.inferred ? " (inferred)" : ""} | ${cell(control.title)} | ${statusLabel(control.status, control.blocking)} | ${cell(rules)} |`);
+    const rules = control.rules
+      .map((rule) => `${rule.id}${rule.inferred ? " (inferred)" : ""}: ${statusLabel(rule.status, rule.blocking)}`)
+      .join(", ");
+    lines.push(
+      `| ${control.section}${control.inferred ? " (inferred)" : ""} | ${cell(control.title)} | ${statusLabel(control.status, control.blocking)} | ${cell(rules)} |`,
+    );
   }
   lines.push("", "## Waivers", "");
   if (report.waivers.length === 0) lines.push("None.", "");
   else {
     lines.push("| rule | resource | state | justification | approved by | expires |", "|---|---|---|---|---|---|");
     for (const waiver of report.waivers) {
-      lines.push(`| ${waiver.rule} | ${cell(waiver.resource)} | ${waiver.state} | ${cell(waiver.justification)} | ${cell(waiver.approvedBy ?? "")} | ${waiver.expires ?? "never"} |`);
+      lines.push(
+        `| ${waiver.rule} | ${cell(waiver.resource)} | ${waiver.state} | ${cell(waiver.justification)} | ${cell(waiver.approvedBy ?? "")} | ${waiver.expires ?? "never"} |`,
+      );
     }
     lines.push("");
   }

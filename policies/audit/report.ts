@@ -112,7 +112,8 @@ export function secretRedactor(run: OfflineRun): <T>(value: T) => T {
   const collectRedacted = (original: unknown, redacted: unknown) => {
     if (redacted === REDACTED) collect(original);
     else if (original && typeof original === "object" && redacted && typeof redacted === "object") {
-      for (const key of Object.keys(original)) collectRedacted((original as Record<string, unknown>)[key], (redacted as Record<string, unknown>)[key]);
+      for (const key of Object.keys(original))
+        collectRedacted((original as Record<string, unknown>)[key], (redacted as Record<string, unknown>)[key]);
     }
   };
   redactRun(run).resources.forEach((redacted, index) => {
@@ -123,7 +124,8 @@ export function secretRedactor(run: OfflineRun): <T>(value: T) => T {
   const redact = (value: unknown): unknown => {
     if (typeof value === "string") return ordered.reduce((text, secret) => text.split(secret).join(REDACTED), value);
     if (Array.isArray(value)) return value.map(redact);
-    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redact(item)]));
+    if (value && typeof value === "object")
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redact(item)]));
     return value;
   };
   return <T>(value: T) => redact(value) as T;
@@ -153,7 +155,12 @@ export function buildReport(input: ReportInput): Report {
 
   const rules: ReportRule[] = input.rules.map((rule) => {
     const evaluations = byRule.get(rule.id) ?? [];
-    const results = evaluations.map(toResult).sort((a, b) => STATUSES.indexOf(a.status) - STATUSES.indexOf(b.status) || a.resource.name.localeCompare(b.resource.name));
+    const results = evaluations
+      .map(toResult)
+      .sort(
+        (a, b) =>
+          STATUSES.indexOf(a.status) - STATUSES.indexOf(b.status) || a.resource.name.localeCompare(b.resource.name),
+      );
     return {
       id: rule.id,
       area: rule.area,
@@ -168,11 +175,18 @@ export function buildReport(input: ReportInput): Report {
     };
   });
 
-  const sections = [...new Set(rules.flatMap((rule) => rule.citations.map((citation) => citation.section)))].sort(compareSections);
+  const sections = [...new Set(rules.flatMap((rule) => rule.citations.map((citation) => citation.section)))].sort(
+    compareSections,
+  );
   const controls: ReportControl[] = sections.map((section) => {
     const citing = rules
       .filter((rule) => rule.citations.some((citation) => citation.section === section))
-      .map((rule) => ({ id: rule.id, inferred: rule.citations.find((citation) => citation.section === section)!.inferred, status: rule.status, blocking: rule.blocking }));
+      .map((rule) => ({
+        id: rule.id,
+        inferred: rule.citations.find((citation) => citation.section === section)!.inferred,
+        status: rule.status,
+        blocking: rule.blocking,
+      }));
     return {
       section,
       title: controlTitles[section] ?? "",
@@ -183,7 +197,9 @@ export function buildReport(input: ReportInput): Report {
     };
   });
 
-  const used = new Set(input.evaluations.map((evaluation) => evaluation.waiver).filter((waiver): waiver is Waiver => waiver !== undefined));
+  const used = new Set(
+    input.evaluations.map((evaluation) => evaluation.waiver).filter((waiver): waiver is Waiver => waiver !== undefined),
+  );
   const blockingFailures = input.evaluations.filter((evaluation) => evaluation.blocking).length;
   return {
     format: REPORT_FORMAT,
@@ -191,7 +207,8 @@ export function buildReport(input: ReportInput): Report {
     stack: { project: input.run.project, name: input.run.stack, tier: input.tier, configFile: input.configFile },
     result: hasBlockingFailures(input.evaluations) ? "fail" : "pass",
     summary: {
-      resources: new Set(input.run.resources.filter((resource) => resource.custom).map((resource) => resource.urn)).size,
+      resources: new Set(input.run.resources.filter((resource) => resource.custom).map((resource) => resource.urn))
+        .size,
       rules: rules.length,
       ruleStatus: countStatuses(rules.map((rule) => rule.status)),
       resultStatus: countStatuses(input.evaluations.map((evaluation) => evaluation.status)),
@@ -200,6 +217,9 @@ export function buildReport(input: ReportInput): Report {
     settings: input.settings,
     controls,
     rules,
-    waivers: input.waivers.map((waiver) => ({ ...waiver, state: used.has(waiver) ? "applied" : isExpired(waiver, input.now) ? "expired" : "unused" })),
+    waivers: input.waivers.map((waiver) => ({
+      ...waiver,
+      state: used.has(waiver) ? "applied" : isExpired(waiver, input.now) ? "expired" : "unused",
+    })),
   };
 }

@@ -14,8 +14,13 @@ function toDescriptor(rule: ReportRule): ReportingDescriptor {
     id: rule.id,
     name: rule.id.replace(/(^|-)([a-z0-9])/g, (_match, _dash, letter: string) => letter.toUpperCase()),
     shortDescription: { text: rule.description },
-    fullDescription: { text: `${rule.description} HIPAA Security Rule: 45 CFR ${rule.citations.map(formatCitation).join(", ")}.` },
-    help: { text: rule.remediation, markdown: `**Remediation:** ${rule.remediation}\n\n**45 CFR:** ${rule.citations.map(formatCitation).join(", ")}` },
+    fullDescription: {
+      text: `${rule.description} HIPAA Security Rule: 45 CFR ${rule.citations.map(formatCitation).join(", ")}.`,
+    },
+    help: {
+      text: rule.remediation,
+      markdown: `**Remediation:** ${rule.remediation}\n\n**45 CFR:** ${rule.citations.map(formatCitation).join(", ")}`,
+    },
     defaultConfiguration: { level: rule.enforcement === "mandatory" ? "error" : "warning" },
     properties: {
       tags: ["security", "hipaa", rule.area],
@@ -54,7 +59,9 @@ function toResult(rule: ReportRule, ruleIndex: number, result: ReportResult, art
 /** `artifact`: the file the results are reported against (the stack file, or Pulumi.yaml for defaults). */
 export function renderSarif(report: Report, toolVersion: string, artifact: string): Log {
   const results = report.rules.flatMap((rule, ruleIndex) =>
-    rule.results.filter((result) => result.status === "fail" || result.status === "waived" || result.status === "unknown").map((result) => toResult(rule, ruleIndex, result, artifact)),
+    rule.results
+      .filter((result) => result.status === "fail" || result.status === "waived" || result.status === "unknown")
+      .map((result) => toResult(rule, ruleIndex, result, artifact)),
   );
   return {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",

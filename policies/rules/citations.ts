@@ -35,7 +35,9 @@ export const citationGroups = {
 export type CitationGroup = keyof typeof citationGroups;
 
 function expand(parts: (CitationGroup | string)[]): string[] {
-  const sections = parts.flatMap((part) => (part in citationGroups ? [...citationGroups[part as CitationGroup]] : [part]));
+  const sections = parts.flatMap((part) =>
+    part in citationGroups ? [...citationGroups[part as CitationGroup]] : [part],
+  );
   return [...new Set(sections)];
 }
 

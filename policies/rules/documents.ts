@@ -41,13 +41,17 @@ export function statementsOf(document: unknown): Statement[] {
 function principalsOf(principal: unknown): string[] {
   if (principal === undefined) return [];
   if (typeof principal === "string") return [principal];
-  if (principal && typeof principal === "object") return Object.values(principal as Record<string, unknown>).flatMap((value) => asArray(value as string | string[]));
+  if (principal && typeof principal === "object")
+    return Object.values(principal as Record<string, unknown>).flatMap((value) => asArray(value as string | string[]));
   return [];
 }
 
 /** True when `pattern` (an IAM action or ARN with `*` and `?`) matches `action`. */
 export function wildcardMatches(pattern: string, action: string): boolean {
-  const expression = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const expression = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${expression}$`, "i").test(action);
 }
 

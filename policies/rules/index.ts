@@ -15,4 +15,18 @@ import * as audit from "./audit";
 import * as edge from "./edge";
 import * as tagging from "./tagging";
 
-export const allRules: Rule[] = [network, compute, database, backup, storage, keys, logs, monitoring, iam, secrets, audit, edge, tagging].flatMap((area) => Object.values(area) as Rule[]);
+export const allRules: Rule[] = [
+  network,
+  compute,
+  database,
+  backup,
+  storage,
+  keys,
+  logs,
+  monitoring,
+  iam,
+  secrets,
+  audit,
+  edge,
+  tagging,
+].flatMap((area) => Object.values(area) as Rule[]);

@@ -23,7 +23,12 @@ export interface IngressEntry {
   groupReference?: string;
 }
 
-export const ingressTypes: string[] = [AwsType.securityGroup, AwsType.defaultSecurityGroup, AwsType.securityGroupRule, AwsType.ingressRule];
+export const ingressTypes: string[] = [
+  AwsType.securityGroup,
+  AwsType.defaultSecurityGroup,
+  AwsType.securityGroupRule,
+  AwsType.ingressRule,
+];
 
 /** The ingress entries a resource declares; none for egress-only resources. */
 export function ingressEntries(resource: RuleResource): IngressEntry[] {
@@ -39,9 +44,13 @@ export function ingressEntries(resource: RuleResource): IngressEntry[] {
         toPort: block.toPort,
         cidrs: [
           ...asArray<string>(block.cidrBlocks).map((cidr) => ({ property: `ingress[${index}].cidrBlocks`, cidr })),
-          ...asArray<string>(block.ipv6CidrBlocks).map((cidr) => ({ property: `ingress[${index}].ipv6CidrBlocks`, cidr })),
+          ...asArray<string>(block.ipv6CidrBlocks).map((cidr) => ({
+            property: `ingress[${index}].ipv6CidrBlocks`,
+            cidr,
+          })),
         ],
-        referenced: asArray(block.securityGroups).length > 0 || asArray(block.prefixListIds).length > 0 || block.self === true,
+        referenced:
+          asArray(block.securityGroups).length > 0 || asArray(block.prefixListIds).length > 0 || block.self === true,
         groupReference: props.id,
       }));
     case AwsType.securityGroupRule:
@@ -57,7 +66,8 @@ export function ingressEntries(resource: RuleResource): IngressEntry[] {
             ...asArray<string>(props.cidrBlocks).map((cidr) => ({ property: "cidrBlocks", cidr })),
             ...asArray<string>(props.ipv6CidrBlocks).map((cidr) => ({ property: "ipv6CidrBlocks", cidr })),
           ],
-          referenced: Boolean(props.sourceSecurityGroupId) || asArray(props.prefixListIds).length > 0 || props.self === true,
+          referenced:
+            Boolean(props.sourceSecurityGroupId) || asArray(props.prefixListIds).length > 0 || props.self === true,
           groupReference: props.securityGroupId,
         },
       ];
@@ -106,7 +116,10 @@ export function describePorts(entry: IngressEntry): string {
 }
 
 /** Evidence for one entry: its source, protocol and ports, by property path. */
-export function entryEvidence(entry: IngressEntry, source?: { property: string; cidr: string }): Record<string, unknown> {
+export function entryEvidence(
+  entry: IngressEntry,
+  source?: { property: string; cidr: string },
+): Record<string, unknown> {
   return {
     ...(source ? { [source.property]: source.cidr } : {}),
     [entry.protocolProperty]: entry.protocol,

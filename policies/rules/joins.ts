@@ -12,7 +12,9 @@ export function ofType(resources: RuleResource[], ...types: string[]): RuleResou
 /** The values other resources may use to refer to this one. */
 export function identities(resource: RuleResource): string[] {
   const { id, arn, name, bucket, identifier } = resource.props ?? {};
-  return [id, arn, name, bucket, identifier].filter((value): value is string => typeof value === "string" && value !== "");
+  return [id, arn, name, bucket, identifier].filter(
+    (value): value is string => typeof value === "string" && value !== "",
+  );
 }
 
 /** True when `reference` (one value or a list) names `target`. */
@@ -22,7 +24,12 @@ export function refersTo(reference: unknown, target: RuleResource): boolean {
 }
 
 /** The resources of `types` whose property `property` refers to `target`. */
-export function referencing(resources: RuleResource[], target: RuleResource, property: string, ...types: string[]): RuleResource[] {
+export function referencing(
+  resources: RuleResource[],
+  target: RuleResource,
+  property: string,
+  ...types: string[]
+): RuleResource[] {
   return ofType(resources, ...types).filter((resource) => refersTo(resource.props?.[property], target));
 }
 

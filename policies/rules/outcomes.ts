@@ -19,7 +19,11 @@ export function valueAt(root: unknown, path: string): unknown {
   return path
     .split(/\.|\[(\d+)\]/)
     .filter((part) => part !== undefined && part !== "")
-    .reduce<unknown>((value, key) => (value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined), root);
+    .reduce<unknown>(
+      (value, key) =>
+        value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined,
+      root,
+    );
 }
 
 export function pass(evidence: Evidence): Outcome {
@@ -31,8 +35,18 @@ export function notApplicable(reason: string): Outcome {
 }
 
 /** A failure about one property: `<resource>: <path> is <actual>; expected <expected>`. */
-export function failProperty(resource: Pick<RuleResource, "type" | "name">, path: string, actual: unknown, expected: string, evidence: Evidence = {}): Outcome {
-  return { status: "fail", message: `${label(resource)}: ${path} is ${show(actual)}; expected ${expected}`, evidence: { [path]: actual, ...evidence } };
+export function failProperty(
+  resource: Pick<RuleResource, "type" | "name">,
+  path: string,
+  actual: unknown,
+  expected: string,
+  evidence: Evidence = {},
+): Outcome {
+  return {
+    status: "fail",
+    message: `${label(resource)}: ${path} is ${show(actual)}; expected ${expected}`,
+    evidence: { [path]: actual, ...evidence },
+  };
 }
 
 /** A failure stated in the rule's own words, still naming the resource and the property. */
@@ -41,7 +55,12 @@ export function fail(resource: Pick<RuleResource, "type" | "name">, finding: str
 }
 
 /** Passes when `test` holds for the value at `path`, else fails naming it. */
-export function expectProperty(resource: RuleResource, path: string, test: (value: any) => boolean, expected: string): Outcome {
+export function expectProperty(
+  resource: RuleResource,
+  path: string,
+  test: (value: any) => boolean,
+  expected: string,
+): Outcome {
   const value = valueAt(resource.props, path);
   return test(value) ? pass({ [path]: value }) : failProperty(resource, path, value, expected);
 }
@@ -55,7 +74,9 @@ export function resultFor(resource: RuleResource, outcome: Outcome): StackRuleRe
 export function all(outcomes: Outcome[]): Outcome {
   const failed = outcomes.find((outcome) => outcome.status === "fail");
   if (failed) return failed;
-  const passed = outcomes.filter((outcome): outcome is Extract<Outcome, { status: "pass" }> => outcome.status === "pass");
+  const passed = outcomes.filter(
+    (outcome): outcome is Extract<Outcome, { status: "pass" }> => outcome.status === "pass",
+  );
   if (passed.length === 0) return outcomes[0] ?? notApplicable("nothing to check");
   return pass(Object.assign({}, ...passed.map((outcome) => outcome.evidence)));
 }
@@ -63,10 +84,14 @@ export function all(outcomes: Outcome[]): Outcome {
 /** Prefixes each evidence key, for checks of a nested item (`ebsBlockDevices[1].`). */
 export function prefixed(prefix: string, outcome: Outcome): Outcome {
   if (outcome.status === "not-applicable") return outcome;
-  const evidence = Object.fromEntries(Object.entries(outcome.evidence).map(([key, value]) => [`${prefix}${key}`, value]));
+  const evidence = Object.fromEntries(
+    Object.entries(outcome.evidence).map(([key, value]) => [`${prefix}${key}`, value]),
+  );
   return { ...outcome, evidence };
 }
 
 export const isTrue = (value: unknown): boolean => value === true || value === "true";
-export const isSet = (value: unknown): boolean => typeof value === "string" ? value.trim() !== "" : value !== undefined && value !== null;
-export const asArray = <V>(value: V | V[] | undefined | null): V[] => (value === undefined || value === null ? [] : Array.isArray(value) ? value : [value]);
+export const isSet = (value: unknown): boolean =>
+  typeof value === "string" ? value.trim() !== "" : value !== undefined && value !== null;
+export const asArray = <V>(value: V | V[] | undefined | null): V[] =>
+  value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];

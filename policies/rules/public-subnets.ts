@@ -11,7 +11,12 @@ export function designatedPublicSubnets(resources: RuleResource[]): RuleResource
     ...ofType(resources, AwsType.natGateway).map((nat) => nat.props.subnetId),
     ...ofType(resources, ...loadBalancerTypes)
       .filter((balancer) => balancer.props.internal !== true)
-      .flatMap((balancer) => [...asArray(balancer.props.subnets), ...asArray<any>(balancer.props.subnetMappings).map((mapping) => mapping?.subnetId)]),
+      .flatMap((balancer) => [
+        ...asArray(balancer.props.subnets),
+        ...asArray<any>(balancer.props.subnetMappings).map((mapping) => mapping?.subnetId),
+      ]),
   ];
-  return ofType(resources, AwsType.subnet).filter((subnet) => references.some((reference) => refersTo(reference, subnet)));
+  return ofType(resources, AwsType.subnet).filter((subnet) =>
+    references.some((reference) => refersTo(reference, subnet)),
+  );
 }

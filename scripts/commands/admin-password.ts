@@ -2,7 +2,11 @@
 // --force), or rotate them: new value staged as AWSPENDING, set in OpenEMR on the host, and
 // only then made AWSCURRENT, so a failed rotation leaves the working password in place.
 import { randomBytes, randomUUID } from "node:crypto";
-import { GetSecretValueCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from "@aws-sdk/client-secrets-manager";
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  UpdateSecretVersionStageCommand,
+} from "@aws-sdk/client-secrets-manager";
 import { quote } from "zx";
 import { awsCall, EXIT_FAILED, EXIT_OK, OpsError, UsageError } from "../lib/errors";
 import type { Context } from "../lib/context";
@@ -15,8 +19,13 @@ interface Credentials {
   password: string;
 }
 
-async function readCredentials(ctx: Context, secretArn: string): Promise<{ credentials: Credentials; versionId: string }> {
-  const secret = await awsCall("Secrets Manager GetSecretValue", () => ctx.aws.secrets.send(new GetSecretValueCommand({ SecretId: secretArn })));
+async function readCredentials(
+  ctx: Context,
+  secretArn: string,
+): Promise<{ credentials: Credentials; versionId: string }> {
+  const secret = await awsCall("Secrets Manager GetSecretValue", () =>
+    ctx.aws.secrets.send(new GetSecretValueCommand({ SecretId: secretArn })),
+  );
   try {
     const credentials = JSON.parse(secret.SecretString ?? "") as Credentials;
     if (typeof credentials.username !== "string" || typeof credentials.password !== "string") throw new Error("shape");
@@ -29,12 +38,19 @@ async function readCredentials(ctx: Context, secretArn: string): Promise<{ crede
 
 export async function adminPassword(ctx: Context, options: { force?: boolean }): Promise<number> {
   if (!ctx.io.stdoutIsTTY && !options.force) {
-    throw new UsageError("admin-password prints a secret: stdout is not a terminal, so it refuses; pass --force to print it anyway");
+    throw new UsageError(
+      "admin-password prints a secret: stdout is not a terminal, so it refuses; pass --force to print it anyway",
+    );
   }
   const { adminPasswordSecretArn } = requireOutputs(ctx.outputs, "admin-password", ["adminPasswordSecretArn", "url"]);
   const { credentials } = await readCredentials(ctx, adminPasswordSecretArn);
-  emit(ctx, { command: "admin-password", url: ctx.outputs.url, username: credentials.username, password: credentials.password }, () =>
-    [`URL:      ${ctx.outputs.url}`, `Username: ${credentials.username}`, `Password: ${credentials.password}`].join("\n"),
+  emit(
+    ctx,
+    { command: "admin-password", url: ctx.outputs.url, username: credentials.username, password: credentials.password },
+    () =>
+      [`URL:      ${ctx.outputs.url}`, `Username: ${credentials.username}`, `Password: ${credentials.password}`].join(
+        "\n",
+      ),
   );
   return EXIT_OK;
 }
@@ -71,25 +87,56 @@ php -r '
 
 export async function rotateAdminPassword(ctx: Context): Promise<number> {
   const outputs = requireOutputs(ctx.outputs, "rotate-admin-password", ["adminPasswordSecretArn", "hostInstanceId"]);
-  const current = await ctx.progress.step("reading the current admin secret", () => readCredentials(ctx, outputs.adminPasswordSecretArn));
+  const current = await ctx.progress.step("reading the current admin secret", () =>
+    readCredentials(ctx, outputs.adminPasswordSecretArn),
+  );
   const pendingVersion = randomUUID();
   await ctx.progress.step("staging the new password (AWSPENDING)", () =>
     awsCall("Secrets Manager PutSecretValue", () =>
-      ctx.aws.secrets.send(new PutSecretValueCommand({ SecretId: outputs.adminPasswordSecretArn, ClientRequestToken: pendingVersion, SecretString: JSON.stringify({ username: current.credentials.username, password: generatePassword() }), VersionStages: ["AWSPENDING"] })),
+      ctx.aws.secrets.send(
+        new PutSecretValueCommand({
+          SecretId: outputs.adminPasswordSecretArn,
+          ClientRequestToken: pendingVersion,
+          SecretString: JSON.stringify({ username: current.credentials.username, password: generatePassword() }),
+          VersionStages: ["AWSPENDING"],
+        }),
+      ),
     ),
   );
   const result = await ctx.progress.step("setting it in OpenEMR on the host", () =>
-    runOnHost(ctx, { instanceId: outputs.hostInstanceId, purpose: "admin password rotation", script: setPasswordScript(pendingVersion), timeoutSeconds: 120 }),
+    runOnHost(ctx, {
+      instanceId: outputs.hostInstanceId,
+      purpose: "admin password rotation",
+      script: setPasswordScript(pendingVersion),
+      timeoutSeconds: 120,
+    }),
   );
   if (result.exitCode !== 0) {
-    emit(ctx, { command: "rotate-admin-password", ok: false, username: current.credentials.username }, () => `Verdict: FAILED: OpenEMR was not updated (${result.stderr.trim().split("\n").pop() ?? `exit ${result.exitCode}`}); the current password still works`);
+    emit(
+      ctx,
+      { command: "rotate-admin-password", ok: false, username: current.credentials.username },
+      () =>
+        `Verdict: FAILED: OpenEMR was not updated (${result.stderr.trim().split("\n").pop() ?? `exit ${result.exitCode}`}); the current password still works`,
+    );
     return EXIT_FAILED;
   }
   await ctx.progress.step("making the new password current", () =>
     awsCall("Secrets Manager UpdateSecretVersionStage", () =>
-      ctx.aws.secrets.send(new UpdateSecretVersionStageCommand({ SecretId: outputs.adminPasswordSecretArn, VersionStage: "AWSCURRENT", MoveToVersionId: pendingVersion, RemoveFromVersionId: current.versionId })),
+      ctx.aws.secrets.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: outputs.adminPasswordSecretArn,
+          VersionStage: "AWSCURRENT",
+          MoveToVersionId: pendingVersion,
+          RemoveFromVersionId: current.versionId,
+        }),
+      ),
     ),
   );
-  emit(ctx, { command: "rotate-admin-password", ok: true, username: current.credentials.username }, () => `Verdict: OK: the password of ${current.credentials.username} was rotated; show it with \`openemr-ops admin-password\``);
+  emit(
+    ctx,
+    { command: "rotate-admin-password", ok: true, username: current.credentials.username },
+    () =>
+      `Verdict: OK: the password of ${current.credentials.username} was rotated; show it with \`openemr-ops admin-password\``,
+  );
   return EXIT_OK;
 }

@@ -4,7 +4,14 @@
 import { quote } from "zx";
 import { EXIT_FAILED, EXIT_OK, OpsError, UsageError } from "../lib/errors";
 import type { Context } from "../lib/context";
-import { ageHours, listStoredBackups, readManifest, verifyAgainstManifest, type BackupManifest, type StoredBackup } from "../lib/backups";
+import {
+  ageHours,
+  listStoredBackups,
+  readManifest,
+  verifyAgainstManifest,
+  type BackupManifest,
+  type StoredBackup,
+} from "../lib/backups";
 import { emit, formatAge, formatBytes, lastLine, renderTable } from "../lib/output";
 import { requireOutputs } from "../lib/outputs";
 import { lastJsonLine, READ_HOST_SETTINGS, runOnHost } from "../lib/ssm";
@@ -17,12 +24,23 @@ const LIVE_SITES_DIR = "/var/www/openemr/sites";
 export async function takeBackup(ctx: Context): Promise<BackupManifest> {
   const outputs = requireOutputs(ctx.outputs, "backup", ["hostInstanceId", "backupBucket", "backupPrefix"]);
   const result = await ctx.progress.step("backup on the host (openemr-backup)", () =>
-    runOnHost(ctx, { instanceId: outputs.hostInstanceId, purpose: "backup", script: `${BIN}/openemr-backup --json`, timeoutSeconds: BACKUP_TIMEOUT_SECONDS, stream: true }),
+    runOnHost(ctx, {
+      instanceId: outputs.hostInstanceId,
+      purpose: "backup",
+      script: `${BIN}/openemr-backup --json`,
+      timeoutSeconds: BACKUP_TIMEOUT_SECONDS,
+      stream: true,
+    }),
   );
-  if (result.exitCode !== 0) throw new OpsError(`backup failed on the host (exit ${result.exitCode}): ${lastLine(result.stderr || result.stdout)}; see \`openemr-ops logs --log openemr-backup\``);
+  if (result.exitCode !== 0)
+    throw new OpsError(
+      `backup failed on the host (exit ${result.exitCode}): ${lastLine(result.stderr || result.stdout)}; see \`openemr-ops logs --log openemr-backup\``,
+    );
   const printed = lastJsonLine(result.stdout, "backup") as Partial<BackupManifest>;
   if (typeof printed.id !== "string") throw new OpsError("backup: the host's manifest has no id");
-  return ctx.progress.step(`reading manifest of ${printed.id} from the bucket`, () => readManifest(ctx, outputs.backupBucket, outputs.backupPrefix, printed.id!));
+  return ctx.progress.step(`reading manifest of ${printed.id} from the bucket`, () =>
+    readManifest(ctx, outputs.backupBucket, outputs.backupPrefix, printed.id!),
+  );
 }
 
 export async function backup(ctx: Context): Promise<number> {
@@ -30,7 +48,10 @@ export async function backup(ctx: Context): Promise<number> {
   const bytes = manifest.parts.reduce((sum, part) => sum + part.bytes, 0);
   emit(ctx, { command: "backup", ok: true, manifest }, () =>
     [
-      renderTable(["PART", "SIZE", "SHA256"], manifest.parts.map((part) => [part.name, formatBytes(part.bytes), part.sha256.slice(0, 16)])),
+      renderTable(
+        ["PART", "SIZE", "SHA256"],
+        manifest.parts.map((part) => [part.name, formatBytes(part.bytes), part.sha256.slice(0, 16)]),
+      ),
       "",
       `Verdict: OK: backup ${manifest.id} of ${manifest.database} (OpenEMR ${manifest.openemr_version}), ${formatBytes(bytes)} in ${manifest.duration_seconds}s`,
     ].join("\n"),
@@ -55,34 +76,68 @@ interface ListedBackup {
  */
 export async function backups(ctx: Context, options: { limit: number }): Promise<number> {
   const outputs = requireOutputs(ctx.outputs, "backups", ["backupBucket", "backupPrefix"]);
-  const stored = (await ctx.progress.step("listing backups", () => listStoredBackups(ctx, outputs.backupBucket, outputs.backupPrefix))).slice(0, options.limit);
-  const listed = await Promise.all(stored.map((item) => describe(ctx, outputs.backupBucket, outputs.backupPrefix, item)));
+  const stored = (
+    await ctx.progress.step("listing backups", () => listStoredBackups(ctx, outputs.backupBucket, outputs.backupPrefix))
+  ).slice(0, options.limit);
+  const listed = await Promise.all(
+    stored.map((item) => describe(ctx, outputs.backupBucket, outputs.backupPrefix, item)),
+  );
   const newestComplete = listed.find((item) => item.complete);
   emit(ctx, { command: "backups", bucket: outputs.backupBucket, prefix: outputs.backupPrefix, backups: listed }, () =>
     [
-      renderTable(["ID", "AGE", "SIZE", "OPENEMR", "VERIFICATION"], listed.map((item) => [item.id, formatAge(item.ageHours), formatBytes(item.bytes), item.openemrVersion ?? "-", item.verification])),
+      renderTable(
+        ["ID", "AGE", "SIZE", "OPENEMR", "VERIFICATION"],
+        listed.map((item) => [
+          item.id,
+          formatAge(item.ageHours),
+          formatBytes(item.bytes),
+          item.openemrVersion ?? "-",
+          item.verification,
+        ]),
+      ),
       "",
-      newestComplete ? `Newest complete backup: ${newestComplete.id} (${formatAge(newestComplete.ageHours)} old)` : "No complete backup: run `openemr-ops backup`",
+      newestComplete
+        ? `Newest complete backup: ${newestComplete.id} (${formatAge(newestComplete.ageHours)} old)`
+        : "No complete backup: run `openemr-ops backup`",
     ].join("\n"),
   );
   return newestComplete ? EXIT_OK : EXIT_FAILED;
 }
 
 async function describe(ctx: Context, bucket: string, prefix: string, item: StoredBackup): Promise<ListedBackup> {
-  const base = { id: item.id, startedAt: item.startedAt.toISOString(), ageHours: Math.round(ageHours(item.startedAt) * 10) / 10, bytes: item.bytes, complete: item.complete };
+  const base = {
+    id: item.id,
+    startedAt: item.startedAt.toISOString(),
+    ageHours: Math.round(ageHours(item.startedAt) * 10) / 10,
+    bytes: item.bytes,
+    complete: item.complete,
+  };
   if (!item.complete) return { ...base, verification: "incomplete" };
   const manifest = await readManifest(ctx, bucket, prefix, item.id);
   const mismatches = verifyAgainstManifest(item, manifest);
-  return { ...base, verification: mismatches.length ? mismatches.join("; ") : "verified", openemrVersion: manifest.openemr_version };
+  return {
+    ...base,
+    verification: mismatches.length ? mismatches.join("; ") : "verified",
+    openemrVersion: manifest.openemr_version,
+  };
 }
 
 /** Resolves `latest` to the newest complete backup; a named one must exist and be complete. */
 async function resolveBackup(ctx: Context, requested: string): Promise<StoredBackup> {
   const outputs = requireOutputs(ctx.outputs, "restore", ["backupBucket", "backupPrefix"]);
   const stored = await listStoredBackups(ctx, outputs.backupBucket, outputs.backupPrefix);
-  const found = requested === "latest" ? stored.find((item) => item.complete) : stored.find((item) => item.id === requested);
-  if (!found) throw new OpsError(requested === "latest" ? "no complete backup to restore; run `openemr-ops backups`" : `--backup: no backup ${requested} in s3://${outputs.backupBucket}/${outputs.backupPrefix}/; run \`openemr-ops backups\``);
-  if (!found.complete) throw new OpsError(`--backup: backup ${requested} is incomplete (no manifest.json); pick another from \`openemr-ops backups\``);
+  const found =
+    requested === "latest" ? stored.find((item) => item.complete) : stored.find((item) => item.id === requested);
+  if (!found)
+    throw new OpsError(
+      requested === "latest"
+        ? "no complete backup to restore; run `openemr-ops backups`"
+        : `--backup: no backup ${requested} in s3://${outputs.backupBucket}/${outputs.backupPrefix}/; run \`openemr-ops backups\``,
+    );
+  if (!found.complete)
+    throw new OpsError(
+      `--backup: backup ${requested} is incomplete (no manifest.json); pick another from \`openemr-ops backups\``,
+    );
   return found;
 }
 
@@ -102,21 +157,43 @@ export async function restore(ctx: Context, options: RestoreOptions): Promise<nu
   // settings.env names the live database, restored with Apache stopped so nobody writes to it
   // meanwhile; a new database gets its own sites directory beside the code.
   const target = live
-    ? [READ_HOST_SETTINGS, "systemctl stop apache2", "trap 'systemctl start apache2' EXIT", `${BIN}/openemr-restore --backup ${quote(chosen.id)} --database "$DB_NAME" --sites-dir ${LIVE_SITES_DIR} --yes`].join("\n")
+    ? [
+        READ_HOST_SETTINGS,
+        "systemctl stop apache2",
+        "trap 'systemctl start apache2' EXIT",
+        `${BIN}/openemr-restore --backup ${quote(chosen.id)} --database "$DB_NAME" --sites-dir ${LIVE_SITES_DIR} --yes`,
+      ].join("\n")
     : [
         // A "new" database that is the live one would be overwritten without the confirmation.
         READ_HOST_SETTINGS,
         `if [ "$DB_NAME" = ${quote(options.newDatabase!)} ]; then echo "openemr-ops: --new-database ${options.newDatabase} is the live database; restore into it without --new-database" >&2; exit 2; fi`,
         `${BIN}/openemr-restore --backup ${quote(chosen.id)} --database ${quote(options.newDatabase!)} --sites-dir ${quote(`/var/lib/openemr-aws/restores/${options.newDatabase}/sites`)} --yes`,
       ].join("\n");
-  const result = await ctx.progress.step(`restoring ${chosen.id} into ${live ? "the live database" : options.newDatabase}`, () =>
-    runOnHost(ctx, { instanceId: hostInstanceId, purpose: "restore", script: target, timeoutSeconds: BACKUP_TIMEOUT_SECONDS, stream: true }),
+  const result = await ctx.progress.step(
+    `restoring ${chosen.id} into ${live ? "the live database" : options.newDatabase}`,
+    () =>
+      runOnHost(ctx, {
+        instanceId: hostInstanceId,
+        purpose: "restore",
+        script: target,
+        timeoutSeconds: BACKUP_TIMEOUT_SECONDS,
+        stream: true,
+      }),
   );
   const ok = result.exitCode === 0;
-  emit(ctx, { command: "restore", ok, backupId: chosen.id, target: live ? "live" : options.newDatabase, exitCode: result.exitCode }, () =>
-    ok
-      ? `Verdict: OK: backup ${chosen.id} restored into ${live ? "the live database" : `database ${options.newDatabase}`}${live ? "; run `openemr-ops health`" : ""}`
-      : `Verdict: FAILED: restore of ${chosen.id} exited ${result.exitCode}: ${lastLine(result.stderr || result.stdout)}`,
+  emit(
+    ctx,
+    {
+      command: "restore",
+      ok,
+      backupId: chosen.id,
+      target: live ? "live" : options.newDatabase,
+      exitCode: result.exitCode,
+    },
+    () =>
+      ok
+        ? `Verdict: OK: backup ${chosen.id} restored into ${live ? "the live database" : `database ${options.newDatabase}`}${live ? "; run `openemr-ops health`" : ""}`
+        : `Verdict: FAILED: restore of ${chosen.id} exited ${result.exitCode}: ${lastLine(result.stderr || result.stdout)}`,
   );
   return ok ? EXIT_OK : EXIT_FAILED;
 }
@@ -124,10 +201,16 @@ export async function restore(ctx: Context, options: RestoreOptions): Promise<nu
 /** Restoring over the live database needs the backup id typed back, or --yes. */
 async function confirmLiveRestore(ctx: Context, chosen: StoredBackup, yes: boolean): Promise<void> {
   if (yes) return;
-  if (!ctx.io.stdinIsTTY) throw new UsageError("restore into the live database: confirm by typing on a terminal, or pass --yes (or restore with --new-database NAME)");
-  ctx.io.err(`This replaces the live OpenEMR database and sites/ with backup ${chosen.id} (${formatAge(ageHours(chosen.startedAt))} old). Changes since then are lost.`);
+  if (!ctx.io.stdinIsTTY)
+    throw new UsageError(
+      "restore into the live database: confirm by typing on a terminal, or pass --yes (or restore with --new-database NAME)",
+    );
+  ctx.io.err(
+    `This replaces the live OpenEMR database and sites/ with backup ${chosen.id} (${formatAge(ageHours(chosen.startedAt))} old). Changes since then are lost.`,
+  );
   const answer = (await ctx.io.ask(`Type the backup id (${chosen.id}) to continue: `)).trim();
-  if (answer !== chosen.id) throw new OpsError(`confirmation "${answer}" does not match ${chosen.id}; nothing was restored`);
+  if (answer !== chosen.id)
+    throw new OpsError(`confirmation "${answer}" does not match ${chosen.id}; nothing was restored`);
 }
 
 interface DrillReport {
@@ -139,7 +222,13 @@ export async function drill(ctx: Context, options: { backup: string }): Promise<
   const { hostInstanceId } = requireOutputs(ctx.outputs, "drill", ["hostInstanceId"]);
   const chosen = await ctx.progress.step(`finding backup ${options.backup}`, () => resolveBackup(ctx, options.backup));
   const result = await ctx.progress.step(`restore drill of ${chosen.id} into a scratch database`, () =>
-    runOnHost(ctx, { instanceId: hostInstanceId, purpose: "restore drill", script: `${BIN}/openemr-restore drill --backup ${quote(chosen.id)} --json`, timeoutSeconds: BACKUP_TIMEOUT_SECONDS, stream: true }),
+    runOnHost(ctx, {
+      instanceId: hostInstanceId,
+      purpose: "restore drill",
+      script: `${BIN}/openemr-restore drill --backup ${quote(chosen.id)} --json`,
+      timeoutSeconds: BACKUP_TIMEOUT_SECONDS,
+      stream: true,
+    }),
   );
   let report: DrillReport | undefined;
   try {
@@ -150,8 +239,21 @@ export async function drill(ctx: Context, options: { backup: string }): Promise<
   const ok = result.exitCode === 0;
   emit(ctx, { command: "drill", ok, backupId: chosen.id, exitCode: result.exitCode, report: report ?? null }, () =>
     [
-      ...(report ? [renderTable(["FIELD", "VALUE"], Object.entries(report).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)])), ""] : []),
-      ok ? `Verdict: OK: backup ${chosen.id} restores and its row counts match the manifest` : `Verdict: FAILED: drill of ${chosen.id} exited ${result.exitCode}: ${lastLine(result.stderr || result.stdout)}; the backup may not be restorable`,
+      ...(report
+        ? [
+            renderTable(
+              ["FIELD", "VALUE"],
+              Object.entries(report).map(([key, value]) => [
+                key,
+                typeof value === "string" ? value : JSON.stringify(value),
+              ]),
+            ),
+            "",
+          ]
+        : []),
+      ok
+        ? `Verdict: OK: backup ${chosen.id} restores and its row counts match the manifest`
+        : `Verdict: FAILED: drill of ${chosen.id} exited ${result.exitCode}: ${lastLine(result.stderr || result.stdout)}; the backup may not be restorable`,
     ].join("\n"),
   );
   return ok ? EXIT_OK : EXIT_FAILED;

@@ -28,13 +28,19 @@ export async function collectHealth(ctx: Context, options: HealthOptions): Promi
   const url = new URL(outputs.url);
   const checks: Check[] = [
     { name: "https", timeoutMs, run: async () => pageFindings(await probe(url.href, { extraCa, timeoutMs })) },
-    { name: "readyz", timeoutMs, run: async () => readyzFindings(await probe(new URL("/meta/health/readyz", url).href, { extraCa, timeoutMs })) },
+    {
+      name: "readyz",
+      timeoutMs,
+      run: async () => readyzFindings(await probe(new URL("/meta/health/readyz", url).href, { extraCa, timeoutMs })),
+    },
     { name: "alarms", timeoutMs, run: () => alarmFindings(ctx, outputs.alarmTopicArn) },
     { name: "host", timeoutMs: timeoutMs + 60_000, run: () => hostCheck(ctx, outputs.hostInstanceId, options.timeout) },
     { name: "bucket", timeoutMs, run: () => bucketFindings(ctx, outputs.backupBucket, outputs.backupPrefix) },
   ];
   if (outputs.tier === "standard") {
-    const { dbInstanceIdentifier } = requireOutputs(ctx.outputs, "health on the standard tier", ["dbInstanceIdentifier"]);
+    const { dbInstanceIdentifier } = requireOutputs(ctx.outputs, "health on the standard tier", [
+      "dbInstanceIdentifier",
+    ]);
     checks.push({ name: "rds", timeoutMs, run: () => rdsFindings(ctx, dbInstanceIdentifier) });
   }
   return ctx.progress.step(`checking ${checks.length} areas of the stack`, () => runChecks(checks, ctx.progress));
@@ -43,17 +49,36 @@ export async function collectHealth(ctx: Context, options: HealthOptions): Promi
 async function hostCheck(ctx: Context, instanceId: string, timeoutSeconds: number): Promise<Finding[]> {
   const agent = await agentStatus(ctx, instanceId);
   if (agent !== "Online") {
-    return [{ check: "host.ssm-agent", status: "CRIT", summary: `SSM agent is ${agent}`, evidence: { instanceId, pingStatus: agent }, action: "the host cannot be checked or operated: see the instance's status checks and console output in EC2" }];
+    return [
+      {
+        check: "host.ssm-agent",
+        status: "CRIT",
+        summary: `SSM agent is ${agent}`,
+        evidence: { instanceId, pingStatus: agent },
+        action: "the host cannot be checked or operated: see the instance's status checks and console output in EC2",
+      },
+    ];
   }
-  const result = await runOnHost(ctx, { instanceId, purpose: "health check", script: HOST_HEALTH_SCRIPT, timeoutSeconds: timeoutSeconds + 45 });
-  return [{ check: "host.ssm-agent", status: "OK", summary: "SSM agent online", evidence: { instanceId } }, ...hostFindings(parseHostReport(result.stdout))];
+  const result = await runOnHost(ctx, {
+    instanceId,
+    purpose: "health check",
+    script: HOST_HEALTH_SCRIPT,
+    timeoutSeconds: timeoutSeconds + 45,
+  });
+  return [
+    { check: "host.ssm-agent", status: "OK", summary: "SSM agent online", evidence: { instanceId } },
+    ...hostFindings(parseHostReport(result.stdout)),
+  ];
 }
 
 async function readCa(file: string): Promise<string> {
   const text = await readFile(file, "utf8").catch(() => {
     throw new UsageError(`--ca-file: cannot read ${file}; expected a PEM certificate file`);
   });
-  if (!text.includes("-----BEGIN CERTIFICATE-----")) throw new UsageError(`--ca-file: ${file} holds no PEM certificate; expected a file with -----BEGIN CERTIFICATE-----`);
+  if (!text.includes("-----BEGIN CERTIFICATE-----"))
+    throw new UsageError(
+      `--ca-file: ${file} holds no PEM certificate; expected a file with -----BEGIN CERTIFICATE-----`,
+    );
   return text;
 }
 

@@ -5,7 +5,14 @@ import { sleep, type Context } from "../lib/context";
 import { requireOutputs } from "../lib/outputs";
 
 /** The log groups the host ships (docs/host-interface.md). */
-export const LOG_NAMES = ["apache-access", "apache-error", "php-fpm", "openemr-bootstrap", "openemr-backup", "system"] as const;
+export const LOG_NAMES = [
+  "apache-access",
+  "apache-error",
+  "php-fpm",
+  "openemr-bootstrap",
+  "openemr-backup",
+  "system",
+] as const;
 
 export interface LogsOptions {
   log: string;
@@ -15,14 +22,24 @@ export interface LogsOptions {
   follow?: boolean;
 }
 
-async function fetchEvents(ctx: Context, group: string, startTime: number, options: LogsOptions): Promise<FilteredLogEvent[]> {
+async function fetchEvents(
+  ctx: Context,
+  group: string,
+  startTime: number,
+  options: LogsOptions,
+): Promise<FilteredLogEvent[]> {
   const events: FilteredLogEvent[] = [];
   let token: string | undefined;
   do {
     const page = await awsCall(`CloudWatch Logs FilterLogEvents on ${group}`, () =>
-      ctx.aws.logs.send(new FilterLogEventsCommand({ logGroupName: group, startTime, filterPattern: options.filter, nextToken: token })),
+      ctx.aws.logs.send(
+        new FilterLogEventsCommand({ logGroupName: group, startTime, filterPattern: options.filter, nextToken: token }),
+      ),
     ).catch((error: OpsError) => {
-      if (error.message.includes("ResourceNotFoundException")) throw new OpsError(`log group ${group} does not exist: the host has not shipped ${options.log} yet (is the CloudWatch agent running?)`);
+      if (error.message.includes("ResourceNotFoundException"))
+        throw new OpsError(
+          `log group ${group} does not exist: the host has not shipped ${options.log} yet (is the CloudWatch agent running?)`,
+        );
       throw error;
     });
     events.push(...(page.events ?? []));
@@ -40,15 +57,38 @@ export async function logs(ctx: Context, options: LogsOptions): Promise<number> 
   const group = `${logGroupPrefix.replace(/\/+$/, "")}/${options.log}`;
   const events = (await fetchEvents(ctx, group, Date.now() - options.sinceMs, options)).slice(-options.limit);
   if (ctx.json && !options.follow) {
-    ctx.io.out(JSON.stringify({ command: "logs", logGroup: group, events: events.map((event) => ({ timestamp: new Date(event.timestamp ?? 0).toISOString(), stream: event.logStreamName, message: event.message })) }, null, 2));
+    ctx.io.out(
+      JSON.stringify(
+        {
+          command: "logs",
+          logGroup: group,
+          events: events.map((event) => ({
+            timestamp: new Date(event.timestamp ?? 0).toISOString(),
+            stream: event.logStreamName,
+            message: event.message,
+          })),
+        },
+        null,
+        2,
+      ),
+    );
     return EXIT_OK;
   }
-  const print = (event: FilteredLogEvent) => ctx.io.out(ctx.json ? JSON.stringify({ timestamp: new Date(event.timestamp ?? 0).toISOString(), stream: event.logStreamName, message: event.message }) : render(event));
+  const print = (event: FilteredLogEvent) =>
+    ctx.io.out(
+      ctx.json
+        ? JSON.stringify({
+            timestamp: new Date(event.timestamp ?? 0).toISOString(),
+            stream: event.logStreamName,
+            message: event.message,
+          })
+        : render(event),
+    );
   events.forEach(print);
   if (!options.follow) return EXIT_OK;
   // Following: poll from the newest timestamp seen, skipping events already printed at that instant.
   const seen = new Set(events.map((event) => event.eventId));
-  let from = events.length ? events[events.length - 1].timestamp ?? Date.now() : Date.now();
+  let from = events.length ? (events[events.length - 1].timestamp ?? Date.now()) : Date.now();
   for (;;) {
     await sleep(Math.max(ctx.pollIntervalMs, 1000));
     for (const event of await fetchEvents(ctx, group, from, options)) {

@@ -37,7 +37,10 @@ interface StackConfigSummary {
 
 async function readStackConfig(cwd: string, stack: string): Promise<StackConfigSummary> {
   const file = `${cwd}/Pulumi.${stack}.yaml`;
-  if (!existsSync(file)) throw new OpsError(`config: ${file} does not exist; create it from config/examples/ (or \`pulumi stack init ${stack}\` and \`pulumi config set\`)`);
+  if (!existsSync(file))
+    throw new OpsError(
+      `config: ${file} does not exist; create it from config/examples/ (or \`pulumi stack init ${stack}\` and \`pulumi config set\`)`,
+    );
   // The Pulumi program's own validation, so preflight and `pulumi up` agree on what is valid.
   const { loadStackFile, rawConfigFrom, validateConfig } = await import("../../infra/config");
   const { raw, problems: namespaceProblems } = rawConfigFrom(loadStackFile(file));
@@ -48,15 +51,21 @@ async function readStackConfig(cwd: string, stack: string): Promise<StackConfigS
 }
 
 async function quota(ctx: Context, code: string): Promise<number> {
-  const answer = await awsCall("Service Quotas GetServiceQuota", () => ctx.aws.quotas.send(new GetServiceQuotaCommand({ ServiceCode: "ec2", QuotaCode: code })));
+  const answer = await awsCall("Service Quotas GetServiceQuota", () =>
+    ctx.aws.quotas.send(new GetServiceQuotaCommand({ ServiceCode: "ec2", QuotaCode: code })),
+  );
   return answer.Quota?.Value ?? 0;
 }
 
 async function vcpusOf(ctx: Context, instanceTypes: string[]): Promise<Map<string, number>> {
   const unique = [...new Set(instanceTypes)];
   if (unique.length === 0) return new Map();
-  const answer = await awsCall("EC2 DescribeInstanceTypes", () => ctx.aws.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: unique as never })));
-  return new Map((answer.InstanceTypes ?? []).map((type) => [String(type.InstanceType), type.VCpuInfo?.DefaultVCpus ?? 0]));
+  const answer = await awsCall("EC2 DescribeInstanceTypes", () =>
+    ctx.aws.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: unique as never })),
+  );
+  return new Map(
+    (answer.InstanceTypes ?? []).map((type) => [String(type.InstanceType), type.VCpuInfo?.DefaultVCpus ?? 0]),
+  );
 }
 
 function preflightChecks(ctx: Context, options: ProvisionOptions, stack: string, config: StackConfigSummary): Check[] {
@@ -66,8 +75,17 @@ function preflightChecks(ctx: Context, options: ProvisionOptions, stack: string,
       name: "preflight.identity",
       timeoutMs,
       run: async () => {
-        const identity = await awsCall("STS GetCallerIdentity", () => ctx.aws.sts.send(new GetCallerIdentityCommand({})));
-        return [{ check: "preflight.identity", status: "OK", summary: `AWS account ${identity.Account} as ${identity.Arn}, region ${config.region}`, evidence: { account: identity.Account, arn: identity.Arn, region: config.region } }];
+        const identity = await awsCall("STS GetCallerIdentity", () =>
+          ctx.aws.sts.send(new GetCallerIdentityCommand({})),
+        );
+        return [
+          {
+            check: "preflight.identity",
+            status: "OK",
+            summary: `AWS account ${identity.Account} as ${identity.Arn}, region ${config.region}`,
+            evidence: { account: identity.Account, arn: identity.Arn, region: config.region },
+          },
+        ];
       },
     },
     {
@@ -76,23 +94,53 @@ function preflightChecks(ctx: Context, options: ProvisionOptions, stack: string,
       run: async () => {
         const result = await $({ quiet: true, nothrow: true, cwd: options.cwd })`pulumi version`;
         const version = result.stdout.trim();
-        if (result.exitCode !== 0) return [{ check: "preflight.pulumi", status: "CRIT", summary: `\`pulumi version\` failed (exit ${result.exitCode})`, evidence: { stderr: lastLine(result.stderr) }, action: "reinstall the Pulumi CLI and run `pulumi login`" }];
-        return [{ check: "preflight.pulumi", status: "OK", summary: `Pulumi CLI ${version}, stack ${stack}`, evidence: { version, stack } }];
+        if (result.exitCode !== 0)
+          return [
+            {
+              check: "preflight.pulumi",
+              status: "CRIT",
+              summary: `\`pulumi version\` failed (exit ${result.exitCode})`,
+              evidence: { stderr: lastLine(result.stderr) },
+              action: "reinstall the Pulumi CLI and run `pulumi login`",
+            },
+          ];
+        return [
+          {
+            check: "preflight.pulumi",
+            status: "OK",
+            summary: `Pulumi CLI ${version}, stack ${stack}`,
+            evidence: { version, stack },
+          },
+        ];
       },
     },
     {
       name: "preflight.eip-quota",
       timeoutMs,
       run: async () => {
-        const [limit, addresses] = await Promise.all([quota(ctx, EIP_QUOTA), awsCall("EC2 DescribeAddresses", () => ctx.aws.ec2.send(new DescribeAddressesCommand({})))]);
+        const [limit, addresses] = await Promise.all([
+          quota(ctx, EIP_QUOTA),
+          awsCall("EC2 DescribeAddresses", () => ctx.aws.ec2.send(new DescribeAddressesCommand({}))),
+        ]);
         const used = addresses.Addresses?.length ?? 0;
         // One NAT gateway, hence one Elastic IP, per availability zone.
         const needed = config.azCount;
         const evidence = { quota: limit, inUse: used, needed };
         return [
           used + needed <= limit
-            ? { check: "preflight.eip-quota", status: "OK", summary: `${limit - used} Elastic IPs free, ${needed} needed`, evidence }
-            : { check: "preflight.eip-quota", status: "CRIT", summary: `${limit - used} Elastic IPs free, ${needed} needed`, evidence, action: `release unused Elastic IPs or request more (Service Quotas: EC2 ${EIP_QUOTA}) in ${config.region}` },
+            ? {
+                check: "preflight.eip-quota",
+                status: "OK",
+                summary: `${limit - used} Elastic IPs free, ${needed} needed`,
+                evidence,
+              }
+            : {
+                check: "preflight.eip-quota",
+                status: "CRIT",
+                summary: `${limit - used} Elastic IPs free, ${needed} needed`,
+                evidence,
+                action: `release unused Elastic IPs or request more (Service Quotas: EC2 ${EIP_QUOTA}) in ${config.region}`,
+              },
         ];
       },
     },
@@ -102,17 +150,37 @@ function preflightChecks(ctx: Context, options: ProvisionOptions, stack: string,
       run: async () => {
         const [limit, running] = await Promise.all([
           quota(ctx, VCPU_QUOTA),
-          awsCall("EC2 DescribeInstances", () => ctx.aws.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "instance-state-name", Values: ["pending", "running"] }] }))),
+          awsCall("EC2 DescribeInstances", () =>
+            ctx.aws.ec2.send(
+              new DescribeInstancesCommand({
+                Filters: [{ Name: "instance-state-name", Values: ["pending", "running"] }],
+              }),
+            ),
+          ),
         ]);
-        const runningTypes = (running.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []).map((instance) => String(instance.InstanceType)).filter((type) => STANDARD_FAMILIES.test(type));
+        const runningTypes = (running.Reservations ?? [])
+          .flatMap((reservation) => reservation.Instances ?? [])
+          .map((instance) => String(instance.InstanceType))
+          .filter((type) => STANDARD_FAMILIES.test(type));
         const vcpus = await vcpusOf(ctx, [...runningTypes, config.instanceType]);
         const used = runningTypes.reduce((sum, type) => sum + (vcpus.get(type) ?? 0), 0);
         const needed = vcpus.get(config.instanceType) ?? 0;
         const evidence = { quota: limit, inUse: used, needed, instanceType: config.instanceType };
         return [
           used + needed <= limit
-            ? { check: "preflight.vcpu-quota", status: "OK", summary: `${limit - used} standard vCPUs free, ${needed} needed`, evidence }
-            : { check: "preflight.vcpu-quota", status: "CRIT", summary: `${limit - used} standard vCPUs free, ${needed} needed for ${config.instanceType}`, evidence, action: `request more (Service Quotas: EC2 ${VCPU_QUOTA}) or choose a smaller \`instanceType\`` },
+            ? {
+                check: "preflight.vcpu-quota",
+                status: "OK",
+                summary: `${limit - used} standard vCPUs free, ${needed} needed`,
+                evidence,
+              }
+            : {
+                check: "preflight.vcpu-quota",
+                status: "CRIT",
+                summary: `${limit - used} standard vCPUs free, ${needed} needed for ${config.instanceType}`,
+                evidence,
+                action: `request more (Service Quotas: EC2 ${VCPU_QUOTA}) or choose a smaller \`instanceType\``,
+              },
         ];
       },
     },
@@ -132,7 +200,8 @@ async function pulumi(ctx: Context, cwd: string, args: string[]): Promise<void> 
   run.stderr.on("data", forward);
   const result = await run;
   if (pending.trim()) ctx.progress.line(pending);
-  if (result.exitCode !== 0) throw new OpsError(`pulumi ${args[0]} failed (exit ${result.exitCode}); see its output above`);
+  if (result.exitCode !== 0)
+    throw new OpsError(`pulumi ${args[0]} failed (exit ${result.exitCode}); see its output above`);
 }
 
 async function waitForAgent(ctx: Context, instanceId: string): Promise<void> {
@@ -140,7 +209,10 @@ async function waitForAgent(ctx: Context, instanceId: string): Promise<void> {
   for (;;) {
     const status = await agentStatus(ctx, instanceId);
     if (status === "Online") return;
-    if (Date.now() > deadline) throw new OpsError(`host ${instanceId} did not register with SSM within ${REGISTER_TIMEOUT_MS / 60_000} minutes (status ${status}); read its console output in EC2`);
+    if (Date.now() > deadline)
+      throw new OpsError(
+        `host ${instanceId} did not register with SSM within ${REGISTER_TIMEOUT_MS / 60_000} minutes (status ${status}); read its console output in EC2`,
+      );
     await sleep(ctx.pollIntervalMs);
   }
 }
@@ -150,28 +222,50 @@ async function followBootstrap(ctx: Context, instanceId: string): Promise<string
   const deadline = Date.now() + BOOTSTRAP_TIMEOUT_MS;
   let nextLine = 1;
   for (;;) {
-    const result = await runOnHost(ctx, { instanceId, purpose: "reading the bootstrap log", script: hostScript("bootstrap-log", { FROM_LINE: String(nextLine) }), timeoutSeconds: 60 });
+    const result = await runOnHost(ctx, {
+      instanceId,
+      purpose: "reading the bootstrap log",
+      script: hostScript("bootstrap-log", { FROM_LINE: String(nextLine) }),
+      timeoutSeconds: 60,
+    });
     const lines = result.stdout.split("\n").filter((line, index, all) => line !== "" || index < all.length - 1);
     for (const line of lines) {
       ctx.progress.line(line);
       if (BOOTSTRAP_END.test(line)) return line;
     }
     nextLine += lines.length;
-    if (Date.now() > deadline) throw new OpsError(`the bootstrap did not finish within ${BOOTSTRAP_TIMEOUT_MS / 60_000} minutes; read /var/log/openemr-aws/bootstrap.log on the host`);
+    if (Date.now() > deadline)
+      throw new OpsError(
+        `the bootstrap did not finish within ${BOOTSTRAP_TIMEOUT_MS / 60_000} minutes; read /var/log/openemr-aws/bootstrap.log on the host`,
+      );
     await sleep(ctx.pollIntervalMs);
   }
 }
 
-export async function provision(stackOptions: StackOptions, options: ProvisionOptions, settings: RunSettings): Promise<number> {
-  if (!stackOptions.stack) throw new UsageError("--stack: provision needs the stack to deploy, e.g. --stack clinic-prod");
+export async function provision(
+  stackOptions: StackOptions,
+  options: ProvisionOptions,
+  settings: RunSettings,
+): Promise<number> {
+  if (!stackOptions.stack)
+    throw new UsageError("--stack: provision needs the stack to deploy, e.g. --stack clinic-prod");
   const stack = stackOptions.stack;
-  if (!(await which("pulumi", { nothrow: true }))) throw new OpsError("the Pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) and log in, then run provision again");
+  if (!(await which("pulumi", { nothrow: true })))
+    throw new OpsError(
+      "the Pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) and log in, then run provision again",
+    );
   const config = await readStackConfig(options.cwd, stack);
   const ctx = contextWith({ region: stackOptions.region ?? config.region }, stackOptions, settings);
 
-  const preflight = await ctx.progress.step("preflight", () => runChecks(preflightChecks(ctx, options, stack, config), ctx.progress));
+  const preflight = await ctx.progress.step("preflight", () =>
+    runChecks(preflightChecks(ctx, options, stack, config), ctx.progress),
+  );
   if (verdictOf(preflight) === "CRIT") {
-    emit(ctx, { command: "provision", ok: false, stage: "preflight", preflight }, () => `${renderFindings(preflight, `stack ${stack}`)}\nNothing was deployed.`);
+    emit(
+      ctx,
+      { command: "provision", ok: false, stage: "preflight", preflight },
+      () => `${renderFindings(preflight, `stack ${stack}`)}\nNothing was deployed.`,
+    );
     return EXIT_FAILED;
   }
   if (!ctx.json) ctx.io.out(renderFindings(preflight, `preflight of stack ${stack}`));
@@ -179,22 +273,39 @@ export async function provision(stackOptions: StackOptions, options: ProvisionOp
   if (!options.yes) {
     await ctx.progress.step("pulumi preview", () => pulumi(ctx, options.cwd, ["preview", "--stack", stack, "--diff"]));
     if (!ctx.io.stdinIsTTY) throw new UsageError("provision: confirm the deployment on a terminal, or pass --yes");
-    const answer = (await ctx.io.ask(`Deploy these changes to stack ${stack}? Type the stack name to continue: `)).trim();
+    const answer = (
+      await ctx.io.ask(`Deploy these changes to stack ${stack}? Type the stack name to continue: `)
+    ).trim();
     if (answer !== stack) throw new OpsError(`confirmation "${answer}" does not match ${stack}; nothing was deployed`);
   }
-  await ctx.progress.step("pulumi up", () => pulumi(ctx, options.cwd, ["up", "--yes", "--skip-preview", "--stack", stack]));
+  await ctx.progress.step("pulumi up", () =>
+    pulumi(ctx, options.cwd, ["up", "--yes", "--skip-preview", "--stack", stack]),
+  );
 
   const outputs = await loadOutputs({ stack, cwd: options.cwd });
   const deployed = contextWith(outputs, stackOptions, settings);
   const { hostInstanceId } = requireOutputs(outputs, "provision", ["hostInstanceId"]);
-  await deployed.progress.step(`waiting for ${hostInstanceId} to register with SSM`, () => waitForAgent(deployed, hostInstanceId));
-  const last = await deployed.progress.step("following the host bootstrap", () => followBootstrap(deployed, hostInstanceId));
+  await deployed.progress.step(`waiting for ${hostInstanceId} to register with SSM`, () =>
+    waitForAgent(deployed, hostInstanceId),
+  );
+  const last = await deployed.progress.step("following the host bootstrap", () =>
+    followBootstrap(deployed, hostInstanceId),
+  );
   if (!last.includes("openemr-bootstrap: OK")) {
-    emit(deployed, { command: "provision", ok: false, stage: "bootstrap", preflight, bootstrap: last }, () => `Verdict: FAILED: ${last}\nRead the whole log with \`openemr-ops logs --log openemr-bootstrap --since 2h\`; fix, then re-run it with the SSM document ${outputs.bootstrapDocumentName ?? "in the stack output bootstrapDocumentName"}.`);
+    emit(
+      deployed,
+      { command: "provision", ok: false, stage: "bootstrap", preflight, bootstrap: last },
+      () =>
+        `Verdict: FAILED: ${last}\nRead the whole log with \`openemr-ops logs --log openemr-bootstrap --since 2h\`; fix, then re-run it with the SSM document ${outputs.bootstrapDocumentName ?? "in the stack output bootstrapDocumentName"}.`,
+    );
     return EXIT_FAILED;
   }
   const findings: Finding[] = await collectHealth(deployed, options);
   const verdict = verdictOf(findings);
-  emit(deployed, { command: "provision", ok: verdict !== "CRIT", stage: "health", preflight, bootstrap: last, verdict, findings }, () => renderFindings(findings, String(outputs.url)));
+  emit(
+    deployed,
+    { command: "provision", ok: verdict !== "CRIT", stage: "health", preflight, bootstrap: last, verdict, findings },
+    () => renderFindings(findings, String(outputs.url)),
+  );
   return verdict === "CRIT" ? EXIT_FAILED : EXIT_OK;
 }

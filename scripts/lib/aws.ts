@@ -31,14 +31,32 @@ export function awsClients(region: string): AwsClients {
     return made.get(name) as T;
   };
   return {
-    get cloudwatch() { return lazy("cloudwatch", () => new CloudWatchClient(config)); },
-    get logs() { return lazy("logs", () => new CloudWatchLogsClient(config)); },
-    get ec2() { return lazy("ec2", () => new EC2Client(config)); },
-    get rds() { return lazy("rds", () => new RDSClient(config)); },
-    get s3() { return lazy("s3", () => new S3Client(config)); },
-    get secrets() { return lazy("secrets", () => new SecretsManagerClient(config)); },
-    get quotas() { return lazy("quotas", () => new ServiceQuotasClient(config)); },
-    get ssm() { return lazy("ssm", () => new SSMClient(config)); },
-    get sts() { return lazy("sts", () => new STSClient(config)); },
+    get cloudwatch() {
+      return lazy("cloudwatch", () => new CloudWatchClient(config));
+    },
+    get logs() {
+      return lazy("logs", () => new CloudWatchLogsClient(config));
+    },
+    get ec2() {
+      return lazy("ec2", () => new EC2Client(config));
+    },
+    get rds() {
+      return lazy("rds", () => new RDSClient(config));
+    },
+    get s3() {
+      return lazy("s3", () => new S3Client(config));
+    },
+    get secrets() {
+      return lazy("secrets", () => new SecretsManagerClient(config));
+    },
+    get quotas() {
+      return lazy("quotas", () => new ServiceQuotasClient(config));
+    },
+    get ssm() {
+      return lazy("ssm", () => new SSMClient(config));
+    },
+    get sts() {
+      return lazy("sts", () => new STSClient(config));
+    },
   };
 }

@@ -49,7 +49,9 @@ export async function listStoredBackups(ctx: Context, bucket: string, prefix: st
   const objects: _Object[] = [];
   let token: string | undefined;
   do {
-    const page = await awsCall("S3 ListObjectsV2", () => ctx.aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: root, ContinuationToken: token })));
+    const page = await awsCall("S3 ListObjectsV2", () =>
+      ctx.aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: root, ContinuationToken: token })),
+    );
     objects.push(...(page.Contents ?? []));
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
@@ -74,7 +76,9 @@ export function manifestKey(prefix: string, id: string): string {
 
 export async function readManifest(ctx: Context, bucket: string, prefix: string, id: string): Promise<BackupManifest> {
   const key = manifestKey(prefix, id);
-  const object = await awsCall("S3 GetObject", () => ctx.aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+  const object = await awsCall("S3 GetObject", () =>
+    ctx.aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+  );
   const text = (await object.Body?.transformToString()) ?? "";
   try {
     const manifest = JSON.parse(text) as BackupManifest;
@@ -87,7 +91,9 @@ export async function readManifest(ctx: Context, bucket: string, prefix: string,
 
 /** The server-side encryption of a backup object, e.g. `aws:kms`, or `none`. */
 export async function objectEncryption(ctx: Context, bucket: string, key: string): Promise<string> {
-  const head = await awsCall("S3 HeadObject", () => ctx.aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+  const head = await awsCall("S3 HeadObject", () =>
+    ctx.aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })),
+  );
   return head.ServerSideEncryption ?? "none";
 }
 
@@ -98,7 +104,11 @@ export async function objectEncryption(ctx: Context, bucket: string, key: string
 export function verifyAgainstManifest(backup: StoredBackup, manifest: BackupManifest): string[] {
   return manifest.parts
     .filter((part) => backup.objects[part.name] !== part.bytes)
-    .map((part) => (part.name in backup.objects ? `${part.name} is ${backup.objects[part.name]} bytes, manifest says ${part.bytes}` : `${part.name} is missing`));
+    .map((part) =>
+      part.name in backup.objects
+        ? `${part.name} is ${backup.objects[part.name]} bytes, manifest says ${part.bytes}`
+        : `${part.name} is missing`,
+    );
 }
 
 /** Backup age thresholds: the timer runs daily, so a day and a bit is normal. */

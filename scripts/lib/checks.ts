@@ -40,7 +40,12 @@ export async function runChecks(checks: Check[], progress?: Progress): Promise<F
   const results = await Promise.all(
     checks.map(async (check) => {
       const findings = await withTimeout(check).catch((error: unknown): Finding[] => [
-        { check: check.name, status: "CRIT", summary: error instanceof Error ? error.message : String(error), evidence: {} },
+        {
+          check: check.name,
+          status: "CRIT",
+          summary: error instanceof Error ? error.message : String(error),
+          evidence: {},
+        },
       ]);
       progress?.line(`${check.name}: ${verdictOf(findings)}`);
       return findings;
@@ -53,7 +58,16 @@ async function withTimeout(check: Check): Promise<Finding[]> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<Finding[]>((resolve) => {
     timer = setTimeout(
-      () => resolve([{ check: check.name, status: "CRIT", summary: `no answer within ${check.timeoutMs / 1000}s`, evidence: { timeoutMs: check.timeoutMs }, action: "run health again; if it persists, check the network path and the service behind this check" }]),
+      () =>
+        resolve([
+          {
+            check: check.name,
+            status: "CRIT",
+            summary: `no answer within ${check.timeoutMs / 1000}s`,
+            evidence: { timeoutMs: check.timeoutMs },
+            action: "run health again; if it persists, check the network path and the service behind this check",
+          },
+        ]),
       check.timeoutMs,
     );
   });
@@ -77,8 +91,16 @@ export function renderFindings(findings: Finding[], subject: string): string {
   const rows = sorted.map((finding) => [finding.status, finding.check, finding.summary]);
   const details = sorted
     .filter((finding) => finding.status !== "OK")
-    .map((finding) => `${finding.status} ${finding.check}: ${evidenceText(finding.evidence)}${finding.action ? `\n  -> ${finding.action}` : ""}`);
+    .map(
+      (finding) =>
+        `${finding.status} ${finding.check}: ${evidenceText(finding.evidence)}${finding.action ? `\n  -> ${finding.action}` : ""}`,
+    );
   const counts = (status: Status) => findings.filter((finding) => finding.status === status).length;
   const verdict = `Verdict: ${verdictOf(findings)} for ${subject}: ${counts("CRIT")} critical, ${counts("WARN")} warning, ${counts("OK")} ok`;
-  return [renderTable(["STATUS", "CHECK", "FINDING"], rows), ...(details.length ? ["", ...details] : []), "", verdict].join("\n");
+  return [
+    renderTable(["STATUS", "CHECK", "FINDING"], rows),
+    ...(details.length ? ["", ...details] : []),
+    "",
+    verdict,
+  ].join("\n");
 }

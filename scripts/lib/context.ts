@@ -35,7 +35,11 @@ export async function stackContext(options: StackOptions, settings: RunSettings)
 
 /** A context for already-known outputs (provision reads them after `pulumi up`). */
 export function contextWith(outputs: Record<string, unknown>, options: StackOptions, settings: RunSettings): Context {
-  const region = options.region ?? (typeof outputs.region === "string" && outputs.region ? outputs.region : undefined) ?? process.env.AWS_REGION ?? "us-east-1";
+  const region =
+    options.region ??
+    (typeof outputs.region === "string" && outputs.region ? outputs.region : undefined) ??
+    process.env.AWS_REGION ??
+    "us-east-1";
   return {
     ...settings,
     progress: progressFor(settings.io),

@@ -22,9 +22,25 @@ interface AwsErrorShape {
   message?: string;
 }
 
-const THROTTLING = new Set(["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "ProvisionedThroughputExceededException"]);
-const ACCESS_DENIED = new Set(["AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException"]);
-const NO_CREDENTIALS = new Set(["CredentialsProviderError", "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId"]);
+const THROTTLING = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "ProvisionedThroughputExceededException",
+]);
+const ACCESS_DENIED = new Set([
+  "AccessDenied",
+  "AccessDeniedException",
+  "UnauthorizedOperation",
+  "UnrecognizedClientException",
+]);
+const NO_CREDENTIALS = new Set([
+  "CredentialsProviderError",
+  "ExpiredToken",
+  "ExpiredTokenException",
+  "InvalidClientTokenId",
+]);
 
 /**
  * One line an operator can act on, for an error an AWS call threw. `action` names the call,
@@ -33,8 +49,10 @@ const NO_CREDENTIALS = new Set(["CredentialsProviderError", "ExpiredToken", "Exp
 export function describeAwsError(error: unknown, action: string, instanceId?: string): string {
   const { name = "Error", message = String(error) } = (error ?? {}) as AwsErrorShape;
   if (THROTTLING.has(name)) return `AWS throttled ${action} (${name}); wait a minute and run the command again`;
-  if (ACCESS_DENIED.has(name)) return `access denied to ${action} (${name}): the AWS identity in use lacks that permission; see the README's operator permissions`;
-  if (NO_CREDENTIALS.has(name)) return `no usable AWS credentials for ${action} (${name}): set AWS_PROFILE or refresh your session`;
+  if (ACCESS_DENIED.has(name))
+    return `access denied to ${action} (${name}): the AWS identity in use lacks that permission; see the README's operator permissions`;
+  if (NO_CREDENTIALS.has(name))
+    return `no usable AWS credentials for ${action} (${name}): set AWS_PROFILE or refresh your session`;
   if (name === "InvalidInstanceId" || name === "InvalidInstanceID.NotFound") {
     return `instance ${instanceId ?? "(unknown)"} is not managed by SSM (${name}): check that it is running, its SSM agent is online and its role allows SSM`;
   }

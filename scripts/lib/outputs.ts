@@ -35,13 +35,21 @@ export interface OutputsSource {
 export async function loadOutputs(source: OutputsSource): Promise<Record<string, unknown>> {
   if (source.outputsFile) return readOutputsFile(source.outputsFile);
   if (!(await which("pulumi", { nothrow: true }))) {
-    throw new UsageError("no stack outputs: pass --outputs FILE (the JSON of `pulumi stack output --json`), or install the Pulumi CLI and pass --stack");
+    throw new UsageError(
+      "no stack outputs: pass --outputs FILE (the JSON of `pulumi stack output --json`), or install the Pulumi CLI and pass --stack",
+    );
   }
   const stackArgs = source.stack ? ["--stack", source.stack] : [];
-  const result = await $({ nothrow: true, quiet: true, cwd: source.cwd })`pulumi stack output --json --show-secrets=false ${stackArgs}`;
+  const result = await $({
+    nothrow: true,
+    quiet: true,
+    cwd: source.cwd,
+  })`pulumi stack output --json --show-secrets=false ${stackArgs}`;
   if (result.exitCode !== 0) {
     const reason = result.stderr.trim().split("\n").pop() ?? "";
-    throw new OpsError(`pulumi stack output failed (exit ${result.exitCode}): ${reason}; pass --stack, or --outputs FILE`);
+    throw new OpsError(
+      `pulumi stack output failed (exit ${result.exitCode}): ${reason}; pass --stack, or --outputs FILE`,
+    );
   }
   return parseOutputs(result.stdout, "`pulumi stack output`");
 }
@@ -51,7 +59,9 @@ async function readOutputsFile(file: string): Promise<Record<string, unknown>> {
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new UsageError(`--outputs: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"}); expected the JSON of \`pulumi stack output --json\``);
+    throw new UsageError(
+      `--outputs: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"}); expected the JSON of \`pulumi stack output --json\``,
+    );
   }
   return parseOutputs(text, `--outputs ${file}`);
 }
@@ -64,7 +74,9 @@ function parseOutputs(text: string, origin: string): Record<string, unknown> {
     throw new UsageError(`${origin}: not JSON; expected the JSON of \`pulumi stack output --json\``);
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new UsageError(`${origin}: expected a JSON object of stack outputs, got ${Array.isArray(parsed) ? "an array" : typeof parsed}`);
+    throw new UsageError(
+      `${origin}: expected a JSON object of stack outputs, got ${Array.isArray(parsed) ? "an array" : typeof parsed}`,
+    );
   }
   return parsed as Record<string, unknown>;
 }
@@ -73,12 +85,18 @@ function parseOutputs(text: string, origin: string): Record<string, unknown> {
  * The outputs a command needs, each a non-empty string; the first missing one is named.
  * `command` is the sub-command, for the message.
  */
-export function requireOutputs<K extends OutputKey>(outputs: Record<string, unknown>, command: string, keys: readonly K[]): Required<Pick<StackOutputs, K>> {
+export function requireOutputs<K extends OutputKey>(
+  outputs: Record<string, unknown>,
+  command: string,
+  keys: readonly K[],
+): Required<Pick<StackOutputs, K>> {
   for (const key of keys) {
     const value = outputs[key];
     if (typeof value !== "string" || value === "") {
       const given = value === undefined ? "it is missing" : `got ${JSON.stringify(value)}`;
-      throw new UsageError(`stack output "${key}" is needed by ${command} but ${given}; expected a non-empty string (is the stack deployed, and is --stack/--outputs the right one?)`);
+      throw new UsageError(
+        `stack output "${key}" is needed by ${command} but ${given}; expected a non-empty string (is the stack deployed, and is --stack/--outputs the right one?)`,
+      );
     }
   }
   if ("tier" in outputs && keys.includes("tier" as K) && outputs.tier !== "single" && outputs.tier !== "standard") {

@@ -16,19 +16,22 @@ export function duration(value: string): number {
 
 /** A release version `X.Y.Z`. */
 export function version(value: string): string {
-  if (!/^[0-9]+\.[0-9]+\.[0-9]+$/.test(value)) throw new InvalidArgumentError(`expected a release version X.Y.Z (e.g. 8.3.1), got "${value}"`);
+  if (!/^[0-9]+\.[0-9]+\.[0-9]+$/.test(value))
+    throw new InvalidArgumentError(`expected a release version X.Y.Z (e.g. 8.3.1), got "${value}"`);
   return value;
 }
 
 /** `latest` or a backup id, the UTC start time `YYYYMMDDTHHMMSSZ`. */
 export function backupId(value: string): string {
-  if (value !== "latest" && !/^\d{8}T\d{6}Z$/.test(value)) throw new InvalidArgumentError(`expected "latest" or a backup id like 20261126T023000Z, got "${value}"`);
+  if (value !== "latest" && !/^\d{8}T\d{6}Z$/.test(value))
+    throw new InvalidArgumentError(`expected "latest" or a backup id like 20261126T023000Z, got "${value}"`);
   return value;
 }
 
 /** A database name OpenEMR accepts. */
 export function databaseName(value: string): string {
-  if (!/^[A-Za-z0-9_]{1,64}$/.test(value)) throw new InvalidArgumentError(`expected a database name of letters, digits and _ (at most 64), got "${value}"`);
+  if (!/^[A-Za-z0-9_]{1,64}$/.test(value))
+    throw new InvalidArgumentError(`expected a database name of letters, digits and _ (at most 64), got "${value}"`);
   return value;
 }
 

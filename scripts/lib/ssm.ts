@@ -1,6 +1,11 @@
 // Running a shell script on the host through SSM Run Command (AWS-RunShellScript) and
 // following it: its output is streamed as it grows, and the result says how it ended.
-import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand, type GetCommandInvocationCommandOutput } from "@aws-sdk/client-ssm";
+import {
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  SendCommandCommand,
+  type GetCommandInvocationCommandOutput,
+} from "@aws-sdk/client-ssm";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { quote } from "zx";
@@ -56,13 +61,19 @@ export async function runOnHost(ctx: Context, job: HostScript): Promise<HostResu
     if (job.stream && stdout.length > shown) {
       const complete = stdout.lastIndexOf("\n") + 1;
       const upTo = invocation && !RUNNING.has(invocation.Status ?? "") ? stdout.length : complete;
-      for (const line of stdout.slice(shown, upTo).split("\n").filter((text) => text !== "")) ctx.progress.line(line);
+      for (const line of stdout
+        .slice(shown, upTo)
+        .split("\n")
+        .filter((text) => text !== ""))
+        ctx.progress.line(line);
       shown = Math.max(shown, upTo);
     }
     const status = invocation?.Status ?? "Pending";
     if (!RUNNING.has(status)) return settle(job, commandId, invocation!);
     if (Date.now() > deadline) {
-      throw new OpsError(`${job.purpose} on ${job.instanceId}: SSM still reports ${status} after ${job.timeoutSeconds + 120}s (command ${commandId}); check it in the SSM console`);
+      throw new OpsError(
+        `${job.purpose} on ${job.instanceId}: SSM still reports ${status} after ${job.timeoutSeconds + 120}s (command ${commandId}); check it in the SSM console`,
+      );
     }
   }
 }
@@ -78,7 +89,11 @@ export function asBash(script: string): string {
 
 const SCRIPT_END = "OPENEMR_OPS_SCRIPT_END";
 
-async function readInvocation(ctx: Context, commandId: string, instanceId: string): Promise<GetCommandInvocationCommandOutput | undefined> {
+async function readInvocation(
+  ctx: Context,
+  commandId: string,
+  instanceId: string,
+): Promise<GetCommandInvocationCommandOutput | undefined> {
   try {
     return await ctx.aws.ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }));
   } catch (error) {
@@ -94,7 +109,9 @@ function settle(job: HostScript, commandId: string, invocation: GetCommandInvoca
     case "Success":
     case "Failed":
       if (invocation.StatusDetails === "Undeliverable" || invocation.StatusDetails === "DeliveryTimedOut") {
-        throw new OpsError(`${job.purpose}: SSM could not deliver the command to ${job.instanceId} (${detail}); check that the SSM agent is online`);
+        throw new OpsError(
+          `${job.purpose}: SSM could not deliver the command to ${job.instanceId} (${detail}); check that the SSM agent is online`,
+        );
       }
       return {
         commandId,
@@ -103,7 +120,9 @@ function settle(job: HostScript, commandId: string, invocation: GetCommandInvoca
         stderr: invocation.StandardErrorContent ?? "",
       };
     case "TimedOut":
-      throw new OpsError(`${job.purpose} timed out on ${job.instanceId} after ${job.timeoutSeconds}s (SSM ${detail}, command ${commandId}); the host may still be working: check its log before retrying`);
+      throw new OpsError(
+        `${job.purpose} timed out on ${job.instanceId} after ${job.timeoutSeconds}s (SSM ${detail}, command ${commandId}); the host may still be working: check its log before retrying`,
+      );
     default:
       throw new OpsError(`${job.purpose} on ${job.instanceId} ended as ${detail} (command ${commandId})`);
   }
@@ -113,7 +132,10 @@ function settle(job: HostScript, commandId: string, invocation: GetCommandInvoca
 export async function agentStatus(ctx: Context, instanceId: string): Promise<string> {
   const answer = await awsCall(
     "SSM DescribeInstanceInformation",
-    () => ctx.aws.ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instanceId] }] })),
+    () =>
+      ctx.aws.ssm.send(
+        new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instanceId] }] }),
+      ),
     instanceId,
   );
   return answer.InstanceInformationList?.[0]?.PingStatus ?? "NotRegistered";
@@ -125,7 +147,9 @@ export function lastJsonLine(stdout: string, purpose: string): unknown {
   try {
     return JSON.parse(line);
   } catch {
-    throw new OpsError(`${purpose}: the host's last output line is not the expected JSON (got ${JSON.stringify(line.slice(0, 120))})`);
+    throw new OpsError(
+      `${purpose}: the host's last output line is not the expected JSON (got ${JSON.stringify(line.slice(0, 120))})`,
+    );
   }
 }
 
@@ -134,7 +158,11 @@ export function lastJsonLine(stdout: string, purpose: string): unknown {
  * (infra/host/lib/settings.sh: parsed, never sourced, every key exported); a bad file stops
  * the script with one line on stderr. scripts/host/*.sh carry the same lines.
  */
-export const READ_HOST_SETTINGS = ['die() { echo "openemr-ops on the host: $*" >&2; exit 1; }', ". /opt/openemr-aws/lib/settings.sh", "read_settings_file"].join("\n");
+export const READ_HOST_SETTINGS = [
+  'die() { echo "openemr-ops on the host: $*" >&2; exit 1; }',
+  ". /opt/openemr-aws/lib/settings.sh",
+  "read_settings_file",
+].join("\n");
 
 /**
  * A script from scripts/host/ (plain files, so they can be read and shellchecked), with its

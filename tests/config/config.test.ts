@@ -2,7 +2,15 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { ConfigError, canonicalCidr, configProperties, loadStackFile, rawConfigFrom, readStackConfig, validateConfig } from "../../infra/config";
+import {
+  ConfigError,
+  canonicalCidr,
+  configProperties,
+  loadStackFile,
+  rawConfigFrom,
+  readStackConfig,
+  validateConfig,
+} from "../../infra/config";
 import { README_PATH, readmeWithTable } from "../../config/readme-table";
 import { runOffline } from "../../infra/offline/run";
 
@@ -27,39 +35,133 @@ describe("config defaults", () => {
   });
 
   it("warns when nobody receives alarms", () => {
-    expect(validateConfig({}).warnings).toContain("openemr:alertEmails is empty: alarms go to an SNS topic nobody is subscribed to; set at least one address");
+    expect(validateConfig({}).warnings).toContain(
+      "openemr:alertEmails is empty: alarms go to an SNS topic nobody is subscribed to; set at least one address",
+    );
   });
 });
 
 describe("config mistakes: each named with its key, value and expectation", () => {
   const cases: Array<[string, Record<string, unknown>, string]> = [
-    ["a CIDR that is not a CIDR", { vpcCidr: "10.0.0.0/33" }, 'openemr:vpcCidr: "10.0.0.0/33" is not an IPv4 CIDR such as 10.40.0.0/16'],
-    ["an allowed CIDR that is not a CIDR", { allowedCidrs: ["10.0.0.0/8", "office"] }, 'openemr:allowedCidrs[1]: "office" is not an IPv4 CIDR such as 10.40.0.0/16'],
+    [
+      "a CIDR that is not a CIDR",
+      { vpcCidr: "10.0.0.0/33" },
+      'openemr:vpcCidr: "10.0.0.0/33" is not an IPv4 CIDR such as 10.40.0.0/16',
+    ],
+    [
+      "an allowed CIDR that is not a CIDR",
+      { allowedCidrs: ["10.0.0.0/8", "office"] },
+      'openemr:allowedCidrs[1]: "office" is not an IPv4 CIDR such as 10.40.0.0/16',
+    ],
     ["an AZ count of 1", { azCount: 1 }, "openemr:azCount: 1 is too small; expected at least 2"],
-    ["an e-mail that is not one", { alertEmails: ["it-at-clinic"] }, 'openemr:alertEmails[0]: "it-at-clinic" is not an e-mail address such as alerts@example.org'],
-    ["backup retention under the minimum", { backupRetentionDays: 3 }, "openemr:backupRetentionDays: 3 is too small; expected at least 7"],
-    ["backup retention over what RDS allows", { backupRetentionDays: 90 }, "openemr:backupRetentionDays: 90 is too large; expected at most 35"],
-    ["log retention under a year", { logRetentionDays: 30 }, "openemr:logRetentionDays: 30 is not allowed; expected one of 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"],
-    ["object lock under the minimum", { objectLockDays: 1 }, "openemr:objectLockDays: 1 is too small; expected at least 7"],
-    ["an unknown key close to a known one", { tierr: "single" }, "openemr:tierr: unknown key; did you mean openemr:tier? (see config/schema.json for the keys)"],
-    ["an unknown key like nothing known", { favouriteColour: "blue" }, "openemr:favouriteColour: unknown key (see config/schema.json for the keys)"],
-    ["the reserved ha tier", { tier: "ha" }, 'openemr:tier: "ha" is reserved for a later release and not available yet; expected "single" or "standard"'],
-    ["an unknown tier", { tier: "large" }, 'openemr:tier: "large" is not allowed; expected one of "single", "standard"'],
+    [
+      "an e-mail that is not one",
+      { alertEmails: ["it-at-clinic"] },
+      'openemr:alertEmails[0]: "it-at-clinic" is not an e-mail address such as alerts@example.org',
+    ],
+    [
+      "backup retention under the minimum",
+      { backupRetentionDays: 3 },
+      "openemr:backupRetentionDays: 3 is too small; expected at least 7",
+    ],
+    [
+      "backup retention over what RDS allows",
+      { backupRetentionDays: 90 },
+      "openemr:backupRetentionDays: 90 is too large; expected at most 35",
+    ],
+    [
+      "log retention under a year",
+      { logRetentionDays: 30 },
+      "openemr:logRetentionDays: 30 is not allowed; expected one of 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
+    ],
+    [
+      "object lock under the minimum",
+      { objectLockDays: 1 },
+      "openemr:objectLockDays: 1 is too small; expected at least 7",
+    ],
+    [
+      "an unknown key close to a known one",
+      { tierr: "single" },
+      "openemr:tierr: unknown key; did you mean openemr:tier? (see config/schema.json for the keys)",
+    ],
+    [
+      "an unknown key like nothing known",
+      { favouriteColour: "blue" },
+      "openemr:favouriteColour: unknown key (see config/schema.json for the keys)",
+    ],
+    [
+      "the reserved ha tier",
+      { tier: "ha" },
+      'openemr:tier: "ha" is reserved for a later release and not available yet; expected "single" or "standard"',
+    ],
+    [
+      "an unknown tier",
+      { tier: "large" },
+      'openemr:tier: "large" is not allowed; expected one of "single", "standard"',
+    ],
     ["a count that is not a number", { azCount: "two" }, 'openemr:azCount: "two" is not a whole number'],
     ["a flag that is not a boolean", { multiAz: "yes" }, 'openemr:multiAz: "yes" is not a boolean'],
     ["a malformed region", { region: "US East" }, 'openemr:region: "US East" is not an AWS region such as us-east-1'],
-    ["a malformed sha256", { openemrSha256: "abc" }, 'openemr:openemrSha256: "abc" is not a sha256 digest: 64 lowercase hex digits'],
-    ["a bad cost tag key", { costTags: { "bad key!": "x" } }, 'openemr:costTags: key "bad key!" is not a tag key of 1 to 128 letters, digits, spaces or _ . : / = + @ -'],
-    ["a domain that is not a host name", { domain: "https://emr.example.org" }, 'openemr:domain: "https://emr.example.org" is not a DNS host name such as emr.example.org'],
-    ["a VPC CIDR with host bits set", { vpcCidr: "10.40.1.0/16" }, 'openemr:vpcCidr: "10.40.1.0/16" has host bits set; did you mean "10.40.0.0/16"?'],
-    ["an allowed CIDR with host bits set", { allowedCidrs: ["203.0.113.7/24"] }, 'openemr:allowedCidrs[0]: "203.0.113.7/24" has host bits set; did you mean "203.0.113.0/24"?'],
-    ["a VPC too small for its subnets", { vpcCidr: "10.40.0.0/24" }, 'openemr:vpcCidr: "10.40.0.0/24" is a /24; expected a /16 to /22 (AWS allows /16 at most, and three subnets a zone need room)'],
-    ["a public VPC range", { vpcCidr: "8.8.0.0/16" }, 'openemr:vpcCidr: "8.8.0.0/16" is not a private range; expected a range inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10'],
-    ["a storage ceiling under the storage", { dbStorageGb: 100, dbMaxStorageGb: 50 }, "openemr:dbMaxStorageGb: 50 is below openemr:dbStorageGb (100); expected at least 100"],
-    ["backups that expire while locked", { objectLockDays: 400, backupExpiryDays: 365 }, "openemr:backupExpiryDays: 365 is below openemr:objectLockDays (400); a backup cannot expire while it is locked"],
-    ["a zone without a domain", { hostedZoneId: "Z0123456789ABCDEFGHIJ" }, 'openemr:hostedZoneId: "Z0123456789ABCDEFGHIJ" is set without openemr:domain; expected openemr:domain too (the name to certify in that zone)'],
-    ["an OpenEMR older than 8", { openemrVersion: "7.0.3" }, 'openemr:openemrVersion: "7.0.3" is too old; expected 8.0.0 or later (health endpoints, PHP 8.4 on Debian 13)'],
-    ["a Graviton instance type", { instanceType: "m7g.large" }, 'openemr:instanceType: "m7g.large" is an arm64 (Graviton) type; expected an x86_64 type such as t3.medium (the host image is amd64)'],
+    [
+      "a malformed sha256",
+      { openemrSha256: "abc" },
+      'openemr:openemrSha256: "abc" is not a sha256 digest: 64 lowercase hex digits',
+    ],
+    [
+      "a bad cost tag key",
+      { costTags: { "bad key!": "x" } },
+      'openemr:costTags: key "bad key!" is not a tag key of 1 to 128 letters, digits, spaces or _ . : / = + @ -',
+    ],
+    [
+      "a domain that is not a host name",
+      { domain: "https://emr.example.org" },
+      'openemr:domain: "https://emr.example.org" is not a DNS host name such as emr.example.org',
+    ],
+    [
+      "a VPC CIDR with host bits set",
+      { vpcCidr: "10.40.1.0/16" },
+      'openemr:vpcCidr: "10.40.1.0/16" has host bits set; did you mean "10.40.0.0/16"?',
+    ],
+    [
+      "an allowed CIDR with host bits set",
+      { allowedCidrs: ["203.0.113.7/24"] },
+      'openemr:allowedCidrs[0]: "203.0.113.7/24" has host bits set; did you mean "203.0.113.0/24"?',
+    ],
+    [
+      "a VPC too small for its subnets",
+      { vpcCidr: "10.40.0.0/24" },
+      'openemr:vpcCidr: "10.40.0.0/24" is a /24; expected a /16 to /22 (AWS allows /16 at most, and three subnets a zone need room)',
+    ],
+    [
+      "a public VPC range",
+      { vpcCidr: "8.8.0.0/16" },
+      'openemr:vpcCidr: "8.8.0.0/16" is not a private range; expected a range inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10',
+    ],
+    [
+      "a storage ceiling under the storage",
+      { dbStorageGb: 100, dbMaxStorageGb: 50 },
+      "openemr:dbMaxStorageGb: 50 is below openemr:dbStorageGb (100); expected at least 100",
+    ],
+    [
+      "backups that expire while locked",
+      { objectLockDays: 400, backupExpiryDays: 365 },
+      "openemr:backupExpiryDays: 365 is below openemr:objectLockDays (400); a backup cannot expire while it is locked",
+    ],
+    [
+      "a zone without a domain",
+      { hostedZoneId: "Z0123456789ABCDEFGHIJ" },
+      'openemr:hostedZoneId: "Z0123456789ABCDEFGHIJ" is set without openemr:domain; expected openemr:domain too (the name to certify in that zone)',
+    ],
+    [
+      "an OpenEMR older than 8",
+      { openemrVersion: "7.0.3" },
+      'openemr:openemrVersion: "7.0.3" is too old; expected 8.0.0 or later (health endpoints, PHP 8.4 on Debian 13)',
+    ],
+    [
+      "a Graviton instance type",
+      { instanceType: "m7g.large" },
+      'openemr:instanceType: "m7g.large" is an arm64 (Graviton) type; expected an x86_64 type such as t3.medium (the host image is amd64)',
+    ],
   ];
 
   for (const [what, raw, message] of cases) {
@@ -71,7 +173,13 @@ describe("config mistakes: each named with its key, value and expectation", () =
   }
 
   it("reports every problem at once, one line each", () => {
-    const problems = problemsOf({ vpcCidr: "nope", azCount: 1, alertEmails: ["x"], backupRetentionDays: 1, tierr: "single" });
+    const problems = problemsOf({
+      vpcCidr: "nope",
+      azCount: 1,
+      alertEmails: ["x"],
+      backupRetentionDays: 1,
+      tierr: "single",
+    });
     expect(problems).toHaveLength(5);
     for (const problem of problems) expect(problem).not.toContain("\n");
   });
@@ -87,13 +195,21 @@ describe("config mistakes: each named with its key, value and expectation", () =
 
 describe("engine-style config", () => {
   it("converts strings by the schema's types", () => {
-    const { raw, problems } = rawConfigFrom({ "openemr:azCount": "3", "openemr:multiAz": "true", "openemr:alertEmails": '["a@example.org"]', "openemr:tier": "single", "aws:region": "eu-west-1" });
+    const { raw, problems } = rawConfigFrom({
+      "openemr:azCount": "3",
+      "openemr:multiAz": "true",
+      "openemr:alertEmails": '["a@example.org"]',
+      "openemr:tier": "single",
+      "aws:region": "eu-west-1",
+    });
     expect(problems).toEqual([]);
     expect(raw).toEqual({ azCount: 3, multiAz: true, alertEmails: ["a@example.org"], tier: "single" });
   });
 
   it("names a key set in the project's namespace instead of openemr:", () => {
-    expect(rawConfigFrom({ "openemr-aws:tier": "single" }).problems).toEqual(["openemr-aws:tier: set in the project's namespace; did you mean openemr:tier?"]);
+    expect(rawConfigFrom({ "openemr-aws:tier": "single" }).problems).toEqual([
+      "openemr-aws:tier: set in the project's namespace; did you mean openemr:tier?",
+    ]);
   });
 
   it("readStackConfig throws a ConfigError, a RunError that Pulumi prints without a stack trace", async () => {
@@ -150,7 +266,9 @@ describe("stack files", () => {
   });
 
   it("a missing stack file is a ConfigError naming the file", () => {
-    expect(() => loadStackFile("/nonexistent/Pulumi.x.yaml")).toThrowError(/\/nonexistent\/Pulumi\.x\.yaml: no such file/);
+    expect(() => loadStackFile("/nonexistent/Pulumi.x.yaml")).toThrowError(
+      /\/nonexistent\/Pulumi\.x\.yaml: no such file/,
+    );
   });
 });
 

@@ -39,11 +39,17 @@ describe("on-host backup and restore", () => {
 
   const onprem = (argv: string[]) => root.run(argv, { check: false, env: { OPENEMR_AWS_ETC: ONPREM_ETC } });
   const ec2 = (argv: string[]) => root.run(argv, { check: false, env: { OPENEMR_AWS_ETC: EC2_ETC, ...AWS_ENV } });
-  const aws = async (args: string[]) => JSON.parse((await root.run(["aws", ...args, "--output", "json"], { env: AWS_ENV })).stdout || "null");
+  const aws = async (args: string[]) =>
+    JSON.parse((await root.run(["aws", ...args, "--output", "json"], { env: AWS_ENV })).stdout || "null");
 
   /** Exact row count of every base table, counted by the server. */
   async function rowCounts(database: string): Promise<Record<string, number>> {
-    const tables = (await mariadbSql(root, `SELECT table_name FROM information_schema.tables WHERE table_schema='${database}' AND table_type='BASE TABLE' ORDER BY 1`))
+    const tables = (
+      await mariadbSql(
+        root,
+        `SELECT table_name FROM information_schema.tables WHERE table_schema='${database}' AND table_type='BASE TABLE' ORDER BY 1`,
+      )
+    )
       .trim()
       .split("\n")
       .filter(Boolean);
@@ -58,7 +64,11 @@ describe("on-host backup and restore", () => {
 
   /** sha256, mode and owner of every file and directory under dir, relative to it. */
   async function treeFingerprint(dir: string): Promise<string> {
-    return (await root.sh(`cd '${dir}' && find . -printf '%p %M %U:%G\\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum`)).stdout;
+    return (
+      await root.sh(
+        `cd '${dir}' && find . -printf '%p %M %U:%G\\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum`,
+      )
+    ).stdout;
   }
 
   async function databases(): Promise<string[]> {
@@ -82,7 +92,10 @@ describe("on-host backup and restore", () => {
     await root.run(["mariadb", "openemr"], { input: schema + "\n" + examples });
     await mariadbSql(
       root,
-      TRICKY_NOTES.map((body, i) => `INSERT INTO pnotes (date, body, pid, user, groupname, activity, authorized, title, assigned_to, deleted, message_status) VALUES (NOW(), ${sqlString(body)}, ${i + 1}, 'admin', 'Default', 1, 1, 'Unassigned', 'admin', 0, 'New');`).join("\n"),
+      TRICKY_NOTES.map(
+        (body, i) =>
+          `INSERT INTO pnotes (date, body, pid, user, groupname, activity, authorized, title, assigned_to, deleted, message_status) VALUES (NOW(), ${sqlString(body)}, ${i + 1}, 'admin', 'Default', 1, 1, 'Unassigned', 'admin', 0, 'New');`,
+      ).join("\n"),
       "openemr",
     );
 
@@ -108,18 +121,44 @@ describe("on-host backup and restore", () => {
       "DB_NAME=openemr",
       `DB_CA_FILE=${db.caFileInRoot}`,
     ];
-    root.writeFile(`${ONPREM_ETC}/settings.env`, [...common, "OPENEMR_MODE=onprem", "SECRET_DB_MASTER=db-master", "BACKUP_DIR=/var/backups/openemr", ""].join("\n"));
+    root.writeFile(
+      `${ONPREM_ETC}/settings.env`,
+      [...common, "OPENEMR_MODE=onprem", "SECRET_DB_MASTER=db-master", "BACKUP_DIR=/var/backups/openemr", ""].join(
+        "\n",
+      ),
+    );
     root.writeFile(`${ONPREM_ETC}/secrets.json`, JSON.stringify({ "db-master": db.admin }), 0o600);
 
-    await root.startDaemon("moto", ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", "5000"], async () =>
-      (await root.run(["curl", "-fsS", "-o", "/dev/null", `${MOTO}/moto-api/`], { check: false })).code === 0,
+    await root.startDaemon(
+      "moto",
+      ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", "5000"],
+      async () =>
+        (await root.run(["curl", "-fsS", "-o", "/dev/null", `${MOTO}/moto-api/`], { check: false })).code === 0,
     );
     await aws(["s3api", "create-bucket", "--bucket", "clinic-test-backups"]);
     kmsKeyArn = (await aws(["kms", "create-key", "--description", "backups"])).KeyMetadata.Arn;
-    const secretArn = (await aws(["secretsmanager", "create-secret", "--name", "clinic-test/db-master", "--secret-string", JSON.stringify(db.admin)])).ARN;
+    const secretArn = (
+      await aws([
+        "secretsmanager",
+        "create-secret",
+        "--name",
+        "clinic-test/db-master",
+        "--secret-string",
+        JSON.stringify(db.admin),
+      ])
+    ).ARN;
     root.writeFile(
       `${EC2_ETC}/settings.env`,
-      [...common, "OPENEMR_MODE=ec2", "AWS_REGION=us-east-1", `SECRET_DB_MASTER=${secretArn}`, "BACKUP_BUCKET=clinic-test-backups", "BACKUP_PREFIX=backups/default", `BACKUP_KMS_KEY_ID=${kmsKeyArn}`, ""].join("\n"),
+      [
+        ...common,
+        "OPENEMR_MODE=ec2",
+        "AWS_REGION=us-east-1",
+        `SECRET_DB_MASTER=${secretArn}`,
+        "BACKUP_BUCKET=clinic-test-backups",
+        "BACKUP_PREFIX=backups/default",
+        `BACKUP_KMS_KEY_ID=${kmsKeyArn}`,
+        "",
+      ].join("\n"),
     );
   });
 
@@ -139,7 +178,13 @@ describe("on-host backup and restore", () => {
     });
 
     it("writes the three parts with a manifest whose sizes, hashes and row counts are right", async () => {
-      expect(manifest).toMatchObject({ format: 1, stack: "clinic-test", site: "default", database: "openemr", openemr_version: expect.any(String) });
+      expect(manifest).toMatchObject({
+        format: 1,
+        stack: "clinic-test",
+        site: "default",
+        database: "openemr",
+        openemr_version: expect.any(String),
+      });
       expect(manifest.id).toMatch(/^\d{8}T\d{6}Z$/);
       expect(manifest.db_server_version).toMatch(/MariaDB/);
       const dir = `/var/backups/openemr/${manifest.id}`;
@@ -159,7 +204,8 @@ describe("on-host backup and restore", () => {
       const dump = (await root.sh(`zstd -dc /var/backups/openemr/${manifest.id}/db.sql.zst`)).stdout;
       expect(dump).toMatch(/^INSERT INTO `pnotes` VALUES/m);
       expect(dump).not.toMatch(/CREATE DATABASE|^USE /m);
-      for (const text of [backupOutput.stdout, backupOutput.stderr, dump]) expect(text).not.toContain(db.admin.password);
+      for (const text of [backupOutput.stdout, backupOutput.stderr, dump])
+        expect(text).not.toContain(db.admin.password);
       expect(backupOutput.stderr).toContain(`openemr-backup: backup ${manifest.id} complete`);
     });
 
@@ -169,7 +215,9 @@ describe("on-host backup and restore", () => {
       expect(listed[0]).toEqual({ id: "29990101T000000Z", bytes: 0, complete: false });
       const entry = listed.find((backup: any) => backup.id === manifest.id);
       expect(entry.complete).toBe(true);
-      const manifestBytes = Number((await root.run(["stat", "-c", "%s", `/var/backups/openemr/${manifest.id}/manifest.json`])).stdout);
+      const manifestBytes = Number(
+        (await root.run(["stat", "-c", "%s", `/var/backups/openemr/${manifest.id}/manifest.json`])).stdout,
+      );
       expect(entry.bytes).toBe(manifest.parts[0].bytes + manifest.parts[1].bytes + manifestBytes);
       const human = await onprem([`${BIN}/openemr-backup`, "list"]);
       expect(human.stdout).toMatch(new RegExp(`${manifest.id} +\\d+  complete`));
@@ -177,42 +225,90 @@ describe("on-host backup and restore", () => {
     });
 
     it("restores the latest complete backup into a new database and directory, identical", async () => {
-      const restored = await onprem([`${BIN}/openemr-restore`, "--database", "openemr_restored", "--sites-dir", "/srv/restore"]);
+      const restored = await onprem([
+        `${BIN}/openemr-restore`,
+        "--database",
+        "openemr_restored",
+        "--sites-dir",
+        "/srv/restore",
+      ]);
       expect(restored.stderr).toContain(`backup ${manifest.id}: every part matches its size and sha256`);
       expect(restored.code).toBe(0);
       expect(await rowCounts("openemr_restored")).toEqual(await rowCounts("openemr"));
-      expect(await mariadbSql(root, "SELECT body FROM pnotes ORDER BY id", "openemr_restored")).toBe(await mariadbSql(root, "SELECT body FROM pnotes ORDER BY id", "openemr"));
+      expect(await mariadbSql(root, "SELECT body FROM pnotes ORDER BY id", "openemr_restored")).toBe(
+        await mariadbSql(root, "SELECT body FROM pnotes ORDER BY id", "openemr"),
+      );
       expect(await treeFingerprint("/srv/restore/default")).toBe(await treeFingerprint(SITE));
     });
 
     it("refuses to overwrite a database or directory without --yes, and replaces them with it", async () => {
-      const refused = await onprem([`${BIN}/openemr-restore`, "--database", "openemr_restored", "--sites-dir", "/srv/other"]);
+      const refused = await onprem([
+        `${BIN}/openemr-restore`,
+        "--database",
+        "openemr_restored",
+        "--sites-dir",
+        "/srv/other",
+      ]);
       expect(refused.code).toBe(2);
       expect(refused.stderr).toContain("database openemr_restored exists and has tables; pass --yes to replace it");
       await mariadbSql(root, "DELETE FROM list_options", "openemr_restored");
-      const replaced = await onprem([`${BIN}/openemr-restore`, "--backup", manifest.id, "--database", "openemr_restored", "--sites-dir", "/srv/restore", "--yes"]);
+      const replaced = await onprem([
+        `${BIN}/openemr-restore`,
+        "--backup",
+        manifest.id,
+        "--database",
+        "openemr_restored",
+        "--sites-dir",
+        "/srv/restore",
+        "--yes",
+      ]);
       expect(replaced.code).toBe(0);
       expect(await rowCounts("openemr_restored")).toEqual(await rowCounts("openemr"));
     });
 
     async function copyBackup(id: string, damage: string): Promise<void> {
-      await root.sh(`cp -a /var/backups/openemr/${manifest.id} /var/backups/openemr/${id} && cd /var/backups/openemr/${id} && ${damage}`);
+      await root.sh(
+        `cp -a /var/backups/openemr/${manifest.id} /var/backups/openemr/${id} && cd /var/backups/openemr/${id} && ${damage}`,
+      );
     }
 
     it("refuses a part with one flipped byte before touching anything", async () => {
-      await copyBackup("20000101T000001Z", `printf '\\x%02x' $(( $(od -An -tu1 -j100 -N1 db.sql.zst) ^ 1 )) | dd of=db.sql.zst bs=1 seek=100 conv=notrunc status=none`);
-      const result = await onprem([`${BIN}/openemr-restore`, "--backup", "20000101T000001Z", "--database", "flipped", "--sites-dir", "/srv/flipped"]);
+      await copyBackup(
+        "20000101T000001Z",
+        `printf '\\x%02x' $(( $(od -An -tu1 -j100 -N1 db.sql.zst) ^ 1 )) | dd of=db.sql.zst bs=1 seek=100 conv=notrunc status=none`,
+      );
+      const result = await onprem([
+        `${BIN}/openemr-restore`,
+        "--backup",
+        "20000101T000001Z",
+        "--database",
+        "flipped",
+        "--sites-dir",
+        "/srv/flipped",
+      ]);
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/backup 20000101T000001Z: db\.sql\.zst is corrupt: sha256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}; refusing to restore/);
+      expect(result.stderr).toMatch(
+        /backup 20000101T000001Z: db\.sql\.zst is corrupt: sha256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}; refusing to restore/,
+      );
       expect(await databases()).not.toContain("flipped");
       expect((await root.run(["test", "-e", "/srv/flipped"], { check: false })).code).not.toBe(0);
     });
 
     it("refuses a truncated part before touching anything", async () => {
       await copyBackup("20000101T000002Z", "truncate -s -1000 sites.tar.zst");
-      const result = await onprem([`${BIN}/openemr-restore`, "--backup", "20000101T000002Z", "--database", "truncated", "--sites-dir", "/srv/truncated"]);
+      const result = await onprem([
+        `${BIN}/openemr-restore`,
+        "--backup",
+        "20000101T000002Z",
+        "--database",
+        "truncated",
+        "--sites-dir",
+        "/srv/truncated",
+      ]);
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain(`backup 20000101T000002Z: sites.tar.zst is truncated or altered: ${manifest.parts[1].bytes - 1000} bytes, the manifest says ${manifest.parts[1].bytes}; refusing to restore`);
+      expect(result.stderr).toContain(
+        `backup 20000101T000002Z: sites.tar.zst is truncated or altered: ${manifest.parts[1].bytes - 1000} bytes, the manifest says ${manifest.parts[1].bytes}; refusing to restore`,
+      );
       expect(await databases()).not.toContain("truncated");
       expect((await root.run(["test", "-e", "/srv/truncated"], { check: false })).code).not.toBe(0);
     });
@@ -220,7 +316,12 @@ describe("on-host backup and restore", () => {
     it("drills the latest backup: restores into a scratch database, matches every table, drops it", async () => {
       const drill = await onprem([`${BIN}/openemr-restore`, "drill", "--json"]);
       expect(drill.code).toBe(0);
-      expect(lastJson(drill)).toMatchObject({ ok: true, backup: manifest.id, tables_checked: Object.keys(manifest.tables).length, mismatches: [] });
+      expect(lastJson(drill)).toMatchObject({
+        ok: true,
+        backup: manifest.id,
+        tables_checked: Object.keys(manifest.tables).length,
+        mismatches: [],
+      });
       expect((await databases()).filter((name) => name.startsWith("openemr_drill_"))).toEqual([]);
     });
 
@@ -228,7 +329,11 @@ describe("on-host backup and restore", () => {
       await copyBackup("20000101T000003Z", `jq -c '.tables.pnotes += 1' manifest.json > m && mv m manifest.json`);
       const drill = await onprem([`${BIN}/openemr-restore`, "drill", "--backup", "20000101T000003Z", "--json"]);
       expect(drill.code).toBe(1);
-      expect(lastJson(drill)).toMatchObject({ ok: false, backup: "20000101T000003Z", mismatches: [{ table: "pnotes", expected: TRICKY_NOTES.length + 1, actual: TRICKY_NOTES.length }] });
+      expect(lastJson(drill)).toMatchObject({
+        ok: false,
+        backup: "20000101T000003Z",
+        mismatches: [{ table: "pnotes", expected: TRICKY_NOTES.length + 1, actual: TRICKY_NOTES.length }],
+      });
       expect(drill.stderr).toContain("drill of backup 20000101T000003Z FAILED: row counts differ: pnotes");
       expect((await databases()).filter((name) => name.startsWith("openemr_drill_"))).toEqual([]);
     });
@@ -238,16 +343,37 @@ describe("on-host backup and restore", () => {
         [[`${BIN}/openemr-backup`, "--bogus"], "openemr-backup: unknown argument '--bogus'"],
         [[`${BIN}/openemr-restore`, "--sites-dir", "/srv/x"], "openemr-restore: --database is required"],
         [[`${BIN}/openemr-restore`, "--database", "x"], "openemr-restore: --sites-dir is required"],
-        [[`${BIN}/openemr-restore`, "--database", "bad-name", "--sites-dir", "/srv/x"], "openemr-restore: --database is 'bad-name', expected letters, digits or _ (at most 64)"],
-        [[`${BIN}/openemr-restore`, "--backup", "yesterday", "--database", "x", "--sites-dir", "/srv/x"], "openemr-restore: --backup is 'yesterday', expected latest or an id like 20261126T023000Z"],
+        [
+          [`${BIN}/openemr-restore`, "--database", "bad-name", "--sites-dir", "/srv/x"],
+          "openemr-restore: --database is 'bad-name', expected letters, digits or _ (at most 64)",
+        ],
+        [
+          [`${BIN}/openemr-restore`, "--backup", "yesterday", "--database", "x", "--sites-dir", "/srv/x"],
+          "openemr-restore: --backup is 'yesterday', expected latest or an id like 20261126T023000Z",
+        ],
         [[`${BIN}/openemr-restore`, "--database"], "openemr-restore: --database needs a value"],
-        [[`${BIN}/openemr-restore`, "drill", "--database", "x"], "openemr-restore: drill restores into a scratch database; --database and --sites-dir are not used"],
+        [
+          [`${BIN}/openemr-restore`, "drill", "--database", "x"],
+          "openemr-restore: drill restores into a scratch database; --database and --sites-dir are not used",
+        ],
       ];
       for (const [argv, message] of cases) {
         const result = await onprem(argv);
-        expect({ argv, code: result.code, first: result.stderr.split("\n")[0] }).toEqual({ argv, code: 2, first: message });
+        expect({ argv, code: result.code, first: result.stderr.split("\n")[0] }).toEqual({
+          argv,
+          code: 2,
+          first: message,
+        });
       }
-      const missing = await onprem([`${BIN}/openemr-restore`, "--backup", "20010101T000000Z", "--database", "x", "--sites-dir", "/srv/x"]);
+      const missing = await onprem([
+        `${BIN}/openemr-restore`,
+        "--backup",
+        "20010101T000000Z",
+        "--database",
+        "x",
+        "--sites-dir",
+        "/srv/x",
+      ]);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain("backup 20010101T000000Z has no manifest.json");
     });
@@ -265,8 +391,19 @@ describe("on-host backup and restore", () => {
 
     it("uploads every part under the prefix with SSE-KMS and the configured key, manifest included", async () => {
       for (const name of ["db.sql.zst", "sites.tar.zst", "manifest.json"]) {
-        const head = await aws(["s3api", "head-object", "--bucket", "clinic-test-backups", "--key", `backups/default/${manifest.id}/${name}`]);
-        expect({ name, sse: head.ServerSideEncryption, key: head.SSEKMSKeyId }).toEqual({ name, sse: "aws:kms", key: kmsKeyArn });
+        const head = await aws([
+          "s3api",
+          "head-object",
+          "--bucket",
+          "clinic-test-backups",
+          "--key",
+          `backups/default/${manifest.id}/${name}`,
+        ]);
+        expect({ name, sse: head.ServerSideEncryption, key: head.SSEKMSKeyId }).toEqual({
+          name,
+          sse: "aws:kms",
+          key: kmsKeyArn,
+        });
         const part = manifest.parts.find((p: any) => p.name === name);
         if (part) expect(head.ContentLength).toBe(part.bytes);
       }
@@ -275,12 +412,20 @@ describe("on-host backup and restore", () => {
 
     it("publishes success, size and duration in namespace OpenEMR with the Stack dimension", async () => {
       const metrics = await aws(["cloudwatch", "list-metrics", "--namespace", "OpenEMR"]);
-      const names = metrics.Metrics.filter((m: any) => m.Dimensions.some((d: any) => d.Name === "Stack" && d.Value === "clinic-test")).map((m: any) => m.MetricName);
+      const names = metrics.Metrics.filter((m: any) =>
+        m.Dimensions.some((d: any) => d.Name === "Stack" && d.Value === "clinic-test"),
+      ).map((m: any) => m.MetricName);
       expect(new Set(names)).toEqual(new Set(["BackupSuccess", "BackupBytes", "BackupDurationSeconds"]));
     });
 
     it("restores from S3 into a new database and directory, identical", async () => {
-      const restored = await ec2([`${BIN}/openemr-restore`, "--database", "openemr_from_s3", "--sites-dir", "/srv/from-s3"]);
+      const restored = await ec2([
+        `${BIN}/openemr-restore`,
+        "--database",
+        "openemr_from_s3",
+        "--sites-dir",
+        "/srv/from-s3",
+      ]);
       expect(restored.code).toBe(0);
       expect(await rowCounts("openemr_from_s3")).toEqual(await rowCounts("openemr"));
       expect(await treeFingerprint("/srv/from-s3/default")).toBe(await treeFingerprint(SITE));
@@ -290,19 +435,48 @@ describe("on-host backup and restore", () => {
       const drill = await ec2([`${BIN}/openemr-restore`, "drill", "--json"]);
       expect(drill.code).toBe(0);
       expect(lastJson(drill)).toMatchObject({ ok: true, backup: manifest.id });
-      const metrics = await aws(["cloudwatch", "get-metric-statistics", "--namespace", "OpenEMR", "--metric-name", "RestoreDrillSuccess",
-        "--dimensions", "Name=Stack,Value=clinic-test", "--start-time", "2000-01-01T00:00:00Z", "--end-time", "2100-01-01T00:00:00Z", "--period", "86400", "--statistics", "Maximum"]);
+      const metrics = await aws([
+        "cloudwatch",
+        "get-metric-statistics",
+        "--namespace",
+        "OpenEMR",
+        "--metric-name",
+        "RestoreDrillSuccess",
+        "--dimensions",
+        "Name=Stack,Value=clinic-test",
+        "--start-time",
+        "2000-01-01T00:00:00Z",
+        "--end-time",
+        "2100-01-01T00:00:00Z",
+        "--period",
+        "86400",
+        "--statistics",
+        "Maximum",
+      ]);
       expect(metrics.Datapoints.map((d: any) => d.Maximum)).toEqual([1]);
     });
 
     it("refuses a corrupted object in the bucket", async () => {
-      await root.sh(`set -e
+      await root.sh(
+        `set -e
         aws s3 cp s3://clinic-test-backups/backups/default/${manifest.id}/db.sql.zst /tmp/db.sql.zst --only-show-errors
         printf 'X' | dd of=/tmp/db.sql.zst bs=1 seek=50 conv=notrunc status=none
-        aws s3 cp /tmp/db.sql.zst s3://clinic-test-backups/backups/default/${manifest.id}/db.sql.zst --only-show-errors`, { env: AWS_ENV });
-      const result = await ec2([`${BIN}/openemr-restore`, "--database", "openemr_bad_s3", "--sites-dir", "/srv/bad-s3"]);
+        aws s3 cp /tmp/db.sql.zst s3://clinic-test-backups/backups/default/${manifest.id}/db.sql.zst --only-show-errors`,
+        { env: AWS_ENV },
+      );
+      const result = await ec2([
+        `${BIN}/openemr-restore`,
+        "--database",
+        "openemr_bad_s3",
+        "--sites-dir",
+        "/srv/bad-s3",
+      ]);
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(new RegExp(`backup ${manifest.id}: db\\.sql\\.zst is corrupt: sha256 [0-9a-f]{64}, the manifest says ${manifest.parts[0].sha256}; refusing to restore`));
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `backup ${manifest.id}: db\\.sql\\.zst is corrupt: sha256 [0-9a-f]{64}, the manifest says ${manifest.parts[0].sha256}; refusing to restore`,
+        ),
+      );
       expect(await databases()).not.toContain("openemr_bad_s3");
     });
   });

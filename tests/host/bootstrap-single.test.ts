@@ -33,7 +33,10 @@ describe("openemr-bootstrap, tier single, on-prem", () => {
     const password = () => randomBytes(24).toString("base64").replace(/[+/=]/g, "x");
     root.writeFile(
       "/etc/openemr-aws/secrets.json",
-      JSON.stringify({ "db-app": { username: "openemr_app", password: password() }, "openemr-admin": { username: "admin", password: password() } }),
+      JSON.stringify({
+        "db-app": { username: "openemr_app", password: password() },
+        "openemr-admin": { username: "admin", password: password() },
+      }),
       0o600,
     );
     const run = await root.run(["/opt/openemr-aws/bin/openemr-bootstrap"], { check: false, timeoutMs: 600_000 });
@@ -51,9 +54,16 @@ describe("openemr-bootstrap, tier single, on-prem", () => {
   });
 
   it("runs MariaDB with utf8mb4 and LOCAL INFILE, listening on loopback only", async () => {
-    expect(await mariadbSql(root, "SELECT @@bind_address, @@character_set_server, @@local_infile")).toBe("127.0.0.1\tutf8mb4\t1\n");
+    expect(await mariadbSql(root, "SELECT @@bind_address, @@character_set_server, @@local_infile")).toBe(
+      "127.0.0.1\tutf8mb4\t1\n",
+    );
     const listening = await root.run(["ss", "-ltnH", "sport = :3306"]);
-    expect(listening.stdout.trim().split("\n").map((line) => line.split(/\s+/)[3])).toEqual(["127.0.0.1:3306"]);
+    expect(
+      listening.stdout
+        .trim()
+        .split("\n")
+        .map((line) => line.split(/\s+/)[3]),
+    ).toEqual(["127.0.0.1:3306"]);
   });
 
   it("gives the app user (localhost) its own database only, and the site is installed", async () => {
@@ -68,21 +78,41 @@ describe("openemr-bootstrap, tier single, on-prem", () => {
   it("keeps MariaDB's data and the web tree, code and sites/, in DATA_DIR", async () => {
     expect(await mariadbSql(root, "SELECT @@datadir")).toBe(`${DATA_DIR}/mysql/\n`);
     expect(root.readFile(`${DATA_DIR}/www/openemr/sites/default/sqlconf.php`)).toContain("$config = 1;");
-    expect(root.readFile("/etc/fstab").split("\n").filter((line) => line.includes(" /var/www "))).toEqual([
-      `${DATA_DIR}/www /var/www none bind,nofail,x-systemd.requires-mounts-for=${DATA_DIR} 0 0`,
-    ]);
+    expect(
+      root
+        .readFile("/etc/fstab")
+        .split("\n")
+        .filter((line) => line.includes(" /var/www ")),
+    ).toEqual([`${DATA_DIR}/www /var/www none bind,nofail,x-systemd.requires-mounts-for=${DATA_DIR} 0 0`]);
     expect((await root.run(["mountpoint", "/var/www"], { check: false })).code).toBe(0);
   });
 
   it("makes its own self-signed host certificate, valid 397 days, when none was provided", async () => {
     expect(root.readFile("/etc/openemr-aws/tls/host.self-signed")).toBe("");
-    const dates = await root.run(["openssl", "x509", "-noout", "-subject", "-checkend", String(396 * 86400), "-in", "/etc/openemr-aws/tls/host.crt"]);
+    const dates = await root.run([
+      "openssl",
+      "x509",
+      "-noout",
+      "-subject",
+      "-checkend",
+      String(396 * 86400),
+      "-in",
+      "/etc/openemr-aws/tls/host.crt",
+    ]);
     expect(dates.stdout).toContain("CN=emr.clinic.example");
-    expect((await root.run(["openssl", "x509", "-noout", "-checkend", String(398 * 86400), "-in", "/etc/openemr-aws/tls/host.crt"], { check: false })).code).toBe(1);
+    expect(
+      (
+        await root.run(
+          ["openssl", "x509", "-noout", "-checkend", String(398 * 86400), "-in", "/etc/openemr-aws/tls/host.crt"],
+          { check: false },
+        )
+      ).code,
+    ).toBe(1);
   });
 
   it("changes nothing on a second run", async () => {
-    const snapshot = async () => (await root.sh("find /etc /var/www -xdev -printf '%p %m %U %G %T@ %s\\n' | sort")).stdout;
+    const snapshot = async () =>
+      (await root.sh("find /etc /var/www -xdev -printf '%p %m %U %G %T@ %s\\n' | sort")).stdout;
     const before = await snapshot();
     const run = await root.run(["/opt/openemr-aws/bin/openemr-bootstrap"], { check: false, timeoutMs: 600_000 });
     expect(run.code, run.stdout.slice(-2000)).toBe(0);
@@ -103,7 +133,9 @@ describe("openemr-bootstrap, tier single, on-prem", () => {
     expect(run.code, run.stdout.slice(-2000)).toBe(0);
     const log = root.readFile("/var/log/openemr-aws/bootstrap.log");
     expect(log).toContain(`OpenEMR ${VERSION} already installed`);
-    expect(await mariadbSql(root, "SELECT username FROM users ORDER BY username", "openemr")).toBe("admin\nwritten-before-the-rebuild\n");
+    expect(await mariadbSql(root, "SELECT username FROM users ORDER BY username", "openemr")).toBe(
+      "admin\nwritten-before-the-rebuild\n",
+    );
     expect(root.readFile("/var/lib/openemr-aws/openemr.version")).toBe(`${VERSION}\n`);
     expect((await root.run(["stat", "-c", "%a", "/var/lib/openemr-aws"])).stdout).toBe("700\n");
   });

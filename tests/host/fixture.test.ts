@@ -30,10 +30,23 @@ describe("host test fixture", () => {
   });
 
   it("serves MariaDB over TLS only, verified against the test CA", async () => {
-    const client = ["mariadb", `--host=${db.host}`, `--user=${db.admin.username}`, `--ssl-ca=${db.caFileInRoot}`, "--ssl-verify-server-cert", "--batch", "--skip-column-names"];
-    const tls = await root.run([...client, "--execute=SHOW STATUS LIKE 'Ssl_version'"], { env: { MYSQL_PWD: db.admin.password } });
+    const client = [
+      "mariadb",
+      `--host=${db.host}`,
+      `--user=${db.admin.username}`,
+      `--ssl-ca=${db.caFileInRoot}`,
+      "--ssl-verify-server-cert",
+      "--batch",
+      "--skip-column-names",
+    ];
+    const tls = await root.run([...client, "--execute=SHOW STATUS LIKE 'Ssl_version'"], {
+      env: { MYSQL_PWD: db.admin.password },
+    });
     expect(tls.stdout).toMatch(/Ssl_version\tTLSv1\.[23]/);
-    const plain = await root.run(["mariadb", `--host=${db.host}`, `--user=${db.admin.username}`, "--skip-ssl", "--execute=SELECT 1"], { env: { MYSQL_PWD: db.admin.password }, check: false });
+    const plain = await root.run(
+      ["mariadb", `--host=${db.host}`, `--user=${db.admin.username}`, "--skip-ssl", "--execute=SELECT 1"],
+      { env: { MYSQL_PWD: db.admin.password }, check: false },
+    );
     expect(plain.code).not.toBe(0);
     expect(await mariadbSql(root, "SELECT @@character_set_server, @@local_infile")).toBe("utf8mb4\t1\n");
   });

@@ -9,7 +9,10 @@ import { describe, expect, it } from "vitest";
 const REPO_ROOT = resolve(__dirname, "../..");
 
 function shellScripts(): string[] {
-  const tracked = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" })
+  const tracked = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+  })
     .split("\0")
     .filter(Boolean);
   return tracked.filter((path) => {
@@ -33,7 +36,10 @@ describe("shellcheck", () => {
   });
 
   it.each(scripts)("%s has no finding", (script) => {
-    const run = spawnSync("shellcheck", ["--external-sources", "--severity=style", "--format=gcc", script], { cwd: REPO_ROOT, encoding: "utf8" });
+    const run = spawnSync("shellcheck", ["--external-sources", "--severity=style", "--format=gcc", script], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+    });
     expect(run.error).toBeUndefined();
     expect(run.stdout + run.stderr).toBe("");
     expect(run.status).toBe(0);

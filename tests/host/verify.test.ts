@@ -11,11 +11,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const HOST = resolve(__dirname, "../../infra/host");
 
 function bash(script: string, env: Record<string, string> = {}) {
-  return spawnSync("bash", ["--norc", "--noprofile", "-c", `set -euo pipefail; source ${HOST}/lib/common.sh; source ${HOST}/lib/verify.sh; source ${HOST}/lib/steps.sh; ${script}`], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BUNDLE_DIR: HOST, ...env },
-  });
+  return spawnSync(
+    "bash",
+    [
+      "--norc",
+      "--noprofile",
+      "-c",
+      `set -euo pipefail; source ${HOST}/lib/common.sh; source ${HOST}/lib/verify.sh; source ${HOST}/lib/steps.sh; ${script}`,
+    ],
+    {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BUNDLE_DIR: HOST, ...env },
+    },
+  );
 }
 
 describe("signed downloads", () => {
@@ -24,10 +33,14 @@ describe("signed downloads", () => {
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), "verify-"));
-    const gpg = (...args: string[]) => execFileSync("gpg", ["--homedir", join(work, "gnupg"), "--batch", "--quiet", ...args], { encoding: "utf8" });
+    const gpg = (...args: string[]) =>
+      execFileSync("gpg", ["--homedir", join(work, "gnupg"), "--batch", "--quiet", ...args], { encoding: "utf8" });
     execFileSync("install", ["-d", "-m", "0700", join(work, "gnupg")]);
     gpg("--passphrase", "", "--quick-generate-key", "Test Signer <signer@example.org>", "ed25519", "sign", "never");
-    fingerprint = gpg("--with-colons", "--list-keys").split("\n").find((line) => line.startsWith("fpr"))!.split(":")[9];
+    fingerprint = gpg("--with-colons", "--list-keys")
+      .split("\n")
+      .find((line) => line.startsWith("fpr"))!
+      .split(":")[9];
     gpg("--armor", "--output", join(work, "signer.asc"), "--export", fingerprint);
     writeFileSync(join(work, "agent.deb"), "package bytes\n");
     gpg("--output", join(work, "agent.deb.sig"), "--detach-sign", join(work, "agent.deb"));
@@ -55,7 +68,9 @@ describe("signed downloads", () => {
   });
 
   it("pins the SSM agent key shipped in the bundle", () => {
-    const run = bash(`gpg --homedir "$(mktemp -d)" --batch --with-colons --show-keys ${HOST}/keys/amazon-ssm-agent.asc 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }'; echo "$SSM_AGENT_KEY_FINGERPRINT"`);
+    const run = bash(
+      `gpg --homedir "$(mktemp -d)" --batch --with-colons --show-keys ${HOST}/keys/amazon-ssm-agent.asc 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }'; echo "$SSM_AGENT_KEY_FINGERPRINT"`,
+    );
     const [shipped, pinned] = run.stdout.trim().split("\n");
     expect(shipped).toBe(pinned);
   });
@@ -71,14 +86,23 @@ describe("signed downloads", () => {
 
 describe("CloudWatch agent config", () => {
   const rendered = () => {
-    const run = bash("render_cloudwatch_config", { OPENEMR_STACK: "clinic-prod", LOG_GROUP_PREFIX: "/openemr-aws/clinic-prod" });
+    const run = bash("render_cloudwatch_config", {
+      OPENEMR_STACK: "clinic-prod",
+      LOG_GROUP_PREFIX: "/openemr-aws/clinic-prod",
+    });
     expect(run.stderr).toBe("");
     return JSON.parse(run.stdout);
   };
 
   it("ships every log group of the host interface, named under the prefix", () => {
-    const groups = rendered().logs.logs_collected.files.collect_list.map((entry: { log_group_name: string }) => entry.log_group_name).sort();
-    expect(groups).toEqual(["apache-access", "apache-error", "openemr-backup", "openemr-bootstrap", "php-fpm", "system"].map((name) => `/openemr-aws/clinic-prod/${name}`));
+    const groups = rendered()
+      .logs.logs_collected.files.collect_list.map((entry: { log_group_name: string }) => entry.log_group_name)
+      .sort();
+    expect(groups).toEqual(
+      ["apache-access", "apache-error", "openemr-backup", "openemr-bootstrap", "php-fpm", "system"].map(
+        (name) => `/openemr-aws/clinic-prod/${name}`,
+      ),
+    );
   });
 
   it("publishes memory and disk use per instance, with the data volume's path", () => {
@@ -105,8 +129,14 @@ describe("DATA_DIR in settings.env", () => {
     expect(load("DATA_DIR=/srv/openemr-data").stdout).toBe("loaded\n");
   });
   it.each([
-    ["srv/openemr-data", "DATA_DIR is 'srv/openemr-data'; expected an absolute directory path such as /srv/openemr-data, or empty"],
-    ["/var/www/data", "DATA_DIR is '/var/www/data'; expected a directory outside /var/www, which is bind-mounted from it"],
+    [
+      "srv/openemr-data",
+      "DATA_DIR is 'srv/openemr-data'; expected an absolute directory path such as /srv/openemr-data, or empty",
+    ],
+    [
+      "/var/www/data",
+      "DATA_DIR is '/var/www/data'; expected a directory outside /var/www, which is bind-mounted from it",
+    ],
   ])("refuses DATA_DIR=%s, naming it", (value, message) => {
     const run = load(`DATA_DIR=${value}`);
     expect(run.stderr).toContain(message);

@@ -18,7 +18,6 @@ const baseArgs: AuditArgs = {
   retainOnDelete: true,
 };
 
-
 function auditRun(args: Partial<AuditArgs>): Promise<OfflineRun> {
   return runOffline(() => {
     new Audit("audit", { ...baseArgs, ...args });
@@ -34,7 +33,11 @@ describe("Audit with a trail", () => {
   });
 
   it("trail: multi-region, with global service events", () => {
-    expect([trail.isMultiRegionTrail, trail.includeGlobalServiceEvents, trail.enableLogging]).toEqual([true, true, true]);
+    expect([trail.isMultiRegionTrail, trail.includeGlobalServiceEvents, trail.enableLogging]).toEqual([
+      true,
+      true,
+      true,
+    ]);
   });
 
   it("trail: log-file validation on", () => {
@@ -52,7 +55,11 @@ describe("Audit with a trail", () => {
   });
 
   it("trail log group: encrypted with the logs key, retained per config", () => {
-    expect(named(run, "aws:cloudwatch/logGroup:LogGroup", "audit-trail").inputs).toMatchObject({ name: "/openemr-aws/clinic/cloudtrail", kmsKeyId: LOGS_KEY, retentionInDays: 400 });
+    expect(named(run, "aws:cloudwatch/logGroup:LogGroup", "audit-trail").inputs).toMatchObject({
+      name: "/openemr-aws/clinic/cloudtrail",
+      kmsKeyId: LOGS_KEY,
+      retentionInDays: 400,
+    });
   });
 
   it("trail log group: kept on destroy when asked", () => {
@@ -62,26 +69,41 @@ describe("Audit with a trail", () => {
   it("delivery role: trusted by CloudTrail for this trail only", () => {
     const trust = policyStatements(named(run, "aws:iam/role:Role", "audit-trail-delivery").inputs.assumeRolePolicy);
     expect(trust).toEqual([
-      { Effect: "Allow", Principal: { Service: "cloudtrail.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceArn": TRAIL_ARN } } },
+      {
+        Effect: "Allow",
+        Principal: { Service: "cloudtrail.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceArn": TRAIL_ARN } },
+      },
     ]);
   });
 
   it("delivery role: a managed policy writing only to the trail's log group", () => {
     const statements = policyStatements(named(run, "aws:iam/policy:Policy", "audit-trail-delivery").inputs.policy);
     const groupArn = named(run, "aws:cloudwatch/logGroup:LogGroup", "audit-trail").state.arn;
-    expect(statements).toEqual([{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${groupArn}:log-stream:*` }]);
+    expect(statements).toEqual([
+      { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${groupArn}:log-stream:*` },
+    ]);
     expect(ofType(run, "aws:iam/rolePolicy:RolePolicy")).toEqual([]);
   });
 
   it("trail bucket: a SecureBucket with SSE-KMS on the logs key", () => {
     expect(trail.s3BucketName).toBe(named(run, "aws:s3/bucket:Bucket", "audit-trail").state.bucket);
-    const [rule] = named(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "audit-trail-encryption").inputs.rules;
+    const [rule] = named(
+      run,
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      "audit-trail-encryption",
+    ).inputs.rules;
     expect(rule.applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "aws:kms", kmsMasterKeyId: LOGS_KEY });
   });
 
   it("trail bucket: CloudTrail may write only for this trail (aws:SourceArn)", () => {
-    const statements = policyStatements(named(run, "aws:s3/bucketPolicy:BucketPolicy", "audit-trail-policy").inputs.policy);
-    const cloudTrail = statements.filter((statement: any) => statement.Principal?.Service === "cloudtrail.amazonaws.com");
+    const statements = policyStatements(
+      named(run, "aws:s3/bucketPolicy:BucketPolicy", "audit-trail-policy").inputs.policy,
+    );
+    const cloudTrail = statements.filter(
+      (statement: any) => statement.Principal?.Service === "cloudtrail.amazonaws.com",
+    );
     expect(cloudTrail.map((statement: any) => statement.Action).sort()).toEqual(["s3:GetBucketAcl", "s3:PutObject"]);
     for (const statement of cloudTrail) expect(statement.Condition.StringEquals["aws:SourceArn"]).toBe(TRAIL_ARN);
     const write = cloudTrail.find((statement: any) => statement.Action === "s3:PutObject");
@@ -90,14 +112,22 @@ describe("Audit with a trail", () => {
   });
 
   it("trail bucket: TLS-only, access-logged, retained when asked", () => {
-    const statements = policyStatements(named(run, "aws:s3/bucketPolicy:BucketPolicy", "audit-trail-policy").inputs.policy);
+    const statements = policyStatements(
+      named(run, "aws:s3/bucketPolicy:BucketPolicy", "audit-trail-policy").inputs.policy,
+    );
     expect(statements.map((statement: any) => statement.Sid)).toContain("DenyInsecureTransport");
-    expect(named(run, "aws:s3/bucketLogging:BucketLogging", "audit-trail-logging").inputs.targetBucket).toBe("clinic-access-logs");
+    expect(named(run, "aws:s3/bucketLogging:BucketLogging", "audit-trail-logging").inputs.targetBucket).toBe(
+      "clinic-access-logs",
+    );
     expect(named(run, "aws:s3/bucket:Bucket", "audit-trail").retainOnDelete).toBe(true);
   });
 
   it("trail bucket: log files expire after the log retention", () => {
-    const [rule] = named(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "audit-trail-lifecycle").inputs.rules;
+    const [rule] = named(
+      run,
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+      "audit-trail-lifecycle",
+    ).inputs.rules;
     expect(rule.expiration).toEqual({ days: 400 });
   });
 
@@ -120,7 +150,9 @@ describe("Audit when the account has an organisation trail", () => {
   });
 
   it("guardrail: EBS encryption by default still enabled", () => {
-    expect(named(run, "aws:ebs/encryptionByDefault:EncryptionByDefault", "audit-ebs-encryption-by-default").inputs.enabled).toBe(true);
+    expect(
+      named(run, "aws:ebs/encryptionByDefault:EncryptionByDefault", "audit-ebs-encryption-by-default").inputs.enabled,
+    ).toBe(true);
   });
 });
 
@@ -129,18 +161,26 @@ describe("Audit in the stack", () => {
   let orgTrail: OfflineRun;
   beforeAll(async () => {
     withTrail = await planStack({ config: { "openemr:tier": "single" }, stackName: "clinic-small" });
-    orgTrail = await planStack({ config: { "openemr:tier": "single", "openemr:createCloudTrail": "false" }, stackName: "clinic-small" });
+    orgTrail = await planStack({
+      config: { "openemr:tier": "single", "openemr:createCloudTrail": "false" },
+      stackName: "clinic-small",
+    });
   });
 
   it("trail: encrypted with the stack's logs key, its bucket access-logged to the log bucket", () => {
     const logsKey = named(withTrail, "aws:kms/key:Key", "keys-logs").state.arn;
     expect(named(withTrail, "aws:cloudtrail/trail:Trail", "audit-trail").inputs.kmsKeyId).toBe(logsKey);
     const logBucket = named(withTrail, "aws:s3/bucket:Bucket", "backup-storage-access-logs").state.bucket;
-    expect(named(withTrail, "aws:s3/bucketLogging:BucketLogging", "audit-trail-logging").inputs.targetBucket).toBe(logBucket);
+    expect(named(withTrail, "aws:s3/bucketLogging:BucketLogging", "audit-trail-logging").inputs.targetBucket).toBe(
+      logBucket,
+    );
   });
 
   it("createCloudTrail false: no trail, EBS encryption by default still on", () => {
     expect(ofType(orgTrail, "aws:cloudtrail/trail:Trail")).toEqual([]);
-    expect(named(orgTrail, "aws:ebs/encryptionByDefault:EncryptionByDefault", "audit-ebs-encryption-by-default").inputs.enabled).toBe(true);
+    expect(
+      named(orgTrail, "aws:ebs/encryptionByDefault:EncryptionByDefault", "audit-ebs-encryption-by-default").inputs
+        .enabled,
+    ).toBe(true);
   });
 });

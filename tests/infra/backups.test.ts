@@ -10,54 +10,89 @@ const HOST_ARN = "arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef
 const DB_ARN = "arn:aws:rds:us-east-1:111122223333:db:openemr";
 const TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:alarms";
 
-
 function statement(run: OfflineRun, bucket: string, sid: string): any {
-  return policyStatements(named(run, "aws:s3/bucketPolicy:BucketPolicy", `${bucket}-policy`).inputs.policy).find((candidate) => candidate.Sid === sid);
+  return policyStatements(named(run, "aws:s3/bucketPolicy:BucketPolicy", `${bucket}-policy`).inputs.policy).find(
+    (candidate) => candidate.Sid === sid,
+  );
 }
 
 describe("BackupStorage", () => {
   let run: OfflineRun;
   beforeAll(async () => {
     run = await runOffline(() => {
-      new BackupStorage("backup", { dataKeyArn: DATA_KEY, objectLockDays: 35, backupExpiryDays: 365, logRetentionDays: 400, retainOnDelete: true });
+      new BackupStorage("backup", {
+        dataKeyArn: DATA_KEY,
+        objectLockDays: 35,
+        backupExpiryDays: 365,
+        logRetentionDays: 400,
+        retainOnDelete: true,
+      });
     });
   });
 
   it("backup bucket: object lock governance 35 days", () => {
     expect(named(run, "aws:s3/bucket:Bucket", "backup-backups").inputs.objectLockEnabled).toBe(true);
-    const lock = named(run, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "backup-backups-object-lock").inputs;
+    const lock = named(
+      run,
+      "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+      "backup-backups-object-lock",
+    ).inputs;
     expect(lock.rule.defaultRetention).toEqual({ mode: "GOVERNANCE", days: 35 });
   });
 
   it("backup bucket: SSE-KMS with the data key and a bucket key", () => {
-    const [rule] = named(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "backup-backups-encryption").inputs.rules;
-    expect(rule).toEqual({ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: DATA_KEY }, bucketKeyEnabled: true });
+    const [rule] = named(
+      run,
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      "backup-backups-encryption",
+    ).inputs.rules;
+    expect(rule).toEqual({
+      applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: DATA_KEY },
+      bucketKeyEnabled: true,
+    });
   });
 
   it("backup bucket: versioned", () => {
-    expect(named(run, "aws:s3/bucketVersioning:BucketVersioning", "backup-backups-versioning").inputs.versioningConfiguration.status).toBe("Enabled");
+    expect(
+      named(run, "aws:s3/bucketVersioning:BucketVersioning", "backup-backups-versioning").inputs.versioningConfiguration
+        .status,
+    ).toBe("Enabled");
   });
 
   it("backup bucket: TLS-only policy", () => {
-    expect(statement(run, "backup-backups", "DenyInsecureTransport").Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
+    expect(statement(run, "backup-backups", "DenyInsecureTransport").Condition).toEqual({
+      Bool: { "aws:SecureTransport": "false" },
+    });
   });
 
   it("backup bucket: everyone denied deleting objects and versions", () => {
     const deny = statement(run, "backup-backups", "DenyDeletingBackups");
     expect(deny.Effect).toBe("Deny");
     expect(deny.Principal).toBe("*");
-    expect(deny.Action).toEqual(expect.arrayContaining(["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"]));
+    expect(deny.Action).toEqual(
+      expect.arrayContaining(["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"]),
+    );
     expect(deny.Resource).toMatch(/^arn:aws:s3:::backup-backups-[0-9a-f]+\/\*$/);
   });
 
   it("backup bucket: everyone denied shortening retention or deleting the bucket", () => {
     const deny = statement(run, "backup-backups", "DenyWeakeningRetention");
     expect([deny.Effect, deny.Principal]).toEqual(["Deny", "*"]);
-    expect(deny.Action).toEqual(expect.arrayContaining(["s3:PutLifecycleConfiguration", "s3:PutBucketObjectLockConfiguration", "s3:DeleteBucket"]));
+    expect(deny.Action).toEqual(
+      expect.arrayContaining([
+        "s3:PutLifecycleConfiguration",
+        "s3:PutBucketObjectLockConfiguration",
+        "s3:DeleteBucket",
+      ]),
+    );
   });
 
   it("backup bucket: backups/ to STANDARD_IA at 30 days, GLACIER_IR at 90, expired at backupExpiryDays", () => {
-    const rules = named(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backup-backups-lifecycle").inputs.rules;
+    const rules = named(
+      run,
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+      "backup-backups-lifecycle",
+    ).inputs.rules;
     const backups = rules.find((rule: any) => rule.filter?.prefix === "backups/");
     expect(backups.status).toBe("Enabled");
     expect(backups.transitions).toEqual([
@@ -69,8 +104,14 @@ describe("BackupStorage", () => {
   });
 
   it("backup bucket: host-bundle/ never expires, incomplete uploads aborted everywhere", () => {
-    const rules = named(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backup-backups-lifecycle").inputs.rules;
-    const expiring = rules.filter((rule: any) => rule.expiration || rule.transitions || rule.noncurrentVersionExpiration);
+    const rules = named(
+      run,
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+      "backup-backups-lifecycle",
+    ).inputs.rules;
+    const expiring = rules.filter(
+      (rule: any) => rule.expiration || rule.transitions || rule.noncurrentVersionExpiration,
+    );
     expect(expiring.map((rule: any) => rule.filter?.prefix)).toEqual(["backups/"]);
     const bucketWide = rules.find((rule: any) => !rule.filter?.prefix);
     expect(bucketWide.abortIncompleteMultipartUpload.daysAfterInitiation).toBeGreaterThan(0);
@@ -82,9 +123,21 @@ describe("BackupStorage", () => {
   });
 
   it("backup bucket: ownership enforced and public access blocked", () => {
-    expect(named(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "backup-backups-ownership").inputs.rule.objectOwnership).toBe("BucketOwnerEnforced");
-    const block = named(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backup-backups-public-access").inputs;
-    expect([block.blockPublicAcls, block.blockPublicPolicy, block.ignorePublicAcls, block.restrictPublicBuckets]).toEqual([true, true, true, true]);
+    expect(
+      named(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "backup-backups-ownership").inputs.rule
+        .objectOwnership,
+    ).toBe("BucketOwnerEnforced");
+    const block = named(
+      run,
+      "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+      "backup-backups-public-access",
+    ).inputs;
+    expect([
+      block.blockPublicAcls,
+      block.blockPublicPolicy,
+      block.ignorePublicAcls,
+      block.restrictPublicBuckets,
+    ]).toEqual([true, true, true, true]);
   });
 
   it("backup bucket: never force-destroyed, retained when asked", () => {
@@ -95,14 +148,24 @@ describe("BackupStorage", () => {
 
   it("backup bucket: retained on destroy even when data is not (its policy forbids deleting it)", async () => {
     const scratch = await runOffline(() => {
-      new BackupStorage("backup", { dataKeyArn: DATA_KEY, objectLockDays: 35, backupExpiryDays: 365, logRetentionDays: 400, retainOnDelete: false });
+      new BackupStorage("backup", {
+        dataKeyArn: DATA_KEY,
+        objectLockDays: 35,
+        backupExpiryDays: 365,
+        logRetentionDays: 400,
+        retainOnDelete: false,
+      });
     });
     expect(named(scratch, "aws:s3/bucket:Bucket", "backup-backups").retainOnDelete).toBe(true);
     expect(named(scratch, "aws:s3/bucket:Bucket", "backup-access-logs").retainOnDelete).toBe(false);
   });
 
   it("log bucket: SSE-S3 (the only encryption S3 and ALB log delivery accept)", () => {
-    const [rule] = named(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "backup-access-logs-encryption").inputs.rules;
+    const [rule] = named(
+      run,
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      "backup-access-logs-encryption",
+    ).inputs.rules;
     expect(rule.applyServerSideEncryptionByDefault.sseAlgorithm).toBe("AES256");
   });
 
@@ -131,7 +194,11 @@ describe("BackupStorage", () => {
   });
 
   it("log bucket: logs expire after the log retention", () => {
-    const [rule] = named(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backup-access-logs-lifecycle").inputs.rules;
+    const [rule] = named(
+      run,
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+      "backup-access-logs-lifecycle",
+    ).inputs.rules;
     expect(rule.expiration).toEqual({ days: 400 });
   });
 });
@@ -172,7 +239,10 @@ describe("SnapshotBackups", () => {
   });
 
   it("standard: selection names exactly the host instance and the RDS instance", () => {
-    expect(named(standard, "aws:backup/selection:Selection", "snapshots-selection").inputs.resources).toEqual([HOST_ARN, DB_ARN]);
+    expect(named(standard, "aws:backup/selection:Selection", "snapshots-selection").inputs.resources).toEqual([
+      HOST_ARN,
+      DB_ARN,
+    ]);
   });
 
   it("single: selection names exactly the host instance", () => {
@@ -181,8 +251,12 @@ describe("SnapshotBackups", () => {
 
   it("role: trusted by AWS Backup only, with the AWS managed backup and restore policies", () => {
     const trust = policyStatements(named(standard, "aws:iam/role:Role", "snapshots-role").inputs.assumeRolePolicy);
-    expect(trust).toEqual([{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }]);
-    const attached = ofType(standard, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((resource) => resource.inputs.policyArn);
+    expect(trust).toEqual([
+      { Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ]);
+    const attached = ofType(standard, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map(
+      (resource) => resource.inputs.policyArn,
+    );
     expect(attached.sort()).toEqual([
       "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
       "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
@@ -190,7 +264,11 @@ describe("SnapshotBackups", () => {
   });
 
   it("vault: failed jobs notify the alarm topic", () => {
-    const notifications = named(standard, "aws:backup/vaultNotifications:VaultNotifications", "snapshots-notifications").inputs;
+    const notifications = named(
+      standard,
+      "aws:backup/vaultNotifications:VaultNotifications",
+      "snapshots-notifications",
+    ).inputs;
     expect(notifications.snsTopicArn).toBe(TOPIC_ARN);
     expect(notifications.backupVaultEvents).toContain("BACKUP_JOB_FAILED");
   });
@@ -206,29 +284,46 @@ describe("Backups in the stack", () => {
 
   it("standard: snapshot selection names exactly the host instance and the RDS instance", () => {
     const selection = named(standard, "aws:backup/selection:Selection", "snapshots-selection").inputs;
-    expect(selection.resources).toEqual([hostInstance(standard).state.arn, named(standard, "aws:rds/instance:Instance", "database-instance").state.arn]);
+    expect(selection.resources).toEqual([
+      hostInstance(standard).state.arn,
+      named(standard, "aws:rds/instance:Instance", "database-instance").state.arn,
+    ]);
   });
 
   it("single: snapshot selection names exactly the host instance", () => {
-    expect(named(single, "aws:backup/selection:Selection", "snapshots-selection").inputs.resources).toEqual([hostInstance(single).state.arn]);
+    expect(named(single, "aws:backup/selection:Selection", "snapshots-selection").inputs.resources).toEqual([
+      hostInstance(single).state.arn,
+    ]);
   });
 
   it("snapshot vault: encrypted with the stack's data key", () => {
-    expect(named(standard, "aws:backup/vault:Vault", "snapshots-vault").inputs.kmsKeyArn).toBe(named(standard, "aws:kms/key:Key", "keys-data").state.arn);
+    expect(named(standard, "aws:backup/vault:Vault", "snapshots-vault").inputs.kmsKeyArn).toBe(
+      named(standard, "aws:kms/key:Key", "keys-data").state.arn,
+    );
   });
 
   it("backup bucket: SSE-KMS with the stack's data key", () => {
-    const [rule] = named(standard, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "backup-storage-backups-encryption").inputs.rules;
-    expect(rule.applyServerSideEncryptionByDefault.kmsMasterKeyId).toBe(named(standard, "aws:kms/key:Key", "keys-data").state.arn);
+    const [rule] = named(
+      standard,
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      "backup-storage-backups-encryption",
+    ).inputs.rules;
+    expect(rule.applyServerSideEncryptionByDefault.kmsMasterKeyId).toBe(
+      named(standard, "aws:kms/key:Key", "keys-data").state.arn,
+    );
   });
 
   it("host bundle: kept when replaced, since the backup bucket forbids deleting objects", () => {
-    const bundle = ofType(standard, "aws:s3/bucketObjectv2:BucketObjectv2").find((object) => object.inputs.key.startsWith("host-bundle/"));
+    const bundle = ofType(standard, "aws:s3/bucketObjectv2:BucketObjectv2").find((object) =>
+      object.inputs.key.startsWith("host-bundle/"),
+    );
     expect(bundle?.inputs.bucket).toBe(standard.outputs.backupBucket);
     expect(bundle?.retainOnDelete).toBe(true);
   });
 
   it("snapshot jobs that fail notify the alarm topic", () => {
-    expect(named(standard, "aws:backup/vaultNotifications:VaultNotifications", "snapshots-notifications").inputs.snsTopicArn).toBe(standard.outputs.alarmTopicArn);
+    expect(
+      named(standard, "aws:backup/vaultNotifications:VaultNotifications", "snapshots-notifications").inputs.snsTopicArn,
+    ).toBe(standard.outputs.alarmTopicArn);
   });
 });

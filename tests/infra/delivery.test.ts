@@ -2,7 +2,18 @@
 // user-data is small, valid cloud-config and secret-free, and the delivery script installs
 // exactly the bundle it was told to (run for real, in a private mount namespace).
 import { execFileSync, spawnSync } from "child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from "fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { parse } from "yaml";
@@ -38,7 +49,16 @@ function hostCopy(label: string): string {
 
 describe("host bundle", () => {
   it("bundle: sha256 is the same in two separate processes", () => {
-    const inChild = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", 'process.stdout.write(require("./infra/delivery/bundle").buildHostBundle().sha256)'], { encoding: "utf8" });
+    const inChild = execFileSync(
+      process.execPath,
+      [
+        "-r",
+        "ts-node/register/transpile-only",
+        "-e",
+        'process.stdout.write(require("./infra/delivery/bundle").buildHostBundle().sha256)',
+      ],
+      { encoding: "utf8" },
+    );
     expect(inChild).toBe(buildHostBundle().sha256);
   });
   it("bundle: sha256 ignores file times", () => {
@@ -71,7 +91,12 @@ describe("host bundle", () => {
     const run = runOf(tier);
     const bundle = buildHostBundle();
     const object = named(run, "aws:s3/bucketObjectv2:BucketObjectv2", "host-bundle");
-    expect([object.inputs.key, object.inputs.contentBase64, object.inputs.serverSideEncryption, object.inputs.kmsKeyId]).toEqual([
+    expect([
+      object.inputs.key,
+      object.inputs.contentBase64,
+      object.inputs.serverSideEncryption,
+      object.inputs.kmsKeyId,
+    ]).toEqual([
       `host-bundle/${bundle.sha256}.tar.gz`,
       bundle.content.toString("base64"),
       "aws:kms",
@@ -99,22 +124,39 @@ describe("user-data", () => {
   it.each(tierNames)("user-data (%s): runs the delivery script on the stack's bundle", (tier) => {
     const run = runOf(tier);
     const object = named(run, "aws:s3/bucketObjectv2:BucketObjectv2", "host-bundle");
-    expect(parse(userData(run)).runcmd).toEqual([["/usr/local/sbin/openemr-aws-deliver", run.outputs.backupBucket, object.inputs.key, buildHostBundle().sha256]]);
+    expect(parse(userData(run)).runcmd).toEqual([
+      ["/usr/local/sbin/openemr-aws-deliver", run.outputs.backupBucket, object.inputs.key, buildHostBundle().sha256],
+    ]);
   });
   it("user-data: installs the delivery script as written in infra/delivery", () => {
-    const script = parse(userData(standard)).write_files.find((file: any) => file.path === "/usr/local/sbin/openemr-aws-deliver");
-    expect([script.content, script.permissions]).toEqual([readFileSync("infra/delivery/openemr-aws-deliver.sh", "utf8"), "0755"]);
+    const script = parse(userData(standard)).write_files.find(
+      (file: any) => file.path === "/usr/local/sbin/openemr-aws-deliver",
+    );
+    expect([script.content, script.permissions]).toEqual([
+      readFileSync("infra/delivery/openemr-aws-deliver.sh", "utf8"),
+      "0755",
+    ]);
   });
   it.each(tierNames)("user-data (%s): settings.env has every key of the host contract for EC2", (tier) => {
     const contract = readFileSync("docs/host-interface.md", "utf8").split("## settings.env")[1].split("\n## ")[0];
-    const keys = [...contract.matchAll(/^\| (`[A-Z0-9_]+`(?: \/ `[A-Z0-9_]+`)*) \|/gm)].flatMap((match) => match[1].replace(/`/g, "").split(" / "));
-    const ec2Keys = keys.filter((key) => key !== "BACKUP_DIR" && (!["DATA_VOLUME_ID", "DATA_DIR"].includes(key) || tier === "single"));
+    const keys = [...contract.matchAll(/^\| (`[A-Z0-9_]+`(?: \/ `[A-Z0-9_]+`)*) \|/gm)].flatMap((match) =>
+      match[1].replace(/`/g, "").split(" / "),
+    );
+    const ec2Keys = keys.filter(
+      (key) => key !== "BACKUP_DIR" && (!["DATA_VOLUME_ID", "DATA_DIR"].includes(key) || tier === "single"),
+    );
     expect(Object.keys(userDataSettings(runOf(tier))).sort()).toEqual(ec2Keys.sort());
   });
   it("user-data (standard): settings point at RDS over TLS with the RDS-managed master secret", () => {
     const settings = userDataSettings(standard);
     const rds = named(standard, "aws:rds/instance:Instance", "database-instance");
-    expect([settings.DB_HOST, settings.DB_PORT, settings.DB_CA_FILE, settings.SECRET_DB_MASTER, settings.DB_APP_HOST]).toEqual([
+    expect([
+      settings.DB_HOST,
+      settings.DB_PORT,
+      settings.DB_CA_FILE,
+      settings.SECRET_DB_MASTER,
+      settings.DB_APP_HOST,
+    ]).toEqual([
       rds.state.address,
       "3306",
       "/etc/openemr-aws/rds-ca.pem",
@@ -127,7 +169,9 @@ describe("user-data", () => {
     expect([settings.DB_HOST, settings.DB_APP_HOST, settings.SECRET_DB_MASTER]).toEqual(["localhost", "localhost", ""]);
   });
   it("settings.env: a value with whitespace or a quote is refused, naming the key", () => {
-    expect(() => renderSettings({ OPENEMR_DOMAIN: "emr.example.org\nEVIL=1" })).toThrow(/OPENEMR_DOMAIN=.*expected a plain name/);
+    expect(() => renderSettings({ OPENEMR_DOMAIN: "emr.example.org\nEVIL=1" })).toThrow(
+      /OPENEMR_DOMAIN=.*expected a plain name/,
+    );
   });
 });
 
@@ -137,24 +181,31 @@ describe("SSM delivery document", () => {
     const document = named(run, "aws:ssm/document:Document", "host-deliver");
     const content = JSON.parse(document.inputs.content);
     const object = named(run, "aws:s3/bucketObjectv2:BucketObjectv2", "host-bundle");
-    expect([document.inputs.documentType, content.parameters.BundleBucket.default, content.parameters.BundleKey.default, content.parameters.BundleSha256.default]).toEqual([
-      "Command",
-      run.outputs.backupBucket,
-      object.inputs.key,
-      buildHostBundle().sha256,
-    ]);
+    expect([
+      document.inputs.documentType,
+      content.parameters.BundleBucket.default,
+      content.parameters.BundleKey.default,
+      content.parameters.BundleSha256.default,
+    ]).toEqual(["Command", run.outputs.backupBucket, object.inputs.key, buildHostBundle().sha256]);
   });
   it("ssm document: rewrites settings.env and the delivery script, then runs it with the parameters", () => {
-    const commands: string[] = JSON.parse(named(standard, "aws:ssm/document:Document", "host-deliver").inputs.content).mainSteps[0].inputs.runCommand;
+    const commands: string[] = JSON.parse(named(standard, "aws:ssm/document:Document", "host-deliver").inputs.content)
+      .mainSteps[0].inputs.runCommand;
     const script = commands.join("\n");
     expect([
       script.includes(renderSettings(userDataSettings(standard))),
       script.includes(readFileSync("infra/delivery/openemr-aws-deliver.sh", "utf8").trimEnd()),
       commands[commands.length - 1],
-    ]).toEqual([true, true, "/usr/local/sbin/openemr-aws-deliver '{{ BundleBucket }}' '{{ BundleKey }}' '{{ BundleSha256 }}'"]);
+    ]).toEqual([
+      true,
+      true,
+      "/usr/local/sbin/openemr-aws-deliver '{{ BundleBucket }}' '{{ BundleKey }}' '{{ BundleSha256 }}'",
+    ]);
   });
   it("ssm document: output names it", () => {
-    expect(standard.outputs.bootstrapDocumentName).toBe(named(standard, "aws:ssm/document:Document", "host-deliver").inputs.name);
+    expect(standard.outputs.bootstrapDocumentName).toBe(
+      named(standard, "aws:ssm/document:Document", "host-deliver").inputs.name,
+    );
   });
 });
 
@@ -172,8 +223,12 @@ describe("delivery script", () => {
    */
   function deliver(args: string[]): { status: number | null; output: string; opt: string } {
     const root = mkdtempSync(join(scratch, "ns-"));
-    for (const dir of ["upper", "work", "bin", "s3/bucket/host-bundle", "opt-view"]) mkdirSync(join(root, dir), { recursive: true });
-    writeFileSync(join(root, "bin", "aws"), `#!/bin/sh\n# aws s3 cp --only-show-errors --region R s3://BUCKET/KEY DEST\neval "src=\\$$(($# - 1))"; eval "dest=\\$$#"\ncp "${root}/s3/\${src#s3://}" "$dest"\n`);
+    for (const dir of ["upper", "work", "bin", "s3/bucket/host-bundle", "opt-view"])
+      mkdirSync(join(root, dir), { recursive: true });
+    writeFileSync(
+      join(root, "bin", "aws"),
+      `#!/bin/sh\n# aws s3 cp --only-show-errors --region R s3://BUCKET/KEY DEST\neval "src=\\$$(($# - 1))"; eval "dest=\\$$#"\ncp "${root}/s3/\${src#s3://}" "$dest"\n`,
+    );
     chmodSync(join(root, "bin", "aws"), 0o755);
     const bundle = buildHostBundle(hostCopy(`bundle-${root.slice(-6)}`));
     writeFileSync(join(root, "s3/bucket", bundle.key), bundle.content);
@@ -186,13 +241,22 @@ describe("delivery script", () => {
       `set +e; PATH=${root}/bin:$PATH bash ${script} ${quoted}; status=$?`,
       `cp -a /opt/. ${root}/opt-view/ 2>/dev/null; exit $status`,
     ].join("\n");
-    const result = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", inner], { encoding: "utf8" });
+    const result = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", inner], {
+      encoding: "utf8",
+    });
     return { status: result.status, output: result.stdout + result.stderr, opt: join(root, "opt-view") };
   }
 
   it("delivery script: installs the bundle whose sha256 matches and runs the bootstrap", () => {
     const { status, output, opt } = deliver(["bucket", "KEY", "SHA"]);
-    expect([status, readFileSync(join(opt, "bootstrap-marker"), "utf8"), readlinkSync(join(opt, "openemr-aws")).startsWith("/opt/openemr-aws-releases/")], output).toEqual([0, "bootstrap ran\n", true]);
+    expect(
+      [
+        status,
+        readFileSync(join(opt, "bootstrap-marker"), "utf8"),
+        readlinkSync(join(opt, "openemr-aws")).startsWith("/opt/openemr-aws-releases/"),
+      ],
+      output,
+    ).toEqual([0, "bootstrap ran\n", true]);
   });
   it("delivery script: refuses a bundle whose sha256 differs and installs nothing", () => {
     const { status, output, opt } = deliver(["bucket", "KEY", "0".repeat(64)]);
@@ -200,6 +264,9 @@ describe("delivery script", () => {
   });
   it("delivery script: a malformed sha256 is a usage error", () => {
     const { status, output } = deliver(["bucket", "KEY", "not-a-sha"]);
-    expect([status, output.trim()]).toEqual([2, "openemr-aws-deliver: SHA256 must be 64 lower-case hex digits, got 'not-a-sha'"]);
+    expect([status, output.trim()]).toEqual([
+      2,
+      "openemr-aws-deliver: SHA256 must be 64 lower-case hex digits, got 'not-a-sha'",
+    ]);
   });
 });

@@ -18,8 +18,6 @@ const baseArgs: EdgeArgs = {
   retainLogsOnDestroy: true,
 };
 
-
-
 function edgeRun(args: Partial<EdgeArgs>): Promise<OfflineRun> {
   return runOffline(() => {
     const edge = new Edge("edge", { ...baseArgs, ...args });
@@ -49,7 +47,11 @@ describe("Edge with a domain and hosted zone", () => {
   });
 
   it("alb: access logs to the log bucket under alb/", () => {
-    expect(named(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs.accessLogs).toEqual({ bucket: "clinic-access-logs", prefix: "alb", enabled: true });
+    expect(named(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs.accessLogs).toEqual({
+      bucket: "clinic-access-logs",
+      prefix: "alb",
+      enabled: true,
+    });
   });
 
   it("alb: idle timeout outlasts PHP's 60 s execution limit", () => {
@@ -59,37 +61,60 @@ describe("Edge with a domain and hosted zone", () => {
   it("target group: HTTPS 443 to the host (re-encrypted)", () => {
     const group = named(run, "aws:lb/targetGroup:TargetGroup", "edge-host").inputs;
     expect([group.protocol, group.port, group.targetType]).toEqual(["HTTPS", 443, "instance"]);
-    expect(named(run, "aws:lb/targetGroupAttachment:TargetGroupAttachment", "edge-host").inputs).toMatchObject({ targetId: "i-0host", port: 443 });
+    expect(named(run, "aws:lb/targetGroupAttachment:TargetGroupAttachment", "edge-host").inputs).toMatchObject({
+      targetId: "i-0host",
+      port: 443,
+    });
   });
 
   it("target group: health check on /meta/health/livez over HTTPS, matcher 200", () => {
-    expect(named(run, "aws:lb/targetGroup:TargetGroup", "edge-host").inputs.healthCheck).toMatchObject({ protocol: "HTTPS", path: "/meta/health/livez", matcher: "200" });
+    expect(named(run, "aws:lb/targetGroup:TargetGroup", "edge-host").inputs.healthCheck).toMatchObject({
+      protocol: "HTTPS",
+      path: "/meta/health/livez",
+      matcher: "200",
+    });
   });
 
   it("https listener: TLS 1.2+ policy and the validated ACM certificate", () => {
     const listener = named(run, "aws:lb/listener:Listener", "edge-https").inputs;
-    expect([listener.port, listener.protocol, listener.sslPolicy]).toEqual([443, "HTTPS", "ELBSecurityPolicy-TLS13-1-2-2021-06"]);
-    expect(listener.certificateArn).toBe(named(run, "aws:acm/certificateValidation:CertificateValidation", "edge-certificate").inputs.certificateArn);
+    expect([listener.port, listener.protocol, listener.sslPolicy]).toEqual([
+      443,
+      "HTTPS",
+      "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    ]);
+    expect(listener.certificateArn).toBe(
+      named(run, "aws:acm/certificateValidation:CertificateValidation", "edge-certificate").inputs.certificateArn,
+    );
     expect(listener.defaultActions).toEqual([expect.objectContaining({ type: "forward" })]);
   });
 
   it("port 80 listener: only a 301 redirect to HTTPS 443", () => {
     const listener = named(run, "aws:lb/listener:Listener", "edge-http-redirect").inputs;
     expect([listener.port, listener.protocol]).toEqual([80, "HTTP"]);
-    expect(listener.defaultActions).toEqual([{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]);
+    expect(listener.defaultActions).toEqual([
+      { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } },
+    ]);
   });
 
   it("no listener forwards plain HTTP", () => {
-    const forwarding = ofType(run, "aws:lb/listener:Listener").filter((listener) => listener.inputs.defaultActions.some((action: any) => action.type === "forward"));
+    const forwarding = ofType(run, "aws:lb/listener:Listener").filter((listener) =>
+      listener.inputs.defaultActions.some((action: any) => action.type === "forward"),
+    );
     expect(forwarding.map((listener) => listener.inputs.protocol)).toEqual(["HTTPS"]);
   });
 
   it("certificate: ACM, DNS-validated through a record in the zone", () => {
-    expect(named(run, "aws:acm/certificate:Certificate", "edge-certificate").inputs).toMatchObject({ domainName: "emr.example.org", validationMethod: "DNS" });
+    expect(named(run, "aws:acm/certificate:Certificate", "edge-certificate").inputs).toMatchObject({
+      domainName: "emr.example.org",
+      validationMethod: "DNS",
+    });
     const record = named(run, "aws:route53/record:Record", "edge-certificate-validation").inputs;
     expect(record).toMatchObject({ zoneId: "Z0123456789ABC", type: "CNAME" });
     expect(record.records[0]).toMatch(/acm-validations\.aws\.$/);
-    expect(named(run, "aws:acm/certificateValidation:CertificateValidation", "edge-certificate").inputs.validationRecordFqdns).toEqual([record.name.replace(/\.$/, "")]);
+    expect(
+      named(run, "aws:acm/certificateValidation:CertificateValidation", "edge-certificate").inputs
+        .validationRecordFqdns,
+    ).toEqual([record.name.replace(/\.$/, "")]);
     expect(ofType(run, "tls:index/selfSignedCert:SelfSignedCert")).toEqual([]);
   });
 
@@ -112,7 +137,9 @@ describe("Edge with a domain and hosted zone", () => {
   });
 
   it("waf: AWS managed rule groups common, known bad inputs, SQLi and PHP", () => {
-    const groups = named(run, "aws:wafv2/webAcl:WebAcl", "edge-waf").inputs.rules.map((rule: any) => rule.statement.managedRuleGroupStatement).filter(Boolean);
+    const groups = named(run, "aws:wafv2/webAcl:WebAcl", "edge-waf")
+      .inputs.rules.map((rule: any) => rule.statement.managedRuleGroupStatement)
+      .filter(Boolean);
     expect(groups.map((group: any) => `${group.vendorName}/${group.name}`)).toEqual([
       "AWS/AWSManagedRulesCommonRuleSet",
       "AWS/AWSManagedRulesKnownBadInputsRuleSet",
@@ -122,14 +149,18 @@ describe("Edge with a domain and hosted zone", () => {
   });
 
   it("waf: managed groups enforce (none override), only SizeRestrictions_BODY counts", () => {
-    const rules = named(run, "aws:wafv2/webAcl:WebAcl", "edge-waf").inputs.rules.filter((rule: any) => rule.statement.managedRuleGroupStatement);
+    const rules = named(run, "aws:wafv2/webAcl:WebAcl", "edge-waf").inputs.rules.filter(
+      (rule: any) => rule.statement.managedRuleGroupStatement,
+    );
     expect(rules.map((rule: any) => rule.overrideAction)).toEqual(rules.map(() => ({ none: {} })));
     const overrides = rules.flatMap((rule: any) => rule.statement.managedRuleGroupStatement.ruleActionOverrides ?? []);
     expect(overrides).toEqual([{ name: "SizeRestrictions_BODY", actionToUse: { count: {} } }]);
   });
 
   it("waf: per-IP rate-based rule blocks", () => {
-    const rate = named(run, "aws:wafv2/webAcl:WebAcl", "edge-waf").inputs.rules.find((rule: any) => rule.statement.rateBasedStatement);
+    const rate = named(run, "aws:wafv2/webAcl:WebAcl", "edge-waf").inputs.rules.find(
+      (rule: any) => rule.statement.rateBasedStatement,
+    );
     expect(rate.action).toEqual({ block: {} });
     expect(rate.statement.rateBasedStatement.aggregateKeyType).toBe("IP");
     expect(rate.statement.rateBasedStatement.limit).toBeGreaterThan(0);
@@ -138,7 +169,11 @@ describe("Edge with a domain and hosted zone", () => {
   it("waf logging: to aws-waf-logs-<stack>, encrypted with the logs key, retained per config", () => {
     const group = named(run, "aws:cloudwatch/logGroup:LogGroup", "edge-waf-logs");
     expect(group.inputs).toMatchObject({ name: "aws-waf-logs-clinic", kmsKeyId: LOGS_KEY, retentionInDays: 400 });
-    const logging = named(run, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "edge-waf-logging").inputs;
+    const logging = named(
+      run,
+      "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+      "edge-waf-logging",
+    ).inputs;
     expect(logging.logDestinationConfigs).toEqual([group.state.arn]);
     expect(logging.resourceArn).toBe(named(run, "aws:wafv2/webAcl:WebAcl", "edge-waf").state.arn);
   });
@@ -148,8 +183,15 @@ describe("Edge with a domain and hosted zone", () => {
   });
 
   it("waf logging: Authorization and Cookie headers redacted", () => {
-    const logging = named(run, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "edge-waf-logging").inputs;
-    expect(logging.redactedFields).toEqual([{ singleHeader: { name: "authorization" } }, { singleHeader: { name: "cookie" } }]);
+    const logging = named(
+      run,
+      "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+      "edge-waf-logging",
+    ).inputs;
+    expect(logging.redactedFields).toEqual([
+      { singleHeader: { name: "authorization" } },
+      { singleHeader: { name: "cookie" } },
+    ]);
   });
 });
 
@@ -199,7 +241,9 @@ describe("Edge without a domain", () => {
 describe("Edge with a domain but no zone", () => {
   it("certificate: self-signed for the domain", async () => {
     const run = await edgeRun({ domain: "emr.example.org" });
-    expect(named(run, "tls:index/selfSignedCert:SelfSignedCert", "edge-self-signed").inputs.subject.commonName).toBe("emr.example.org");
+    expect(named(run, "tls:index/selfSignedCert:SelfSignedCert", "edge-self-signed").inputs.subject.commonName).toBe(
+      "emr.example.org",
+    );
     expect(run.outputs.url).toBe("https://emr.example.org");
   });
 });
@@ -212,10 +256,14 @@ describe("Edge in the stack", () => {
 
   it("alb: in the network's public subnets, behind the alb security group", () => {
     const alb = named(run, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").inputs;
-    const publicSubnets = ofType(run, "aws:ec2/subnet:Subnet").filter((subnet) => subnet.inputs.tags?.Tier === "public");
+    const publicSubnets = ofType(run, "aws:ec2/subnet:Subnet").filter(
+      (subnet) => subnet.inputs.tags?.Tier === "public",
+    );
     expect(publicSubnets.length).toBeGreaterThanOrEqual(2);
     expect(alb.subnets.sort()).toEqual(publicSubnets.map((subnet) => subnet.state.id).sort());
-    expect(alb.securityGroups).toEqual([named(run, "aws:ec2/securityGroup:SecurityGroup", "security-groups-alb").state.id]);
+    expect(alb.securityGroups).toEqual([
+      named(run, "aws:ec2/securityGroup:SecurityGroup", "security-groups-alb").state.id,
+    ]);
   });
 
   it("alb: access logs into the backup storage's SSE-S3 log bucket", () => {
@@ -224,11 +272,17 @@ describe("Edge in the stack", () => {
   });
 
   it("target: the OpenEMR host on 443", () => {
-    expect(named(run, "aws:lb/targetGroupAttachment:TargetGroupAttachment", "edge-host").inputs).toMatchObject({ targetId: hostInstance(run).state.id, port: 443 });
+    expect(named(run, "aws:lb/targetGroupAttachment:TargetGroupAttachment", "edge-host").inputs).toMatchObject({
+      targetId: hostInstance(run).state.id,
+      port: 443,
+    });
   });
 
   it("waf logs: encrypted with the stack's logs key", () => {
-    expect(named(run, "aws:cloudwatch/logGroup:LogGroup", "edge-waf-logs").inputs).toMatchObject({ name: "aws-waf-logs-clinic-prod", kmsKeyId: named(run, "aws:kms/key:Key", "keys-logs").state.arn });
+    expect(named(run, "aws:cloudwatch/logGroup:LogGroup", "edge-waf-logs").inputs).toMatchObject({
+      name: "aws-waf-logs-clinic-prod",
+      kmsKeyId: named(run, "aws:kms/key:Key", "keys-logs").state.arn,
+    });
   });
 
   it("outputs: the url", () => {

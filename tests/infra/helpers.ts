@@ -8,13 +8,20 @@ export function ofType(run: OfflineRun, type: string): PlannedResource[] {
 
 export function named(run: OfflineRun, type: string, name: string): PlannedResource {
   const found = run.resources.find((resource) => resource.type === type && resource.name === name);
-  if (!found) throw new Error(`no ${type} named ${name}; have: ${ofType(run, type).map((resource) => resource.name).join(", ")}`);
+  if (!found)
+    throw new Error(
+      `no ${type} named ${name}; have: ${ofType(run, type)
+        .map((resource) => resource.name)
+        .join(", ")}`,
+    );
   return found;
 }
 
 /** The resource whose computed id (or ARN) is `reference`. */
 export function byReference(run: OfflineRun, reference: unknown): PlannedResource | undefined {
-  return run.resources.find((resource) => resource.custom && (resource.state.id === reference || resource.state.arn === reference));
+  return run.resources.find(
+    (resource) => resource.custom && (resource.state.id === reference || resource.state.arn === reference),
+  );
 }
 
 export function policyStatements(policy: string): any[] {
@@ -42,7 +49,8 @@ export function secretValues(run: OfflineRun): string[] {
   const values: string[] = [];
   const at = (object: any, path: string) => (path.match(/[^.[\]]+/g) ?? []).reduce((node, key) => node?.[key], object);
   for (const resource of run.resources) {
-    for (const path of resource.secretPaths) values.push(JSON.stringify(at(resource.inputs, path)).replace(/^"|"$/g, ""));
+    for (const path of resource.secretPaths)
+      values.push(JSON.stringify(at(resource.inputs, path)).replace(/^"|"$/g, ""));
     if (resource.type === "random:index/randomPassword:RandomPassword") values.push(resource.state.result);
   }
   return values.filter((value) => value && value.length >= 8);

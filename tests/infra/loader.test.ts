@@ -24,9 +24,16 @@ const { runOffline } = require("./infra/offline/run");
 
 describe("program loader", () => {
   it("loader: Pulumi.yaml's main loads with type checking and declares both tiers", { timeout: 180_000 }, () => {
-    const result = spawnSync(process.execPath, ["-e", child], { encoding: "utf8", env: { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: "" } });
+    const result = spawnSync(process.execPath, ["-e", child], {
+      encoding: "utf8",
+      env: { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: "" },
+    });
     expect(result.status, result.stderr).toBe(0);
     const results = JSON.parse(result.stdout);
-    expect([results.single.outputs.includes("hostInstanceId"), results.standard.outputs.includes("dbInstanceIdentifier"), results.standard.resources > results.single.resources]).toEqual([true, true, true]);
+    expect([
+      results.single.outputs.includes("hostInstanceId"),
+      results.standard.outputs.includes("dbInstanceIdentifier"),
+      results.standard.resources > results.single.resources,
+    ]).toEqual([true, true, true]);
   });
 });

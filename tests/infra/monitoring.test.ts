@@ -20,17 +20,27 @@ const baseArgs: MonitoringArgs = {
   backupVaultName: "clinic-openemr",
 };
 
-const standardArgs: MonitoringArgs = { ...baseArgs, database: { identifier: "clinic-openemr", allocatedStorageGb: 50 } };
+const standardArgs: MonitoringArgs = {
+  ...baseArgs,
+  database: { identifier: "clinic-openemr", allocatedStorageGb: 50 },
+};
 const singleArgs: MonitoringArgs = { ...baseArgs, diskPaths: ["/", "/srv/openemr-data"] };
-
 
 function alarms(run: OfflineRun): PlannedResource[] {
   return ofType(run, "aws:cloudwatch/metricAlarm:MetricAlarm");
 }
 
-function alarmOn(run: OfflineRun, namespace: string, metricName: string, dimensions?: Record<string, string>): Record<string, any> {
+function alarmOn(
+  run: OfflineRun,
+  namespace: string,
+  metricName: string,
+  dimensions?: Record<string, string>,
+): Record<string, any> {
   const found = alarms(run).filter(
-    (alarm) => alarm.inputs.namespace === namespace && alarm.inputs.metricName === metricName && (!dimensions || Object.entries(dimensions).every(([key, value]) => alarm.inputs.dimensions?.[key] === value)),
+    (alarm) =>
+      alarm.inputs.namespace === namespace &&
+      alarm.inputs.metricName === metricName &&
+      (!dimensions || Object.entries(dimensions).every(([key, value]) => alarm.inputs.dimensions?.[key] === value)),
   );
   expect(found, `alarm on ${namespace} ${metricName}`).toHaveLength(1);
   return found[0].inputs;
@@ -71,7 +81,9 @@ describe("Monitoring, standard tier", () => {
 
   it("subscriptions: one e-mail subscription per alert address", () => {
     const subscriptions = ofType(run, "aws:sns/topicSubscription:TopicSubscription").map((resource) => resource.inputs);
-    expect(subscriptions.map((subscription) => [subscription.protocol, subscription.endpoint, subscription.topic])).toEqual([
+    expect(
+      subscriptions.map((subscription) => [subscription.protocol, subscription.endpoint, subscription.topic]),
+    ).toEqual([
       ["email", "ops@example.org", topicArn],
       ["email", "it@example.org", topicArn],
     ]);
@@ -97,7 +109,9 @@ describe("Monitoring, standard tier", () => {
   });
 
   it("host: CPU alarm", () => {
-    expect(alarmOn(run, "AWS/EC2", "CPUUtilization", { InstanceId: "i-0host" }).comparisonOperator).toBe("GreaterThanThreshold");
+    expect(alarmOn(run, "AWS/EC2", "CPUUtilization", { InstanceId: "i-0host" }).comparisonOperator).toBe(
+      "GreaterThanThreshold",
+    );
   });
 
   it("host: memory alarm on the CloudWatch agent's mem_used_percent by InstanceId", () => {
@@ -105,7 +119,9 @@ describe("Monitoring, standard tier", () => {
   });
 
   it("standard host: disk alarm on / only", () => {
-    const disks = alarms(run).filter((alarm) => alarm.inputs.metricName === "disk_used_percent").map((alarm) => alarm.inputs.dimensions);
+    const disks = alarms(run)
+      .filter((alarm) => alarm.inputs.metricName === "disk_used_percent")
+      .map((alarm) => alarm.inputs.dimensions);
     expect(disks).toEqual([{ InstanceId: "i-0host", path: "/" }]);
   });
 
@@ -135,7 +151,13 @@ describe("Monitoring, standard tier", () => {
 
   it("backup age: no BackupSuccess in 26 hours alarms, missing data breaching", () => {
     const alarm = alarmOn(run, "OpenEMR", "BackupSuccess");
-    expect(alarm).toMatchObject({ dimensions: { Stack: "clinic" }, statistic: "Sum", comparisonOperator: "LessThanThreshold", threshold: 1, treatMissingData: "breaching" });
+    expect(alarm).toMatchObject({
+      dimensions: { Stack: "clinic" },
+      statistic: "Sum",
+      comparisonOperator: "LessThanThreshold",
+      threshold: 1,
+      treatMissingData: "breaching",
+    });
     // Every period of the window must breach: one successful backup anywhere in it is enough.
     expect(alarm.datapointsToAlarm).toBe(alarm.evaluationPeriods);
     expect(alarm.period * alarm.evaluationPeriods).toBe(26 * 3600);
@@ -143,18 +165,30 @@ describe("Monitoring, standard tier", () => {
 
   it("restore drill: no RestoreDrillSuccess in 7 days alarms, missing data breaching", () => {
     const alarm = alarmOn(run, "OpenEMR", "RestoreDrillSuccess");
-    expect(alarm).toMatchObject({ dimensions: { Stack: "clinic" }, statistic: "Sum", comparisonOperator: "LessThanThreshold", threshold: 1, treatMissingData: "breaching" });
+    expect(alarm).toMatchObject({
+      dimensions: { Stack: "clinic" },
+      statistic: "Sum",
+      comparisonOperator: "LessThanThreshold",
+      threshold: 1,
+      treatMissingData: "breaching",
+    });
     // CloudWatch rejects an alarm whose window is longer than 7 days.
     expect(alarm.period * alarm.evaluationPeriods).toBe(7 * 86400);
   });
 
   it("snapshots: failed AWS Backup jobs of the vault alarm", () => {
-    expect(alarmOn(run, "AWS/Backup", "NumberOfBackupJobsFailed").dimensions).toEqual({ BackupVaultName: "clinic-openemr" });
+    expect(alarmOn(run, "AWS/Backup", "NumberOfBackupJobsFailed").dimensions).toEqual({
+      BackupVaultName: "clinic-openemr",
+    });
   });
 
   it("certificate: alarm under 30 days to expiry", () => {
     const alarm = alarmOn(run, "AWS/CertificateManager", "DaysToExpiry");
-    expect(alarm).toMatchObject({ dimensions: { CertificateArn: CERT_ARN }, comparisonOperator: "LessThanThreshold", threshold: 30 });
+    expect(alarm).toMatchObject({
+      dimensions: { CertificateArn: CERT_ARN },
+      comparisonOperator: "LessThanThreshold",
+      threshold: 30,
+    });
   });
 
   it("every alarm: evaluation window within CloudWatch's limits", () => {
@@ -169,9 +203,19 @@ describe("Monitoring, standard tier", () => {
     expect(run.outputs.dashboardName).toBe("clinic-openemr");
     const body = JSON.parse(dashboard.inputs.dashboardBody);
     const alarmWidget = body.widgets.find((widget: any) => widget.type === "alarm");
-    expect(alarmWidget.properties.alarms.sort()).toEqual(alarms(run).map((alarm) => alarm.state.arn).sort());
-    const graphed = body.widgets.filter((widget: any) => widget.type === "metric").map((widget: any) => widget.properties.metrics[0].slice(0, 2).join("/"));
-    expect(graphed.sort()).toEqual(alarms(run).map((alarm) => `${alarm.inputs.namespace}/${alarm.inputs.metricName}`).sort());
+    expect(alarmWidget.properties.alarms.sort()).toEqual(
+      alarms(run)
+        .map((alarm) => alarm.state.arn)
+        .sort(),
+    );
+    const graphed = body.widgets
+      .filter((widget: any) => widget.type === "metric")
+      .map((widget: any) => widget.properties.metrics[0].slice(0, 2).join("/"));
+    expect(graphed.sort()).toEqual(
+      alarms(run)
+        .map((alarm) => `${alarm.inputs.namespace}/${alarm.inputs.metricName}`)
+        .sort(),
+    );
   });
 
   it("outputs: topic ARN", () => {
@@ -186,7 +230,9 @@ describe("Monitoring, single tier", () => {
   });
 
   it("single host: disk alarms on / and /srv/openemr-data", () => {
-    const disks = alarms(run).filter((alarm) => alarm.inputs.metricName === "disk_used_percent").map((alarm) => alarm.inputs.dimensions.path);
+    const disks = alarms(run)
+      .filter((alarm) => alarm.inputs.metricName === "disk_used_percent")
+      .map((alarm) => alarm.inputs.dimensions.path);
     expect(disks).toEqual(["/", "/srv/openemr-data"]);
   });
 
@@ -204,7 +250,10 @@ describe("Monitoring in the stack", () => {
   let single: OfflineRun;
   beforeAll(async () => {
     const config = { "openemr:alertEmails": JSON.stringify(["ops@example.org"]) };
-    standard = await planStack({ config: { ...config, "openemr:tier": "standard", "openemr:dbStorageGb": "80" }, stackName: "clinic-prod" });
+    standard = await planStack({
+      config: { ...config, "openemr:tier": "standard", "openemr:dbStorageGb": "80" },
+      stackName: "clinic-prod",
+    });
     single = await planStack({ config: { ...config, "openemr:tier": "single" }, stackName: "clinic-small" });
   });
 
@@ -217,12 +266,16 @@ describe("Monitoring in the stack", () => {
   });
 
   it("single: disk alarms on / and the data volume's mount point", () => {
-    const paths = alarms(single).filter((alarm) => alarm.inputs.metricName === "disk_used_percent").map((alarm) => alarm.inputs.dimensions.path);
+    const paths = alarms(single)
+      .filter((alarm) => alarm.inputs.metricName === "disk_used_percent")
+      .map((alarm) => alarm.inputs.dimensions.path);
     expect(paths).toEqual(["/", "/srv/openemr-data"]);
   });
 
   it("standard: disk alarm on / only, RDS alarms on the stack's DB instance", () => {
-    const paths = alarms(standard).filter((alarm) => alarm.inputs.metricName === "disk_used_percent").map((alarm) => alarm.inputs.dimensions.path);
+    const paths = alarms(standard)
+      .filter((alarm) => alarm.inputs.metricName === "disk_used_percent")
+      .map((alarm) => alarm.inputs.dimensions.path);
     expect(paths).toEqual(["/"]);
     const identifier = named(standard, "aws:rds/instance:Instance", "database-instance").inputs.identifier;
     expect(alarmOn(standard, "AWS/RDS", "CPUUtilization").dimensions).toEqual({ DBInstanceIdentifier: identifier });
@@ -240,25 +293,38 @@ describe("Monitoring in the stack", () => {
   it("alb alarms watch the stack's load balancer and target group", () => {
     const alb = named(standard, "aws:lb/loadBalancer:LoadBalancer", "edge-alb").state.arnSuffix;
     const targetGroup = named(standard, "aws:lb/targetGroup:TargetGroup", "edge-host").state.arnSuffix;
-    expect(alarmOn(standard, "AWS/ApplicationELB", "UnHealthyHostCount").dimensions).toEqual({ LoadBalancer: alb, TargetGroup: targetGroup });
+    expect(alarmOn(standard, "AWS/ApplicationELB", "UnHealthyHostCount").dimensions).toEqual({
+      LoadBalancer: alb,
+      TargetGroup: targetGroup,
+    });
     expect(alarmOn(standard, "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count").dimensions).toEqual({ LoadBalancer: alb });
   });
 
   it("certificate alarm watches the HTTPS listener's certificate", () => {
-    expect(alarmOn(standard, "AWS/CertificateManager", "DaysToExpiry").dimensions).toEqual({ CertificateArn: named(standard, "aws:lb/listener:Listener", "edge-https").inputs.certificateArn });
+    expect(alarmOn(standard, "AWS/CertificateManager", "DaysToExpiry").dimensions).toEqual({
+      CertificateArn: named(standard, "aws:lb/listener:Listener", "edge-https").inputs.certificateArn,
+    });
   });
 
   it("backup alarms use the stack name the host publishes under and the snapshot vault", () => {
-    expect(alarmOn(standard, "OpenEMR", "BackupSuccess").dimensions).toEqual({ Stack: userDataSettings(standard).OPENEMR_STACK });
-    expect(alarmOn(standard, "AWS/Backup", "NumberOfBackupJobsFailed").dimensions).toEqual({ BackupVaultName: named(standard, "aws:backup/vault:Vault", "snapshots-vault").inputs.name });
+    expect(alarmOn(standard, "OpenEMR", "BackupSuccess").dimensions).toEqual({
+      Stack: userDataSettings(standard).OPENEMR_STACK,
+    });
+    expect(alarmOn(standard, "AWS/Backup", "NumberOfBackupJobsFailed").dimensions).toEqual({
+      BackupVaultName: named(standard, "aws:backup/vault:Vault", "snapshots-vault").inputs.name,
+    });
   });
 
   it("topic: encrypted with the stack's alerts key", () => {
-    expect(named(standard, "aws:sns/topic:Topic", "monitoring-alarms").inputs.kmsMasterKeyId).toBe(named(standard, "aws:kms/key:Key", "keys-alerts").state.arn);
+    expect(named(standard, "aws:sns/topic:Topic", "monitoring-alarms").inputs.kmsMasterKeyId).toBe(
+      named(standard, "aws:kms/key:Key", "keys-alerts").state.arn,
+    );
   });
 
   it("outputs: alarm topic ARN and dashboard name", () => {
     expect(standard.outputs.alarmTopicArn).toBe(named(standard, "aws:sns/topic:Topic", "monitoring-alarms").state.arn);
-    expect(standard.outputs.dashboardName).toBe(named(standard, "aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard").inputs.dashboardName);
+    expect(standard.outputs.dashboardName).toBe(
+      named(standard, "aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard").inputs.dashboardName,
+    );
   });
 });

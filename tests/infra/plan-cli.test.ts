@@ -26,7 +26,10 @@ beforeAll(() => {
 
 describe("plan CLI", () => {
   it("plan: with no argument plans both tiers and exits 0", () => {
-    expect([defaults.status, [...defaults.stdout.matchAll(/^Stack (\S+):/gm)].map((match) => match[1])]).toEqual([0, ["defaults-single", "defaults-standard"]]);
+    expect([defaults.status, [...defaults.stdout.matchAll(/^Stack (\S+):/gm)].map((match) => match[1])]).toEqual([
+      0,
+      ["defaults-single", "defaults-standard"],
+    ]);
   });
   it("plan: groups resources by component", () => {
     expect(defaults.stdout).toMatch(/^database \(openemr-aws:database:Database\): \d+$/m);
@@ -35,7 +38,9 @@ describe("plan CLI", () => {
     expect(defaults.stdout).toMatch(/storage encrypted: yes \(key <keys-data>\), public: no/);
   });
   it("plan: marks the AMI id as a placeholder", () => {
-    expect(defaults.stdout).toContain(`AMI ${PLACEHOLDERS.amiId} [placeholder: Debian 13 AMI id (looked up at deploy time)]`);
+    expect(defaults.stdout).toContain(
+      `AMI ${PLACEHOLDERS.amiId} [placeholder: Debian 13 AMI id (looked up at deploy time)]`,
+    );
   });
   it("plan: marks the account id as a placeholder", () => {
     expect(defaults.stdout).toContain(`arn:aws:iam::${PLACEHOLDERS.accountId}:root [placeholder: AWS account id`);
@@ -44,31 +49,53 @@ describe("plan CLI", () => {
     expect(defaults.stdout).toMatch(/^Outputs:(\n {2}\S.*)*\n {2}tier: standard$/m);
   });
   it("plan --json: one capture per planned stack", () => {
-    expect(runs.map((run) => [run.stack, run.resources.length > 50])).toEqual([["defaults-single", true], ["defaults-standard", true]]);
+    expect(runs.map((run) => [run.stack, run.resources.length > 50])).toEqual([
+      ["defaults-single", true],
+      ["defaults-standard", true],
+    ]);
   });
   it("plan --json: secret-marked values are redacted", () => {
-    const versions = runs[1].resources.filter((resource) => resource.type === "aws:secretsmanager/secretVersion:SecretVersion");
-    expect(versions.map((version) => [version.inputs.secretString, version.state.secretString])).toEqual([["[secret]", "[secret]"], ["[secret]", "[secret]"]]);
+    const versions = runs[1].resources.filter(
+      (resource) => resource.type === "aws:secretsmanager/secretVersion:SecretVersion",
+    );
+    expect(versions.map((version) => [version.inputs.secretString, version.state.secretString])).toEqual([
+      ["[secret]", "[secret]"],
+      ["[secret]", "[secret]"],
+    ]);
   });
   it("plan --json: generated passwords are redacted", () => {
-    const passwords = runs[1].resources.filter((resource) => resource.type === "random:index/randomPassword:RandomPassword");
+    const passwords = runs[1].resources.filter(
+      (resource) => resource.type === "random:index/randomPassword:RandomPassword",
+    );
     expect([passwords.length, passwords.every((password) => password.state.result === "[secret]")]).toEqual([2, true]);
   });
   it("plan FILE: plans that stack under the file's stack name", () => {
     const file = join(scratch, "Pulumi.clinic-prod.yaml");
     writeFileSync(file, "config:\n  openemr:tier: single\n  openemr:alertEmails:\n    - ops@example.org\n");
     const result = plan(file);
-    expect([result.status, result.stdout.split("\n")[0]]).toEqual([0, expect.stringMatching(/^Stack clinic-prod: \d+ resources$/)]);
+    expect([result.status, result.stdout.split("\n")[0]]).toEqual([
+      0,
+      expect.stringMatching(/^Stack clinic-prod: \d+ resources$/),
+    ]);
   });
   it("plan FILE: a config mistake prints each problem on its own line, no stack trace, exit 1", () => {
     const file = join(scratch, "Pulumi.bad.yaml");
     writeFileSync(file, "config:\n  openemr:tier: ha\n  openemr:azCount: 1\n");
     const result = plan(file);
-    expect([result.status, result.stderr.split("\n").filter((line) => line.startsWith("openemr:")).length, /^\s+at /m.test(result.stderr), result.stdout]).toEqual([1, 2, false, ""]);
+    expect([
+      result.status,
+      result.stderr.split("\n").filter((line) => line.startsWith("openemr:")).length,
+      /^\s+at /m.test(result.stderr),
+      result.stdout,
+    ]).toEqual([1, 2, false, ""]);
   });
   it("plan FILE: a missing file is a one-line error, exit 1", () => {
     const result = plan(join(scratch, "Pulumi.missing.yaml"));
-    expect([result.status, /no such file/.test(result.stderr), /^\s+at /m.test(result.stderr)]).toEqual([1, true, false]);
+    expect([result.status, /no such file/.test(result.stderr), /^\s+at /m.test(result.stderr)]).toEqual([
+      1,
+      true,
+      false,
+    ]);
   });
   it("plan: an unknown option exits 2", () => {
     expect(plan("--frobnicate").status).toBe(2);

@@ -5,7 +5,6 @@ import { SecureBucket } from "../../infra/components/secure-bucket";
 
 const KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/test-data-key";
 
-
 function statementsOf(run: OfflineRun, bucket: string): any[] {
   return policyStatements(named(run, "aws:s3/bucketPolicy:BucketPolicy", `${bucket}-policy`).inputs.policy);
 }
@@ -19,7 +18,9 @@ describe("SecureBucket with a KMS key, access logs, lifecycle and Object Lock", 
         accessLogBucket: "log-bucket",
         objectLock: { mode: "GOVERNANCE", days: 10 },
         lifecycleRules: [{ id: "expire", status: "Enabled", filter: {}, expiration: { days: 40 } }],
-        policyStatements: (arn) => [{ Sid: "Extra", Effect: "Deny", Principal: "*", Action: "s3:DeleteObject", Resource: arn }],
+        policyStatements: (arn) => [
+          { Sid: "Extra", Effect: "Deny", Principal: "*", Action: "s3:DeleteObject", Resource: arn },
+        ],
         retainOnDelete: true,
       });
     });
@@ -32,28 +33,50 @@ describe("SecureBucket with a KMS key, access logs, lifecycle and Object Lock", 
   });
 
   it("bucket: ownership enforced (ACLs disabled)", () => {
-    expect(named(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "data-ownership").inputs.rule.objectOwnership).toBe("BucketOwnerEnforced");
+    expect(
+      named(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "data-ownership").inputs.rule
+        .objectOwnership,
+    ).toBe("BucketOwnerEnforced");
   });
 
   it("bucket: all four public access block flags on", () => {
     const block = named(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "data-public-access").inputs;
-    expect([block.blockPublicAcls, block.blockPublicPolicy, block.ignorePublicAcls, block.restrictPublicBuckets]).toEqual([true, true, true, true]);
+    expect([
+      block.blockPublicAcls,
+      block.blockPublicPolicy,
+      block.ignorePublicAcls,
+      block.restrictPublicBuckets,
+    ]).toEqual([true, true, true, true]);
   });
 
   it("bucket: versioning enabled", () => {
-    expect(named(run, "aws:s3/bucketVersioning:BucketVersioning", "data-versioning").inputs.versioningConfiguration.status).toBe("Enabled");
+    expect(
+      named(run, "aws:s3/bucketVersioning:BucketVersioning", "data-versioning").inputs.versioningConfiguration.status,
+    ).toBe("Enabled");
   });
 
   it("bucket: SSE-KMS with the given key and a bucket key", () => {
-    const [rule] = named(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "data-encryption").inputs.rules;
+    const [rule] = named(
+      run,
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      "data-encryption",
+    ).inputs.rules;
     expect(rule.applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "aws:kms", kmsMasterKeyId: KEY_ARN });
     expect(rule.bucketKeyEnabled).toBe(true);
   });
 
   it("bucket: policy denies requests without TLS", () => {
     const deny = statementsOf(run, "data").find((statement) => statement.Sid === "DenyInsecureTransport");
-    expect(deny).toMatchObject({ Effect: "Deny", Principal: "*", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } });
-    expect(deny.Resource).toEqual([expect.stringMatching(/^arn:aws:s3:::data-[0-9a-f]+$/), expect.stringMatching(/^arn:aws:s3:::data-[0-9a-f]+\/\*$/)]);
+    expect(deny).toMatchObject({
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    });
+    expect(deny.Resource).toEqual([
+      expect.stringMatching(/^arn:aws:s3:::data-[0-9a-f]+$/),
+      expect.stringMatching(/^arn:aws:s3:::data-[0-9a-f]+\/\*$/),
+    ]);
   });
 
   it("bucket: caller's statements added to the policy with the bucket ARN", () => {
@@ -68,11 +91,17 @@ describe("SecureBucket with a KMS key, access logs, lifecycle and Object Lock", 
   });
 
   it("bucket: Object Lock default retention as given", () => {
-    expect(named(run, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "data-object-lock").inputs.rule.defaultRetention).toEqual({ mode: "GOVERNANCE", days: 10 });
+    expect(
+      named(run, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "data-object-lock").inputs.rule
+        .defaultRetention,
+    ).toEqual({ mode: "GOVERNANCE", days: 10 });
   });
 
   it("bucket: lifecycle rules as given", () => {
-    expect(named(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "data-lifecycle").inputs.rules[0].expiration).toEqual({ days: 40 });
+    expect(
+      named(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "data-lifecycle").inputs.rules[0]
+        .expiration,
+    ).toEqual({ days: 40 });
   });
 
   it("bucket: every resource retained on delete when asked", () => {
@@ -91,13 +120,21 @@ describe("SecureBucket without a KMS key or log bucket (a log bucket)", () => {
   });
 
   it("log bucket: SSE-S3 default encryption", () => {
-    const [rule] = named(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "logs-encryption").inputs.rules;
+    const [rule] = named(
+      run,
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      "logs-encryption",
+    ).inputs.rules;
     expect(rule.applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "AES256" });
   });
 
   it("log bucket: does not log into itself, no Object Lock", () => {
     expect(run.resources.filter((resource) => resource.type === "aws:s3/bucketLogging:BucketLogging")).toEqual([]);
-    expect(run.resources.filter((resource) => resource.type === "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")).toEqual([]);
+    expect(
+      run.resources.filter(
+        (resource) => resource.type === "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+      ),
+    ).toEqual([]);
     expect(named(run, "aws:s3/bucket:Bucket", "logs").inputs.objectLockEnabled).toBeUndefined();
   });
 

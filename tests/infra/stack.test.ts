@@ -26,7 +26,10 @@ let notRetained: OfflineRun;
 beforeAll(async () => {
   standard = await planStack({ config: standardConfig, stackName: "clinic-prod" });
   single = await planStack({ config: singleConfig, stackName: "clinic-small" });
-  notRetained = await planStack({ config: { ...singleConfig, "openemr:retainDataOnDestroy": "false" }, stackName: "scratch" });
+  notRetained = await planStack({
+    config: { ...singleConfig, "openemr:retainDataOnDestroy": "false" },
+    stackName: "scratch",
+  });
 });
 
 // it.each reads its table when tests are collected, before the runs exist: the table holds
@@ -36,11 +39,14 @@ const runOf = (tier: (typeof tierNames)[number]) => (tier === "single" ? single 
 
 const ingressRules = (run: OfflineRun) => ofType(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
 const egressRules = (run: OfflineRun) => ofType(run, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule");
-const group = (run: OfflineRun, role: string) => named(run, "aws:ec2/securityGroup:SecurityGroup", `security-groups-${role}`);
-const rulesOf = (rules: PlannedResource[], securityGroup: PlannedResource) => rules.filter((rule) => rule.inputs.securityGroupId === securityGroup.state.id);
+const group = (run: OfflineRun, role: string) =>
+  named(run, "aws:ec2/securityGroup:SecurityGroup", `security-groups-${role}`);
+const rulesOf = (rules: PlannedResource[], securityGroup: PlannedResource) =>
+  rules.filter((rule) => rule.inputs.securityGroupId === securityGroup.state.id);
 const key = (run: OfflineRun, purpose: string) => named(run, "aws:kms/key:Key", `keys-${purpose}`);
 const keyPolicy = (run: OfflineRun, purpose: string) => policyStatements(key(run, purpose).inputs.policy);
-const hostPolicy = (run: OfflineRun) => policyStatements(named(run, "aws:iam/policy:Policy", "host-access").inputs.policy);
+const hostPolicy = (run: OfflineRun) =>
+  policyStatements(named(run, "aws:iam/policy:Policy", "host-access").inputs.policy);
 const statement = (run: OfflineRun, sid: string) => hostPolicy(run).find((item) => item.Sid === sid);
 const rds = () => named(standard, "aws:rds/instance:Instance", "database-instance");
 
@@ -59,7 +65,10 @@ describe("provider", () => {
   });
   it("provider: every AWS resource is declared with the stack's provider", () => {
     const provider = named(standard, "pulumi:providers:aws", "aws");
-    const strays = standard.resources.filter((resource) => resource.custom && resource.type.startsWith("aws:") && !resource.provider?.startsWith(`${provider.urn}::`));
+    const strays = standard.resources.filter(
+      (resource) =>
+        resource.custom && resource.type.startsWith("aws:") && !resource.provider?.startsWith(`${provider.urn}::`),
+    );
     expect(strays.map((resource) => resource.name)).toEqual([]);
   });
 });
@@ -78,10 +87,16 @@ describe("keys", () => {
     expect(ofType(notRetained, "aws:kms/key:Key").some((resource) => resource.retainOnDelete)).toBe(false);
   });
   it.each(["data", "logs", "alerts"])("keys: %s key policy starts with the account root statement", (purpose) => {
-    expect(keyPolicy(standard, purpose)[0]).toMatchObject({ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${PLACEHOLDERS.accountId}:root` }, Action: "kms:*" });
+    expect(keyPolicy(standard, purpose)[0]).toMatchObject({
+      Effect: "Allow",
+      Principal: { AWS: `arn:aws:iam::${PLACEHOLDERS.accountId}:root` },
+      Action: "kms:*",
+    });
   });
   it("keys: no statement has a bare * principal", () => {
-    const principals = ofType(standard, "aws:kms/key:Key").flatMap((resource) => policyStatements(resource.inputs.policy).map((item) => item.Principal));
+    const principals = ofType(standard, "aws:kms/key:Key").flatMap((resource) =>
+      policyStatements(resource.inputs.policy).map((item) => item.Principal),
+    );
     expect(principals.filter((principal) => principal === "*" || principal?.AWS === "*")).toEqual([]);
   });
   it("keys: data key has no service statement", () => {
@@ -89,83 +104,158 @@ describe("keys", () => {
   });
   it("keys: logs key lets CloudWatch Logs of this region use it for this account's log groups only", () => {
     const logs = keyPolicy(standard, "logs").find((item) => item.Principal.Service === "logs.eu-west-1.amazonaws.com");
-    expect(logs.Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]).toBe(`arn:aws:logs:eu-west-1:${PLACEHOLDERS.accountId}:log-group:*`);
+    expect(logs.Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]).toBe(
+      `arn:aws:logs:eu-west-1:${PLACEHOLDERS.accountId}:log-group:*`,
+    );
   });
   it("keys: logs key lets CloudTrail encrypt only with this account's trail context", () => {
-    const trail = keyPolicy(standard, "logs").find((item) => item.Principal.Service === "cloudtrail.amazonaws.com" && item.Action === "kms:GenerateDataKey*");
+    const trail = keyPolicy(standard, "logs").find(
+      (item) => item.Principal.Service === "cloudtrail.amazonaws.com" && item.Action === "kms:GenerateDataKey*",
+    );
     expect(trail.Condition).toEqual({
-      StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": `arn:aws:cloudtrail:*:${PLACEHOLDERS.accountId}:trail/*` },
+      StringLike: {
+        "kms:EncryptionContext:aws:cloudtrail:arn": `arn:aws:cloudtrail:*:${PLACEHOLDERS.accountId}:trail/*`,
+      },
       StringEquals: { "aws:SourceAccount": PLACEHOLDERS.accountId },
     });
   });
   it("keys: alerts key lets CloudWatch and AWS Backup only generate data keys and decrypt", () => {
     const [, ...services] = keyPolicy(standard, "alerts");
-    expect(services).toEqual([expect.objectContaining({ Principal: { Service: ["cloudwatch.amazonaws.com", "backup.amazonaws.com"] }, Action: ["kms:GenerateDataKey*", "kms:Decrypt"] })]);
+    expect(services).toEqual([
+      expect.objectContaining({
+        Principal: { Service: ["cloudwatch.amazonaws.com", "backup.amazonaws.com"] },
+        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+      }),
+    ]);
   });
   it("keys: each key has its alias", () => {
-    expect(ofType(standard, "aws:kms/alias:Alias").map((alias) => alias.inputs.name).sort()).toEqual(["alias/openemr-aws/clinic-prod/alerts", "alias/openemr-aws/clinic-prod/data", "alias/openemr-aws/clinic-prod/logs"]);
+    expect(
+      ofType(standard, "aws:kms/alias:Alias")
+        .map((alias) => alias.inputs.name)
+        .sort(),
+    ).toEqual([
+      "alias/openemr-aws/clinic-prod/alerts",
+      "alias/openemr-aws/clinic-prod/data",
+      "alias/openemr-aws/clinic-prod/logs",
+    ]);
   });
 });
 
 describe("retained on destroy", () => {
-  const mine = (run: OfflineRun) => ofType(run, "aws:cloudwatch/logGroup:LogGroup").filter((logGroup) => /Network::network|Database::database|Host::host$/.test(logGroup.parent ?? ""));
+  const mine = (run: OfflineRun) =>
+    ofType(run, "aws:cloudwatch/logGroup:LogGroup").filter((logGroup) =>
+      /Network::network|Database::database|Host::host$/.test(logGroup.parent ?? ""),
+    );
   it("retention: log groups of the network, database and host are kept on destroy by default", () => {
-    expect(mine(standard).filter((logGroup) => !logGroup.retainOnDelete).map((logGroup) => logGroup.name)).toEqual([]);
+    expect(
+      mine(standard)
+        .filter((logGroup) => !logGroup.retainOnDelete)
+        .map((logGroup) => logGroup.name),
+    ).toEqual([]);
   });
   it("retention: and are not when retainDataOnDestroy is false", () => {
-    expect(mine(notRetained).filter((logGroup) => logGroup.retainOnDelete).map((logGroup) => logGroup.name)).toEqual([]);
+    expect(
+      mine(notRetained)
+        .filter((logGroup) => logGroup.retainOnDelete)
+        .map((logGroup) => logGroup.name),
+    ).toEqual([]);
   });
   it("retention: the RDS instance is kept on destroy by default", () => expect(rds().retainOnDelete).toBe(true));
-  it("retention: the data volume is kept on destroy by default", () => expect(named(single, "aws:ebs/volume:Volume", "host-data").retainOnDelete).toBe(true));
-  it("retention: the data volume is not kept when retainDataOnDestroy is false", () => expect(named(notRetained, "aws:ebs/volume:Volume", "host-data").retainOnDelete).toBe(false));
+  it("retention: the data volume is kept on destroy by default", () =>
+    expect(named(single, "aws:ebs/volume:Volume", "host-data").retainOnDelete).toBe(true));
+  it("retention: the data volume is not kept when retainDataOnDestroy is false", () =>
+    expect(named(notRetained, "aws:ebs/volume:Volume", "host-data").retainOnDelete).toBe(false));
 });
 
 describe("network", () => {
   it.each(tierNames)("network (%s): public, app and db subnets in each AZ", (tier) => {
     const run = runOf(tier);
-    const zones = (tier: string) => ofType(run, "aws:ec2/subnet:Subnet").filter((subnet) => subnet.inputs.tags.Tier === tier).map((subnet) => subnet.inputs.availabilityZone);
+    const zones = (tier: string) =>
+      ofType(run, "aws:ec2/subnet:Subnet")
+        .filter((subnet) => subnet.inputs.tags.Tier === tier)
+        .map((subnet) => subnet.inputs.availabilityZone);
     const azCount = run === standard ? 3 : 2;
     for (const tier of ["public", "app", "db"]) expect(new Set(zones(tier)).size).toBe(azCount);
   });
   it("network: no subnet maps public IPs on launch", () => {
-    expect(ofType(standard, "aws:ec2/subnet:Subnet").map((subnet) => subnet.inputs.mapPublicIpOnLaunch)).toEqual(Array(9).fill(false));
+    expect(ofType(standard, "aws:ec2/subnet:Subnet").map((subnet) => subnet.inputs.mapPublicIpOnLaunch)).toEqual(
+      Array(9).fill(false),
+    );
   });
   it("network: the db route table has no route out", () => {
     const dbTable = named(standard, "aws:ec2/routeTable:RouteTable", "network-db");
-    expect(ofType(standard, "aws:ec2/route:Route").filter((route) => route.inputs.routeTableId === dbTable.state.id)).toEqual([]);
+    expect(
+      ofType(standard, "aws:ec2/route:Route").filter((route) => route.inputs.routeTableId === dbTable.state.id),
+    ).toEqual([]);
   });
   it("network: db subnets use the db route table", () => {
     const dbTable = named(standard, "aws:ec2/routeTable:RouteTable", "network-db");
-    const dbSubnetIds = ofType(standard, "aws:ec2/subnet:Subnet").filter((subnet) => subnet.inputs.tags.Tier === "db").map((subnet) => subnet.state.id);
-    const associated = ofType(standard, "aws:ec2/routeTableAssociation:RouteTableAssociation").filter((association) => dbSubnetIds.includes(association.inputs.subnetId));
-    expect(associated.map((association) => association.inputs.routeTableId)).toEqual(dbSubnetIds.map(() => dbTable.state.id));
+    const dbSubnetIds = ofType(standard, "aws:ec2/subnet:Subnet")
+      .filter((subnet) => subnet.inputs.tags.Tier === "db")
+      .map((subnet) => subnet.state.id);
+    const associated = ofType(standard, "aws:ec2/routeTableAssociation:RouteTableAssociation").filter((association) =>
+      dbSubnetIds.includes(association.inputs.subnetId),
+    );
+    expect(associated.map((association) => association.inputs.routeTableId)).toEqual(
+      dbSubnetIds.map(() => dbTable.state.id),
+    );
   });
   it("network: only the public route table routes to the internet gateway", () => {
     const toInternet = ofType(standard, "aws:ec2/route:Route").filter((route) => route.inputs.gatewayId);
-    expect(toInternet.map((route) => byReference(standard, route.inputs.routeTableId)?.name)).toEqual(["network-public"]);
+    expect(toInternet.map((route) => byReference(standard, route.inputs.routeTableId)?.name)).toEqual([
+      "network-public",
+    ]);
   });
   it("network: app subnets reach out through the one NAT gateway", () => {
     const nat = named(standard, "aws:ec2/natGateway:NatGateway", "network-nat");
     const appRoute = ofType(standard, "aws:ec2/route:Route").find((route) => route.inputs.natGatewayId);
-    expect([ofType(standard, "aws:ec2/natGateway:NatGateway").length, appRoute?.inputs.natGatewayId, byReference(standard, appRoute?.inputs.routeTableId)?.name]).toEqual([1, nat.state.id, "network-app"]);
+    expect([
+      ofType(standard, "aws:ec2/natGateway:NatGateway").length,
+      appRoute?.inputs.natGatewayId,
+      byReference(standard, appRoute?.inputs.routeTableId)?.name,
+    ]).toEqual([1, nat.state.id, "network-app"]);
   });
   it("network: S3 gateway endpoint on the app route table", () => {
     const s3 = named(standard, "aws:ec2/vpcEndpoint:VpcEndpoint", "network-s3");
-    expect(s3.inputs).toMatchObject({ serviceName: "com.amazonaws.eu-west-1.s3", vpcEndpointType: "Gateway", routeTableIds: [named(standard, "aws:ec2/routeTable:RouteTable", "network-app").state.id] });
+    expect(s3.inputs).toMatchObject({
+      serviceName: "com.amazonaws.eu-west-1.s3",
+      vpcEndpointType: "Gateway",
+      routeTableIds: [named(standard, "aws:ec2/routeTable:RouteTable", "network-app").state.id],
+    });
   });
   it("network: interface endpoints for the host's AWS APIs, with private DNS, behind the endpoint group", () => {
     const endpointGroup = named(standard, "aws:ec2/securityGroup:SecurityGroup", "network-endpoints");
-    const interfaces = ofType(standard, "aws:ec2/vpcEndpoint:VpcEndpoint").filter((endpoint) => endpoint.inputs.vpcEndpointType === "Interface");
-    expect(interfaces.map((endpoint) => [endpoint.inputs.serviceName.split(".").pop(), endpoint.inputs.privateDnsEnabled, endpoint.inputs.securityGroupIds]).sort()).toEqual(
-      ["ec2messages", "kms", "logs", "monitoring", "secretsmanager", "ssm", "ssmmessages"].map((service) => [service, true, [endpointGroup.state.id]]),
+    const interfaces = ofType(standard, "aws:ec2/vpcEndpoint:VpcEndpoint").filter(
+      (endpoint) => endpoint.inputs.vpcEndpointType === "Interface",
+    );
+    expect(
+      interfaces
+        .map((endpoint) => [
+          endpoint.inputs.serviceName.split(".").pop(),
+          endpoint.inputs.privateDnsEnabled,
+          endpoint.inputs.securityGroupIds,
+        ])
+        .sort(),
+    ).toEqual(
+      ["ec2messages", "kms", "logs", "monitoring", "secretsmanager", "ssm", "ssmmessages"].map((service) => [
+        service,
+        true,
+        [endpointGroup.state.id],
+      ]),
     );
   });
   it("network: the default security group has no rules", () => {
-    expect(named(standard, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "network-default-sg").inputs).toMatchObject({ ingress: [], egress: [] });
+    expect(
+      named(standard, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "network-default-sg").inputs,
+    ).toMatchObject({ ingress: [], egress: [] });
   });
   it("network: flow logs capture ALL traffic into the flow-log group", () => {
     const flowLog = ofType(standard, "aws:ec2/flowLog:FlowLog")[0];
-    expect([flowLog.inputs.trafficType, flowLog.inputs.vpcId, flowLog.inputs.logDestination]).toEqual(["ALL", named(standard, "aws:ec2/vpc:Vpc", "network-vpc").state.id, named(standard, "aws:cloudwatch/logGroup:LogGroup", "network-flow-logs").state.arn]);
+    expect([flowLog.inputs.trafficType, flowLog.inputs.vpcId, flowLog.inputs.logDestination]).toEqual([
+      "ALL",
+      named(standard, "aws:ec2/vpc:Vpc", "network-vpc").state.id,
+      named(standard, "aws:cloudwatch/logGroup:LogGroup", "network-flow-logs").state.arn,
+    ]);
   });
   it("network: the flow-log group is encrypted with the logs key and kept per config", () => {
     const logGroup = named(standard, "aws:cloudwatch/logGroup:LogGroup", "network-flow-logs");
@@ -176,59 +266,121 @@ describe("network", () => {
 describe("security groups", () => {
   it.each(tierNames)("security groups (%s): no rule reaches port 22", (tier) => {
     const run = runOf(tier);
-    const reaches22 = [...ingressRules(run), ...egressRules(run)].filter((rule) => rule.inputs.ipProtocol === "-1" || (rule.inputs.fromPort <= 22 && rule.inputs.toPort >= 22));
+    const reaches22 = [...ingressRules(run), ...egressRules(run)].filter(
+      (rule) => rule.inputs.ipProtocol === "-1" || (rule.inputs.fromPort <= 22 && rule.inputs.toPort >= 22),
+    );
     expect(reaches22).toEqual([]);
   });
   it.each(tierNames)("security groups (%s): no inline rules", (tier) => {
     const run = runOf(tier);
-    expect(ofType(run, "aws:ec2/securityGroup:SecurityGroup").filter((resource) => resource.inputs.ingress?.length || resource.inputs.egress?.length)).toEqual([]);
+    expect(
+      ofType(run, "aws:ec2/securityGroup:SecurityGroup").filter(
+        (resource) => resource.inputs.ingress?.length || resource.inputs.egress?.length,
+      ),
+    ).toEqual([]);
   });
   it("security groups: load balancer takes 443 and 80 from each allowed CIDR and nothing else", () => {
-    const rules = rulesOf(ingressRules(standard), group(standard, "alb")).map((rule) => `${rule.inputs.fromPort}-${rule.inputs.toPort} ${rule.inputs.cidrIpv4 ?? rule.inputs.referencedSecurityGroupId}`);
-    expect(rules.sort()).toEqual(["443-443 198.51.100.7/32", "443-443 203.0.113.0/24", "80-80 198.51.100.7/32", "80-80 203.0.113.0/24"]);
+    const rules = rulesOf(ingressRules(standard), group(standard, "alb")).map(
+      (rule) =>
+        `${rule.inputs.fromPort}-${rule.inputs.toPort} ${rule.inputs.cidrIpv4 ?? rule.inputs.referencedSecurityGroupId}`,
+    );
+    expect(rules.sort()).toEqual([
+      "443-443 198.51.100.7/32",
+      "443-443 203.0.113.0/24",
+      "80-80 198.51.100.7/32",
+      "80-80 203.0.113.0/24",
+    ]);
   });
   it("security groups: load balancer sends only 443 to the host group", () => {
-    expect(rulesOf(egressRules(standard), group(standard, "alb")).map((rule) => [rule.inputs.fromPort, rule.inputs.toPort, rule.inputs.referencedSecurityGroupId])).toEqual([[443, 443, group(standard, "host").state.id]]);
+    expect(
+      rulesOf(egressRules(standard), group(standard, "alb")).map((rule) => [
+        rule.inputs.fromPort,
+        rule.inputs.toPort,
+        rule.inputs.referencedSecurityGroupId,
+      ]),
+    ).toEqual([[443, 443, group(standard, "host").state.id]]);
   });
   it.each(tierNames)("security groups (%s): host takes only 443 from the load balancer group", (tier) => {
     const run = runOf(tier);
-    expect(rulesOf(ingressRules(run), group(run, "host")).map((rule) => [rule.inputs.fromPort, rule.inputs.toPort, rule.inputs.referencedSecurityGroupId, rule.inputs.cidrIpv4])).toEqual([[443, 443, group(run, "alb").state.id, undefined]]);
+    expect(
+      rulesOf(ingressRules(run), group(run, "host")).map((rule) => [
+        rule.inputs.fromPort,
+        rule.inputs.toPort,
+        rule.inputs.referencedSecurityGroupId,
+        rule.inputs.cidrIpv4,
+      ]),
+    ).toEqual([[443, 443, group(run, "alb").state.id, undefined]]);
   });
   it("security groups: standard host egress is 443 to anywhere and 3306 to the db group", () => {
-    const rules = rulesOf(egressRules(standard), group(standard, "host")).map((rule) => `${rule.inputs.fromPort}-${rule.inputs.toPort} ${rule.inputs.cidrIpv4 ?? rule.inputs.referencedSecurityGroupId}`);
+    const rules = rulesOf(egressRules(standard), group(standard, "host")).map(
+      (rule) =>
+        `${rule.inputs.fromPort}-${rule.inputs.toPort} ${rule.inputs.cidrIpv4 ?? rule.inputs.referencedSecurityGroupId}`,
+    );
     expect(rules.sort()).toEqual([`3306-3306 ${group(standard, "db").state.id}`, "443-443 0.0.0.0/0"]);
   });
   it("security groups: single host egress is 443 only, and there is no db group", () => {
-    const rules = rulesOf(egressRules(single), group(single, "host")).map((rule) => `${rule.inputs.fromPort}-${rule.inputs.toPort} ${rule.inputs.cidrIpv4}`);
-    expect([rules, ofType(single, "aws:ec2/securityGroup:SecurityGroup").some((resource) => resource.name === "security-groups-db")]).toEqual([["443-443 0.0.0.0/0"], false]);
+    const rules = rulesOf(egressRules(single), group(single, "host")).map(
+      (rule) => `${rule.inputs.fromPort}-${rule.inputs.toPort} ${rule.inputs.cidrIpv4}`,
+    );
+    expect([
+      rules,
+      ofType(single, "aws:ec2/securityGroup:SecurityGroup").some((resource) => resource.name === "security-groups-db"),
+    ]).toEqual([["443-443 0.0.0.0/0"], false]);
   });
   it("security groups: db takes only 3306 from the host group", () => {
-    expect(rulesOf(ingressRules(standard), group(standard, "db")).map((rule) => [rule.inputs.fromPort, rule.inputs.toPort, rule.inputs.referencedSecurityGroupId])).toEqual([[3306, 3306, group(standard, "host").state.id]]);
+    expect(
+      rulesOf(ingressRules(standard), group(standard, "db")).map((rule) => [
+        rule.inputs.fromPort,
+        rule.inputs.toPort,
+        rule.inputs.referencedSecurityGroupId,
+      ]),
+    ).toEqual([[3306, 3306, group(standard, "host").state.id]]);
   });
   it("security groups: db has no egress", () => {
     expect(rulesOf(egressRules(standard), group(standard, "db"))).toEqual([]);
   });
   it("security groups: endpoints take only 443 from the host group", () => {
     const endpoints = named(standard, "aws:ec2/securityGroup:SecurityGroup", "network-endpoints");
-    expect(rulesOf(ingressRules(standard), endpoints).map((rule) => [rule.inputs.fromPort, rule.inputs.toPort, rule.inputs.referencedSecurityGroupId])).toEqual([[443, 443, group(standard, "host").state.id]]);
+    expect(
+      rulesOf(ingressRules(standard), endpoints).map((rule) => [
+        rule.inputs.fromPort,
+        rule.inputs.toPort,
+        rule.inputs.referencedSecurityGroupId,
+      ]),
+    ).toEqual([[443, 443, group(standard, "host").state.id]]);
   });
 });
 
 describe("database", () => {
-  const parameters = () => Object.fromEntries(named(standard, "aws:rds/parameterGroup:ParameterGroup", "database-params").inputs.parameters.map((item: any) => [item.name, item.value]));
+  const parameters = () =>
+    Object.fromEntries(
+      named(standard, "aws:rds/parameterGroup:ParameterGroup", "database-params").inputs.parameters.map((item: any) => [
+        item.name,
+        item.value,
+      ]),
+    );
   it("database: single tier has no RDS instance", () => {
     expect(ofType(single, "aws:rds/instance:Instance")).toEqual([]);
   });
   it("db: MySQL 8.4 with an explicit identifier", () => {
-    expect([rds().inputs.engine, rds().inputs.engineVersion, rds().inputs.identifier]).toEqual(["mysql", "8.4", "openemr-clinic-prod"]);
+    expect([rds().inputs.engine, rds().inputs.engineVersion, rds().inputs.identifier]).toEqual([
+      "mysql",
+      "8.4",
+      "openemr-clinic-prod",
+    ]);
   });
   it("db: parameter group family mysql8.4", () => {
     expect(named(standard, "aws:rds/parameterGroup:ParameterGroup", "database-params").inputs.family).toBe("mysql8.4");
   });
   it("db: require_secure_transport on", () => expect(parameters().require_secure_transport).toBe("1"));
   it("db: local_infile on", () => expect(parameters().local_infile).toBe("1"));
-  it("db: utf8mb4 with utf8mb4_general_ci", () => expect([parameters().character_set_server, parameters().collation_server]).toEqual(["utf8mb4", "utf8mb4_general_ci"]));
-  it("db: slow query log on, general log off", () => expect([parameters().slow_query_log, parameters().general_log]).toEqual(["1", "0"]));
+  it("db: utf8mb4 with utf8mb4_general_ci", () =>
+    expect([parameters().character_set_server, parameters().collation_server]).toEqual([
+      "utf8mb4",
+      "utf8mb4_general_ci",
+    ]));
+  it("db: slow query log on, general log off", () =>
+    expect([parameters().slow_query_log, parameters().general_log]).toEqual(["1", "0"]));
   it("db: instance uses its parameter and option groups", () => {
     expect([rds().inputs.parameterGroupName, rds().inputs.optionGroupName]).toEqual([
       named(standard, "aws:rds/parameterGroup:ParameterGroup", "database-params").state.name,
@@ -237,41 +389,73 @@ describe("database", () => {
   });
   it("db: option group loads the MariaDB audit plugin for connections, DDL and DCL", () => {
     expect(named(standard, "aws:rds/optionGroup:OptionGroup", "database-options").inputs.options).toEqual([
-      { optionName: "MARIADB_AUDIT_PLUGIN", optionSettings: [{ name: "SERVER_AUDIT_EVENTS", value: "CONNECT,QUERY_DDL,QUERY_DCL" }] },
+      {
+        optionName: "MARIADB_AUDIT_PLUGIN",
+        optionSettings: [{ name: "SERVER_AUDIT_EVENTS", value: "CONNECT,QUERY_DDL,QUERY_DCL" }],
+      },
     ]);
   });
   it("db: storage encrypted with the data key", () => {
-    expect([rds().inputs.storageEncrypted, rds().inputs.kmsKeyId, rds().inputs.storageType]).toEqual([true, key(standard, "data").state.arn, "gp3"]);
+    expect([rds().inputs.storageEncrypted, rds().inputs.kmsKeyId, rds().inputs.storageType]).toEqual([
+      true,
+      key(standard, "data").state.arn,
+      "gp3",
+    ]);
   });
   it("db: not publicly accessible", () => expect(rds().inputs.publiclyAccessible).toBe(false));
   it("db: in the db subnets only", () => {
     const subnetGroup = named(standard, "aws:rds/subnetGroup:SubnetGroup", "database-subnets");
-    const dbSubnets = ofType(standard, "aws:ec2/subnet:Subnet").filter((subnet) => subnet.inputs.tags.Tier === "db").map((subnet) => subnet.state.id);
+    const dbSubnets = ofType(standard, "aws:ec2/subnet:Subnet")
+      .filter((subnet) => subnet.inputs.tags.Tier === "db")
+      .map((subnet) => subnet.state.id);
     expect([rds().inputs.dbSubnetGroupName, subnetGroup.inputs.subnetIds]).toEqual([subnetGroup.state.name, dbSubnets]);
   });
-  it("db: behind the db security group only", () => expect(rds().inputs.vpcSecurityGroupIds).toEqual([group(standard, "db").state.id]));
+  it("db: behind the db security group only", () =>
+    expect(rds().inputs.vpcSecurityGroupIds).toEqual([group(standard, "db").state.id]));
   it("db: Multi-AZ from config", () => expect(rds().inputs.multiAz).toBe(true));
   it("db: deletion protection", () => expect(rds().inputs.deletionProtection).toBe(true));
   it("db: automated backups kept per config", () => expect(rds().inputs.backupRetentionPeriod).toBe(14));
-  it("db: final snapshot on delete", () => expect([rds().inputs.skipFinalSnapshot, rds().inputs.finalSnapshotIdentifier]).toEqual([false, "openemr-clinic-prod-final"]));
+  it("db: final snapshot on delete", () =>
+    expect([rds().inputs.skipFinalSnapshot, rds().inputs.finalSnapshotIdentifier]).toEqual([
+      false,
+      "openemr-clinic-prod-final",
+    ]));
   it("db: tags copied to snapshots", () => expect(rds().inputs.copyTagsToSnapshot).toBe(true));
   it("db: automatic minor upgrades", () => expect(rds().inputs.autoMinorVersionUpgrade).toBe(true));
-  it("db: audit, error, general and slow-query logs exported", () => expect(rds().inputs.enabledCloudwatchLogsExports).toEqual(["audit", "error", "general", "slowquery"]));
+  it("db: audit, error, general and slow-query logs exported", () =>
+    expect(rds().inputs.enabledCloudwatchLogsExports).toEqual(["audit", "error", "general", "slowquery"]));
   it("db: exported log groups exist, encrypted with the logs key, kept per config", () => {
-    const groups = ofType(standard, "aws:cloudwatch/logGroup:LogGroup").filter((logGroup) => logGroup.inputs.name.startsWith("/aws/rds/instance/openemr-clinic-prod/"));
-    expect(groups.map((logGroup) => [logGroup.inputs.name.split("/").pop(), logGroup.inputs.kmsKeyId, logGroup.inputs.retentionInDays])).toEqual(
-      ["audit", "error", "general", "slowquery"].map((type) => [type, key(standard, "logs").state.arn, 400]),
+    const groups = ofType(standard, "aws:cloudwatch/logGroup:LogGroup").filter((logGroup) =>
+      logGroup.inputs.name.startsWith("/aws/rds/instance/openemr-clinic-prod/"),
     );
+    expect(
+      groups.map((logGroup) => [
+        logGroup.inputs.name.split("/").pop(),
+        logGroup.inputs.kmsKeyId,
+        logGroup.inputs.retentionInDays,
+      ]),
+    ).toEqual(["audit", "error", "general", "slowquery"].map((type) => [type, key(standard, "logs").state.arn, 400]));
   });
   it("db: enhanced monitoring every 60 s with its role", () => {
     const role = named(standard, "aws:iam/role:Role", "database-monitoring");
-    expect([rds().inputs.monitoringInterval, rds().inputs.monitoringRoleArn, policyStatements(role.inputs.assumeRolePolicy)[0].Principal.Service]).toEqual([60, role.state.arn, "monitoring.rds.amazonaws.com"]);
+    expect([
+      rds().inputs.monitoringInterval,
+      rds().inputs.monitoringRoleArn,
+      policyStatements(role.inputs.assumeRolePolicy)[0].Principal.Service,
+    ]).toEqual([60, role.state.arn, "monitoring.rds.amazonaws.com"]);
   });
   it("db: Performance Insights on the data key", () => {
-    expect([rds().inputs.performanceInsightsEnabled, rds().inputs.performanceInsightsKmsKeyId]).toEqual([true, key(standard, "data").state.arn]);
+    expect([rds().inputs.performanceInsightsEnabled, rds().inputs.performanceInsightsKmsKeyId]).toEqual([
+      true,
+      key(standard, "data").state.arn,
+    ]);
   });
   it("db: master password managed by RDS, encrypted with the data key", () => {
-    expect([rds().inputs.manageMasterUserPassword, rds().inputs.masterUserSecretKmsKeyId, rds().inputs.password]).toEqual([true, key(standard, "data").state.arn, undefined]);
+    expect([
+      rds().inputs.manageMasterUserPassword,
+      rds().inputs.masterUserSecretKmsKeyId,
+      rds().inputs.password,
+    ]).toEqual([true, key(standard, "data").state.arn, undefined]);
   });
   it("db: CA rds-ca-rsa2048-g1", () => expect(rds().inputs.caCertIdentifier).toBe("rds-ca-rsa2048-g1"));
 });
@@ -282,7 +466,10 @@ describe("host", () => {
     expect(ami(standard).inputs).toMatchObject({
       owners: ["136693071363"],
       mostRecent: true,
-      filters: expect.arrayContaining([{ name: "name", values: ["debian-13-amd64-*"] }, { name: "architecture", values: ["x86_64"] }]),
+      filters: expect.arrayContaining([
+        { name: "name", values: ["debian-13-amd64-*"] },
+        { name: "architecture", values: ["x86_64"] },
+      ]),
     });
   });
   it("host: launched from the looked-up AMI", () => expect(hostInstance(standard).inputs.ami).toBe(PLACEHOLDERS.amiId));
@@ -290,28 +477,55 @@ describe("host", () => {
     const run = runOf(tier);
     expect(byReference(run, hostInstance(run).inputs.subnetId)?.inputs.tags.Tier).toBe("app");
   });
-  it.each(tierNames)("host (%s): no public IP", (tier) => expect(hostInstance(runOf(tier)).inputs.associatePublicIpAddress).toBe(false));
-  it.each(tierNames)("host (%s): no key pair", (tier) => expect(hostInstance(runOf(tier)).inputs.keyName).toBeUndefined());
+  it.each(tierNames)("host (%s): no public IP", (tier) =>
+    expect(hostInstance(runOf(tier)).inputs.associatePublicIpAddress).toBe(false),
+  );
+  it.each(tierNames)("host (%s): no key pair", (tier) =>
+    expect(hostInstance(runOf(tier)).inputs.keyName).toBeUndefined(),
+  );
   it.each(tierNames)("host (%s): IMDSv2 required with hop limit 1", (tier) => {
     const run = runOf(tier);
-    expect(hostInstance(run).inputs.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1 });
+    expect(hostInstance(run).inputs.metadataOptions).toMatchObject({
+      httpTokens: "required",
+      httpPutResponseHopLimit: 1,
+    });
   });
-  it.each(tierNames)("host (%s): detailed monitoring", (tier) => expect(hostInstance(runOf(tier)).inputs.monitoring).toBe(true));
-  it.each(tierNames)("host (%s): EBS-optimized", (tier) => expect(hostInstance(runOf(tier)).inputs.ebsOptimized).toBe(true));
-  it.each(tierNames)("host (%s): auto-recovery on", (tier) => expect(hostInstance(runOf(tier)).inputs.maintenanceOptions).toEqual({ autoRecovery: "default" }));
+  it.each(tierNames)("host (%s): detailed monitoring", (tier) =>
+    expect(hostInstance(runOf(tier)).inputs.monitoring).toBe(true),
+  );
+  it.each(tierNames)("host (%s): EBS-optimized", (tier) =>
+    expect(hostInstance(runOf(tier)).inputs.ebsOptimized).toBe(true),
+  );
+  it.each(tierNames)("host (%s): auto-recovery on", (tier) =>
+    expect(hostInstance(runOf(tier)).inputs.maintenanceOptions).toEqual({ autoRecovery: "default" }),
+  );
   it.each(tierNames)("host (%s): gp3 root encrypted with the data key", (tier) => {
     const run = runOf(tier);
-    expect(hostInstance(run).inputs.rootBlockDevice).toMatchObject({ volumeType: "gp3", encrypted: true, kmsKeyId: key(run, "data").state.arn });
+    expect(hostInstance(run).inputs.rootBlockDevice).toMatchObject({
+      volumeType: "gp3",
+      encrypted: true,
+      kmsKeyId: key(run, "data").state.arn,
+    });
   });
-  it.each(tierNames)("host (%s): behind the host security group only", (tier) => expect(hostInstance(runOf(tier)).inputs.vpcSecurityGroupIds).toEqual([group(runOf(tier), "host").state.id]));
+  it.each(tierNames)("host (%s): behind the host security group only", (tier) =>
+    expect(hostInstance(runOf(tier)).inputs.vpcSecurityGroupIds).toEqual([group(runOf(tier), "host").state.id]),
+  );
   it("host (single): a separate gp3 data volume encrypted with the data key, in the host's zone", () => {
     const volume = named(single, "aws:ebs/volume:Volume", "host-data");
     const subnet = byReference(single, hostInstance(single).inputs.subnetId)!;
-    expect(volume.inputs).toMatchObject({ type: "gp3", encrypted: true, kmsKeyId: key(single, "data").state.arn, availabilityZone: subnet.inputs.availabilityZone });
+    expect(volume.inputs).toMatchObject({
+      type: "gp3",
+      encrypted: true,
+      kmsKeyId: key(single, "data").state.arn,
+      availabilityZone: subnet.inputs.availabilityZone,
+    });
   });
   it("host (single): the data volume is attached to the host", () => {
     const attachment = ofType(single, "aws:ec2/volumeAttachment:VolumeAttachment")[0];
-    expect([attachment.inputs.instanceId, attachment.inputs.volumeId]).toEqual([hostInstance(single).state.id, named(single, "aws:ebs/volume:Volume", "host-data").state.id]);
+    expect([attachment.inputs.instanceId, attachment.inputs.volumeId]).toEqual([
+      hostInstance(single).state.id,
+      named(single, "aws:ebs/volume:Volume", "host-data").state.id,
+    ]);
   });
   it("host (single): DATA_VOLUME_ID names the data volume", () => {
     expect(userDataSettings(single).DATA_VOLUME_ID).toBe(named(single, "aws:ebs/volume:Volume", "host-data").state.id);
@@ -320,12 +534,18 @@ describe("host", () => {
     expect(userDataSettings(single).DATA_DIR).toBe("/srv/openemr-data");
   });
   it("host (standard): no data volume", () => {
-    expect([ofType(standard, "aws:ebs/volume:Volume"), userDataSettings(standard).DATA_VOLUME_ID, userDataSettings(standard).DATA_DIR]).toEqual([[], undefined, undefined]);
+    expect([
+      ofType(standard, "aws:ebs/volume:Volume"),
+      userDataSettings(standard).DATA_VOLUME_ID,
+      userDataSettings(standard).DATA_DIR,
+    ]).toEqual([[], undefined, undefined]);
   });
   it.each(tierNames)("host (%s): role has SSM core, the CloudWatch agent and one customer policy attached", (tier) => {
     const run = runOf(tier);
     const role = named(run, "aws:iam/role:Role", "host-role");
-    const attached = ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((attachment) => attachment.inputs.role === role.state.name);
+    const attached = ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter(
+      (attachment) => attachment.inputs.role === role.state.name,
+    );
     expect(attached.map((attachment) => attachment.inputs.policyArn)).toEqual([
       "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
       "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
@@ -334,70 +554,129 @@ describe("host", () => {
   });
   it.each(tierNames)("host (%s): no inline policies", (tier) => {
     const run = runOf(tier);
-    expect([ofType(run, "aws:iam/rolePolicy:RolePolicy"), named(run, "aws:iam/role:Role", "host-role").inputs.inlinePolicies]).toEqual([[], undefined]);
+    expect([
+      ofType(run, "aws:iam/rolePolicy:RolePolicy"),
+      named(run, "aws:iam/role:Role", "host-role").inputs.inlinePolicies,
+    ]).toEqual([[], undefined]);
   });
   it("host (standard): reads exactly its secrets: app DB user, admin, RDS master", () => {
     expect(statement(standard, "ReadOwnSecrets")).toMatchObject({
       Action: "secretsmanager:GetSecretValue",
-      Resource: [named(standard, "aws:secretsmanager/secret:Secret", "host-db-app").state.arn, named(standard, "aws:secretsmanager/secret:Secret", "host-admin").state.arn, rds().state.masterUserSecrets[0].secretArn],
+      Resource: [
+        named(standard, "aws:secretsmanager/secret:Secret", "host-db-app").state.arn,
+        named(standard, "aws:secretsmanager/secret:Secret", "host-admin").state.arn,
+        rds().state.masterUserSecrets[0].secretArn,
+      ],
     });
   });
   it("host (single): reads exactly its secrets: app DB user and admin", () => {
-    expect(statement(single, "ReadOwnSecrets").Resource).toEqual([named(single, "aws:secretsmanager/secret:Secret", "host-db-app").state.arn, named(single, "aws:secretsmanager/secret:Secret", "host-admin").state.arn]);
+    expect(statement(single, "ReadOwnSecrets").Resource).toEqual([
+      named(single, "aws:secretsmanager/secret:Secret", "host-db-app").state.arn,
+      named(single, "aws:secretsmanager/secret:Secret", "host-admin").state.arn,
+    ]);
   });
   it.each(tierNames)("host (%s): uses the data key only", (tier) => {
     const run = runOf(tier);
-    const kms = hostPolicy(run).filter((item) => [].concat(item.Action).some((action: string) => action.startsWith("kms:")));
+    const kms = hostPolicy(run).filter((item) =>
+      [].concat(item.Action).some((action: string) => action.startsWith("kms:")),
+    );
     expect(kms.map((item) => item.Resource)).toEqual([key(run, "data").state.arn]);
   });
   it.each(tierNames)("host (%s): reads and writes its backup prefix only", (tier) => {
     const run = runOf(tier);
     const bucket = ofType(run, "aws:s3/bucket:Bucket").find((resource) => resource.inputs.objectLockEnabled)!;
-    expect(statement(run, "ReadWriteOwnBackups")).toMatchObject({ Action: ["s3:PutObject", "s3:GetObject"], Resource: `${bucket.state.arn}/backups/default/*` });
+    expect(statement(run, "ReadWriteOwnBackups")).toMatchObject({
+      Action: ["s3:PutObject", "s3:GetObject"],
+      Resource: `${bucket.state.arn}/backups/default/*`,
+    });
   });
   it.each(tierNames)("host (%s): lists only its backup prefix", (tier) => {
     const run = runOf(tier);
-    expect(statement(run, "ListOwnBackups").Condition).toEqual({ StringLike: { "s3:prefix": ["backups/default/", "backups/default/*"] } });
+    expect(statement(run, "ListOwnBackups").Condition).toEqual({
+      StringLike: { "s3:prefix": ["backups/default/", "backups/default/*"] },
+    });
   });
   it.each(tierNames)("host (%s): reads the host bundle", (tier) => {
     const run = runOf(tier);
-    expect(statement(run, "ReadHostBundle")).toMatchObject({ Action: "s3:GetObject", Resource: expect.stringMatching(/\/host-bundle\/\*$/) });
+    expect(statement(run, "ReadHostBundle")).toMatchObject({
+      Action: "s3:GetObject",
+      Resource: expect.stringMatching(/\/host-bundle\/\*$/),
+    });
   });
   it.each(tierNames)("host (%s): may delete nothing and uses no wildcard action", (tier) => {
     const run = runOf(tier);
     const actions = hostPolicy(run).flatMap((item) => [].concat(item.Action)) as string[];
     expect(actions.filter((action) => /delete|\*/i.test(action))).toEqual([]);
   });
-  it.each(tierNames)("host (%s): log groups for each host log, encrypted with the logs key, kept per config", (tier) => {
-    const run = runOf(tier);
-    const prefix = run === standard ? "/openemr-aws/clinic-prod" : "/openemr-aws/clinic-small";
-    const groups = ofType(run, "aws:cloudwatch/logGroup:LogGroup").filter((logGroup) => logGroup.parent?.endsWith("Host::host"));
-    expect(groups.map((logGroup) => [logGroup.inputs.name, logGroup.inputs.kmsKeyId, logGroup.inputs.retentionInDays])).toEqual(
-      ["apache-access", "apache-error", "php-fpm", "openemr-bootstrap", "openemr-backup", "system"].map((name) => [`${prefix}/${name}`, key(run, "logs").state.arn, run === standard ? 400 : 365]),
-    );
-  });
+  it.each(tierNames)(
+    "host (%s): log groups for each host log, encrypted with the logs key, kept per config",
+    (tier) => {
+      const run = runOf(tier);
+      const prefix = run === standard ? "/openemr-aws/clinic-prod" : "/openemr-aws/clinic-small";
+      const groups = ofType(run, "aws:cloudwatch/logGroup:LogGroup").filter((logGroup) =>
+        logGroup.parent?.endsWith("Host::host"),
+      );
+      expect(
+        groups.map((logGroup) => [logGroup.inputs.name, logGroup.inputs.kmsKeyId, logGroup.inputs.retentionInDays]),
+      ).toEqual(
+        ["apache-access", "apache-error", "php-fpm", "openemr-bootstrap", "openemr-backup", "system"].map((name) => [
+          `${prefix}/${name}`,
+          key(run, "logs").state.arn,
+          run === standard ? 400 : 365,
+        ]),
+      );
+    },
+  );
   it.each(tierNames)("host (%s): app DB and admin secrets encrypted with the data key", (tier) => {
     const run = runOf(tier);
-    expect(ofType(run, "aws:secretsmanager/secret:Secret").map((secret) => secret.inputs.kmsKeyId)).toEqual([key(run, "data").state.arn, key(run, "data").state.arn]);
+    expect(ofType(run, "aws:secretsmanager/secret:Secret").map((secret) => secret.inputs.kmsKeyId)).toEqual([
+      key(run, "data").state.arn,
+      key(run, "data").state.arn,
+    ]);
   });
   it("host: generated passwords hold no =, space or quote", () => {
     const passwords = ofType(standard, "random:index/randomPassword:RandomPassword");
-    expect(passwords.map((password) => [password.inputs.special, /[= "'`]/.test(password.inputs.overrideSpecial)])).toEqual([[true, false], [true, false]]);
+    expect(
+      passwords.map((password) => [password.inputs.special, /[= "'`]/.test(password.inputs.overrideSpecial)]),
+    ).toEqual([
+      [true, false],
+      [true, false],
+    ]);
   });
   it.each(tierNames)("host (%s): secret values are stored as marked secrets", (tier) => {
     const run = runOf(tier);
-    expect(ofType(run, "aws:secretsmanager/secretVersion:SecretVersion").map((version) => version.secretPaths)).toEqual([["secretString"], ["secretString"]]);
+    expect(ofType(run, "aws:secretsmanager/secretVersion:SecretVersion").map((version) => version.secretPaths)).toEqual(
+      [["secretString"], ["secretString"]],
+    );
   });
 });
 
 describe("outputs", () => {
   it.each(tierNames)("outputs (%s): the host contract's outputs this part provides", (tier) => {
     const run = runOf(tier);
-    expect(Object.keys(run.outputs)).toEqual(expect.arrayContaining(["adminPasswordSecretArn", "hostInstanceId", "dbEndpoint", "backupBucket", "backupPrefix", "region", "tier", "logGroupPrefix", "bootstrapDocumentName"]));
+    expect(Object.keys(run.outputs)).toEqual(
+      expect.arrayContaining([
+        "adminPasswordSecretArn",
+        "hostInstanceId",
+        "dbEndpoint",
+        "backupBucket",
+        "backupPrefix",
+        "region",
+        "tier",
+        "logGroupPrefix",
+        "bootstrapDocumentName",
+      ]),
+    );
   });
   it("outputs (standard): DB endpoint and identifier of the RDS instance", () => {
-    expect([standard.outputs.dbEndpoint, standard.outputs.dbInstanceIdentifier]).toEqual([rds().state.endpoint, "openemr-clinic-prod"]);
+    expect([standard.outputs.dbEndpoint, standard.outputs.dbInstanceIdentifier]).toEqual([
+      rds().state.endpoint,
+      "openemr-clinic-prod",
+    ]);
   });
   it("outputs (single): no DB instance identifier", () => expect(single.outputs.dbInstanceIdentifier).toBeUndefined());
-  it("outputs: the admin secret ARN", () => expect(standard.outputs.adminPasswordSecretArn).toBe(named(standard, "aws:secretsmanager/secret:Secret", "host-admin").state.arn));
+  it("outputs: the admin secret ARN", () =>
+    expect(standard.outputs.adminPasswordSecretArn).toBe(
+      named(standard, "aws:secretsmanager/secret:Secret", "host-admin").state.arn,
+    ));
 });

@@ -30,7 +30,11 @@ export const logRetentionRule: ResourceRule = {
     const days = resource.props.retentionInDays;
     const evidence = { retentionInDays: days };
     if (typeof days === "number" && days >= settings.minLogRetentionDays) return { status: "pass", evidence };
-    return { status: "fail", message: `log group ${resource.name}: retentionInDays is ${days ?? "unset"}, expected >= ${settings.minLogRetentionDays}`, evidence };
+    return {
+      status: "fail",
+      message: `log group ${resource.name}: retentionInDays is ${days ?? "unset"}, expected >= ${settings.minLogRetentionDays}`,
+      evidence,
+    };
   },
 };
 
@@ -51,7 +55,13 @@ export const bucketTaggedRule: ResourceRule = {
     const providerTags = typeof defaultTags === "string" ? JSON.parse(defaultTags).tags : defaultTags?.tags;
     const tagged = resource.props.tags?.[key] ?? providerTags?.[key];
     const evidence = { [`tags.${key}`]: tagged };
-    return tagged === value ? { status: "pass", evidence } : { status: "fail", message: `bucket ${resource.name}: tags.${key} is ${tagged ?? "unset"}, expected ${value}`, evidence };
+    return tagged === value
+      ? { status: "pass", evidence }
+      : {
+          status: "fail",
+          message: `bucket ${resource.name}: tags.${key} is ${tagged ?? "unset"}, expected ${value}`,
+          evidence,
+        };
   },
 };
 
@@ -73,11 +83,19 @@ export const bucketVersionedRule: StackRule = {
     return resources
       .filter((resource) => resource.type === BUCKET)
       .map((bucket) => {
-        const status = versioning.find((item) => item.props.bucket === bucket.props.id)?.props.versioningConfiguration?.status;
+        const status = versioning.find((item) => item.props.bucket === bucket.props.id)?.props.versioningConfiguration
+          ?.status;
         const evidence = { "versioningConfiguration.status": status };
         return {
           urn: bucket.urn,
-          outcome: status === "Enabled" ? { status: "pass", evidence } : { status: "fail", message: `bucket ${bucket.name}: versioningConfiguration.status is ${status ?? "unset"}, expected Enabled`, evidence },
+          outcome:
+            status === "Enabled"
+              ? { status: "pass", evidence }
+              : {
+                  status: "fail",
+                  message: `bucket ${bucket.name}: versioningConfiguration.status is ${status ?? "unset"}, expected Enabled`,
+                  evidence,
+                },
         };
       });
   },
@@ -102,18 +120,27 @@ export function testProgram(options: TestProgramOptions = {}) {
     const tagged = new aws.Provider("tagged", { region: "us-east-1", defaultTags: { tags: { [key]: value } } });
     const component = new pulumi.ComponentResource("test:index:Storage", "storage");
     const records = new aws.s3.Bucket("records", {}, { parent: component, provider: tagged });
-    new aws.s3.BucketVersioning("records-versioning", { bucket: records.id, versioningConfiguration: { status: options.versioning ?? "Enabled" } }, { parent: component });
+    new aws.s3.BucketVersioning(
+      "records-versioning",
+      { bucket: records.id, versioningConfiguration: { status: options.versioning ?? "Enabled" } },
+      { parent: component },
+    );
     new aws.s3.Bucket("scratch", { tags: { purpose: "scratch" } }, { parent: component });
     new aws.cloudwatch.LogGroup("app", { retentionInDays: options.retentionInDays ?? 365 });
     new aws.cloudwatch.LogGroup("audit", { retentionInDays: 731 });
     const secret = new aws.secretsmanager.Secret("admin");
-    new aws.secretsmanager.SecretVersion("admin-value", { secretId: secret.id, secretString: pulumi.secret("correct horse battery staple") });
+    new aws.secretsmanager.SecretVersion("admin-value", {
+      secretId: secret.id,
+      secretString: pulumi.secret("correct horse battery staple"),
+    });
     return { recordsBucket: records.bucket };
   };
 }
 
 /** The fixture program audited with the fixture rules: a report with every kind of result. */
-export async function fixtureReport(options: TestProgramOptions & { waivers?: Waiver[]; rules?: Rule[] } = {}): Promise<Report> {
+export async function fixtureReport(
+  options: TestProgramOptions & { waivers?: Waiver[]; rules?: Rule[] } = {},
+): Promise<Report> {
   const run = await runOffline(testProgram(options), { stack: "fixture" });
   return auditRun(run, {
     rules: options.rules ?? testRules,
@@ -126,7 +153,9 @@ export async function fixtureReport(options: TestProgramOptions & { waivers?: Wa
 
 // The SARIF 2.1.0 JSON schema as published by OASIS (rtm.5, the schema of the 2.1.0
 // standard), shipped in @microsoft/jest-sarif; it is written in JSON Schema draft-04.
-const sarifSchema = JSON.parse(readFileSync(require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), "utf8"));
+const sarifSchema = JSON.parse(
+  readFileSync(require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), "utf8"),
+);
 // unicodeRegExp off: the schema's language-tag pattern is valid only as a non-unicode RegExp.
 const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
 addFormats(ajv);
@@ -134,5 +163,7 @@ const validateSarif = ajv.compile(sarifSchema);
 
 /** Schema violations of a SARIF log, one line each; empty when it is valid SARIF 2.1.0. */
 export function sarifSchemaErrors(log: unknown): string[] {
-  return validateSarif(log) ? [] : (validateSarif.errors ?? []).map((error) => `${error.instancePath} ${error.message}`);
+  return validateSarif(log)
+    ? []
+    : (validateSarif.errors ?? []).map((error) => `${error.instancePath} ${error.message}`);
 }

@@ -16,7 +16,10 @@ const examples = readdirSync(path.join(root, "config/examples")).filter((file) =
 async function audit(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const code = await runAuditCli(argv, { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) });
+  const code = await runAuditCli(argv, {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+  });
   return { code, stdout, stderr };
 }
 
@@ -31,32 +34,50 @@ function readReport(dir: string): Report {
 describe("npm run audit", () => {
   it("audits the default configuration from a fresh checkout: four reports, no mandatory failure", async () => {
     const out = outDir();
-    const { stdout, stderr } = await promisify(execFile)("npm", ["run", "--silent", "audit", "--", "--out", out], { cwd: root });
+    const { stdout, stderr } = await promisify(execFile)("npm", ["run", "--silent", "audit", "--", "--out", out], {
+      cwd: root,
+    });
     expect(stdout).toMatch(/^audit openemr-aws\/defaults \(tier standard\): PASS$/m);
     expect(stderr).not.toMatch(/\n\s+at /);
-    for (const file of ["report.md", "report.json", "report.sarif", "report.html"]) expect(existsSync(path.join(out, file)), file).toBe(true);
+    for (const file of ["report.md", "report.json", "report.sarif", "report.html"])
+      expect(existsSync(path.join(out, file)), file).toBe(true);
     const report = readReport(out);
-    expect(report).toMatchObject({ result: "pass", stack: { configFile: null, tier: "standard" }, summary: { rules: allRules.length, blockingFailures: 0 } });
+    expect(report).toMatchObject({
+      result: "pass",
+      stack: { configFile: null, tier: "standard" },
+      summary: { rules: allRules.length, blockingFailures: 0 },
+    });
     expect(sarifSchemaErrors(JSON.parse(readFileSync(path.join(out, "report.sarif"), "utf8")))).toEqual([]);
   }, 180_000);
 
-  it.each(examples)("passes every mandatory rule on config/examples/%s, with each committed waiver applied", async (example) => {
-    const out = outDir();
-    const { code, stdout } = await audit(path.join(root, "config/examples", example), "--out", out);
-    const report = readReport(out);
-    const blocking = report.rules.flatMap((rule) => rule.results.filter((result) => result.blocking).map((result) => `${rule.id}: ${result.message}`));
-    expect(blocking).toEqual([]);
-    expect(code).toBe(0);
-    expect(stdout).toContain("PASS");
-    expect(report.stack.tier).toBe(example.replace(/^Pulumi\.|\.yaml$/g, ""));
-    expect(report.waivers.map((waiver) => [waiver.rule, waiver.resource, waiver.state])).toEqual(loadWaivers().map((waiver) => [waiver.rule, waiver.resource, "applied"]));
-  }, 120_000);
+  it.each(examples)(
+    "passes every mandatory rule on config/examples/%s, with each committed waiver applied",
+    async (example) => {
+      const out = outDir();
+      const { code, stdout } = await audit(path.join(root, "config/examples", example), "--out", out);
+      const report = readReport(out);
+      const blocking = report.rules.flatMap((rule) =>
+        rule.results.filter((result) => result.blocking).map((result) => `${rule.id}: ${result.message}`),
+      );
+      expect(blocking).toEqual([]);
+      expect(code).toBe(0);
+      expect(stdout).toContain("PASS");
+      expect(report.stack.tier).toBe(example.replace(/^Pulumi\.|\.yaml$/g, ""));
+      expect(report.waivers.map((waiver) => [waiver.rule, waiver.resource, waiver.state])).toEqual(
+        loadWaivers().map((waiver) => [waiver.rule, waiver.resource, "applied"]),
+      );
+    },
+    120_000,
+  );
 
   it("fails (exit 1) when a mandatory rule fails: the access-log waiver expired", async () => {
     const dir = outDir();
     const expired = path.join(dir, "waivers.yaml");
     const [waiver] = loadWaivers();
-    writeFileSync(expired, `waivers:\n  - rule: ${waiver.rule}\n    resource: ${waiver.resource}\n    justification: ${JSON.stringify(waiver.justification)}\n    expires: "2020-01-31"\n`);
+    writeFileSync(
+      expired,
+      `waivers:\n  - rule: ${waiver.rule}\n    resource: ${waiver.resource}\n    justification: ${JSON.stringify(waiver.justification)}\n    expires: "2020-01-31"\n`,
+    );
     const { code, stdout } = await audit("--waivers", expired, "--out", path.join(dir, "out"));
     expect(code).toBe(1);
     expect(stdout).toMatch(/FAIL$/m);
@@ -78,10 +99,21 @@ describe("npm run audit", () => {
     const badWaivers = path.join(outDir(), "waivers.yaml");
     writeFileSync(badWaivers, "waivers:\n  - rule: s3-sse-kms\n    resource: backup-storage-access-logs\n");
     const invalidWaivers = await audit("--waivers", badWaivers);
-    expect(invalidWaivers).toMatchObject({ code: 2, stderr: expect.stringContaining("waivers.0 must have required property 'justification'") });
-    writeFileSync(badWaivers, 'waivers:\n  - rule: s3-sse-kms\n    resource: backup-storage-access-logs\n    justification: "Reviewed with the privacy officer in November."\n    expires: "2027-02-30"\n');
+    expect(invalidWaivers).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("waivers.0 must have required property 'justification'"),
+    });
+    writeFileSync(
+      badWaivers,
+      'waivers:\n  - rule: s3-sse-kms\n    resource: backup-storage-access-logs\n    justification: "Reviewed with the privacy officer in November."\n    expires: "2027-02-30"\n',
+    );
     const impossibleDate = await audit("--waivers", badWaivers);
-    expect(impossibleDate).toMatchObject({ code: 2, stderr: expect.stringContaining('expires of s3-sse-kms/backup-storage-access-logs is "2027-02-30", expected a real date YYYY-MM-DD') });
+    expect(impossibleDate).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(
+        'expires of s3-sse-kms/backup-storage-access-logs is "2027-02-30", expected a real date YYYY-MM-DD',
+      ),
+    });
   });
 
   it("prints every configuration problem on its own line, with no stack trace", async () => {
@@ -112,9 +144,16 @@ describe("npm run audit", () => {
     writeFileSync(settingsFile, "minLogRetentionDays: a lot\nworldOpenPorts: 443\n");
     const invalid = await audit("--settings", settingsFile);
     expect(invalid.code).toBe(2);
-    expect(invalid.stderr.trim().split("\n")).toEqual(["audit: invalid settings file", `${settingsFile}: minLogRetentionDays is "a lot"; it must be integer`, `${settingsFile}: worldOpenPorts is 443; it must be array`]);
+    expect(invalid.stderr.trim().split("\n")).toEqual([
+      "audit: invalid settings file",
+      `${settingsFile}: minLogRetentionDays is "a lot"; it must be integer`,
+      `${settingsFile}: worldOpenPorts is 443; it must be array`,
+    ]);
     writeFileSync(settingsFile, "logRetention: 400\n");
     const unknownKey = await audit("--settings", settingsFile);
-    expect(unknownKey).toMatchObject({ code: 2, stderr: expect.stringContaining("logRetention is not a setting; expected one of minLogRetentionDays") });
+    expect(unknownKey).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("logRetention is not a setting; expected one of minLogRetentionDays"),
+    });
   });
 });

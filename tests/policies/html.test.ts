@@ -25,7 +25,14 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1400, height: 1000 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }, 60_000);
 afterAll(async () => {
@@ -50,8 +57,18 @@ async function open(html: string, name: string): Promise<{ page: Page; requests:
 describe("report.html in Chromium", () => {
   it("shows the controls table and the failing rows of a non-compliant stack, fetching nothing", async () => {
     const justification = "Scratch data is regenerated from the records bucket on demand.";
-    const xss: ResourceRule = { ...logRetentionRule, id: "test-markup", resourceTypes: ["aws:s3/bucket:Bucket"], evaluate: () => ({ status: "fail", message: "<img src=x onerror=alert(1)>", evidence: {} }), enforcement: "advisory" };
-    const report = await fixtureReport({ retentionInDays: 30, versioning: "Suspended", waivers: [{ rule: "test-bucket-versioned", resource: "scratch", justification }] });
+    const xss: ResourceRule = {
+      ...logRetentionRule,
+      id: "test-markup",
+      resourceTypes: ["aws:s3/bucket:Bucket"],
+      evaluate: () => ({ status: "fail", message: "<img src=x onerror=alert(1)>", evidence: {} }),
+      enforcement: "advisory",
+    };
+    const report = await fixtureReport({
+      retentionInDays: 30,
+      versioning: "Suspended",
+      waivers: [{ rule: "test-bucket-versioned", resource: "scratch", justification }],
+    });
     const withMarkup = await fixtureReport({ rules: [xss] });
     const { page, requests } = await open(renderHtml(report), "non-compliant");
 
@@ -61,13 +78,23 @@ describe("report.html in Chromium", () => {
     const auditRow = page.locator('#controls tr[data-section="164.312(b)"]');
     await expect(auditRow.locator("td").nth(1).textContent()).resolves.toBe("Audit controls");
     await expect(auditRow.locator("td").nth(2).textContent()).resolves.toBe("FAIL");
-    await expect(page.locator('#controls tr[data-section="164.308(a)(1)(ii)(A)"] td').first().textContent()).resolves.toBe("164.308(a)(1)(ii)(A) (inferred)");
+    await expect(
+      page.locator('#controls tr[data-section="164.308(a)(1)(ii)(A)"] td').first().textContent(),
+    ).resolves.toBe("164.308(a)(1)(ii)(A) (inferred)");
 
     const failing = page.locator('tr[data-status="fail"]');
-    const failingRows = await failing.evaluateAll((rows) => rows.map((row) => `${row.getAttribute("data-rule")} ${row.getAttribute("data-resource")}`));
-    expect(failingRows.sort()).toEqual(["test-bucket-tagged scratch", "test-bucket-versioned records", "test-log-retention app"]);
+    const failingRows = await failing.evaluateAll((rows) =>
+      rows.map((row) => `${row.getAttribute("data-rule")} ${row.getAttribute("data-resource")}`),
+    );
+    expect(failingRows.sort()).toEqual([
+      "test-bucket-tagged scratch",
+      "test-bucket-versioned records",
+      "test-log-retention app",
+    ]);
     const appRow = page.locator('tr[data-rule="test-log-retention"][data-resource="app"]');
-    await expect(appRow.locator("td").nth(2).textContent()).resolves.toContain("retentionInDays is 30, expected >= 365");
+    await expect(appRow.locator("td").nth(2).textContent()).resolves.toContain(
+      "retentionInDays is 30, expected >= 365",
+    );
     await expect(appRow.locator(".evidence").textContent()).resolves.toBe("retentionInDays = 30");
     const waived = page.locator('tr[data-rule="test-bucket-versioned"][data-resource="scratch"]');
     await expect(waived.getAttribute("data-status")).resolves.toBe("waived");
@@ -79,15 +106,28 @@ describe("report.html in Chromium", () => {
 
     const markup = await open(renderHtml(withMarkup), "markup");
     await expect(markup.page.locator("img").count()).resolves.toBe(0);
-    await expect(markup.page.locator('tr[data-rule="test-markup"] td').nth(2).textContent()).resolves.toBe("<img src=x onerror=alert(1)>");
+    await expect(markup.page.locator('tr[data-rule="test-markup"] td').nth(2).textContent()).resolves.toBe(
+      "<img src=x onerror=alert(1)>",
+    );
   });
 });
 
 /** What a hurried clinic might declare by hand: a public, unencrypted database, SSH open to the world, a bare bucket, short logs. */
 function nonCompliantProgram() {
   const vpc = new aws.ec2.Vpc("clinic", { cidrBlock: "10.9.0.0/16" });
-  new aws.ec2.SecurityGroup("wide-open", { vpcId: vpc.id, ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }] });
-  new aws.rds.Instance("legacy-db", { engine: "mysql", instanceClass: "db.t3.micro", allocatedStorage: 20, publiclyAccessible: true, storageEncrypted: false, username: "admin", password: "not-a-real-password" });
+  new aws.ec2.SecurityGroup("wide-open", {
+    vpcId: vpc.id,
+    ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }],
+  });
+  new aws.rds.Instance("legacy-db", {
+    engine: "mysql",
+    instanceClass: "db.t3.micro",
+    allocatedStorage: 20,
+    publiclyAccessible: true,
+    storageEncrypted: false,
+    username: "admin",
+    password: "not-a-real-password",
+  });
   new aws.s3.Bucket("patient-exports");
   new aws.cloudwatch.LogGroup("app-logs", { retentionInDays: 30 });
 }
@@ -101,11 +141,25 @@ describe("report.html of the real pack in Chromium", () => {
     await expect(page.locator("#result").textContent()).resolves.toMatch(/^FAIL: \d+ mandatory failures$/);
     await expect(page.locator("#controls tbody tr").count()).resolves.toBe(report.controls.length);
     for (const section of ["164.312(a)(1)", "164.312(a)(2)(iv)", "164.312(b)"]) {
-      await expect(page.locator(`#controls tr[data-section="${section}"] td`).nth(2).textContent(), section).resolves.toBe("FAIL");
+      await expect(
+        page.locator(`#controls tr[data-section="${section}"] td`).nth(2).textContent(),
+        section,
+      ).resolves.toBe("FAIL");
     }
-    const failing = await page.locator('tr[data-status="fail"]').evaluateAll((rows) => rows.map((row) => `${row.getAttribute("data-rule")} ${row.getAttribute("data-resource")}`));
+    const failing = await page
+      .locator('tr[data-status="fail"]')
+      .evaluateAll((rows) =>
+        rows.map((row) => `${row.getAttribute("data-rule")} ${row.getAttribute("data-resource")}`),
+      );
     expect(failing).toEqual(
-      expect.arrayContaining(["sg-no-public-ssh wide-open", "rds-not-public legacy-db", "rds-storage-encrypted legacy-db", "s3-public-access-block patient-exports", "s3-versioning patient-exports", "log-group-retention app-logs"]),
+      expect.arrayContaining([
+        "sg-no-public-ssh wide-open",
+        "rds-not-public legacy-db",
+        "rds-storage-encrypted legacy-db",
+        "s3-public-access-block patient-exports",
+        "s3-versioning patient-exports",
+        "log-group-retention app-logs",
+      ]),
     );
     const sshRow = page.locator('tr[data-rule="sg-no-public-ssh"][data-resource="wide-open"]');
     await expect(sshRow.locator("td").nth(2).textContent()).resolves.toContain("wide-open");

@@ -31,13 +31,19 @@ let client: any;
 
 /** Calls one unary analyzer method and resolves with its response. */
 function call<T>(method: string, request: unknown): Promise<T> {
-  return new Promise((resolve, reject) => client[method](request, (error: Error | null, response: T) => (error ? reject(error) : resolve(response))));
+  return new Promise((resolve, reject) =>
+    client[method](request, (error: Error | null, response: T) => (error ? reject(error) : resolve(response))),
+  );
 }
 
 beforeAll(async () => {
   // What `pulumi preview --policy-pack policies` starts: Pulumi's Node.js policy-pack runner,
   // in the pack's directory, loading index.ts through type-checking ts-node.
-  pack = spawn(process.execPath, [path.join(root, "node_modules/@pulumi/pulumi/cmd/run-policy-pack"), "127.0.0.1:0", "."], { cwd: path.join(root, "policies"), stdio: ["ignore", "pipe", "pipe"] });
+  pack = spawn(
+    process.execPath,
+    [path.join(root, "node_modules/@pulumi/pulumi/cmd/run-policy-pack"), "127.0.0.1:0", "."],
+    { cwd: path.join(root, "policies"), stdio: ["ignore", "pipe", "pipe"] },
+  );
   let stderr = "";
   pack.stderr!.on("data", (chunk) => (stderr += chunk));
   const exited = once(pack, "exit").then(([code]) => {
@@ -72,9 +78,21 @@ describe("the pack under Pulumi's policy-pack runner", () => {
     request.setProperties(Struct.fromJavaScript({ retentionInDays: 30 }));
     request.setOptions(options);
     const response = await call<any>("analyze", request);
-    const diagnostics = response.getDiagnosticsList().map((diagnostic: any) => ({ policy: diagnostic.getPolicyname(), message: diagnostic.getMessage(), level: diagnostic.getEnforcementlevel() }));
-    expect(diagnostics).toEqual(expect.arrayContaining([{ policy: "log-group-retention", message: expect.stringContaining("retentionInDays"), level: MANDATORY }]));
-    expect(diagnostics.every((diagnostic: { policy: string }) => allRules.find((rule) => rule.id === diagnostic.policy)?.kind === "resource")).toBe(true);
+    const diagnostics = response.getDiagnosticsList().map((diagnostic: any) => ({
+      policy: diagnostic.getPolicyname(),
+      message: diagnostic.getMessage(),
+      level: diagnostic.getEnforcementlevel(),
+    }));
+    expect(diagnostics).toEqual(
+      expect.arrayContaining([
+        { policy: "log-group-retention", message: expect.stringContaining("retentionInDays"), level: MANDATORY },
+      ]),
+    );
+    expect(
+      diagnostics.every(
+        (diagnostic: { policy: string }) => allRules.find((rule) => rule.id === diagnostic.policy)?.kind === "resource",
+      ),
+    ).toBe(true);
   });
 
   it("checks the planned default stack with its stack policies: no mandatory violation, the committed waiver honoured", async () => {
@@ -100,11 +118,21 @@ describe("the pack under Pulumi's policy-pack runner", () => {
     const request = new analyzerProto.AnalyzeStackRequest();
     request.setResourcesList(resources);
     const response = await call<any>("analyzeStack", request);
-    const diagnostics = response.getDiagnosticsList().map((diagnostic: any) => ({ policy: diagnostic.getPolicyname(), urn: diagnostic.getUrn(), level: diagnostic.getEnforcementlevel(), message: diagnostic.getMessage() }));
+    const diagnostics = response.getDiagnosticsList().map((diagnostic: any) => ({
+      policy: diagnostic.getPolicyname(),
+      urn: diagnostic.getUrn(),
+      level: diagnostic.getEnforcementlevel(),
+      message: diagnostic.getMessage(),
+    }));
     expect(diagnostics.filter((diagnostic: { level: number }) => diagnostic.level === MANDATORY)).toEqual([]);
     // Advisory stack findings still come through: the stack policies did run.
     expect(diagnostics.map((diagnostic: { policy: string }) => diagnostic.policy)).toContain("s3-replication");
     const [waiver] = loadWaivers();
-    expect(diagnostics.filter((diagnostic: { policy: string; urn: string }) => diagnostic.policy === waiver.rule && diagnostic.urn.endsWith(`::${waiver.resource}`))).toEqual([]);
+    expect(
+      diagnostics.filter(
+        (diagnostic: { policy: string; urn: string }) =>
+          diagnostic.policy === waiver.rule && diagnostic.urn.endsWith(`::${waiver.resource}`),
+      ),
+    ).toEqual([]);
   }, 120_000);
 });

@@ -37,7 +37,9 @@ describe("the policy pack entry (policies/index.ts)", () => {
       expect(policy.remediationSteps).toBe(rule.remediation);
       expect("validateStack" in policy).toBe(rule.kind === "stack");
       expect("validateResource" in policy).toBe(rule.kind === "resource");
-      expect(Object.keys(policy.configSchema?.properties ?? {})).toEqual(expect.arrayContaining(["waivers", "tier", "minLogRetentionDays"]));
+      expect(Object.keys(policy.configSchema?.properties ?? {})).toEqual(
+        expect.arrayContaining(["waivers", "tier", "minLogRetentionDays"]),
+      );
     });
   });
 
@@ -46,8 +48,11 @@ describe("the policy pack entry (policies/index.ts)", () => {
     const project = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
     expect(pack.dependencies["@pulumi/policy"]).toBe("1.21.0");
     expect(pack.dependencies["@pulumi/pulumi"]).toBe("3.248.0");
-    for (const [dependency, version] of Object.entries<string>(pack.dependencies)) expect(project.dependencies[dependency], dependency).toBe(version);
-    expect(parse(readFileSync(path.join(policiesDir, "PulumiPolicy.yaml"), "utf8"))).toMatchObject({ runtime: "nodejs" });
+    for (const [dependency, version] of Object.entries<string>(pack.dependencies))
+      expect(project.dependencies[dependency], dependency).toBe(version);
+    expect(parse(readFileSync(path.join(policiesDir, "PulumiPolicy.yaml"), "utf8"))).toMatchObject({
+      runtime: "nodejs",
+    });
   });
 
   it("is compiled as the CommonJS, strict module pulumi loads (pack-runner.test.ts loads it for real)", () => {

@@ -1,7 +1,11 @@
 // admin-password prints a secret only to a terminal (or with --force); rotation stages the
 // new value, sets it on the host and only then makes it current.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { GetSecretValueCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from "@aws-sdk/client-secrets-manager";
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  UpdateSecretVersionStageCommand,
+} from "@aws-sdk/client-secrets-manager";
 import { runCli } from "./support/cli";
 import { awsError, mockStack, stackOutputs, writeOutputs } from "./support/stack";
 
@@ -11,7 +15,9 @@ let outputsFile: string;
 
 beforeEach(() => {
   stack = mockStack();
-  stack.mocks.secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: "admin", password: PASSWORD }), VersionId: "v-current" });
+  stack.mocks.secrets
+    .on(GetSecretValueCommand)
+    .resolves({ SecretString: JSON.stringify({ username: "admin", password: PASSWORD }), VersionId: "v-current" });
   outputsFile = writeOutputs(stackOutputs("https://emr.example.org/"));
 });
 afterEach(() => stack.reset());
@@ -26,14 +32,21 @@ describe("admin-password", () => {
   it("refuses a non-terminal stdout without --force, and asks AWS nothing", async () => {
     const run = await runCli(["admin-password", "--outputs", outputsFile]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe("error: admin-password prints a secret: stdout is not a terminal, so it refuses; pass --force to print it anyway");
+    expect(run.stderr).toBe(
+      "error: admin-password prints a secret: stdout is not a terminal, so it refuses; pass --force to print it anyway",
+    );
     expect(run.stdout).toBe("");
     expect(stack.mocks.secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
   });
 
   it("prints JSON to a pipe with --force", async () => {
     const run = await runCli(["admin-password", "--outputs", outputsFile, "--force", "--json"]);
-    expect(JSON.parse(run.stdout)).toEqual({ command: "admin-password", url: "https://emr.example.org/", username: "admin", password: PASSWORD });
+    expect(JSON.parse(run.stdout)).toEqual({
+      command: "admin-password",
+      url: "https://emr.example.org/",
+      username: "admin",
+      password: PASSWORD,
+    });
   });
 
   it("a malformed secret is named without echoing its value", async () => {
@@ -45,10 +58,14 @@ describe("admin-password", () => {
   });
 
   it("access denied names the call", async () => {
-    stack.mocks.secrets.on(GetSecretValueCommand).rejects(awsError("AccessDeniedException", "not authorized to perform: secretsmanager:GetSecretValue"));
+    stack.mocks.secrets
+      .on(GetSecretValueCommand)
+      .rejects(awsError("AccessDeniedException", "not authorized to perform: secretsmanager:GetSecretValue"));
     const run = await runCli(["admin-password", "--outputs", outputsFile], { stdoutIsTTY: true });
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe("error: access denied to Secrets Manager GetSecretValue (AccessDeniedException): the AWS identity in use lacks that permission; see the README's operator permissions");
+    expect(run.stderr).toBe(
+      "error: access denied to Secrets Manager GetSecretValue (AccessDeniedException): the AWS identity in use lacks that permission; see the README's operator permissions",
+    );
   });
 });
 
@@ -63,7 +80,11 @@ describe("rotate-admin-password", () => {
     expect(put.VersionStages).toEqual(["AWSPENDING"]);
     expect(stack.host.scripts[0]).toContain(`--version-id ${put.ClientRequestToken}`);
     expect(stack.host.scripts[0]).not.toContain(staged.password);
-    expect(stack.mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)[0].args[0].input).toMatchObject({ VersionStage: "AWSCURRENT", MoveToVersionId: put.ClientRequestToken, RemoveFromVersionId: "v-current" });
+    expect(stack.mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)[0].args[0].input).toMatchObject({
+      VersionStage: "AWSCURRENT",
+      MoveToVersionId: put.ClientRequestToken,
+      RemoveFromVersionId: "v-current",
+    });
     expect(JSON.parse(run.stdout)).toEqual({ command: "rotate-admin-password", ok: true, username: "admin" });
     expect(run.stdout + run.stderr).not.toContain(staged.password);
   });
@@ -72,7 +93,9 @@ describe("rotate-admin-password", () => {
     stack.host.handle = () => ({ exitCode: 1, stderr: "no OpenEMR user named admin\n" });
     const run = await runCli(["rotate-admin-password", "--outputs", outputsFile]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toBe("Verdict: FAILED: OpenEMR was not updated (no OpenEMR user named admin); the current password still works");
+    expect(run.stdout).toBe(
+      "Verdict: FAILED: OpenEMR was not updated (no OpenEMR user named admin); the current password still works",
+    );
     expect(stack.mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
   });
 });

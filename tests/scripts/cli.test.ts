@@ -9,7 +9,18 @@ import { runCli } from "./support/cli";
 import { installFakePulumi } from "./support/fake-pulumi";
 import { mockStack, stackOutputs, writeOutputs } from "./support/stack";
 
-const COMMANDS = ["health", "backup", "backups", "restore", "drill", "admin-password", "rotate-admin-password", "upgrade", "logs", "provision"];
+const COMMANDS = [
+  "health",
+  "backup",
+  "backups",
+  "restore",
+  "drill",
+  "admin-password",
+  "rotate-admin-password",
+  "upgrade",
+  "logs",
+  "provision",
+];
 
 describe("help", () => {
   it("the top-level help lists every command and exits 0", async () => {
@@ -23,7 +34,8 @@ describe("help", () => {
       const run = await runCli([command, "--help"]);
       expect(run.code).toBe(0);
       expect(run.stdout).toContain(`Usage: openemr-ops ${command} [options]`);
-      for (const option of ["--stack <name>", "--outputs <file>", "--region <region>", "--json"]) expect(run.stdout).toContain(option);
+      for (const option of ["--stack <name>", "--outputs <file>", "--region <region>", "--json"])
+        expect(run.stdout).toContain(option);
     });
   }
 });
@@ -32,11 +44,26 @@ describe("usage errors exit 2 and name the argument", () => {
   const cases: [string[], string][] = [
     [["frobnicate"], "error: unknown command 'frobnicate'"],
     [["health", "--colour"], "error: unknown option '--colour'"],
-    [["health", "--timeout", "0"], `error: option '--timeout <seconds>' argument '0' is invalid. expected a positive whole number, got "0"`],
-    [["backups", "--limit", "ten"], `error: option '--limit <count>' argument 'ten' is invalid. expected a positive whole number, got "ten"`],
-    [["upgrade", "--to", "8.3"], `error: option '--to <version>' argument '8.3' is invalid. expected a release version X.Y.Z (e.g. 8.3.1), got "8.3"`],
-    [["upgrade", "--to", "8.3.1", "--sha256", "xyz"], `error: option '--sha256 <hex>' argument 'xyz' is invalid. expected 64 lowercase hex digits, got "xyz"`],
-    [["restore", "--new-database", "drop table"], `error: option '--new-database <name>' argument 'drop table' is invalid. expected a database name of letters, digits and _ (at most 64), got "drop table"`],
+    [
+      ["health", "--timeout", "0"],
+      `error: option '--timeout <seconds>' argument '0' is invalid. expected a positive whole number, got "0"`,
+    ],
+    [
+      ["backups", "--limit", "ten"],
+      `error: option '--limit <count>' argument 'ten' is invalid. expected a positive whole number, got "ten"`,
+    ],
+    [
+      ["upgrade", "--to", "8.3"],
+      `error: option '--to <version>' argument '8.3' is invalid. expected a release version X.Y.Z (e.g. 8.3.1), got "8.3"`,
+    ],
+    [
+      ["upgrade", "--to", "8.3.1", "--sha256", "xyz"],
+      `error: option '--sha256 <hex>' argument 'xyz' is invalid. expected 64 lowercase hex digits, got "xyz"`,
+    ],
+    [
+      ["restore", "--new-database", "drop table"],
+      `error: option '--new-database <name>' argument 'drop table' is invalid. expected a database name of letters, digits and _ (at most 64), got "drop table"`,
+    ],
     [[], "Usage: openemr-ops [options] [command]"],
   ];
   for (const [argv, message] of cases) {
@@ -56,7 +83,9 @@ describe("stack outputs", () => {
   it("an unreadable --outputs file is a usage error", async () => {
     const run = await runCli(["backups", "--outputs", "/nonexistent/outputs.json"]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe("error: --outputs: cannot read /nonexistent/outputs.json (ENOENT); expected the JSON of `pulumi stack output --json`");
+    expect(run.stderr).toBe(
+      "error: --outputs: cannot read /nonexistent/outputs.json (ENOENT); expected the JSON of `pulumi stack output --json`",
+    );
   });
 
   it("an --outputs file that is not JSON is a usage error", async () => {
@@ -72,13 +101,21 @@ describe("stack outputs", () => {
     delete outputs.hostInstanceId;
     const run = await runCli(["backup", "--outputs", writeOutputs(outputs)]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe('error: stack output "hostInstanceId" is needed by backup but it is missing; expected a non-empty string (is the stack deployed, and is --stack/--outputs the right one?)');
+    expect(run.stderr).toBe(
+      'error: stack output "hostInstanceId" is needed by backup but it is missing; expected a non-empty string (is the stack deployed, and is --stack/--outputs the right one?)',
+    );
   });
 
   it("the standard tier's health needs dbInstanceIdentifier", async () => {
-    const run = await runCli(["health", "--outputs", writeOutputs(stackOutputs("https://emr.example.org/", { dbInstanceIdentifier: "" }))]);
+    const run = await runCli([
+      "health",
+      "--outputs",
+      writeOutputs(stackOutputs("https://emr.example.org/", { dbInstanceIdentifier: "" })),
+    ]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe('error: stack output "dbInstanceIdentifier" is needed by health on the standard tier but got ""; expected a non-empty string (is the stack deployed, and is --stack/--outputs the right one?)');
+    expect(run.stderr).toBe(
+      'error: stack output "dbInstanceIdentifier" is needed by health on the standard tier but got ""; expected a non-empty string (is the stack deployed, and is --stack/--outputs the right one?)',
+    );
   });
 
   it("without --outputs and without the Pulumi CLI, says to pass --outputs", async () => {
@@ -87,7 +124,9 @@ describe("stack outputs", () => {
     try {
       const run = await runCli(["backups"]);
       expect(run.code).toBe(2);
-      expect(run.stderr).toBe("error: no stack outputs: pass --outputs FILE (the JSON of `pulumi stack output --json`), or install the Pulumi CLI and pass --stack");
+      expect(run.stderr).toBe(
+        "error: no stack outputs: pass --outputs FILE (the JSON of `pulumi stack output --json`), or install the Pulumi CLI and pass --stack",
+      );
     } finally {
       process.env.PATH = path;
     }

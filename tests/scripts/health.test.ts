@@ -23,7 +23,10 @@ afterAll(async () => {
 });
 beforeEach(() => {
   stack = mockStack();
-  site.readyz = { status: "ready", checks: { database: true, filesystem: true, session: true, oauth_keys: true, cache: true } };
+  site.readyz = {
+    status: "ready",
+    checks: { database: true, filesystem: true, session: true, oauth_keys: true, cache: true },
+  };
 });
 afterEach(() => stack.reset());
 
@@ -35,7 +38,15 @@ interface HealthJson {
 }
 
 async function health(url = site.url, extra: string[] = []) {
-  const run = await runCli(["health", "--outputs", writeOutputs(stackOutputs(url)), "--ca-file", certs.caFile, "--json", ...extra]);
+  const run = await runCli([
+    "health",
+    "--outputs",
+    writeOutputs(stackOutputs(url)),
+    "--ca-file",
+    certs.caFile,
+    "--json",
+    ...extra,
+  ]);
   const json = JSON.parse(run.stdout) as HealthJson;
   const status = (check: string) => json.findings.find((finding) => finding.check === check)?.status;
   return { ...run, json, status };
@@ -49,9 +60,29 @@ describe("health on a healthy stack", () => {
     expect(code).toBe(0);
     expect(json.findings.map((finding) => finding.check).sort()).toEqual(
       [
-        "alarms", "bucket.backup", "bucket.encryption", "host.apache2", "host.backup", "host.database", "host.disk", "host.memory", "host.php-fpm", "host.ssm-agent",
-        "https.headers", "https.status", "https.tls", "https.version-leak", "rds.maintenance", "rds.status", "rds.storage",
-        "readyz", "readyz.cache", "readyz.database", "readyz.filesystem", "readyz.oauth_keys", "readyz.session",
+        "alarms",
+        "bucket.backup",
+        "bucket.encryption",
+        "host.apache2",
+        "host.backup",
+        "host.database",
+        "host.disk",
+        "host.memory",
+        "host.php-fpm",
+        "host.ssm-agent",
+        "https.headers",
+        "https.status",
+        "https.tls",
+        "https.version-leak",
+        "rds.maintenance",
+        "rds.status",
+        "rds.storage",
+        "readyz",
+        "readyz.cache",
+        "readyz.database",
+        "readyz.filesystem",
+        "readyz.oauth_keys",
+        "readyz.session",
       ].sort(),
     );
   });
@@ -86,7 +117,11 @@ describe("health on the single tier", () => {
     delete outputs.dbInstanceIdentifier;
     const run = await runCli(["health", "--outputs", writeOutputs(outputs), "--ca-file", certs.caFile, "--json"]);
     const json = JSON.parse(run.stdout) as HealthJson;
-    expect(json.findings.filter((finding) => finding.status !== "OK").map((finding) => [finding.check, finding.status, finding.summary])).toEqual([
+    expect(
+      json.findings
+        .filter((finding) => finding.status !== "OK")
+        .map((finding) => [finding.check, finding.status, finding.summary]),
+    ).toEqual([
       ["host.mariadb", "CRIT", "mariadb is failed"],
       ["host.database", "CRIT", "local MariaDB does not answer"],
     ]);
@@ -98,20 +133,102 @@ describe("health on the single tier", () => {
 
 describe("health fault matrix", () => {
   const cases: { fault: string; arrange: () => void; check: string; status: "WARN" | "CRIT"; url?: () => string }[] = [
-    { fault: "Apache down", arrange: () => (stack.host.report.services.apache2 = "inactive"), check: "host.apache2", status: "CRIT" },
-    { fault: "PHP-FPM down", arrange: () => (stack.host.report.services["php-fpm"] = "failed"), check: "host.php-fpm", status: "CRIT" },
-    { fault: "DB unreachable", arrange: () => (stack.host.report.db = { exit_code: 1, tls: true, output: "connect:errno=110" }), check: "host.database", status: "CRIT" },
-    { fault: "disk at 95%", arrange: () => (stack.host.report.disks = [{ path: "/", used_percent: 95 }]), check: "host.disk", status: "CRIT" },
-    { fault: "disk at 85%", arrange: () => (stack.host.report.disks = [{ path: "/", used_percent: 85 }]), check: "host.disk", status: "WARN" },
-    { fault: "memory nearly gone", arrange: () => (stack.host.report.memory = { total_mb: 4000, available_mb: 120 }), check: "host.memory", status: "CRIT" },
-    { fault: "certificate expiring", arrange: () => undefined, check: "https.tls", status: "CRIT", url: () => expiringSite.url },
-    { fault: "alarm firing", arrange: () => stack.alarms.push({ AlarmName: "clinic-prod-alb-5xx", StateValue: "ALARM", StateReason: "Threshold Crossed: 1 datapoint [12.0] was greater than the threshold (5.0)", AlarmActions: [TOPIC_ARN] }), check: "alarm.clinic-prod-alb-5xx", status: "CRIT" },
-    { fault: "alarm without data", arrange: () => stack.alarms.push({ AlarmName: "clinic-prod-disk", StateValue: "INSUFFICIENT_DATA", AlarmActions: [TOPIC_ARN] }), check: "alarm.clinic-prod-disk", status: "WARN" },
-    { fault: "stale backup (host's view)", arrange: () => (stack.host.report.backups.output = JSON.stringify([{ id: backupIdAgo(72), complete: true }])), check: "host.backup", status: "CRIT" },
-    { fault: "stale backup (bucket)", arrange: () => (stack.bucket.backups = [backupIdAgo(72)]), check: "bucket.backup", status: "CRIT" },
-    { fault: "backup late", arrange: () => (stack.bucket.backups = [backupIdAgo(30)]), check: "bucket.backup", status: "WARN" },
-    { fault: "backup not KMS-encrypted", arrange: () => (stack.bucket.encryption = "AES256"), check: "bucket.encryption", status: "CRIT" },
-    { fault: "readyz failed check", arrange: () => (site.readyz = { status: "ready", checks: { database: true, session: false } }), check: "readyz.session", status: "CRIT" },
+    {
+      fault: "Apache down",
+      arrange: () => (stack.host.report.services.apache2 = "inactive"),
+      check: "host.apache2",
+      status: "CRIT",
+    },
+    {
+      fault: "PHP-FPM down",
+      arrange: () => (stack.host.report.services["php-fpm"] = "failed"),
+      check: "host.php-fpm",
+      status: "CRIT",
+    },
+    {
+      fault: "DB unreachable",
+      arrange: () => (stack.host.report.db = { exit_code: 1, tls: true, output: "connect:errno=110" }),
+      check: "host.database",
+      status: "CRIT",
+    },
+    {
+      fault: "disk at 95%",
+      arrange: () => (stack.host.report.disks = [{ path: "/", used_percent: 95 }]),
+      check: "host.disk",
+      status: "CRIT",
+    },
+    {
+      fault: "disk at 85%",
+      arrange: () => (stack.host.report.disks = [{ path: "/", used_percent: 85 }]),
+      check: "host.disk",
+      status: "WARN",
+    },
+    {
+      fault: "memory nearly gone",
+      arrange: () => (stack.host.report.memory = { total_mb: 4000, available_mb: 120 }),
+      check: "host.memory",
+      status: "CRIT",
+    },
+    {
+      fault: "certificate expiring",
+      arrange: () => undefined,
+      check: "https.tls",
+      status: "CRIT",
+      url: () => expiringSite.url,
+    },
+    {
+      fault: "alarm firing",
+      arrange: () =>
+        stack.alarms.push({
+          AlarmName: "clinic-prod-alb-5xx",
+          StateValue: "ALARM",
+          StateReason: "Threshold Crossed: 1 datapoint [12.0] was greater than the threshold (5.0)",
+          AlarmActions: [TOPIC_ARN],
+        }),
+      check: "alarm.clinic-prod-alb-5xx",
+      status: "CRIT",
+    },
+    {
+      fault: "alarm without data",
+      arrange: () =>
+        stack.alarms.push({
+          AlarmName: "clinic-prod-disk",
+          StateValue: "INSUFFICIENT_DATA",
+          AlarmActions: [TOPIC_ARN],
+        }),
+      check: "alarm.clinic-prod-disk",
+      status: "WARN",
+    },
+    {
+      fault: "stale backup (host's view)",
+      arrange: () => (stack.host.report.backups.output = JSON.stringify([{ id: backupIdAgo(72), complete: true }])),
+      check: "host.backup",
+      status: "CRIT",
+    },
+    {
+      fault: "stale backup (bucket)",
+      arrange: () => (stack.bucket.backups = [backupIdAgo(72)]),
+      check: "bucket.backup",
+      status: "CRIT",
+    },
+    {
+      fault: "backup late",
+      arrange: () => (stack.bucket.backups = [backupIdAgo(30)]),
+      check: "bucket.backup",
+      status: "WARN",
+    },
+    {
+      fault: "backup not KMS-encrypted",
+      arrange: () => (stack.bucket.encryption = "AES256"),
+      check: "bucket.encryption",
+      status: "CRIT",
+    },
+    {
+      fault: "readyz failed check",
+      arrange: () => (site.readyz = { status: "ready", checks: { database: true, session: false } }),
+      check: "readyz.session",
+      status: "CRIT",
+    },
   ];
 
   for (const { fault, arrange, check, status, url } of cases) {
@@ -119,7 +236,9 @@ describe("health fault matrix", () => {
       arrange();
       const run = await health(url?.());
       expect(run.status(check)).toBe(status);
-      expect(run.json.findings.filter((finding) => finding.status !== "OK").map((finding) => finding.check)).toEqual([check]);
+      expect(run.json.findings.filter((finding) => finding.status !== "OK").map((finding) => finding.check)).toEqual([
+        check,
+      ]);
       expect(run.json.verdict).toBe(status);
       expect(run.code).toBe(status === "CRIT" ? 1 : 0);
       expect(run.json.findings.find((finding) => finding.check === check)?.action).toBeTruthy();
@@ -129,7 +248,12 @@ describe("health fault matrix", () => {
 
 describe("health when AWS or the host says no", () => {
   it("an instance not managed by SSM is a CRIT with the reason", async () => {
-    stack.mocks.ssm.on(SendCommandCommand).rejects(new InvalidInstanceId({ message: "Instances [[i-0abc1234def567890]] not in a valid state for account 111122223333", $metadata: {} }));
+    stack.mocks.ssm.on(SendCommandCommand).rejects(
+      new InvalidInstanceId({
+        message: "Instances [[i-0abc1234def567890]] not in a valid state for account 111122223333",
+        $metadata: {},
+      }),
+    );
     const run = await health();
     expect(run.code).toBe(1);
     expect(run.json.findings.find((finding) => finding.check === "host")).toMatchObject({
@@ -139,34 +263,56 @@ describe("health when AWS or the host says no", () => {
   });
 
   it("an agent that lost its connection is reported without sending the script", async () => {
-    stack.mocks.ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: INSTANCE_ID, PingStatus: "ConnectionLost" }] });
+    stack.mocks.ssm
+      .on(DescribeInstanceInformationCommand)
+      .resolves({ InstanceInformationList: [{ InstanceId: INSTANCE_ID, PingStatus: "ConnectionLost" }] });
     const run = await health();
-    expect(run.json.findings.find((finding) => finding.check === "host.ssm-agent")).toMatchObject({ status: "CRIT", summary: "SSM agent is ConnectionLost" });
+    expect(run.json.findings.find((finding) => finding.check === "host.ssm-agent")).toMatchObject({
+      status: "CRIT",
+      summary: "SSM agent is ConnectionLost",
+    });
     expect(stack.mocks.ssm.commandCalls(SendCommandCommand)).toHaveLength(0);
   });
 
   it("throttling is a CRIT that says to wait and retry", async () => {
     stack.mocks.cloudwatch.on(DescribeAlarmsCommand).rejects(awsError("ThrottlingException", "Rate exceeded"));
     const run = await health();
-    expect(run.json.findings.find((finding) => finding.check === "alarms")).toMatchObject({ status: "CRIT", summary: "AWS throttled CloudWatch DescribeAlarms (ThrottlingException); wait a minute and run the command again" });
+    expect(run.json.findings.find((finding) => finding.check === "alarms")).toMatchObject({
+      status: "CRIT",
+      summary: "AWS throttled CloudWatch DescribeAlarms (ThrottlingException); wait a minute and run the command again",
+    });
   });
 
   it("access denied is a CRIT naming the call", async () => {
-    stack.mocks.cloudwatch.on(DescribeAlarmsCommand).rejects(awsError("AccessDenied", "User: arn:aws:iam::111122223333:user/ops is not authorized to perform: cloudwatch:DescribeAlarms"));
+    stack.mocks.cloudwatch
+      .on(DescribeAlarmsCommand)
+      .rejects(
+        awsError(
+          "AccessDenied",
+          "User: arn:aws:iam::111122223333:user/ops is not authorized to perform: cloudwatch:DescribeAlarms",
+        ),
+      );
     const run = await health();
-    expect(run.json.findings.find((finding) => finding.check === "alarms")?.summary).toBe("access denied to CloudWatch DescribeAlarms (AccessDenied): the AWS identity in use lacks that permission; see the README's operator permissions");
+    expect(run.json.findings.find((finding) => finding.check === "alarms")?.summary).toBe(
+      "access denied to CloudWatch DescribeAlarms (AccessDenied): the AWS identity in use lacks that permission; see the README's operator permissions",
+    );
   });
 
   it("a host script that times out is a CRIT with the SSM status", async () => {
     stack.host.handle = () => ({ status: "TimedOut", statusDetails: "ExecutionTimedOut", exitCode: -1 });
     const run = await health();
-    expect(run.json.findings.find((finding) => finding.check === "host")?.summary).toBe(`health check timed out on ${INSTANCE_ID} after 65s (SSM ExecutionTimedOut, command cmd-1); the host may still be working: check its log before retrying`);
+    expect(run.json.findings.find((finding) => finding.check === "host")?.summary).toBe(
+      `health check timed out on ${INSTANCE_ID} after 65s (SSM ExecutionTimedOut, command cmd-1); the host may still be working: check its log before retrying`,
+    );
   });
 
   it("a check that does not answer in time is CRIT and the others still report", async () => {
     stack.mocks.cloudwatch.on(DescribeAlarmsCommand).callsFake(() => new Promise(() => undefined));
     const run = await health(site.url, ["--timeout", "1"]);
-    expect(run.json.findings.find((finding) => finding.check === "alarms")).toMatchObject({ status: "CRIT", summary: "no answer within 1s" });
+    expect(run.json.findings.find((finding) => finding.check === "alarms")).toMatchObject({
+      status: "CRIT",
+      summary: "no answer within 1s",
+    });
     expect(run.status("host.apache2")).toBe("OK");
   });
 });

@@ -76,12 +76,30 @@ describe("the public page over TLS", () => {
   it("missing security headers and version banners are WARNs listing each one", async () => {
     const page = await pageOf(await serve({ ...certs.valid, headers: INSECURE_HEADERS }));
     expect(page["https.headers"].status).toBe("WARN");
-    expect(page["https.headers"].evidence.missing).toEqual(["Strict-Transport-Security", "X-Content-Type-Options: nosniff", "X-Frame-Options (or CSP frame-ancestors)", "Referrer-Policy"]);
-    expect(page["https.version-leak"]).toMatchObject({ status: "WARN", summary: "version disclosed: Server: Apache/2.4.62 (Debian), X-Powered-By: PHP/8.4.11" });
+    expect(page["https.headers"].evidence.missing).toEqual([
+      "Strict-Transport-Security",
+      "X-Content-Type-Options: nosniff",
+      "X-Frame-Options (or CSP frame-ancestors)",
+      "Referrer-Policy",
+    ]);
+    expect(page["https.version-leak"]).toMatchObject({
+      status: "WARN",
+      summary: "version disclosed: Server: Apache/2.4.62 (Debian), X-Powered-By: PHP/8.4.11",
+    });
   });
 
   it("a short HSTS max-age is not enough", async () => {
-    const page = await pageOf(await serve({ ...certs.valid, headers: { "Strict-Transport-Security": "max-age=300", "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "frame-ancestors 'self'", "Referrer-Policy": "no-referrer" } }));
+    const page = await pageOf(
+      await serve({
+        ...certs.valid,
+        headers: {
+          "Strict-Transport-Security": "max-age=300",
+          "X-Content-Type-Options": "nosniff",
+          "Content-Security-Policy": "frame-ancestors 'self'",
+          "Referrer-Policy": "no-referrer",
+        },
+      }),
+    );
     expect(page["https.headers"].evidence.missing).toEqual(["Strict-Transport-Security max-age >= 15552000 (is 300)"]);
   });
 
@@ -112,7 +130,10 @@ describe("OpenEMR readiness (/meta/health/readyz answers 200 either way)", () =>
     const result = await probe(`${server.url}meta/health/readyz`, { extraCa: ca, timeoutMs: 5000 });
     expect(result.statusCode).toBe(200);
     const findings = readyzFindings(result);
-    expect(findings.find((finding) => finding.check === "readyz.database")).toMatchObject({ status: "CRIT", summary: "database check failed" });
+    expect(findings.find((finding) => finding.check === "readyz.database")).toMatchObject({
+      status: "CRIT",
+      summary: "database check failed",
+    });
     expect(findings.find((finding) => finding.check === "readyz.filesystem")?.status).toBe("OK");
   });
 

@@ -43,7 +43,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await site.close();
-  expect([...exercised].sort()).toEqual(schemas.map((schema) => schema.$id).filter((id) => id !== "finding").sort());
+  expect([...exercised].sort()).toEqual(
+    schemas
+      .map((schema) => schema.$id)
+      .filter((id) => id !== "finding")
+      .sort(),
+  );
 });
 beforeEach(() => {
   stack = mockStack();
@@ -51,7 +56,8 @@ beforeEach(() => {
 });
 afterEach(() => stack.reset());
 
-const json = (command: string, ...extra: string[]) => runCli([command, "--outputs", outputsFile, "--json", ...extra], { stdoutIsTTY: true });
+const json = (command: string, ...extra: string[]) =>
+  runCli([command, "--outputs", outputsFile, "--json", ...extra], { stdoutIsTTY: true });
 
 describe("--json output matches docs/ops-json.md", () => {
   it("health", async () => {
@@ -79,19 +85,24 @@ describe("--json output matches docs/ops-json.md", () => {
   });
 
   it("admin-password", async () => {
-    stack.mocks.secrets.on(GetSecretValueCommand).resolves({ SecretString: '{"username":"admin","password":"p"}', VersionId: "v1" });
+    stack.mocks.secrets
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: '{"username":"admin","password":"p"}', VersionId: "v1" });
     expectShape("admin-password", (await json("admin-password")).stdout);
   });
 
   it("rotate-admin-password", async () => {
-    stack.mocks.secrets.on(GetSecretValueCommand).resolves({ SecretString: '{"username":"admin","password":"p"}', VersionId: "v1" });
+    stack.mocks.secrets
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: '{"username":"admin","password":"p"}', VersionId: "v1" });
     expectShape("rotate-admin-password", (await json("rotate-admin-password")).stdout);
   });
 
   it("upgrade, including a rollback", async () => {
     stack.host.handle = (script) => {
       if (script.includes("version.php")) return { stdout: "8.3.0\n" };
-      if (script.includes("openemr-backup --json")) return { stdout: `${JSON.stringify(manifestFor(stack.backupId))}\n` };
+      if (script.includes("openemr-backup --json"))
+        return { stdout: `${JSON.stringify(manifestFor(stack.backupId))}\n` };
       if (script.includes("code swapped")) return { stdout: "openemr-upgrade: code swapped\n" };
       if (script.includes("OPENEMR-HEALTH")) return { stdout: "no report\n" };
       return { stdout: "openemr-rollback: OK\n" };
@@ -102,7 +113,9 @@ describe("--json output matches docs/ops-json.md", () => {
   });
 
   it("logs", async () => {
-    stack.mocks.logs.on(FilterLogEventsCommand).resolves({ events: [{ eventId: "1", timestamp: 0, logStreamName: "i-1", message: "m" }] });
+    stack.mocks.logs
+      .on(FilterLogEventsCommand)
+      .resolves({ events: [{ eventId: "1", timestamp: 0, logStreamName: "i-1", message: "m" }] });
     expectShape("logs", (await json("logs")).stdout);
   });
 
@@ -110,13 +123,20 @@ describe("--json output matches docs/ops-json.md", () => {
     const pulumi = installFakePulumi();
     try {
       pulumi.setOutputs(stackOutputs(site.url));
-      stack.mocks.sts.on(GetCallerIdentityCommand).resolves({ Account: "111122223333", Arn: "arn:aws:iam::111122223333:user/deployer" });
+      stack.mocks.sts
+        .on(GetCallerIdentityCommand)
+        .resolves({ Account: "111122223333", Arn: "arn:aws:iam::111122223333:user/deployer" });
       stack.mocks.quotas.on(GetServiceQuotaCommand).resolves({ Quota: { Value: 1 } });
       stack.mocks.ec2.on(DescribeAddressesCommand).resolves({ Addresses: [] });
       stack.mocks.ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
-      stack.mocks.ec2.on(DescribeInstanceTypesCommand).resolves({ InstanceTypes: [{ InstanceType: "t3.medium", VCpuInfo: { DefaultVCpus: 2 } }] });
+      stack.mocks.ec2
+        .on(DescribeInstanceTypesCommand)
+        .resolves({ InstanceTypes: [{ InstanceType: "t3.medium", VCpuInfo: { DefaultVCpus: 2 } }] });
       const dir = mkdtempSync(join(tmpdir(), "ops-project-"));
-      copyFileSync(join(__dirname, "..", "..", "config", "examples", "Pulumi.standard.yaml"), join(dir, "Pulumi.clinic.yaml"));
+      copyFileSync(
+        join(__dirname, "..", "..", "config", "examples", "Pulumi.standard.yaml"),
+        join(dir, "Pulumi.clinic.yaml"),
+      );
       const run = await runCli(["provision", "--stack", "clinic", "--project-dir", dir, "--yes", "--json"]);
       expect(JSON.parse(run.stdout).stage).toBe("preflight");
       expectShape("provision", run.stdout);

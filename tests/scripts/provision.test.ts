@@ -30,20 +30,43 @@ beforeEach(() => {
   pulumi = installFakePulumi();
   pulumi.setOutputs(stackOutputs(site.url));
   projectDir = mkdtempSync(join(tmpdir(), "ops-project-"));
-  copyFileSync(join(__dirname, "..", "..", "config", "examples", "Pulumi.standard.yaml"), join(projectDir, "Pulumi.clinic.yaml"));
+  copyFileSync(
+    join(__dirname, "..", "..", "config", "examples", "Pulumi.standard.yaml"),
+    join(projectDir, "Pulumi.clinic.yaml"),
+  );
   stack = mockStack();
-  stack.mocks.sts.on(GetCallerIdentityCommand).resolves({ Account: "111122223333", Arn: "arn:aws:iam::111122223333:user/deployer" });
+  stack.mocks.sts
+    .on(GetCallerIdentityCommand)
+    .resolves({ Account: "111122223333", Arn: "arn:aws:iam::111122223333:user/deployer" });
   stack.mocks.quotas.on(GetServiceQuotaCommand, { QuotaCode: "L-0263D0A3" }).resolves({ Quota: { Value: 5 } });
   stack.mocks.quotas.on(GetServiceQuotaCommand, { QuotaCode: "L-1216C47A" }).resolves({ Quota: { Value: 32 } });
   stack.mocks.ec2.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: "eipalloc-1" }] });
-  stack.mocks.ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceType: "m5.xlarge" }, { InstanceType: "g5.xlarge" }] }] });
-  stack.mocks.ec2.on(DescribeInstanceTypesCommand).resolves({ InstanceTypes: [{ InstanceType: "m5.xlarge", VCpuInfo: { DefaultVCpus: 4 } }, { InstanceType: "t3.medium", VCpuInfo: { DefaultVCpus: 2 } }] });
-  bootstrapLog = ["openemr-bootstrap: packages", "openemr-bootstrap: php-fpm", "openemr-bootstrap: install", "openemr-bootstrap: OK (412s)"];
+  stack.mocks.ec2
+    .on(DescribeInstancesCommand)
+    .resolves({ Reservations: [{ Instances: [{ InstanceType: "m5.xlarge" }, { InstanceType: "g5.xlarge" }] }] });
+  stack.mocks.ec2.on(DescribeInstanceTypesCommand).resolves({
+    InstanceTypes: [
+      { InstanceType: "m5.xlarge", VCpuInfo: { DefaultVCpus: 4 } },
+      { InstanceType: "t3.medium", VCpuInfo: { DefaultVCpus: 2 } },
+    ],
+  });
+  bootstrapLog = [
+    "openemr-bootstrap: packages",
+    "openemr-bootstrap: php-fpm",
+    "openemr-bootstrap: install",
+    "openemr-bootstrap: OK (412s)",
+  ];
   const healthy = stack.host.handle;
   stack.host.handle = (script) => {
     const from = /^FROM_LINE=(\d+)$/m.exec(script);
     // Two lines per read, so following the log takes several reads.
-    if (from) return { stdout: bootstrapLog.slice(Number(from[1]) - 1, Number(from[1]) + 1).map((line) => `${line}\n`).join("") };
+    if (from)
+      return {
+        stdout: bootstrapLog
+          .slice(Number(from[1]) - 1, Number(from[1]) + 1)
+          .map((line) => `${line}\n`)
+          .join(""),
+      };
     return healthy(script);
   };
 });
@@ -60,19 +83,35 @@ describe("provision", () => {
   it("preflight, pulumi up, SSM registration, the bootstrap log followed to OK, then health", async () => {
     const run = await provision(["--yes", "--json"]);
     expect(run.code).toBe(0);
-    expect(pulumi.calls()).toEqual([["version"], ["up", "--yes", "--skip-preview", "--stack", "clinic"], ["stack", "output", "--json", "--show-secrets=false", "--stack", "clinic"]]);
-    const json = JSON.parse(run.stdout);
-    expect(json).toMatchObject({ command: "provision", ok: true, stage: "health", bootstrap: "openemr-bootstrap: OK (412s)", verdict: "OK" });
-    expect(json.preflight.map((finding: { check: string; status: string }) => [finding.check, finding.status])).toEqual([
-      ["preflight.identity", "OK"],
-      ["preflight.pulumi", "OK"],
-      ["preflight.eip-quota", "OK"],
-      ["preflight.vcpu-quota", "OK"],
+    expect(pulumi.calls()).toEqual([
+      ["version"],
+      ["up", "--yes", "--skip-preview", "--stack", "clinic"],
+      ["stack", "output", "--json", "--show-secrets=false", "--stack", "clinic"],
     ]);
+    const json = JSON.parse(run.stdout);
+    expect(json).toMatchObject({
+      command: "provision",
+      ok: true,
+      stage: "health",
+      bootstrap: "openemr-bootstrap: OK (412s)",
+      verdict: "OK",
+    });
+    expect(json.preflight.map((finding: { check: string; status: string }) => [finding.check, finding.status])).toEqual(
+      [
+        ["preflight.identity", "OK"],
+        ["preflight.pulumi", "OK"],
+        ["preflight.eip-quota", "OK"],
+        ["preflight.vcpu-quota", "OK"],
+      ],
+    );
     expect(json.preflight[3].evidence).toEqual({ quota: 32, inUse: 4, needed: 2, instanceType: "t3.medium" });
     expect(run.stderr).toContain("    Resources: + 84 created");
     for (const line of bootstrapLog) expect(run.stderr).toContain(`    ${line}`);
-    expect(stack.host.scripts.filter((script) => script.includes("FROM_LINE=")).map((script) => /FROM_LINE=(\d+)/.exec(script)![1])).toEqual(["1", "3"]);
+    expect(
+      stack.host.scripts
+        .filter((script) => script.includes("FROM_LINE="))
+        .map((script) => /FROM_LINE=(\d+)/.exec(script)![1]),
+    ).toEqual(["1", "3"]);
   });
 
   it("stops before pulumi up when a quota would block the deployment", async () => {
@@ -85,10 +124,17 @@ describe("provision", () => {
   });
 
   it("stops before pulumi up when AWS credentials are refused", async () => {
-    stack.mocks.sts.on(GetCallerIdentityCommand).rejects(awsError("ExpiredToken", "The security token included in the request is expired"));
+    stack.mocks.sts
+      .on(GetCallerIdentityCommand)
+      .rejects(awsError("ExpiredToken", "The security token included in the request is expired"));
     const run = await provision(["--yes", "--json"]);
     expect(run.code).toBe(1);
-    expect(JSON.parse(run.stdout).preflight.find((finding: { check: string }) => finding.check === "preflight.identity").summary).toBe("no usable AWS credentials for STS GetCallerIdentity (ExpiredToken): set AWS_PROFILE or refresh your session");
+    expect(
+      JSON.parse(run.stdout).preflight.find((finding: { check: string }) => finding.check === "preflight.identity")
+        .summary,
+    ).toBe(
+      "no usable AWS credentials for STS GetCallerIdentity (ExpiredToken): set AWS_PROFILE or refresh your session",
+    );
     expect(pulumi.calls().some((args) => args[0] === "up")).toBe(false);
   });
 
@@ -96,14 +142,18 @@ describe("provision", () => {
     writeFileSync(join(projectDir, "Pulumi.bad.yaml"), "config:\n  openemr:tier: huge\n");
     const run = await runCli(["provision", "--stack", "bad", "--project-dir", projectDir, "--yes"]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`error: config: ${projectDir}/Pulumi.bad.yaml is invalid: openemr:tier: "huge" is not allowed; expected one of "single", "standard"`);
+    expect(run.stderr).toBe(
+      `error: config: ${projectDir}/Pulumi.bad.yaml is invalid: openemr:tier: "huge" is not allowed; expected one of "single", "standard"`,
+    );
     expect(stack.mocks.sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(0);
   });
 
   it("a missing stack file says how to make one", async () => {
     const run = await runCli(["provision", "--stack", "missing", "--project-dir", projectDir, "--yes"]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`error: config: ${projectDir}/Pulumi.missing.yaml does not exist; create it from config/examples/ (or \`pulumi stack init missing\` and \`pulumi config set\`)`);
+    expect(run.stderr).toBe(
+      `error: config: ${projectDir}/Pulumi.missing.yaml does not exist; create it from config/examples/ (or \`pulumi stack init missing\` and \`pulumi config set\`)`,
+    );
   });
 
   it("without --yes shows the preview and deploys only after the stack name is typed", async () => {
@@ -122,10 +172,15 @@ describe("provision", () => {
   });
 
   it("a failed bootstrap exits 1 with its last line and where to read the rest", async () => {
-    bootstrapLog = ["openemr-bootstrap: packages", "openemr-bootstrap: FAILED at install: InstallerAuto.php printed ERROR"];
+    bootstrapLog = [
+      "openemr-bootstrap: packages",
+      "openemr-bootstrap: FAILED at install: InstallerAuto.php printed ERROR",
+    ];
     const run = await provision(["--yes"]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain("Verdict: FAILED: openemr-bootstrap: FAILED at install: InstallerAuto.php printed ERROR");
+    expect(run.stdout).toContain(
+      "Verdict: FAILED: openemr-bootstrap: FAILED at install: InstallerAuto.php printed ERROR",
+    );
     expect(run.stdout).toContain("re-run it with the SSM document clinic-prod-bootstrap");
   });
 
@@ -145,13 +200,16 @@ it("waits for the host to register with SSM", async () => {
     stack.mocks.quotas.on(GetServiceQuotaCommand).resolves({ Quota: { Value: 100 } });
     stack.mocks.ec2.on(DescribeAddressesCommand).resolves({ Addresses: [] });
     stack.mocks.ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
-    stack.mocks.ec2.on(DescribeInstanceTypesCommand).resolves({ InstanceTypes: [{ InstanceType: "t3.medium", VCpuInfo: { DefaultVCpus: 2 } }] });
+    stack.mocks.ec2
+      .on(DescribeInstanceTypesCommand)
+      .resolves({ InstanceTypes: [{ InstanceType: "t3.medium", VCpuInfo: { DefaultVCpus: 2 } }] });
     stack.mocks.ssm
       .on(DescribeInstanceInformationCommand)
       .resolvesOnce({ InstanceInformationList: [] })
       .resolvesOnce({ InstanceInformationList: [{ InstanceId: INSTANCE_ID, PingStatus: "Inactive" }] })
       .resolves({ InstanceInformationList: [{ InstanceId: INSTANCE_ID, PingStatus: "Online" }] });
-    stack.host.handle = (script) => (script.includes("FROM_LINE=") ? { stdout: "openemr-bootstrap: OK (1s)\n" } : { stdout: "" });
+    stack.host.handle = (script) =>
+      script.includes("FROM_LINE=") ? { stdout: "openemr-bootstrap: OK (1s)\n" } : { stdout: "" };
     const dir = mkdtempSync(join(tmpdir(), "ops-project-"));
     copyFileSync(join(__dirname, "..", "..", "config", "examples", "Pulumi.single.yaml"), join(dir, "Pulumi.s.yaml"));
     const run = await runCli(["provision", "--stack", "s", "--project-dir", dir, "--yes", "--json", "--timeout", "2"]);

@@ -14,7 +14,10 @@ interface FakeHost {
   code: string;
   tarball: string;
   sha256: string;
-  run(name: "upgrade" | "rollback", inputs: Record<string, string>): { status: number | null; stdout: string; stderr: string };
+  run(
+    name: "upgrade" | "rollback",
+    inputs: Record<string, string>,
+  ): { status: number | null; stdout: string; stderr: string };
   read(path: string): string;
   calls(): string[];
 }
@@ -23,13 +26,23 @@ function fakeHost(schemaUpgradeOutput: string): FakeHost {
   const root = mkdtempSync(join(tmpdir(), "fake-upgrade-"));
   const code = join(root, "www", "openemr");
   const bin = join(root, "bin");
-  for (const dir of [join(code, "sites", "default", "documents"), bin, join(root, "etc"), join(root, "state"), join(root, "release", "openemr-8.3.1", "sites", "default")]) mkdirSync(dir, { recursive: true });
+  for (const dir of [
+    join(code, "sites", "default", "documents"),
+    bin,
+    join(root, "etc"),
+    join(root, "state"),
+    join(root, "release", "openemr-8.3.1", "sites", "default"),
+  ])
+    mkdirSync(dir, { recursive: true });
   writeFileSync(join(code, "index.php"), "<?php // 8.3.0\n");
   writeFileSync(join(code, "sites", "default", "sqlconf.php"), "<?php $config = 1;\n");
   writeFileSync(join(code, "sites", "default", "documents", "scan.pdf"), "patient document");
   writeFileSync(join(root, "release", "openemr-8.3.1", "index.php"), "<?php // 8.3.1\n");
   writeFileSync(join(root, "release", "openemr-8.3.1", "sql_upgrade.php"), "<?php // upgrade\n");
-  writeFileSync(join(root, "release", "openemr-8.3.1", "sites", "default", "sqlconf.php"), "<?php $config = 0; // release default\n");
+  writeFileSync(
+    join(root, "release", "openemr-8.3.1", "sites", "default", "sqlconf.php"),
+    "<?php $config = 0; // release default\n",
+  );
   const tarball = join(root, "openemr-8.3.1.tar.gz");
   execFileSync("tar", ["-czf", tarball, "-C", join(root, "release"), "openemr-8.3.1"]);
   writeFileSync(join(root, "etc", "settings.env"), "OPENEMR_SITE=default\nOPENEMR_VERSION=8.3.0\nDB_NAME=openemr\n");
@@ -52,7 +65,11 @@ function fakeHost(schemaUpgradeOutput: string): FakeHost {
     code,
     tarball,
     sha256: createHash("sha256").update(readFileSync(tarball)).digest("hex"),
-    run: (name, inputs) => spawnSync("sh", ["-c", asBash(localize(hostScript(name, inputs)))], { encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, OPENEMR_AWS_ETC: join(root, "etc") } }),
+    run: (name, inputs) =>
+      spawnSync("sh", ["-c", asBash(localize(hostScript(name, inputs)))], {
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, OPENEMR_AWS_ETC: join(root, "etc") },
+      }),
     read: (path) => readFileSync(join(root, path), "utf8"),
     calls: () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : []),
   };
@@ -61,7 +78,12 @@ function fakeHost(schemaUpgradeOutput: string): FakeHost {
 describe("upgrade.sh and rollback.sh", () => {
   it("swaps in the verified release keeping sites/, runs the schema upgrade as www-data and records the version", () => {
     const host = fakeHost("Upgrading database from 8.3.0 ... done");
-    const run = host.run("upgrade", { FROM_VERSION: "8.3.0", TO_VERSION: "8.3.1", RELEASE_URL: `file://${host.tarball}`, RELEASE_SHA256: host.sha256 });
+    const run = host.run("upgrade", {
+      FROM_VERSION: "8.3.0",
+      TO_VERSION: "8.3.1",
+      RELEASE_URL: `file://${host.tarball}`,
+      RELEASE_SHA256: host.sha256,
+    });
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     expect(run.stdout).toContain(`release verified: sha256 ${host.sha256}`);
@@ -74,14 +96,26 @@ describe("upgrade.sh and rollback.sh", () => {
     expect(statSync(join(host.code, "index.php")).mode & 0o777).toBe(0o440);
     expect(host.read("state/openemr.version")).toBe("8.3.1\n");
     expect(host.read("etc/settings.env")).toContain("OPENEMR_VERSION=8.3.1\n");
-    expect(host.calls()).toEqual(["systemctl stop apache2", "runuser -u www-data -- php sql_upgrade.php --from=8.3.0", "systemctl restart php*-fpm.service", "systemctl start apache2"]);
+    expect(host.calls()).toEqual([
+      "systemctl stop apache2",
+      "runuser -u www-data -- php sql_upgrade.php --from=8.3.0",
+      "systemctl restart php*-fpm.service",
+      "systemctl start apache2",
+    ]);
   });
 
   it("a checksum mismatch stops before anything changes, and Apache was never stopped", () => {
     const host = fakeHost("");
-    const run = host.run("upgrade", { FROM_VERSION: "8.3.0", TO_VERSION: "8.3.1", RELEASE_URL: `file://${host.tarball}`, RELEASE_SHA256: "0".repeat(64) });
+    const run = host.run("upgrade", {
+      FROM_VERSION: "8.3.0",
+      TO_VERSION: "8.3.1",
+      RELEASE_URL: `file://${host.tarball}`,
+      RELEASE_SHA256: "0".repeat(64),
+    });
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain(`openemr-upgrade: release checksum mismatch: expected ${"0".repeat(64)}, got ${host.sha256}`);
+    expect(run.stderr).toContain(
+      `openemr-upgrade: release checksum mismatch: expected ${"0".repeat(64)}, got ${host.sha256}`,
+    );
     expect(run.stdout).not.toContain("code swapped");
     expect(host.read("www/openemr/index.php")).toContain("8.3.0");
     expect(host.calls()).toEqual([]);
@@ -89,7 +123,12 @@ describe("upgrade.sh and rollback.sh", () => {
 
   it("a schema upgrade that prints ERROR fails after the swap; the rollback puts the previous code and the backup back", () => {
     const host = fakeHost("ERROR: query failed: ALTER TABLE `patient_data` ...");
-    const upgrade = host.run("upgrade", { FROM_VERSION: "8.3.0", TO_VERSION: "8.3.1", RELEASE_URL: `file://${host.tarball}`, RELEASE_SHA256: host.sha256 });
+    const upgrade = host.run("upgrade", {
+      FROM_VERSION: "8.3.0",
+      TO_VERSION: "8.3.1",
+      RELEASE_URL: `file://${host.tarball}`,
+      RELEASE_SHA256: host.sha256,
+    });
     expect(upgrade.status).toBe(1);
     expect(upgrade.stdout).toContain("openemr-upgrade: code swapped");
     expect(upgrade.stderr).toContain("openemr-upgrade: sql_upgrade.php failed");

@@ -11,7 +11,8 @@ export const trailCloudwatch: ResourceRule = {
   citations: cite("164.308(a)(3)(ii)(A)", "AUD"),
   severity: "medium",
   enforcement: "mandatory",
-  remediation: "Set cloudWatchLogsGroupArn (the group's ARN with `:*`) and cloudWatchLogsRoleArn (a role CloudTrail assumes to write to it).",
+  remediation:
+    "Set cloudWatchLogsGroupArn (the group's ARN with `:*`) and cloudWatchLogsRoleArn (a role CloudTrail assumes to write to it).",
   resourceTypes: [AwsType.trail],
   evaluate: (resource) =>
     all([

@@ -14,7 +14,8 @@ export const backupPlanRetention: StackRule = {
   citations: citeInferred("BAK"),
   severity: "high",
   enforcement: "mandatory",
-  remediation: "Give each plan rule a schedule, lifecycle.deleteAfter of at least the minimum, and a targetVaultName of an aws.backup.Vault with kmsKeyArn set to the data key.",
+  remediation:
+    "Give each plan rule a schedule, lifecycle.deleteAfter of at least the minimum, and a targetVaultName of an aws.backup.Vault with kmsKeyArn set to the data key.",
   evaluate(resources, { settings }) {
     return ofType(resources, AwsType.backupPlan).map((plan) => {
       const rules = asArray<any>(plan.props.rules);
@@ -22,13 +23,40 @@ export const backupPlanRetention: StackRule = {
       const evidence: Record<string, unknown> = {};
       for (const [index, rule] of rules.entries()) {
         const at = `rules[${index}].`;
-        if (!isSet(rule?.schedule)) return resultFor(plan, failProperty(plan, `${at}schedule`, rule?.schedule, "a schedule expression"));
+        if (!isSet(rule?.schedule))
+          return resultFor(plan, failProperty(plan, `${at}schedule`, rule?.schedule, "a schedule expression"));
         const deleteAfter = rule?.lifecycle?.deleteAfter;
-        if (!(Number(deleteAfter) >= settings.minBackupRetentionDays)) return resultFor(plan, failProperty(plan, `${at}lifecycle.deleteAfter`, deleteAfter, `at least ${settings.minBackupRetentionDays} (days)`));
+        if (!(Number(deleteAfter) >= settings.minBackupRetentionDays))
+          return resultFor(
+            plan,
+            failProperty(
+              plan,
+              `${at}lifecycle.deleteAfter`,
+              deleteAfter,
+              `at least ${settings.minBackupRetentionDays} (days)`,
+            ),
+          );
         const vault = resolve(resources, rule?.targetVaultName, AwsType.backupVault);
-        if (!vault) return resultFor(plan, failProperty(plan, `${at}targetVaultName`, rule?.targetVaultName, "a vault declared in the stack"));
-        if (!isCustomerKey(vault.props.kmsKeyArn)) return resultFor(plan, fail(vault, `kmsKeyArn is ${JSON.stringify(vault.props.kmsKeyArn ?? null)}; expected a customer managed KMS key`, { kmsKeyArn: vault.props.kmsKeyArn ?? null }));
-        Object.assign(evidence, { [`${at}schedule`]: rule.schedule, [`${at}lifecycle.deleteAfter`]: deleteAfter, [`${at}targetVaultName`]: rule.targetVaultName, "vault.kmsKeyArn": vault.props.kmsKeyArn });
+        if (!vault)
+          return resultFor(
+            plan,
+            failProperty(plan, `${at}targetVaultName`, rule?.targetVaultName, "a vault declared in the stack"),
+          );
+        if (!isCustomerKey(vault.props.kmsKeyArn))
+          return resultFor(
+            plan,
+            fail(
+              vault,
+              `kmsKeyArn is ${JSON.stringify(vault.props.kmsKeyArn ?? null)}; expected a customer managed KMS key`,
+              { kmsKeyArn: vault.props.kmsKeyArn ?? null },
+            ),
+          );
+        Object.assign(evidence, {
+          [`${at}schedule`]: rule.schedule,
+          [`${at}lifecycle.deleteAfter`]: deleteAfter,
+          [`${at}targetVaultName`]: rule.targetVaultName,
+          "vault.kmsKeyArn": vault.props.kmsKeyArn,
+        });
       }
       return resultFor(plan, pass(evidence));
     });

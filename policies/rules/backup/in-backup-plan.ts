@@ -8,10 +8,16 @@ import { wildcardMatches } from "../documents";
 /** True when a backup selection picks `subject`: by ARN (wildcards allowed) or by all of its tag conditions. */
 function selects(selection: RuleResource, subject: RuleResource): boolean {
   const arn = subject.props.arn;
-  const byArn = typeof arn === "string" && asArray<string>(selection.props.resources).some((pattern) => pattern === arn || (pattern.includes("*") && wildcardMatches(pattern, arn)));
+  const byArn =
+    typeof arn === "string" &&
+    asArray<string>(selection.props.resources).some(
+      (pattern) => pattern === arn || (pattern.includes("*") && wildcardMatches(pattern, arn)),
+    );
   const tagConditions = asArray<any>(selection.props.selectionTags);
   const tags = { ...(subject.provider?.props.defaultTags?.tags ?? {}), ...(subject.props.tags ?? {}) };
-  const byTags = tagConditions.length > 0 && tagConditions.every((condition) => condition?.type === "STRINGEQUALS" && tags[condition.key] === condition.value);
+  const byTags =
+    tagConditions.length > 0 &&
+    tagConditions.every((condition) => condition?.type === "STRINGEQUALS" && tags[condition.key] === condition.value);
   return byArn || byTags;
 }
 
@@ -19,7 +25,8 @@ export const inBackupPlan: StackRule = {
   kind: "stack",
   id: "in-backup-plan",
   area: "backup",
-  description: "Every host, data volume and database is selected by an AWS Backup plan (a volume counts when it is attached to a selected host, whose snapshot includes it).",
+  description:
+    "Every host, data volume and database is selected by an AWS Backup plan (a volume counts when it is attached to a selected host, whose snapshot includes it).",
   citations: cite("BAK"),
   severity: "high",
   enforcement: "mandatory",
@@ -29,7 +36,11 @@ export const inBackupPlan: StackRule = {
     const selectedBy = (subject: RuleResource) => selections.find((selection) => selects(selection, subject));
     return ofType(resources, AwsType.instance, AwsType.volume, AwsType.rdsInstance).map((subject) => {
       const selection = selectedBy(subject);
-      if (selection) return resultFor(subject, pass({ "selection.resources": asArray(selection.props.resources), selection: selection.name }));
+      if (selection)
+        return resultFor(
+          subject,
+          pass({ "selection.resources": asArray(selection.props.resources), selection: selection.name }),
+        );
       if (subject.type === AwsType.volume) {
         const host = ofType(resources, AwsType.volumeAttachment)
           .filter((attachment) => refersTo(attachment.props.volumeId, subject))
@@ -37,7 +48,14 @@ export const inBackupPlan: StackRule = {
           .find((instance) => instance && selectedBy(instance));
         if (host) return resultFor(subject, pass({ attachedTo: host.name, selection: selectedBy(host)!.name }));
       }
-      return resultFor(subject, fail(subject, `arn ${JSON.stringify(subject.props.arn ?? null)} is in no ${AwsType.backupSelection}'s resources (nor selected by tags); expected it in a backup plan`, { arn: subject.props.arn ?? null, selections: selections.map((selection) => selection.name) }));
+      return resultFor(
+        subject,
+        fail(
+          subject,
+          `arn ${JSON.stringify(subject.props.arn ?? null)} is in no ${AwsType.backupSelection}'s resources (nor selected by tags); expected it in a backup plan`,
+          { arn: subject.props.arn ?? null, selections: selections.map((selection) => selection.name) },
+        ),
+      );
     });
   },
 };

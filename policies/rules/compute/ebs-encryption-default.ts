@@ -19,9 +19,17 @@ export const ebsEncryptionDefault: StackRule = {
     const settings = ofType(resources, AwsType.encryptionByDefault);
     const disabled = settings.find((setting) => !isTrue(setting.props.enabled ?? true));
     if (disabled) return [resultFor(disabled, failProperty(disabled, "enabled", disabled.props.enabled, "true"))];
-    if (settings.length > 0) return settings.map((setting) => resultFor(setting, pass({ enabled: setting.props.enabled ?? true })));
+    if (settings.length > 0)
+      return settings.map((setting) => resultFor(setting, pass({ enabled: setting.props.enabled ?? true })));
     return ofType(resources, AwsType.instance, AwsType.launchTemplate, AwsType.volume).map((subject) =>
-      resultFor(subject, fail(subject, `no ${AwsType.encryptionByDefault} with enabled true is declared, so the account's EBS encryption default is not known; expected it declared on`, { "encryptionByDefault.enabled": null })),
+      resultFor(
+        subject,
+        fail(
+          subject,
+          `no ${AwsType.encryptionByDefault} with enabled true is declared, so the account's EBS encryption default is not known; expected it declared on`,
+          { "encryptionByDefault.enabled": null },
+        ),
+      ),
     );
   },
 };

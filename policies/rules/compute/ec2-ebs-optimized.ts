@@ -7,7 +7,8 @@ export const ec2EbsOptimized: ResourceRule = {
   kind: "resource",
   id: "ec2-ebs-optimized",
   area: "compute",
-  description: "Instances and launch templates are EBS-optimized, so storage traffic does not compete with the network.",
+  description:
+    "Instances and launch templates are EBS-optimized, so storage traffic does not compete with the network.",
   citations: cite("164.308(a)(7)(i)"),
   severity: "low",
   enforcement: "mandatory",

@@ -13,5 +13,6 @@ export const ec2Imdsv2: ResourceRule = {
   enforcement: "mandatory",
   remediation: 'Set metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 }.',
   resourceTypes: [AwsType.instance, AwsType.launchTemplate],
-  evaluate: (resource) => expectProperty(resource, "metadataOptions.httpTokens", (value) => value === "required", '"required"'),
+  evaluate: (resource) =>
+    expectProperty(resource, "metadataOptions.httpTokens", (value) => value === "required", '"required"'),
 };

@@ -7,7 +7,8 @@ export const ec2InVpc: ResourceRule = {
   kind: "resource",
   id: "ec2-in-vpc",
   area: "compute",
-  description: "Hosts are launched into a subnet of the stack's VPC (an instance's subnetId, an Auto Scaling group's vpcZoneIdentifiers).",
+  description:
+    "Hosts are launched into a subnet of the stack's VPC (an instance's subnetId, an Auto Scaling group's vpcZoneIdentifiers).",
   citations: cite("ACC"),
   severity: "medium",
   enforcement: "mandatory",
@@ -15,7 +16,12 @@ export const ec2InVpc: ResourceRule = {
   resourceTypes: [AwsType.instance, AwsType.autoscalingGroup],
   evaluate(resource) {
     if (resource.type === AwsType.autoscalingGroup) {
-      return expectProperty(resource, "vpcZoneIdentifiers", (value) => asArray(value).length > 0, "one or more subnet ids");
+      return expectProperty(
+        resource,
+        "vpcZoneIdentifiers",
+        (value) => asArray(value).length > 0,
+        "one or more subnet ids",
+      );
     }
     return expectProperty(resource, "subnetId", isSet, "a subnet id");
   },

@@ -30,14 +30,16 @@ function declaredSecretValues(resources: RuleResource[]): { value: string; sourc
     }
     if (parsed && typeof parsed === "object") {
       for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
-        if (SECRET_KEYS.test(key) && typeof value === "string") values.push({ value, source: `${version.name}.secretString.${key}` });
+        if (SECRET_KEYS.test(key) && typeof value === "string")
+          values.push({ value, source: `${version.name}.secretString.${key}` });
       }
     } else {
       values.push({ value: text, source: `${version.name}.secretString` });
     }
   }
   for (const database of ofType(resources, AwsType.rdsInstance)) {
-    if (typeof database.props.password === "string") values.push({ value: database.props.password, source: `${database.name}.password` });
+    if (typeof database.props.password === "string")
+      values.push({ value: database.props.password, source: `${database.name}.password` });
   }
   return values.filter((secret) => secret.value.length >= MIN_SECRET_LENGTH);
 }
@@ -72,18 +74,42 @@ export const ec2UserdataNoSecrets: StackRule = {
   citations: citeInferred("164.312(a)(1)"),
   severity: "critical",
   enforcement: "mandatory",
-  remediation: "Pass secrets by reference: put the secret's ARN in user-data and let the host read it from Secrets Manager with its instance role.",
+  remediation:
+    "Pass secrets by reference: put the secret's ARN in user-data and let the host read it from Secrets Manager with its instance role.",
   evaluate(resources) {
     const secrets = declaredSecretValues(resources);
     return ofType(resources, AwsType.instance, AwsType.launchTemplate).map((host) => {
       const texts = userDataTexts(host);
       for (const { property, text } of texts) {
         const credential = CREDENTIAL_PATTERNS.find(({ pattern }) => pattern.test(text));
-        if (credential) return resultFor(host, fail(host, `${property} contains ${credential.what}; expected no secret in user-data`, { [property]: `(contains ${credential.what})` }));
+        if (credential)
+          return resultFor(
+            host,
+            fail(host, `${property} contains ${credential.what}; expected no secret in user-data`, {
+              [property]: `(contains ${credential.what})`,
+            }),
+          );
         const leaked = secrets.find((secret) => text.includes(secret.value));
-        if (leaked) return resultFor(host, fail(host, `${property} contains the value of ${leaked.source}; expected secrets passed by reference`, { [property]: `(contains ${leaked.source})` }));
+        if (leaked)
+          return resultFor(
+            host,
+            fail(host, `${property} contains the value of ${leaked.source}; expected secrets passed by reference`, {
+              [property]: `(contains ${leaked.source})`,
+            }),
+          );
       }
-      return resultFor(host, pass({ ...Object.fromEntries(texts.map(({ property }) => [property, `${String(host.props[property]).length} characters, no secret found`])), secretValuesChecked: secrets.map((secret) => secret.source) }));
+      return resultFor(
+        host,
+        pass({
+          ...Object.fromEntries(
+            texts.map(({ property }) => [
+              property,
+              `${String(host.props[property]).length} characters, no secret found`,
+            ]),
+          ),
+          secretValuesChecked: secrets.map((secret) => secret.source),
+        }),
+      );
     });
   },
 };

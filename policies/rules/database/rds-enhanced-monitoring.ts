@@ -13,5 +13,6 @@ export const rdsEnhancedMonitoring: ResourceRule = {
   enforcement: "mandatory",
   remediation: "Set monitoringInterval (e.g. 60) and monitoringRoleArn to a role with AmazonRDSEnhancedMonitoringRole.",
   resourceTypes: [AwsType.rdsInstance],
-  evaluate: (resource) => expectProperty(resource, "monitoringInterval", (value) => Number(value) > 0, "greater than 0 (seconds)"),
+  evaluate: (resource) =>
+    expectProperty(resource, "monitoringInterval", (value) => Number(value) > 0, "greater than 0 (seconds)"),
 };

@@ -18,7 +18,8 @@ export const rdsLogExports: ResourceRule = {
   evaluate(resource) {
     const exported = asArray<string>(resource.props.enabledCloudwatchLogsExports);
     const missing = REQUIRED_LOG_EXPORTS.filter((logType) => !exported.includes(logType));
-    if (missing.length > 0) return failProperty(resource, "enabledCloudwatchLogsExports", exported, `to include ${missing.join(", ")}`);
+    if (missing.length > 0)
+      return failProperty(resource, "enabledCloudwatchLogsExports", exported, `to include ${missing.join(", ")}`);
     return pass({ enabledCloudwatchLogsExports: exported });
   },
 };

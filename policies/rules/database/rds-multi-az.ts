@@ -7,7 +7,8 @@ export const rdsMultiAz: ResourceRule = {
   kind: "resource",
   id: "rds-multi-az",
   area: "database",
-  description: "RDS instances run Multi-AZ (a synchronous standby in a second zone). Mandatory on the `ha` tier, advisory on the others, where a single zone is a documented cost choice.",
+  description:
+    "RDS instances run Multi-AZ (a synchronous standby in a second zone). Mandatory on the `ha` tier, advisory on the others, where a single zone is a documented cost choice.",
   citations: cite("AVL"),
   severity: "medium",
   enforcement: "advisory",

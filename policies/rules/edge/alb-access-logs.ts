@@ -11,8 +11,12 @@ export const albAccessLogs: ResourceRule = {
   citations: cite("AUD"),
   severity: "medium",
   enforcement: "mandatory",
-  remediation: "Set accessLogs: { enabled: true, bucket: <the access-log bucket>, prefix } (the bucket must be SSE-S3 and allow ELB log delivery).",
+  remediation:
+    "Set accessLogs: { enabled: true, bucket: <the access-log bucket>, prefix } (the bucket must be SSE-S3 and allow ELB log delivery).",
   resourceTypes: loadBalancerTypes,
   evaluate: (resource) =>
-    all([expectProperty(resource, "accessLogs.enabled", isTrue, "true"), expectProperty(resource, "accessLogs.bucket", isSet, "the access-log bucket's name")]),
+    all([
+      expectProperty(resource, "accessLogs.enabled", isTrue, "true"),
+      expectProperty(resource, "accessLogs.bucket", isSet, "the access-log bucket's name"),
+    ]),
 };

@@ -12,20 +12,42 @@ export const albTls12Policy: StackRule = {
   kind: "stack",
   id: "alb-tls12-policy",
   area: "edge",
-  description: "Every application load balancer has an HTTPS listener, and every HTTPS listener uses a security policy that allows TLS 1.2 or newer only.",
+  description:
+    "Every application load balancer has an HTTPS listener, and every HTTPS listener uses a security policy that allows TLS 1.2 or newer only.",
   citations: citeInferred("TLS"),
   severity: "high",
   enforcement: "mandatory",
-  remediation: 'Declare an HTTPS listener on 443 with sslPolicy "ELBSecurityPolicy-TLS13-1-2-2021-06" (or newer); the default policy still allows TLS 1.0.',
+  remediation:
+    'Declare an HTTPS listener on 443 with sslPolicy "ELBSecurityPolicy-TLS13-1-2-2021-06" (or newer); the default policy still allows TLS 1.0.',
   evaluate(resources) {
     return ofType(resources, ...loadBalancerTypes)
       .filter(isApplicationLoadBalancer)
       .map((balancer) => {
         const https = listenersOf(resources, balancer).filter((listener) => listener.props.protocol === "HTTPS");
-        if (https.length === 0) return resultFor(balancer, fail(balancer, `no listener with loadBalancerArn set to it has protocol "HTTPS"; expected an HTTPS listener`, { "listener.protocol": null }));
+        if (https.length === 0)
+          return resultFor(
+            balancer,
+            fail(
+              balancer,
+              `no listener with loadBalancerArn set to it has protocol "HTTPS"; expected an HTTPS listener`,
+              { "listener.protocol": null },
+            ),
+          );
         const weak = https.find((listener) => !TLS12_POLICY.test(String(listener.props.sslPolicy ?? "")));
-        if (weak) return resultFor(balancer, failProperty(weak, "sslPolicy", weak.props.sslPolicy, "a TLS 1.2+ policy such as ELBSecurityPolicy-TLS13-1-2-2021-06"));
-        return resultFor(balancer, pass(Object.fromEntries(https.map((listener) => [`${listener.name}.sslPolicy`, listener.props.sslPolicy]))));
+        if (weak)
+          return resultFor(
+            balancer,
+            failProperty(
+              weak,
+              "sslPolicy",
+              weak.props.sslPolicy,
+              "a TLS 1.2+ policy such as ELBSecurityPolicy-TLS13-1-2-2021-06",
+            ),
+          );
+        return resultFor(
+          balancer,
+          pass(Object.fromEntries(https.map((listener) => [`${listener.name}.sslPolicy`, listener.props.sslPolicy]))),
+        );
       });
   },
 };

@@ -14,5 +14,7 @@ export function listenersOf(resources: RuleResource[], balancer: RuleResource): 
 
 /** HTTP listeners are those with protocol HTTP, or port 80 and no protocol. */
 export function isHttpListener(listener: RuleResource): boolean {
-  return listener.props.protocol === "HTTP" || (listener.props.protocol === undefined && Number(listener.props.port) === 80);
+  return (
+    listener.props.protocol === "HTTP" || (listener.props.protocol === undefined && Number(listener.props.port) === 80)
+  );
 }

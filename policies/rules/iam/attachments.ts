@@ -24,12 +24,18 @@ export function policiesOfRole(resources: RuleResource[], role: RuleResource): G
       .map((attachment) => ({ source: attachment.name, arn: attachment.props.policyArn as string })),
     ...asArray<string>(role.props.managedPolicyArns).map((arn) => ({ source: `${role.name}.managedPolicyArns`, arn })),
   ];
-  const managed = attachedArns.map((grant) => ({ ...grant, document: resolve(resources, grant.arn, AwsType.policy)?.props.policy }));
+  const managed = attachedArns.map((grant) => ({
+    ...grant,
+    document: resolve(resources, grant.arn, AwsType.policy)?.props.policy,
+  }));
   const inline = [
     ...ofType(resources, AwsType.rolePolicy)
       .filter((policy) => refersTo(policy.props.role, role))
       .map((policy) => ({ source: policy.name, document: policy.props.policy })),
-    ...asArray<any>(role.props.inlinePolicies).map((policy, index) => ({ source: `${role.name}.inlinePolicies[${index}]`, document: policy?.policy })),
+    ...asArray<any>(role.props.inlinePolicies).map((policy, index) => ({
+      source: `${role.name}.inlinePolicies[${index}]`,
+      document: policy?.policy,
+    })),
   ];
   return [...managed, ...inline];
 }

@@ -7,7 +7,8 @@ export const iamNoKmsDecryptStar: ResourceRule = {
   kind: "resource",
   id: "iam-no-kms-decrypt-star",
   area: "iam",
-  description: 'No identity policy allows kms:Decrypt on every key (Resource "*"): a principal decrypts only with the keys it needs.',
+  description:
+    'No identity policy allows kms:Decrypt on every key (Resource "*"): a principal decrypts only with the keys it needs.',
   citations: citeInferred("IAM"),
   severity: "high",
   enforcement: "mandatory",
@@ -15,6 +16,8 @@ export const iamNoKmsDecryptStar: ResourceRule = {
   resourceTypes: identityPolicyTypes,
   evaluate: (resource) =>
     checkAllowStatements(resource, (statement) =>
-      statement.resources.includes("*") && statement.actions.some((action) => wildcardMatches(action, "kms:Decrypt")) ? { property: "Resource", value: "*", expected: "key ARNs for kms:Decrypt" } : undefined,
+      statement.resources.includes("*") && statement.actions.some((action) => wildcardMatches(action, "kms:Decrypt"))
+        ? { property: "Resource", value: "*", expected: "key ARNs for kms:Decrypt" }
+        : undefined,
     ),
 };

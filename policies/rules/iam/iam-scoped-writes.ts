@@ -4,7 +4,8 @@ import { wildcardMatches } from "../documents";
 import { checkAllowStatements, identityPolicyTypes } from "./identity-documents";
 
 /** Verbs that change state (the IAM "Write", "Permissions management" and "Tagging" access levels). */
-const WRITE_VERBS = /^(Put|Create|Delete|Update|Modify|Attach|Detach|Set|Add|Remove|Tag|Untag|Start|Stop|Reboot|Terminate|Run|Send|Write|Upload|Restore|Copy|Import|Replicate|Enable|Disable|Associate|Disassociate|Revoke|Authorize|Rotate|Invoke|Pass|Schedule|Cancel|Reset|Register|Deregister|Change|Replace|Publish)/;
+const WRITE_VERBS =
+  /^(Put|Create|Delete|Update|Modify|Attach|Detach|Set|Add|Remove|Tag|Untag|Start|Stop|Reboot|Terminate|Run|Send|Write|Upload|Restore|Copy|Import|Replicate|Enable|Disable|Associate|Disassociate|Revoke|Authorize|Rotate|Invoke|Pass|Schedule|Cancel|Reset|Register|Deregister|Change|Replace|Publish)/;
 
 /**
  * Actions AWS does not let a policy scope to a resource (Service Authorization Reference:
@@ -44,6 +45,8 @@ export const iamScopedWrites: ResourceRule = {
     checkAllowStatements(resource, (statement) => {
       if (!statement.resources.includes("*")) return undefined;
       const action = statement.actions.find(isScopableWrite);
-      return action ? { property: "Resource", value: "*", expected: `resource ARNs for the write action ${action}` } : undefined;
+      return action
+        ? { property: "Resource", value: "*", expected: `resource ARNs for the write action ${action}` }
+        : undefined;
     }),
 };

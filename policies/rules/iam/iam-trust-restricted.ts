@@ -17,7 +17,13 @@ export const iamTrustRestricted: ResourceRule = {
   evaluate(resource) {
     const statements = statementsOf(resource.props.assumeRolePolicy);
     const open = statements.find((statement) => statement.effect === "Allow" && statement.principals.includes("*"));
-    if (open) return failProperty(resource, `${statementPath("assumeRolePolicy", open)}.Principal`, "*", "a named service or account principal");
+    if (open)
+      return failProperty(
+        resource,
+        `${statementPath("assumeRolePolicy", open)}.Principal`,
+        "*",
+        "a named service or account principal",
+      );
     return pass({ "assumeRolePolicy.Statement[].Principal": statements.map((statement) => statement.principals) });
   },
 };

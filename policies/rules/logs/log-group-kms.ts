@@ -8,7 +8,8 @@ export const logGroupKms: ResourceRule = {
   kind: "resource",
   id: "log-group-kms",
   area: "logs",
-  description: "CloudWatch Logs groups are encrypted with a customer managed KMS key (logs may hold PHI: URLs, queries, errors).",
+  description:
+    "CloudWatch Logs groups are encrypted with a customer managed KMS key (logs may hold PHI: URLs, queries, errors).",
   citations: cite("ENC"),
   severity: "medium",
   enforcement: "mandatory",

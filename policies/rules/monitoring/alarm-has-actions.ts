@@ -15,9 +15,11 @@ export const alarmHasActions: ResourceRule = {
   resourceTypes: [AwsType.metricAlarm],
   evaluate(resource) {
     const enabled = resource.props.actionsEnabled;
-    if (enabled === false || enabled === "false") return failProperty(resource, "actionsEnabled", enabled, "true (or not set)");
+    if (enabled === false || enabled === "false")
+      return failProperty(resource, "actionsEnabled", enabled, "true (or not set)");
     const actions = asArray<string>(resource.props.alarmActions);
-    if (actions.length === 0) return failProperty(resource, "alarmActions", resource.props.alarmActions, "one or more SNS topic ARNs");
+    if (actions.length === 0)
+      return failProperty(resource, "alarmActions", resource.props.alarmActions, "one or more SNS topic ARNs");
     return pass({ alarmActions: actions, actionsEnabled: enabled ?? true });
   },
 };

@@ -16,16 +16,40 @@ interface WatchedMetric {
 
 /** Every metric an alarm watches, whether declared directly or through metric queries. */
 function watchedMetrics(alarm: RuleResource): WatchedMetric[] {
-  const direct = alarm.props.namespace ? [{ alarm, namespace: alarm.props.namespace, metricName: alarm.props.metricName, dimensions: alarm.props.dimensions ?? {} }] : [];
+  const direct = alarm.props.namespace
+    ? [
+        {
+          alarm,
+          namespace: alarm.props.namespace,
+          metricName: alarm.props.metricName,
+          dimensions: alarm.props.dimensions ?? {},
+        },
+      ]
+    : [];
   const queries = asArray<any>(alarm.props.metricQueries)
     .filter((query) => query?.metric)
-    .map((query) => ({ alarm, namespace: query.metric.namespace, metricName: query.metric.metricName, dimensions: query.metric.dimensions ?? {} }));
+    .map((query) => ({
+      alarm,
+      namespace: query.metric.namespace,
+      metricName: query.metric.metricName,
+      dimensions: query.metric.dimensions ?? {},
+    }));
   return [...direct, ...queries];
 }
 
 /** The first metric in `namespaces` whose `dimension` holds one of `names` (the subject's id, identifier or ARN suffix). */
-function watching(metrics: WatchedMetric[], namespaces: string[], dimension: string, names: unknown[]): WatchedMetric | undefined {
-  return metrics.find((metric) => namespaces.includes(metric.namespace ?? "") && typeof metric.dimensions[dimension] === "string" && names.includes(metric.dimensions[dimension]));
+function watching(
+  metrics: WatchedMetric[],
+  namespaces: string[],
+  dimension: string,
+  names: unknown[],
+): WatchedMetric | undefined {
+  return metrics.find(
+    (metric) =>
+      namespaces.includes(metric.namespace ?? "") &&
+      typeof metric.dimensions[dimension] === "string" &&
+      names.includes(metric.dimensions[dimension]),
+  );
 }
 
 export const requiredAlarms: StackRule = {
@@ -37,30 +61,68 @@ export const requiredAlarms: StackRule = {
   citations: citeInferred("164.308(a)(1)(ii)(D)"),
   severity: "high",
   enforcement: "mandatory",
-  remediation: "Declare aws.cloudwatch.MetricAlarm resources for the missing subject, with the dimension naming it, notifying the alert topic.",
+  remediation:
+    "Declare aws.cloudwatch.MetricAlarm resources for the missing subject, with the dimension naming it, notifying the alert topic.",
   evaluate(resources) {
     const metrics = ofType(resources, AwsType.metricAlarm).flatMap(watchedMetrics);
     const missing = (subject: RuleResource, what: string, dimension: string): Outcome =>
-      fail(subject, `no ${AwsType.metricAlarm} watches ${what} with dimensions.${dimension} naming it; expected a baseline alarm`, { [`alarm.dimensions.${dimension}`]: null });
-    const found = (metric: WatchedMetric, dimension: string): Outcome => pass({ [`${metric.alarm.name}.namespace`]: metric.namespace, [`${metric.alarm.name}.dimensions.${dimension}`]: metric.dimensions[dimension] });
+      fail(
+        subject,
+        `no ${AwsType.metricAlarm} watches ${what} with dimensions.${dimension} naming it; expected a baseline alarm`,
+        { [`alarm.dimensions.${dimension}`]: null },
+      );
+    const found = (metric: WatchedMetric, dimension: string): Outcome =>
+      pass({
+        [`${metric.alarm.name}.namespace`]: metric.namespace,
+        [`${metric.alarm.name}.dimensions.${dimension}`]: metric.dimensions[dimension],
+      });
 
     const hosts = ofType(resources, AwsType.instance).map((host) => {
       const hostAlarm = watching(metrics, ["AWS/EC2", "CWAgent"], "InstanceId", identities(host));
-      const backupAlarm = metrics.find((metric) => metric.namespace === BACKUP_METRIC.namespace && metric.metricName === BACKUP_METRIC.metricName);
+      const backupAlarm = metrics.find(
+        (metric) => metric.namespace === BACKUP_METRIC.namespace && metric.metricName === BACKUP_METRIC.metricName,
+      );
       const backupOutcome: Outcome = !backupAlarm
-        ? fail(host, `no ${AwsType.metricAlarm} watches ${BACKUP_METRIC.namespace}/${BACKUP_METRIC.metricName} (the age of the host's last backup); expected one`, { "alarm.metricName": null })
+        ? fail(
+            host,
+            `no ${AwsType.metricAlarm} watches ${BACKUP_METRIC.namespace}/${BACKUP_METRIC.metricName} (the age of the host's last backup); expected one`,
+            { "alarm.metricName": null },
+          )
         : backupAlarm.alarm.props.treatMissingData !== BACKUP_METRIC.treatMissingData
-          ? fail(backupAlarm.alarm, `treatMissingData is ${JSON.stringify(backupAlarm.alarm.props.treatMissingData ?? null)}; expected "${BACKUP_METRIC.treatMissingData}" (no backup reported must alarm)`, { treatMissingData: backupAlarm.alarm.props.treatMissingData ?? null })
-          : pass({ [`${backupAlarm.alarm.name}.metricName`]: backupAlarm.metricName, [`${backupAlarm.alarm.name}.treatMissingData`]: BACKUP_METRIC.treatMissingData });
-      return resultFor(host, all([hostAlarm ? found(hostAlarm, "InstanceId") : missing(host, "the host (AWS/EC2 or CWAgent)", "InstanceId"), backupOutcome]));
+          ? fail(
+              backupAlarm.alarm,
+              `treatMissingData is ${JSON.stringify(backupAlarm.alarm.props.treatMissingData ?? null)}; expected "${BACKUP_METRIC.treatMissingData}" (no backup reported must alarm)`,
+              { treatMissingData: backupAlarm.alarm.props.treatMissingData ?? null },
+            )
+          : pass({
+              [`${backupAlarm.alarm.name}.metricName`]: backupAlarm.metricName,
+              [`${backupAlarm.alarm.name}.treatMissingData`]: BACKUP_METRIC.treatMissingData,
+            });
+      return resultFor(
+        host,
+        all([
+          hostAlarm ? found(hostAlarm, "InstanceId") : missing(host, "the host (AWS/EC2 or CWAgent)", "InstanceId"),
+          backupOutcome,
+        ]),
+      );
     });
     const databases = ofType(resources, AwsType.rdsInstance).map((database) => {
       const alarm = watching(metrics, ["AWS/RDS"], "DBInstanceIdentifier", identities(database));
-      return resultFor(database, alarm ? found(alarm, "DBInstanceIdentifier") : missing(database, "the database (AWS/RDS)", "DBInstanceIdentifier"));
+      return resultFor(
+        database,
+        alarm
+          ? found(alarm, "DBInstanceIdentifier")
+          : missing(database, "the database (AWS/RDS)", "DBInstanceIdentifier"),
+      );
     });
     const balancers = ofType(resources, ...loadBalancerTypes).map((balancer) => {
       const alarm = watching(metrics, ["AWS/ApplicationELB"], "LoadBalancer", [balancer.props.arnSuffix]);
-      return resultFor(balancer, alarm ? found(alarm, "LoadBalancer") : missing(balancer, "the load balancer (AWS/ApplicationELB)", "LoadBalancer"));
+      return resultFor(
+        balancer,
+        alarm
+          ? found(alarm, "LoadBalancer")
+          : missing(balancer, "the load balancer (AWS/ApplicationELB)", "LoadBalancer"),
+      );
     });
     return [...hosts, ...databases, ...balancers];
   },

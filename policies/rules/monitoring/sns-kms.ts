@@ -8,7 +8,8 @@ export const snsKms: ResourceRule = {
   kind: "resource",
   id: "sns-kms",
   area: "monitoring",
-  description: "SNS topics (the alert topic) are encrypted with a customer managed KMS key; the AWS managed aws/sns key would also stop CloudWatch from publishing alarms to it.",
+  description:
+    "SNS topics (the alert topic) are encrypted with a customer managed KMS key; the AWS managed aws/sns key would also stop CloudWatch from publishing alarms to it.",
   citations: cite("ENC"),
   severity: "medium",
   enforcement: "mandatory",

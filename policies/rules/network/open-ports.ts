@@ -11,9 +11,15 @@ export function worldOpenPortsOutcome(resource: RuleResource, ports: number[]): 
     for (const source of worldSources(entry)) {
       const opened = ports.filter((port) => coversPort(entry, port));
       if (opened.length > 0) {
-        return fail(resource, `${source.property} is "${source.cidr}" on ${describePorts(entry)}; expected port ${opened.join(", ")} closed to the internet`, entryEvidence(entry, source));
+        return fail(
+          resource,
+          `${source.property} is "${source.cidr}" on ${describePorts(entry)}; expected port ${opened.join(", ")} closed to the internet`,
+          entryEvidence(entry, source),
+        );
       }
     }
   }
-  return pass(Object.assign({}, ...entries.map((entry) => entryEvidence(entry, worldSources(entry)[0] ?? entry.cidrs[0]))));
+  return pass(
+    Object.assign({}, ...entries.map((entry) => entryEvidence(entry, worldSources(entry)[0] ?? entry.cidrs[0]))),
+  );
 }

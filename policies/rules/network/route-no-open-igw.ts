@@ -17,7 +17,10 @@ interface DefaultRoute {
 }
 
 function isInternetGateway(resources: RuleResource[], gatewayId: unknown): boolean {
-  return typeof gatewayId === "string" && (gatewayId.startsWith("igw-") || resolve(resources, gatewayId, AwsType.internetGateway) !== undefined);
+  return (
+    typeof gatewayId === "string" &&
+    (gatewayId.startsWith("igw-") || resolve(resources, gatewayId, AwsType.internetGateway) !== undefined)
+  );
 }
 
 function defaultRoutesToInternet(resources: RuleResource[]): DefaultRoute[] {
@@ -37,25 +40,43 @@ function defaultRoutesToInternet(resources: RuleResource[]): DefaultRoute[] {
       gatewayId: route?.gatewayId,
     })),
   );
-  return [...separate, ...inline].filter((route) => DEFAULT_DESTINATIONS.includes(route.destination) && isInternetGateway(resources, route.gatewayId));
+  return [...separate, ...inline].filter(
+    (route) => DEFAULT_DESTINATIONS.includes(route.destination) && isInternetGateway(resources, route.gatewayId),
+  );
 }
 
 export const routeNoOpenIgw: StackRule = {
   kind: "stack",
   id: "route-no-open-igw",
   area: "network",
-  description: "A default route to an internet gateway exists only in route tables used solely by designated public subnets (load balancer, NAT).",
+  description:
+    "A default route to an internet gateway exists only in route tables used solely by designated public subnets (load balancer, NAT).",
   citations: cite("164.312(e)(1)"),
   severity: "high",
   enforcement: "mandatory",
-  remediation: "Route private subnets' 0.0.0.0/0 through a NAT gateway (app tier) or not at all (database tier); keep the internet gateway route in the public subnets' own table.",
+  remediation:
+    "Route private subnets' 0.0.0.0/0 through a NAT gateway (app tier) or not at all (database tier); keep the internet gateway route in the public subnets' own table.",
   evaluate(resources) {
     const publicSubnets = designatedPublicSubnets(resources);
     return defaultRoutesToInternet(resources).map((route) => {
-      const evidence = { [`${route.path}gatewayId`]: route.gatewayId, [`${route.path}destinationCidrBlock`]: route.destination };
+      const evidence = {
+        [`${route.path}gatewayId`]: route.gatewayId,
+        [`${route.path}destinationCidrBlock`]: route.destination,
+      };
       const table = route.table;
-      if (table && (table.type === AwsType.defaultRouteTable || ofType(resources, AwsType.mainRouteTableAssociation).some((main) => refersTo(main.props.routeTableId, table)))) {
-        return resultFor(route.declaredBy, fail(route.declaredBy, `${route.path}gatewayId routes ${route.destination} to an internet gateway from the VPC's main route table; expected it only in the public subnets' table`, evidence));
+      if (
+        table &&
+        (table.type === AwsType.defaultRouteTable ||
+          ofType(resources, AwsType.mainRouteTableAssociation).some((main) => refersTo(main.props.routeTableId, table)))
+      ) {
+        return resultFor(
+          route.declaredBy,
+          fail(
+            route.declaredBy,
+            `${route.path}gatewayId routes ${route.destination} to an internet gateway from the VPC's main route table; expected it only in the public subnets' table`,
+            evidence,
+          ),
+        );
       }
       const associated = table
         ? ofType(resources, AwsType.routeTableAssociation)
@@ -66,10 +87,14 @@ export const routeNoOpenIgw: StackRule = {
       if (privateSubnet) {
         return resultFor(
           route.declaredBy,
-          fail(route.declaredBy, `${route.path}gatewayId routes ${route.destination} to an internet gateway for subnet "${privateSubnet.name}", which holds no load balancer or NAT gateway; expected only designated public subnets`, {
-            ...evidence,
-            subnet: privateSubnet.name,
-          }),
+          fail(
+            route.declaredBy,
+            `${route.path}gatewayId routes ${route.destination} to an internet gateway for subnet "${privateSubnet.name}", which holds no load balancer or NAT gateway; expected only designated public subnets`,
+            {
+              ...evidence,
+              subnet: privateSubnet.name,
+            },
+          ),
         );
       }
       return resultFor(route.declaredBy, pass({ ...evidence, subnets: associated.map((subnet) => subnet?.name) }));

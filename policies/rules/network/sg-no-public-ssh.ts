@@ -13,7 +13,8 @@ export const sgNoPublicSsh: ResourceRule = {
   citations: cite("SG"),
   severity: "critical",
   enforcement: "mandatory",
-  remediation: "Remove the SSH ingress; operators reach hosts through SSM Session Manager, which needs no inbound port.",
+  remediation:
+    "Remove the SSH ingress; operators reach hosts through SSM Session Manager, which needs no inbound port.",
   resourceTypes: ingressTypes,
   evaluate: (resource) => worldOpenPortsOutcome(resource, [SSH_PORT]),
 };

@@ -1,7 +1,15 @@
 import type { RuleResource, StackRule } from "../types";
 import { AwsType, loadBalancerTypes } from "../resource-types";
 import { citeInferred } from "../citations";
-import { coversPort, describePorts, entryEvidence, ingressEntries, ingressTypes, worldSources, type IngressEntry } from "../ingress";
+import {
+  coversPort,
+  describePorts,
+  entryEvidence,
+  ingressEntries,
+  ingressTypes,
+  worldSources,
+  type IngressEntry,
+} from "../ingress";
 import { asArray, fail, pass, resultFor } from "../outcomes";
 import { ofType, refersTo, resolve } from "../joins";
 import { SSH_PORT } from "./sg-no-public-ssh";
@@ -11,7 +19,11 @@ import { COMMON_PORTS } from "./sg-restricted-common-ports";
 const PORTS_WITH_OWN_RULE = [SSH_PORT, ...COMMON_PORTS];
 
 function ownedByPortRule(entry: IngressEntry): boolean {
-  return entry.fromPort !== undefined && entry.fromPort === (entry.toPort ?? entry.fromPort) && PORTS_WITH_OWN_RULE.includes(Number(entry.fromPort));
+  return (
+    entry.fromPort !== undefined &&
+    entry.fromPort === (entry.toPort ?? entry.fromPort) &&
+    PORTS_WITH_OWN_RULE.includes(Number(entry.fromPort))
+  );
 }
 
 function onlyAllowedPorts(entry: IngressEntry, allowed: number[]): boolean {
@@ -31,7 +43,8 @@ export const sgPublicOnlyOnAlb: StackRule = {
   citations: citeInferred("164.312(e)(1)"),
   severity: "high",
   enforcement: "mandatory",
-  remediation: "Reach hosts and databases only from other security groups; open the internet only on the load balancer's group, on 443 (and 80 for the redirect).",
+  remediation:
+    "Reach hosts and databases only from other security groups; open the internet only on the load balancer's group, on 443 (and 80 for the redirect).",
   evaluate(resources, { settings }) {
     const balancerGroups = ofType(resources, ...loadBalancerTypes)
       .filter((balancer) => balancer.props.internal !== true)
@@ -42,13 +55,40 @@ export const sgPublicOnlyOnAlb: StackRule = {
         const sources = worldSources(entry);
         if (sources.length === 0 || ownedByPortRule(entry)) continue;
         const group: RuleResource | undefined =
-          resource.type === AwsType.securityGroup || resource.type === AwsType.defaultSecurityGroup ? resource : resolve(resources, entry.groupReference, AwsType.securityGroup, AwsType.defaultSecurityGroup);
+          resource.type === AwsType.securityGroup || resource.type === AwsType.defaultSecurityGroup
+            ? resource
+            : resolve(resources, entry.groupReference, AwsType.securityGroup, AwsType.defaultSecurityGroup);
         const onBalancer = group !== undefined && balancerGroups.some((reference) => refersTo(reference, group));
-        const evidence = { ...entryEvidence(entry, sources[0]), securityGroup: group?.name ?? entry.groupReference, loadBalancerGroup: onBalancer };
+        const evidence = {
+          ...entryEvidence(entry, sources[0]),
+          securityGroup: group?.name ?? entry.groupReference,
+          loadBalancerGroup: onBalancer,
+        };
         if (!onBalancer) {
-          results.push(resultFor(resource, fail(resource, `${sources[0].property} is "${sources[0].cidr}" on ${describePorts(entry)} of a group no internet-facing load balancer uses; expected world-open ingress only on the load balancer's group`, evidence)));
-        } else if (!onlyAllowedPorts(entry, settings.worldOpenPorts) || !settings.worldOpenPorts.some((port) => coversPort(entry, port))) {
-          results.push(resultFor(resource, fail(resource, `${sources[0].property} is "${sources[0].cidr}" on ${describePorts(entry)}; expected only ports ${settings.worldOpenPorts.join(", ")} (tcp) open to the internet`, evidence)));
+          results.push(
+            resultFor(
+              resource,
+              fail(
+                resource,
+                `${sources[0].property} is "${sources[0].cidr}" on ${describePorts(entry)} of a group no internet-facing load balancer uses; expected world-open ingress only on the load balancer's group`,
+                evidence,
+              ),
+            ),
+          );
+        } else if (
+          !onlyAllowedPorts(entry, settings.worldOpenPorts) ||
+          !settings.worldOpenPorts.some((port) => coversPort(entry, port))
+        ) {
+          results.push(
+            resultFor(
+              resource,
+              fail(
+                resource,
+                `${sources[0].property} is "${sources[0].cidr}" on ${describePorts(entry)}; expected only ports ${settings.worldOpenPorts.join(", ")} (tcp) open to the internet`,
+                evidence,
+              ),
+            ),
+          );
         } else {
           results.push(resultFor(resource, pass(evidence)));
         }

@@ -14,7 +14,8 @@ export const sgRestrictedCommonPorts: ResourceRule = {
   citations: cite("SG"),
   severity: "critical",
   enforcement: "mandatory",
-  remediation: "Allow these ports only from another security group (e.g. the database group from the host group), never from a CIDR that covers the internet.",
+  remediation:
+    "Allow these ports only from another security group (e.g. the database group from the host group), never from a CIDR that covers the internet.",
   resourceTypes: ingressTypes,
   evaluate: (resource) => worldOpenPortsOutcome(resource, COMMON_PORTS),
 };

@@ -12,14 +12,24 @@ export const vpcFlowLogs: StackRule = {
   citations: cite("164.308(a)(3)(ii)(A)", "AUD"),
   severity: "medium",
   enforcement: "mandatory",
-  remediation: "Declare an aws.ec2.FlowLog with vpcId set to the VPC (trafficType ALL) delivering to an encrypted CloudWatch Logs group.",
+  remediation:
+    "Declare an aws.ec2.FlowLog with vpcId set to the VPC (trafficType ALL) delivering to an encrypted CloudWatch Logs group.",
   evaluate(resources) {
     return ofType(resources, AwsType.vpc).map((vpc) => {
       const flowLogs = referencing(resources, vpc, "vpcId", AwsType.flowLog);
       if (flowLogs.length === 0) {
-        return resultFor(vpc, fail(vpc, `no ${AwsType.flowLog} has vpcId set to this VPC; expected a flow log`, { "flowLog.vpcId": null }));
+        return resultFor(
+          vpc,
+          fail(vpc, `no ${AwsType.flowLog} has vpcId set to this VPC; expected a flow log`, { "flowLog.vpcId": null }),
+        );
       }
-      return resultFor(vpc, pass({ "flowLog.vpcId": flowLogs.map((flowLog) => flowLog.name), "flowLog.trafficType": flowLogs.map((flowLog) => flowLog.props.trafficType) }));
+      return resultFor(
+        vpc,
+        pass({
+          "flowLog.vpcId": flowLogs.map((flowLog) => flowLog.name),
+          "flowLog.trafficType": flowLogs.map((flowLog) => flowLog.props.trafficType),
+        }),
+      );
     });
   },
 };

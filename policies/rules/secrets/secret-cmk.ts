@@ -8,15 +8,18 @@ export const secretCmk: ResourceRule = {
   kind: "resource",
   id: "secret-cmk",
   area: "secrets",
-  description: "Secrets Manager secrets, the RDS-managed master secret included, are encrypted with a customer managed KMS key.",
+  description:
+    "Secrets Manager secrets, the RDS-managed master secret included, are encrypted with a customer managed KMS key.",
   citations: cite("ENC"),
   severity: "medium",
   enforcement: "mandatory",
-  remediation: "Set kmsKeyId on aws.secretsmanager.Secret (masterUserSecretKmsKeyId on an RDS instance with manageMasterUserPassword) to the stack's data key.",
+  remediation:
+    "Set kmsKeyId on aws.secretsmanager.Secret (masterUserSecretKmsKeyId on an RDS instance with manageMasterUserPassword) to the stack's data key.",
   resourceTypes: [AwsType.secret, AwsType.rdsInstance],
   evaluate(resource) {
     if (resource.type === AwsType.rdsInstance) {
-      if (!isTrue(resource.props.manageMasterUserPassword)) return notApplicable("RDS does not manage a master secret for it");
+      if (!isTrue(resource.props.manageMasterUserPassword))
+        return notApplicable("RDS does not manage a master secret for it");
       return expectProperty(resource, "masterUserSecretKmsKeyId", isCustomerKey, "a customer managed KMS key ARN");
     }
     return expectProperty(resource, "kmsKeyId", isCustomerKey, "a customer managed KMS key ARN");

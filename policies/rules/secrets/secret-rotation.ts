@@ -17,18 +17,49 @@ export const secretRotation: StackRule = {
     "Let RDS manage the master password (manageMasterUserPassword: true). For the OpenEMR secrets, rotation needs a Lambda that changes the password in MySQL (the app user) or in OpenEMR (the admin) and then the secret; until one exists, change them by hand on the rotation schedule and record that in a waiver.",
   evaluate(resources, { settings }) {
     const databases = ofType(resources, AwsType.rdsInstance).map((database) => {
-      if (isTrue(database.props.manageMasterUserPassword)) return resultFor(database, pass({ manageMasterUserPassword: true }));
-      return resultFor(database, failProperty(database, "manageMasterUserPassword", database.props.manageMasterUserPassword, "true, so RDS stores and rotates the master password"));
+      if (isTrue(database.props.manageMasterUserPassword))
+        return resultFor(database, pass({ manageMasterUserPassword: true }));
+      return resultFor(
+        database,
+        failProperty(
+          database,
+          "manageMasterUserPassword",
+          database.props.manageMasterUserPassword,
+          "true, so RDS stores and rotates the master password",
+        ),
+      );
     });
     const secrets = ofType(resources, AwsType.secret).map((secret) => {
       const rotation = referencing(resources, secret, "secretId", AwsType.secretRotation)[0];
-      if (!rotation) return resultFor(secret, fail(secret, `no ${AwsType.secretRotation} has secretId set to it; expected rotation at least every ${settings.maxSecretRotationDays} days`, { rotation: null }));
+      if (!rotation)
+        return resultFor(
+          secret,
+          fail(
+            secret,
+            `no ${AwsType.secretRotation} has secretId set to it; expected rotation at least every ${settings.maxSecretRotationDays} days`,
+            { rotation: null },
+          ),
+        );
       const days = rotation.props.rotationRules?.automaticallyAfterDays;
       const schedule = rotation.props.rotationRules?.scheduleExpression;
       if (isSet(days) ? Number(days) > settings.maxSecretRotationDays : !isSet(schedule)) {
-        return resultFor(secret, failProperty(rotation, "rotationRules.automaticallyAfterDays", days, `at most ${settings.maxSecretRotationDays}`));
+        return resultFor(
+          secret,
+          failProperty(
+            rotation,
+            "rotationRules.automaticallyAfterDays",
+            days,
+            `at most ${settings.maxSecretRotationDays}`,
+          ),
+        );
       }
-      return resultFor(secret, pass({ "rotationRules.automaticallyAfterDays": days ?? null, "rotationRules.scheduleExpression": schedule ?? null }));
+      return resultFor(
+        secret,
+        pass({
+          "rotationRules.automaticallyAfterDays": days ?? null,
+          "rotationRules.scheduleExpression": schedule ?? null,
+        }),
+      );
     });
     return [...databases, ...secrets];
   },

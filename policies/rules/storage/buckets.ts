@@ -19,7 +19,9 @@ function logDestinationReferences(resources: RuleResource[]): unknown[] {
   return [
     ...ofType(resources, AwsType.bucketLogging, AwsType.bucketLoggingV2).map((logging) => logging.props.targetBucket),
     ...buckets(resources).map((bucket) => bucket.props.logging?.targetBucket),
-    ...ofType(resources, ...loadBalancerTypes).map((balancer) => (balancer.props.accessLogs?.enabled === false ? undefined : balancer.props.accessLogs?.bucket)),
+    ...ofType(resources, ...loadBalancerTypes).map((balancer) =>
+      balancer.props.accessLogs?.enabled === false ? undefined : balancer.props.accessLogs?.bucket,
+    ),
     ...ofType(resources, AwsType.trail).map((trail) => trail.props.s3BucketName),
   ];
 }
@@ -31,7 +33,8 @@ export function isLogDestination(resources: RuleResource[], bucket: RuleResource
 
 /** True when the bucket receives S3 server access logs of other buckets. */
 export function receivesServerAccessLogs(resources: RuleResource[], bucket: RuleResource): boolean {
-  return [...ofType(resources, AwsType.bucketLogging, AwsType.bucketLoggingV2).map((logging) => logging.props.targetBucket), ...buckets(resources).map((other) => other.props.logging?.targetBucket)].some((reference) =>
-    refersTo(reference, bucket),
-  );
+  return [
+    ...ofType(resources, AwsType.bucketLogging, AwsType.bucketLoggingV2).map((logging) => logging.props.targetBucket),
+    ...buckets(resources).map((other) => other.props.logging?.targetBucket),
+  ].some((reference) => refersTo(reference, bucket));
 }

@@ -15,21 +15,51 @@ export const s3ObjectLock: StackRule = {
   citations: citeInferred("164.312(c)(1)"),
   severity: "high",
   enforcement: "mandatory",
-  remediation: "Create the bucket with objectLockEnabled: true and declare an aws.s3.BucketObjectLockConfiguration with rule.defaultRetention { mode, days }.",
+  remediation:
+    "Create the bucket with objectLockEnabled: true and declare an aws.s3.BucketObjectLockConfiguration with rule.defaultRetention { mode, days }.",
   evaluate(resources, { settings }) {
     return buckets(resources).map((bucket) => {
-      if (isLogDestination(resources, bucket)) return resultFor(bucket, notApplicable("is a log destination, not a data bucket"));
-      if (!isTrue(bucket.props.objectLockEnabled) && bucket.props.objectLockConfiguration?.objectLockEnabled !== "Enabled") {
+      if (isLogDestination(resources, bucket))
+        return resultFor(bucket, notApplicable("is a log destination, not a data bucket"));
+      if (
+        !isTrue(bucket.props.objectLockEnabled) &&
+        bucket.props.objectLockConfiguration?.objectLockEnabled !== "Enabled"
+      ) {
         return resultFor(bucket, failProperty(bucket, "objectLockEnabled", bucket.props.objectLockEnabled, "true"));
       }
       const configuration = bucketSettings(resources, bucket, AwsType.bucketObjectLock, AwsType.bucketObjectLockV2)[0];
-      const retention = configuration?.props.rule?.defaultRetention ?? bucket.props.objectLockConfiguration?.rule?.defaultRetention;
-      if (!retention) return resultFor(bucket, fail(configuration ?? bucket, `rule.defaultRetention is not set; expected a default retention of at least ${settings.minBackupRetentionDays} days`, { "rule.defaultRetention": null }));
+      const retention =
+        configuration?.props.rule?.defaultRetention ?? bucket.props.objectLockConfiguration?.rule?.defaultRetention;
+      if (!retention)
+        return resultFor(
+          bucket,
+          fail(
+            configuration ?? bucket,
+            `rule.defaultRetention is not set; expected a default retention of at least ${settings.minBackupRetentionDays} days`,
+            { "rule.defaultRetention": null },
+          ),
+        );
       const days = retention.days !== undefined ? Number(retention.days) : Number(retention.years) * DAYS_PER_YEAR;
       if (!(days >= settings.minBackupRetentionDays)) {
-        return resultFor(bucket, failProperty(configuration ?? bucket, "rule.defaultRetention.days", retention.days ?? null, `at least ${settings.minBackupRetentionDays}`));
+        return resultFor(
+          bucket,
+          failProperty(
+            configuration ?? bucket,
+            "rule.defaultRetention.days",
+            retention.days ?? null,
+            `at least ${settings.minBackupRetentionDays}`,
+          ),
+        );
       }
-      return resultFor(bucket, pass({ objectLockEnabled: true, "rule.defaultRetention.mode": retention.mode, "rule.defaultRetention.days": retention.days ?? null, "rule.defaultRetention.years": retention.years ?? null }));
+      return resultFor(
+        bucket,
+        pass({
+          objectLockEnabled: true,
+          "rule.defaultRetention.mode": retention.mode,
+          "rule.defaultRetention.days": retention.days ?? null,
+          "rule.defaultRetention.years": retention.years ?? null,
+        }),
+      );
     });
   },
 };

@@ -21,17 +21,53 @@ export const s3SseKms: StackRule = {
     return buckets(resources).map((bucket) => {
       const configurations = bucketSettings(resources, bucket, AwsType.bucketEncryption, AwsType.bucketEncryptionV2);
       const declared = [
-        ...configurations.flatMap((configuration) => asArray<any>(configuration.props.rules).map((rule, index) => ({ owner: configuration, path: `rules[${index}].applyServerSideEncryptionByDefault.`, byDefault: rule?.applyServerSideEncryptionByDefault }))),
+        ...configurations.flatMap((configuration) =>
+          asArray<any>(configuration.props.rules).map((rule, index) => ({
+            owner: configuration,
+            path: `rules[${index}].applyServerSideEncryptionByDefault.`,
+            byDefault: rule?.applyServerSideEncryptionByDefault,
+          })),
+        ),
         ...(bucket.props.serverSideEncryptionConfiguration
-          ? [{ owner: bucket, path: "serverSideEncryptionConfiguration.rule.applyServerSideEncryptionByDefault.", byDefault: bucket.props.serverSideEncryptionConfiguration.rule?.applyServerSideEncryptionByDefault }]
+          ? [
+              {
+                owner: bucket,
+                path: "serverSideEncryptionConfiguration.rule.applyServerSideEncryptionByDefault.",
+                byDefault: bucket.props.serverSideEncryptionConfiguration.rule?.applyServerSideEncryptionByDefault,
+              },
+            ]
           : []),
       ];
-      if (declared.length === 0) return resultFor(bucket, fail(bucket, `no ${AwsType.bucketEncryption} has bucket set to it; expected default encryption aws:kms with a customer key`, { sseAlgorithm: null }));
+      if (declared.length === 0)
+        return resultFor(
+          bucket,
+          fail(
+            bucket,
+            `no ${AwsType.bucketEncryption} has bucket set to it; expected default encryption aws:kms with a customer key`,
+            { sseAlgorithm: null },
+          ),
+        );
       for (const { owner, path, byDefault } of declared) {
-        if (!KMS_ALGORITHMS.includes(byDefault?.sseAlgorithm)) return resultFor(bucket, failProperty(owner, `${path}sseAlgorithm`, byDefault?.sseAlgorithm, '"aws:kms"'));
-        if (!isCustomerKey(byDefault?.kmsMasterKeyId)) return resultFor(bucket, failProperty(owner, `${path}kmsMasterKeyId`, byDefault?.kmsMasterKeyId, "a customer managed KMS key"));
+        if (!KMS_ALGORITHMS.includes(byDefault?.sseAlgorithm))
+          return resultFor(bucket, failProperty(owner, `${path}sseAlgorithm`, byDefault?.sseAlgorithm, '"aws:kms"'));
+        if (!isCustomerKey(byDefault?.kmsMasterKeyId))
+          return resultFor(
+            bucket,
+            failProperty(owner, `${path}kmsMasterKeyId`, byDefault?.kmsMasterKeyId, "a customer managed KMS key"),
+          );
       }
-      return resultFor(bucket, pass(Object.assign({}, ...declared.map(({ path, byDefault }) => ({ [`${path}sseAlgorithm`]: byDefault.sseAlgorithm, [`${path}kmsMasterKeyId`]: byDefault.kmsMasterKeyId })))));
+      return resultFor(
+        bucket,
+        pass(
+          Object.assign(
+            {},
+            ...declared.map(({ path, byDefault }) => ({
+              [`${path}sseAlgorithm`]: byDefault.sseAlgorithm,
+              [`${path}kmsMasterKeyId`]: byDefault.kmsMasterKeyId,
+            })),
+          ),
+        ),
+      );
     });
   },
 };

@@ -24,16 +24,37 @@ export const s3SslOnly: StackRule = {
   citations: cite("TLS", "164.312(c)(2)"),
   severity: "high",
   enforcement: "mandatory",
-  remediation: 'Add to the bucket policy: { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [bucketArn, bucketArn/*], Condition: { Bool: { "aws:SecureTransport": "false" } } }.',
+  remediation:
+    'Add to the bucket policy: { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [bucketArn, bucketArn/*], Condition: { Bool: { "aws:SecureTransport": "false" } } }.',
   evaluate(resources) {
     return buckets(resources).map((bucket) => {
-      const policies = [...bucketSettings(resources, bucket, AwsType.bucketPolicy).map((policy) => ({ owner: policy, document: policy.props.policy })), ...(bucket.props.policy ? [{ owner: bucket, document: bucket.props.policy }] : [])];
+      const policies = [
+        ...bucketSettings(resources, bucket, AwsType.bucketPolicy).map((policy) => ({
+          owner: policy,
+          document: policy.props.policy,
+        })),
+        ...(bucket.props.policy ? [{ owner: bucket, document: bucket.props.policy }] : []),
+      ];
       for (const { owner, document } of policies) {
         const statement = statementsOf(document).find(deniesInsecureTransport);
-        if (statement) return resultFor(bucket, pass({ [statementPath("policy", statement)]: "Deny s3:* when aws:SecureTransport is false", bucketPolicy: owner.name }));
+        if (statement)
+          return resultFor(
+            bucket,
+            pass({
+              [statementPath("policy", statement)]: "Deny s3:* when aws:SecureTransport is false",
+              bucketPolicy: owner.name,
+            }),
+          );
       }
       const subject = policies[0]?.owner ?? bucket;
-      return resultFor(bucket, fail(subject, `policy has no statement denying s3:* when aws:SecureTransport is "false"; expected a TLS-only deny`, { policy: policies.length > 0 ? policies.map(({ owner }) => owner.name) : null }));
+      return resultFor(
+        bucket,
+        fail(
+          subject,
+          `policy has no statement denying s3:* when aws:SecureTransport is "false"; expected a TLS-only deny`,
+          { policy: policies.length > 0 ? policies.map(({ owner }) => owner.name) : null },
+        ),
+      );
     });
   },
 };

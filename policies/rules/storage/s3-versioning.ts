@@ -17,10 +17,19 @@ export const s3Versioning: StackRule = {
     return buckets(resources).map((bucket) => {
       if (isTrue(bucket.props.versioning?.enabled)) return resultFor(bucket, pass({ "versioning.enabled": true }));
       const versionings = bucketSettings(resources, bucket, AwsType.bucketVersioning, AwsType.bucketVersioningV2);
-      if (versionings.length === 0) return resultFor(bucket, fail(bucket, `no ${AwsType.bucketVersioning} has bucket set to it; expected versioningConfiguration.status "Enabled"`, { "versioningConfiguration.status": null }));
+      if (versionings.length === 0)
+        return resultFor(
+          bucket,
+          fail(
+            bucket,
+            `no ${AwsType.bucketVersioning} has bucket set to it; expected versioningConfiguration.status "Enabled"`,
+            { "versioningConfiguration.status": null },
+          ),
+        );
       const versioning = versionings[0];
       const status = versioning.props.versioningConfiguration?.status;
-      if (status !== "Enabled") return resultFor(bucket, failProperty(versioning, "versioningConfiguration.status", status, '"Enabled"'));
+      if (status !== "Enabled")
+        return resultFor(bucket, failProperty(versioning, "versioningConfiguration.status", status, '"Enabled"'));
       return resultFor(bucket, pass({ "versioningConfiguration.status": status, versioning: versioning.name }));
     });
   },

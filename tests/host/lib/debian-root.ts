@@ -39,7 +39,19 @@
  */
 import { execFile, execFileSync, spawn } from "child_process";
 import { createHash, randomBytes } from "crypto";
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "fs";
 import { dirname, join, resolve } from "path";
 
 const REPO_ROOT = resolve(__dirname, "../../..");
@@ -94,7 +106,9 @@ function runHost(argv: string[], options: RunOptions = {}): Promise<RunResult> {
         const code = error ? (typeof (error as any).code === "number" ? (error as any).code : 1) : 0;
         const result = { code, stdout: String(stdout), stderr: String(stderr) };
         if (code !== 0 && options.check !== false) {
-          reject(new Error(`${argv.join(" ")} exited ${code}\n${result.stdout.slice(-4000)}\n${result.stderr.slice(-4000)}`));
+          reject(
+            new Error(`${argv.join(" ")} exited ${code}\n${result.stdout.slice(-4000)}\n${result.stderr.slice(-4000)}`),
+          );
         } else resolvePromise(result);
       },
     );
@@ -116,13 +130,21 @@ export async function ensureDebianRoot(packages: string[] = imagePackages()): Pr
   const tarball = join(CACHE_DIR, `debian-${SUITE}-${key}.tar.zst`);
   if (existsSync(tarball)) return tarball;
   // flock serialises concurrent test processes; the script returns at once if another built it.
-  await runHost(["flock", "-x", join(CACHE_DIR, ".build.lock"), "bash", BUILD_SCRIPT, tarball, SUITE, MIRROR, ...packages], {
-    timeoutMs: 1_500_000,
-  });
+  await runHost(
+    ["flock", "-x", join(CACHE_DIR, ".build.lock"), "bash", BUILD_SCRIPT, tarball, SUITE, MIRROR, ...packages],
+    {
+      timeoutMs: 1_500_000,
+    },
+  );
   // Images of older package lists are kept a day (another checkout may still use one), then go.
   for (const entry of readdirSync(CACHE_DIR)) {
     const stale = join(CACHE_DIR, entry);
-    if (entry.startsWith(`debian-${SUITE}-`) && entry.endsWith(".tar.zst") && stale !== tarball && Date.now() - statSync(stale).mtimeMs > 86_400_000) {
+    if (
+      entry.startsWith(`debian-${SUITE}-`) &&
+      entry.endsWith(".tar.zst") &&
+      stale !== tarball &&
+      Date.now() - statSync(stale).mtimeMs > 86_400_000
+    ) {
       rmSync(stale, { force: true });
     }
   }
@@ -150,7 +172,9 @@ function mountsUnder(dir: string): string[] {
   return readFileSync("/proc/self/mounts", "utf8")
     .split("\n")
     .map((line) => line.split(" ")[1])
-    .filter((mountPoint): mountPoint is string => !!mountPoint && (mountPoint === dir || mountPoint.startsWith(dir + "/")))
+    .filter(
+      (mountPoint): mountPoint is string => !!mountPoint && (mountPoint === dir || mountPoint.startsWith(dir + "/")),
+    )
     .map((mountPoint) => mountPoint.replace(/\\040/g, " "));
 }
 
@@ -174,7 +198,10 @@ export function pidsInRoot(dir: string, command?: string): number[] {
 function pidsOf(dir: string, netns: string): number[] {
   const pids = new Set<number>(pidsInRoot(dir));
   try {
-    for (const pid of execFileSync("ip", ["netns", "pids", netns], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split(/\s+/)) {
+    for (const pid of execFileSync("ip", ["netns", "pids", netns], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).split(/\s+/)) {
       if (pid) pids.add(Number(pid));
     }
   } catch {
@@ -282,8 +309,16 @@ export async function freshRoot(name: string, options: { packages?: string[] } =
   // mount namespace of its own, and a mount the code under test makes (the bootstrap's bind
   // of DATA_DIR) would vanish when the command ends. destroy() unmounts what stays.
   const inRoot = (argv: string[], env: Record<string, string> = {}): string[] => [
-    "nsenter", `--net=/run/netns/${netns}`, "chroot", dir,
-    "/usr/bin/env", "-i", `PATH=${PATH_IN_ROOT}`, "HOME=/root", "LANG=C.UTF-8", "TERM=dumb",
+    "nsenter",
+    `--net=/run/netns/${netns}`,
+    "chroot",
+    dir,
+    "/usr/bin/env",
+    "-i",
+    `PATH=${PATH_IN_ROOT}`,
+    "HOME=/root",
+    "LANG=C.UTF-8",
+    "TERM=dumb",
     ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
     ...argv,
   ];
@@ -313,7 +348,8 @@ export async function freshRoot(name: string, options: { packages?: string[] } =
       child.unref();
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
-        if (child.exitCode !== null) throw new Error(`${label} exited ${child.exitCode}: ${readFileSync(logFile, "utf8").slice(-3000)}`);
+        if (child.exitCode !== null)
+          throw new Error(`${label} exited ${child.exitCode}: ${readFileSync(logFile, "utf8").slice(-3000)}`);
         if (await ready()) return;
         await new Promise((wake) => setTimeout(wake, 250));
       }
@@ -338,8 +374,23 @@ export async function makeTestCa(dir: string, commonName = "openemr-aws test CA"
   mkdirSync(dir, { recursive: true });
   const caKey = join(dir, "ca.key");
   const caCert = join(dir, "ca.pem");
-  await runHost(["openssl", "req", "-x509", "-newkey", "rsa:3072", "-nodes", "-sha256", "-days", "365",
-    "-subj", `/CN=${commonName}`, "-keyout", caKey, "-out", caCert]);
+  await runHost([
+    "openssl",
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:3072",
+    "-nodes",
+    "-sha256",
+    "-days",
+    "365",
+    "-subj",
+    `/CN=${commonName}`,
+    "-keyout",
+    caKey,
+    "-out",
+    caCert,
+  ]);
   return { dir, caCert, caKey, caPem: readFileSync(caCert, "utf8") };
 }
 
@@ -348,16 +399,58 @@ export interface IssuedCert {
   key: string;
 }
 
-export async function issueCert(ca: TestCa, dir: string, name: string, subject: { cn: string; ips?: string[]; dnsNames?: string[] }): Promise<IssuedCert> {
+export async function issueCert(
+  ca: TestCa,
+  dir: string,
+  name: string,
+  subject: { cn: string; ips?: string[]; dnsNames?: string[] },
+): Promise<IssuedCert> {
   mkdirSync(dir, { recursive: true });
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   const cert = join(dir, `${name}.pem`);
   const ext = join(dir, `${name}.ext`);
-  const altNames = [...(subject.ips ?? []).map((ip) => `IP:${ip}`), ...(subject.dnsNames ?? []).map((dns) => `DNS:${dns}`)];
-  writeFileSync(ext, `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n${altNames.length ? `subjectAltName=${altNames.join(",")}\n` : ""}`);
-  await runHost(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${subject.cn}`, "-keyout", key, "-out", csr]);
-  await runHost(["openssl", "x509", "-req", "-in", csr, "-CA", ca.caCert, "-CAkey", ca.caKey, "-CAcreateserial", "-days", "365", "-sha256", "-extfile", ext, "-out", cert]);
+  const altNames = [
+    ...(subject.ips ?? []).map((ip) => `IP:${ip}`),
+    ...(subject.dnsNames ?? []).map((dns) => `DNS:${dns}`),
+  ];
+  writeFileSync(
+    ext,
+    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n${altNames.length ? `subjectAltName=${altNames.join(",")}\n` : ""}`,
+  );
+  await runHost([
+    "openssl",
+    "req",
+    "-new",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    `/CN=${subject.cn}`,
+    "-keyout",
+    key,
+    "-out",
+    csr,
+  ]);
+  await runHost([
+    "openssl",
+    "x509",
+    "-req",
+    "-in",
+    csr,
+    "-CA",
+    ca.caCert,
+    "-CAkey",
+    ca.caKey,
+    "-CAcreateserial",
+    "-days",
+    "365",
+    "-sha256",
+    "-extfile",
+    ext,
+    "-out",
+    cert,
+  ]);
   return { cert, key };
 }
 
@@ -389,7 +482,11 @@ export async function startMariadb(root: DebianRoot): Promise<MariadbServer> {
   const adminFile = root.path("/root/.fixture-dbadmin");
   if (!existsSync(join(tlsDir, "server.pem"))) {
     const ca = await makeTestCa(join(tlsDir, "ca"), `${root.name} test CA`);
-    await issueCert(ca, tlsDir, "server", { cn: root.address, ips: [root.address, "127.0.0.1"], dnsNames: [root.name, "localhost"] });
+    await issueCert(ca, tlsDir, "server", {
+      cn: root.address,
+      ips: [root.address, "127.0.0.1"],
+      dnsNames: [root.name, "localhost"],
+    });
     root.writeFile(`${MARIADB_TLS_DIR}/ca.pem`, ca.caPem, 0o644);
     rmSync(join(tlsDir, "ca"), { recursive: true, force: true });
     await root.run(["chown", "-R", "mysql:mysql", MARIADB_TLS_DIR]);

@@ -19,7 +19,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "os";
 import { dirname, join } from "path";
 
-const INSTALLER = String.raw`<?php
+const INSTALLER =
+  String.raw`<?php
 // Stand-in for OpenEMR's InstallerAuto.php (see tests/host/lib/openemr-release.ts).
 if (getenv('OPENEMR_ENABLE_INSTALLER_AUTO') !== '1') {
     echo "ERROR: the unattended installer is disabled (set OPENEMR_ENABLE_INSTALLER_AUTO=1)\n";
@@ -75,7 +76,9 @@ $statements = [
     "CREATE TABLE users (id bigint AUTO_INCREMENT PRIMARY KEY, username varchar(255), fname varchar(255), password varchar(255))",
     "CREATE TABLE version (v_major int, v_minor int, v_patch int, v_database int)",
     "CREATE TABLE patient_data (id bigint AUTO_INCREMENT PRIMARY KEY, fname varchar(255), lname varchar(255), DOB date)",
-    "CREATE TABLE ` + "`keys`" + String.raw` (id bigint AUTO_INCREMENT PRIMARY KEY, name varchar(20), value text)",
+    "CREATE TABLE ` +
+  "`keys`" +
+  String.raw` (id bigint AUTO_INCREMENT PRIMARY KEY, name varchar(20), value text)",
     "INSERT INTO globals (gl_name, gl_index, gl_value) VALUES ('timeout', 0, '7200'), ('secure_password', 0, '0')",
 ];
 foreach ($statements as $i => $sql) {
@@ -153,20 +156,27 @@ export function buildRelease(dir: string, options: ReleaseOptions): Release {
     "index.php": "<?php\nheader('Location: interface/login/login.php');\n",
     "version.txt": `${options.version}\n`,
     "version.php": `<?php\n$v_major = '${major}';\n$v_minor = '${minor}';\n$v_patch = '${patch}';\n$v_tag = '';\n`,
-    "interface/login/login.php": "<?php\necho '<!DOCTYPE html><title>OpenEMR Login</title><form method=\"post\"></form>';\n",
+    "interface/login/login.php":
+      "<?php\necho '<!DOCTYPE html><title>OpenEMR Login</title><form method=\"post\"></form>';\n",
     "meta/health/.htaccess": "RewriteEngine On\nRewriteRule ^(livez|readyz)$ index.php?probe=$1 [L,QSA]\n",
     "meta/health/index.php": HEALTH,
     "apis/.htaccess": "RewriteEngine On\nRewriteRule ^(.*)$ dispatch.php?_REWRITE_COMMAND=$1 [L,QSA]\n",
-    "apis/dispatch.php": "<?php\nheader('Content-Type: application/json');\necho json_encode(['route' => $_GET['_REWRITE_COMMAND'] ?? '']);\n",
+    "apis/dispatch.php":
+      "<?php\nheader('Content-Type: application/json');\necho json_encode(['route' => $_GET['_REWRITE_COMMAND'] ?? '']);\n",
     "oauth2/.htaccess": "RewriteEngine On\nRewriteRule ^(.*)$ authorize.php?_REWRITE_COMMAND=$1 [L,QSA]\n",
     "oauth2/authorize.php": "<?php\necho 'oauth2';\n",
-    "bin/console": "#!/usr/bin/env php\n<?php\necho \"console\\n\";\n",
+    "bin/console": '#!/usr/bin/env php\n<?php\necho "console\\n";\n',
     ".gitignore": "vendor/\n",
     "contrib/util/installScripts/InstallerAuto.php": INSTALLER,
-    "sites/default/sqlconf.php": "<?php\n$host = 'localhost';\n$port = '3306';\n$login = '';\n$pass = '';\n$dbase = '';\n$config = 0; /////WILL BE CHANGED BY INSTALL\n",
+    "sites/default/sqlconf.php":
+      "<?php\n$host = 'localhost';\n$port = '3306';\n$login = '';\n$pass = '';\n$dbase = '';\n$config = 0; /////WILL BE CHANGED BY INSTALL\n",
     "sites/default/documents/edi/README.txt": "edi\n",
     "sites/default/documents/logs_and_misc/methods/README.txt": "keys\n",
-    ...Object.fromEntries(["admin.php", "acl_upgrade.php", "setup.php", "sql_patch.php", "sql_upgrade.php", "ippf_upgrade.php"].map((name) => [name, "<?php\necho 'setup';\n"])),
+    ...Object.fromEntries(
+      ["admin.php", "acl_upgrade.php", "setup.php", "sql_patch.php", "sql_upgrade.php", "ippf_upgrade.php"].map(
+        (name) => [name, "<?php\necho 'setup';\n"],
+      ),
+    ),
   };
   if (options.installerFails) files["contrib/util/installScripts/FAIL_HALFWAY"] = "\n";
   for (const [path, text] of Object.entries(files)) {

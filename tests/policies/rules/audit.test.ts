@@ -22,7 +22,11 @@ describe("audit trail rules", () => {
       });
     });
     bad = await declared(() => {
-      new aws.cloudtrail.Trail("regional-trail", { s3BucketName: "trail-bucket", isMultiRegionTrail: false, enableLogFileValidation: false });
+      new aws.cloudtrail.Trail("regional-trail", {
+        s3BucketName: "trail-bucket",
+        isMultiRegionTrail: false,
+        enableLogFileValidation: false,
+      });
     });
     none = await declared(() => {
       new aws.Provider("aws", { region: "us-east-1" });

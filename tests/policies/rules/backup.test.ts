@@ -10,13 +10,46 @@ function snapshots(options: { selectDatabase: boolean; retentionDays: number; va
   return () => {
     const key = new aws.kms.Key("data-key", { enableKeyRotation: true });
     const instance = new aws.ec2.Instance("host", { ami: "ami-0123456789abcdef0", instanceType: "t3.medium" });
-    const volume = new aws.ebs.Volume("data", { availabilityZone: "us-east-1a", size: 50, encrypted: true, kmsKeyId: key.arn });
+    const volume = new aws.ebs.Volume("data", {
+      availabilityZone: "us-east-1a",
+      size: 50,
+      encrypted: true,
+      kmsKeyId: key.arn,
+    });
     new aws.ec2.VolumeAttachment("data", { instanceId: instance.id, volumeId: volume.id, deviceName: "/dev/sdf" });
-    const db = new aws.rds.Instance("db", { identifier: "openemr-db", engine: "mysql", instanceClass: "db.t4g.medium", allocatedStorage: 20 });
-    const vault = new aws.backup.Vault("vault", { name: "openemr-vault", kmsKeyArn: options.vaultKey ? key.arn : undefined });
-    const plan = new aws.backup.Plan("plan", { name: "daily", rules: [{ ruleName: "daily", targetVaultName: vault.name, schedule: "cron(0 5 * * ? *)", lifecycle: { deleteAfter: options.retentionDays } }] });
-    const role = new aws.iam.Role("backup-role", { assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }] }) });
-    new aws.backup.Selection("selection", { name: "openemr", planId: plan.id, iamRoleArn: role.arn, resources: options.selectDatabase ? [instance.arn, db.arn] : [instance.arn] });
+    const db = new aws.rds.Instance("db", {
+      identifier: "openemr-db",
+      engine: "mysql",
+      instanceClass: "db.t4g.medium",
+      allocatedStorage: 20,
+    });
+    const vault = new aws.backup.Vault("vault", {
+      name: "openemr-vault",
+      kmsKeyArn: options.vaultKey ? key.arn : undefined,
+    });
+    const plan = new aws.backup.Plan("plan", {
+      name: "daily",
+      rules: [
+        {
+          ruleName: "daily",
+          targetVaultName: vault.name,
+          schedule: "cron(0 5 * * ? *)",
+          lifecycle: { deleteAfter: options.retentionDays },
+        },
+      ],
+    });
+    const role = new aws.iam.Role("backup-role", {
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+    });
+    new aws.backup.Selection("selection", {
+      name: "openemr",
+      planId: plan.id,
+      iamRoleArn: role.arn,
+      resources: options.selectDatabase ? [instance.arn, db.arn] : [instance.arn],
+    });
   };
 }
 

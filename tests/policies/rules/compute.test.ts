@@ -23,10 +23,19 @@ import { declared, expectFails, expectPasses } from "./harness";
 // Assembled at run time so the source holds no key-shaped block for secret scanners to flag.
 const fakePrivateKeyBlock = ["-----BEGIN RSA", "PRIVATE KEY-----\nMIIE\n-----END RSA", "PRIVATE KEY-----\n"].join(" ");
 
-const ec2Trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
+const ec2Trust = JSON.stringify({
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+});
 const appPassword = "Sup3r-Secret-Value-0042";
 
-function host(name: string, overrides: Partial<aws.ec2.InstanceArgs>, profile: aws.iam.InstanceProfile, subnet: aws.ec2.Subnet, key: aws.kms.Key): aws.ec2.Instance {
+function host(
+  name: string,
+  overrides: Partial<aws.ec2.InstanceArgs>,
+  profile: aws.iam.InstanceProfile,
+  subnet: aws.ec2.Subnet,
+  key: aws.kms.Key,
+): aws.ec2.Instance {
   return new aws.ec2.Instance(name, {
     ami: "ami-0123456789abcdef0",
     instanceType: "t3.medium",
@@ -47,12 +56,23 @@ function compliantHost(): void {
   const vpc = new aws.ec2.Vpc("vpc", { cidrBlock: "10.0.0.0/16" });
   const subnet = new aws.ec2.Subnet("app", { vpcId: vpc.id, cidrBlock: "10.0.2.0/24" });
   const role = new aws.iam.Role("host-role", { assumeRolePolicy: ec2Trust });
-  new aws.iam.RolePolicyAttachment("host-ssm", { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" });
+  new aws.iam.RolePolicyAttachment("host-ssm", {
+    role: role.name,
+    policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+  });
   const profile = new aws.iam.InstanceProfile("host-profile", { role: role.name });
   const secret = new aws.secretsmanager.Secret("app-secret", { kmsKeyId: key.arn });
-  new aws.secretsmanager.SecretVersion("app-secret", { secretId: secret.id, secretString: JSON.stringify({ username: "openemr_app", password: appPassword }) });
+  new aws.secretsmanager.SecretVersion("app-secret", {
+    secretId: secret.id,
+    secretString: JSON.stringify({ username: "openemr_app", password: appPassword }),
+  });
   const instance = host("host", {}, profile, subnet, key);
-  const data = new aws.ebs.Volume("data", { availabilityZone: "us-east-1a", size: 50, encrypted: true, kmsKeyId: key.arn });
+  const data = new aws.ebs.Volume("data", {
+    availabilityZone: "us-east-1a",
+    size: 50,
+    encrypted: true,
+    kmsKeyId: key.arn,
+  });
   new aws.ec2.VolumeAttachment("data", { instanceId: instance.id, volumeId: data.id, deviceName: "/dev/sdf" });
   new aws.ebs.EncryptionByDefault("ebs-default", { enabled: true });
   new aws.autoscaling.Group("hosts", { maxSize: 2, minSize: 2, vpcZoneIdentifiers: [subnet.id] });
@@ -62,12 +82,22 @@ function nonCompliantHosts(): void {
   const key = new aws.kms.Key("data-key", { enableKeyRotation: true });
   const vpc = new aws.ec2.Vpc("vpc", { cidrBlock: "10.0.0.0/16" });
   const subnet = new aws.ec2.Subnet("app", { vpcId: vpc.id, cidrBlock: "10.0.2.0/24" });
-  const publicSubnet = new aws.ec2.Subnet("maps-public", { vpcId: vpc.id, cidrBlock: "10.0.3.0/24", mapPublicIpOnLaunch: true });
+  const publicSubnet = new aws.ec2.Subnet("maps-public", {
+    vpcId: vpc.id,
+    cidrBlock: "10.0.3.0/24",
+    mapPublicIpOnLaunch: true,
+  });
   const role = new aws.iam.Role("bare-role", { assumeRolePolicy: ec2Trust });
-  new aws.iam.RolePolicyAttachment("bare-cloudwatch", { role: role.name, policyArn: "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy" });
+  new aws.iam.RolePolicyAttachment("bare-cloudwatch", {
+    role: role.name,
+    policyArn: "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+  });
   const profile = new aws.iam.InstanceProfile("bare-profile", { role: role.name });
   const secret = new aws.secretsmanager.Secret("app-secret", { kmsKeyId: key.arn });
-  new aws.secretsmanager.SecretVersion("app-secret", { secretId: secret.id, secretString: JSON.stringify({ username: "openemr_app", password: appPassword }) });
+  new aws.secretsmanager.SecretVersion("app-secret", {
+    secretId: secret.id,
+    secretString: JSON.stringify({ username: "openemr_app", password: appPassword }),
+  });
   host("public-ip-host", { associatePublicIpAddress: true }, profile, subnet, key);
   host("inherits-public-ip", { associatePublicIpAddress: undefined }, profile, publicSubnet, key);
   host("imdsv1-host", { metadataOptions: { httpTokens: "optional" } }, profile, subnet, key);
@@ -83,7 +113,13 @@ function nonCompliantHosts(): void {
   new aws.ebs.Volume("plain-volume", { availabilityZone: "us-east-1a", size: 50, encrypted: false });
   new aws.autoscaling.Group("no-subnets", { maxSize: 1, minSize: 1, availabilityZones: ["us-east-1a"] });
   const group = new aws.ec2.SecurityGroup("host-sg", { vpcId: vpc.id });
-  new aws.vpc.SecurityGroupIngressRule("ssh-from-vpc", { securityGroupId: group.id, ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "10.0.0.0/16" });
+  new aws.vpc.SecurityGroupIngressRule("ssh-from-vpc", {
+    securityGroupId: group.id,
+    ipProtocol: "tcp",
+    fromPort: 22,
+    toPort: 22,
+    cidrIpv4: "10.0.0.0/16",
+  });
 }
 
 describe("compute rules", () => {

@@ -19,7 +19,12 @@ import {
 } from "../../../policies/rules/database";
 import { declared, expectFails, expectPasses } from "./harness";
 
-function database(name: string, key: aws.kms.Key, parameterGroup: aws.rds.ParameterGroup, overrides: Partial<aws.rds.InstanceArgs> = {}): aws.rds.Instance {
+function database(
+  name: string,
+  key: aws.kms.Key,
+  parameterGroup: aws.rds.ParameterGroup,
+  overrides: Partial<aws.rds.InstanceArgs> = {},
+): aws.rds.Instance {
   return new aws.rds.Instance(name, {
     identifier: name,
     engine: "mysql",
@@ -46,7 +51,11 @@ function database(name: string, key: aws.kms.Key, parameterGroup: aws.rds.Parame
 }
 
 function tlsParameters(name: string, value: string): aws.rds.ParameterGroup {
-  return new aws.rds.ParameterGroup(name, { name, family: "mysql8.4", parameters: [{ name: "require_secure_transport", value }] });
+  return new aws.rds.ParameterGroup(name, {
+    name,
+    family: "mysql8.4",
+    parameters: [{ name: "require_secure_transport", value }],
+  });
 }
 
 function databases(): void {
@@ -71,7 +80,9 @@ describe("database rules", () => {
   let compliant: RuleResource[];
   beforeAll(async () => {
     resources = await declared(databases);
-    compliant = resources.filter((resource) => resource.type !== "aws:rds/instance:Instance" || resource.name === "compliant-db");
+    compliant = resources.filter(
+      (resource) => resource.type !== "aws:rds/instance:Instance" || resource.name === "compliant-db",
+    );
   });
 
   it("rds-storage-encrypted", () => {
@@ -100,7 +111,10 @@ describe("database rules", () => {
   it("rds-multi-az: fails single-AZ; mandatory on ha only", () => {
     expectPasses(rdsMultiAz, compliant);
     expectFails(rdsMultiAz, resources, "single-az-db", "multiAz");
-    const enforcementOn = (tier: string) => evaluate([rdsMultiAz], resources, { settings: { tier } }).find((result) => result.resourceName === "single-az-db");
+    const enforcementOn = (tier: string) =>
+      evaluate([rdsMultiAz], resources, { settings: { tier } }).find(
+        (result) => result.resourceName === "single-az-db",
+      );
     expect(enforcementOn("standard")).toMatchObject({ enforcement: "advisory", blocking: false });
     expect(enforcementOn("ha")).toMatchObject({ enforcement: "mandatory", blocking: true });
   });

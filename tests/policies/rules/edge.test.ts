@@ -4,10 +4,24 @@
 import * as aws from "@pulumi/aws";
 import { beforeAll, describe, it } from "vitest";
 import type { RuleResource } from "../../../policies/rules/types";
-import { albAccessLogs, albAcmCert, albDeletionProtection, albDropInvalidHeaders, albHttpsRedirect, albTls12Policy, albWaf, wafLogging, wafManagedRules } from "../../../policies/rules/edge";
+import {
+  albAccessLogs,
+  albAcmCert,
+  albDeletionProtection,
+  albDropInvalidHeaders,
+  albHttpsRedirect,
+  albTls12Policy,
+  albWaf,
+  wafLogging,
+  wafManagedRules,
+} from "../../../policies/rules/edge";
 import { declared, expectFails, expectPasses } from "./harness";
 
-const managedGroup = (name: string, priority: number, overrideAction: aws.types.input.wafv2.WebAclRuleOverrideAction = { none: {} }) => ({
+const managedGroup = (
+  name: string,
+  priority: number,
+  overrideAction: aws.types.input.wafv2.WebAclRuleOverrideAction = { none: {} },
+) => ({
   name,
   priority,
   overrideAction,
@@ -18,7 +32,10 @@ const managedGroup = (name: string, priority: number, overrideAction: aws.types.
 function edge(options: { secure: boolean }): () => void {
   return () => {
     const secure = options.secure;
-    const certificate = new aws.acm.Certificate("certificate", { domainName: "emr.example.org", validationMethod: "DNS" });
+    const certificate = new aws.acm.Certificate("certificate", {
+      domainName: "emr.example.org",
+      validationMethod: "DNS",
+    });
     const alb = new aws.lb.LoadBalancer(secure ? "alb" : "weak-alb", {
       subnets: ["subnet-a", "subnet-b"],
       dropInvalidHeaderFields: secure,
@@ -38,17 +55,24 @@ function edge(options: { secure: boolean }): () => void {
       loadBalancerArn: alb.arn,
       port: 80,
       protocol: "HTTP",
-      defaultActions: secure ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }] : [{ type: "forward", targetGroupArn: targets.arn }],
+      defaultActions: secure
+        ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]
+        : [{ type: "forward", targetGroupArn: targets.arn }],
     });
     const acl = new aws.wafv2.WebAcl(secure ? "waf" : "weak-waf", {
       scope: "REGIONAL",
       defaultAction: { allow: {} },
       visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: "waf", sampledRequestsEnabled: true },
-      rules: secure ? [managedGroup("AWSManagedRulesCommonRuleSet", 1), managedGroup("AWSManagedRulesKnownBadInputsRuleSet", 2)] : [managedGroup("AWSManagedRulesCommonRuleSet", 1, { count: {} })],
+      rules: secure
+        ? [managedGroup("AWSManagedRulesCommonRuleSet", 1), managedGroup("AWSManagedRulesKnownBadInputsRuleSet", 2)]
+        : [managedGroup("AWSManagedRulesCommonRuleSet", 1, { count: {} })],
     });
     if (secure) {
       new aws.wafv2.WebAclAssociation("waf-alb", { resourceArn: alb.arn, webAclArn: acl.arn });
-      new aws.wafv2.WebAclLoggingConfiguration("waf-logging", { resourceArn: acl.arn, logDestinationConfigs: ["arn:aws:logs:us-east-1:111122223333:log-group:aws-waf-logs-openemr"] });
+      new aws.wafv2.WebAclLoggingConfiguration("waf-logging", {
+        resourceArn: acl.arn,
+        logDestinationConfigs: ["arn:aws:logs:us-east-1:111122223333:log-group:aws-waf-logs-openemr"],
+      });
     }
   };
 }
@@ -65,7 +89,10 @@ describe("edge rules", () => {
         scope: "REGIONAL",
         defaultAction: { allow: {} },
         visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: "waf", sampledRequestsEnabled: true },
-        rules: [managedGroup("AWSManagedRulesCommonRuleSet", 1), managedGroup("AWSManagedRulesKnownBadInputsRuleSet", 2, { count: {} })],
+        rules: [
+          managedGroup("AWSManagedRulesCommonRuleSet", 1),
+          managedGroup("AWSManagedRulesKnownBadInputsRuleSet", 2, { count: {} }),
+        ],
       });
     });
   });

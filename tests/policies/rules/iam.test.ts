@@ -3,7 +3,14 @@
 import * as aws from "@pulumi/aws";
 import { beforeAll, describe, it } from "vitest";
 import type { RuleResource } from "../../../policies/rules/types";
-import { iamNoAdmin, iamNoInlinePolicy, iamNoKmsDecryptStar, iamNoServiceWildcard, iamScopedWrites, iamTrustRestricted } from "../../../policies/rules/iam";
+import {
+  iamNoAdmin,
+  iamNoInlinePolicy,
+  iamNoKmsDecryptStar,
+  iamNoServiceWildcard,
+  iamScopedWrites,
+  iamTrustRestricted,
+} from "../../../policies/rules/iam";
 import { declared, expectFails, expectPasses } from "./harness";
 
 const document = (...statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
@@ -13,9 +20,25 @@ function compliantRole(): void {
   const role = new aws.iam.Role("host-role", { assumeRolePolicy: ec2Trust });
   const policy = new aws.iam.Policy("host-access", {
     policy: document(
-      { Sid: "ReadSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "arn:aws:secretsmanager:us-east-1:111122223333:secret:app" },
-      { Sid: "UseKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: "arn:aws:kms:us-east-1:111122223333:key/data" },
-      { Sid: "Metrics", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "OpenEMR" } } },
+      {
+        Sid: "ReadSecrets",
+        Effect: "Allow",
+        Action: "secretsmanager:GetSecretValue",
+        Resource: "arn:aws:secretsmanager:us-east-1:111122223333:secret:app",
+      },
+      {
+        Sid: "UseKey",
+        Effect: "Allow",
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+        Resource: "arn:aws:kms:us-east-1:111122223333:key/data",
+      },
+      {
+        Sid: "Metrics",
+        Effect: "Allow",
+        Action: "cloudwatch:PutMetricData",
+        Resource: "*",
+        Condition: { StringEquals: { "cloudwatch:namespace": "OpenEMR" } },
+      },
       { Sid: "WriteBackups", Effect: "Allow", Action: "s3:PutObject", Resource: "arn:aws:s3:::backups/backups/*" },
     ),
   });
@@ -25,12 +48,26 @@ function compliantRole(): void {
 function nonCompliantPolicies(): void {
   new aws.iam.Policy("admin-policy", { policy: document({ Sid: "All", Effect: "Allow", Action: "*", Resource: "*" }) });
   const role = new aws.iam.Role("ops-role", { assumeRolePolicy: ec2Trust });
-  new aws.iam.RolePolicyAttachment("ops-admin", { role: role.name, policyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
-  new aws.iam.Policy("s3-star-policy", { policy: document({ Sid: "AllS3", Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::backups/*" }) });
-  new aws.iam.RolePolicy("inline-policy", { role: role.name, policy: document({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::backups/*" }) });
-  new aws.iam.Role("open-trust-role", { assumeRolePolicy: document({ Sid: "Anyone", Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }) });
-  new aws.iam.Policy("decrypt-everything", { policy: document({ Sid: "Decrypt", Effect: "Allow", Action: "kms:Decrypt", Resource: "*" }) });
-  new aws.iam.Policy("write-anywhere", { policy: document({ Sid: "Put", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: "*" }) });
+  new aws.iam.RolePolicyAttachment("ops-admin", {
+    role: role.name,
+    policyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
+  });
+  new aws.iam.Policy("s3-star-policy", {
+    policy: document({ Sid: "AllS3", Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::backups/*" }),
+  });
+  new aws.iam.RolePolicy("inline-policy", {
+    role: role.name,
+    policy: document({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::backups/*" }),
+  });
+  new aws.iam.Role("open-trust-role", {
+    assumeRolePolicy: document({ Sid: "Anyone", Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }),
+  });
+  new aws.iam.Policy("decrypt-everything", {
+    policy: document({ Sid: "Decrypt", Effect: "Allow", Action: "kms:Decrypt", Resource: "*" }),
+  });
+  new aws.iam.Policy("write-anywhere", {
+    policy: document({ Sid: "Put", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: "*" }),
+  });
 }
 
 describe("iam rules", () => {

@@ -5,7 +5,13 @@ import type { RuleResource } from "../../../policies/rules/types";
 import { kmsDeletionWindow, kmsPolicyNoWildcard, kmsRotation } from "../../../policies/rules/keys";
 import { declared, expectFails, expectPasses } from "./harness";
 
-const accountRoot = { Sid: "Account", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111122223333:root" }, Action: "kms:*", Resource: "*" };
+const accountRoot = {
+  Sid: "Account",
+  Effect: "Allow",
+  Principal: { AWS: "arn:aws:iam::111122223333:root" },
+  Action: "kms:*",
+  Resource: "*",
+};
 const policy = (...statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 
 describe("key rules", () => {
@@ -13,10 +19,30 @@ describe("key rules", () => {
   let compliant: RuleResource[];
   beforeAll(async () => {
     resources = await declared(() => {
-      new aws.kms.Key("good-key", { enableKeyRotation: true, deletionWindowInDays: 30, policy: policy(accountRoot, { Sid: "ViaEbs", Effect: "Allow", Principal: "*", Action: "kms:Decrypt", Resource: "*", Condition: { StringEquals: { "kms:ViaService": "ec2.us-east-1.amazonaws.com" } } }) });
+      new aws.kms.Key("good-key", {
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: policy(accountRoot, {
+          Sid: "ViaEbs",
+          Effect: "Allow",
+          Principal: "*",
+          Action: "kms:Decrypt",
+          Resource: "*",
+          Condition: { StringEquals: { "kms:ViaService": "ec2.us-east-1.amazonaws.com" } },
+        }),
+      });
       new aws.kms.Key("unrotated-key", { enableKeyRotation: false, deletionWindowInDays: 30 });
       new aws.kms.Key("hasty-key", { enableKeyRotation: true, deletionWindowInDays: 7 });
-      new aws.kms.Key("open-key", { enableKeyRotation: true, policy: policy(accountRoot, { Sid: "Everyone", Effect: "Allow", Principal: { AWS: "*" }, Action: "kms:Decrypt", Resource: "*" }) });
+      new aws.kms.Key("open-key", {
+        enableKeyRotation: true,
+        policy: policy(accountRoot, {
+          Sid: "Everyone",
+          Effect: "Allow",
+          Principal: { AWS: "*" },
+          Action: "kms:Decrypt",
+          Resource: "*",
+        }),
+      });
     });
     compliant = resources.filter((resource) => resource.name === "good-key");
   });

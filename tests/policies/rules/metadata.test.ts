@@ -16,17 +16,23 @@ describe("rule metadata", () => {
     expect(new Set(allRules.map((rule) => rule.id)).size).toBe(allRules.length);
   });
 
-  it.each(allRules.map((rule) => [rule.id, rule] as const))("%s: one file named after it, complete metadata", (id, rule) => {
-    expect(id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
-    expect(existsSync(path.join(rulesDir, rule.area, `${id}.ts`)), `policies/rules/${rule.area}/${id}.ts`).toBe(true);
-    expect(rule.description.length).toBeGreaterThan(20);
-    expect(rule.remediation.length).toBeGreaterThan(20);
-    expect(["critical", "high", "medium", "low"]).toContain(rule.severity);
-    expect(["mandatory", "advisory"]).toContain(rule.enforcement);
-    expect(rule.citations.length).toBeGreaterThan(0);
-    for (const citation of rule.citations) expect(citation.section).toMatch(SECTION);
-    expect(new Set(rule.citations.map((citation) => citation.inferred)).size, "all citations of a rule share its inferred flag").toBe(1);
-  });
+  it.each(allRules.map((rule) => [rule.id, rule] as const))(
+    "%s: one file named after it, complete metadata",
+    (id, rule) => {
+      expect(id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+      expect(existsSync(path.join(rulesDir, rule.area, `${id}.ts`)), `policies/rules/${rule.area}/${id}.ts`).toBe(true);
+      expect(rule.description.length).toBeGreaterThan(20);
+      expect(rule.remediation.length).toBeGreaterThan(20);
+      expect(["critical", "high", "medium", "low"]).toContain(rule.severity);
+      expect(["mandatory", "advisory"]).toContain(rule.enforcement);
+      expect(rule.citations.length).toBeGreaterThan(0);
+      for (const citation of rule.citations) expect(citation.section).toMatch(SECTION);
+      expect(
+        new Set(rule.citations.map((citation) => citation.inferred)).size,
+        "all citations of a rule share its inferred flag",
+      ).toBe(1);
+    },
+  );
 
   it("expands the catalog's citation groups, marking inferred ones", () => {
     expect(cite("ENC", "164.312(c)(2)")).toEqual([
@@ -36,6 +42,7 @@ describe("rule metadata", () => {
     ]);
     expect(citeInferred("TLS").map((citation) => citation.section)).toEqual([...citationGroups.TLS]);
     expect(citeInferred("TLS").every((citation) => citation.inferred)).toBe(true);
-    for (const sections of Object.values(citationGroups)) for (const section of sections) expect(section).toMatch(SECTION);
+    for (const sections of Object.values(citationGroups))
+      for (const section of sections) expect(section).toMatch(SECTION);
   });
 });

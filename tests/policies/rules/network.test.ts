@@ -4,7 +4,15 @@
 import * as aws from "@pulumi/aws";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RuleResource } from "../../../policies/rules/types";
-import { routeNoOpenIgw, sgNoPublicSsh, sgPublicOnlyOnAlb, sgRestrictedCommonPorts, subnetNoAutoPublicIp, vpcDefaultSgClosed, vpcFlowLogs } from "../../../policies/rules/network";
+import {
+  routeNoOpenIgw,
+  sgNoPublicSsh,
+  sgPublicOnlyOnAlb,
+  sgRestrictedCommonPorts,
+  subnetNoAutoPublicIp,
+  vpcDefaultSgClosed,
+  vpcFlowLogs,
+} from "../../../policies/rules/network";
 import { declared, expectFails, expectPasses } from "./harness";
 
 function compliantNetwork(): void {
@@ -12,40 +20,102 @@ function compliantNetwork(): void {
   new aws.ec2.DefaultSecurityGroup("default-sg", { vpcId: vpc.id, ingress: [], egress: [] });
   const logs = new aws.cloudwatch.LogGroup("flow-logs", { retentionInDays: 365 });
   new aws.ec2.FlowLog("flow-log", { vpcId: vpc.id, trafficType: "ALL", logDestination: logs.arn });
-  const publicA = new aws.ec2.Subnet("public-a", { vpcId: vpc.id, cidrBlock: "10.0.0.0/24", mapPublicIpOnLaunch: true });
+  const publicA = new aws.ec2.Subnet("public-a", {
+    vpcId: vpc.id,
+    cidrBlock: "10.0.0.0/24",
+    mapPublicIpOnLaunch: true,
+  });
   const publicB = new aws.ec2.Subnet("public-b", { vpcId: vpc.id, cidrBlock: "10.0.1.0/24" });
   const app = new aws.ec2.Subnet("app", { vpcId: vpc.id, cidrBlock: "10.0.2.0/24", mapPublicIpOnLaunch: false });
   const igw = new aws.ec2.InternetGateway("igw", { vpcId: vpc.id });
-  const nat = new aws.ec2.NatGateway("nat", { subnetId: publicA.id, allocationId: new aws.ec2.Eip("nat-ip", { domain: "vpc" }).id });
+  const nat = new aws.ec2.NatGateway("nat", {
+    subnetId: publicA.id,
+    allocationId: new aws.ec2.Eip("nat-ip", { domain: "vpc" }).id,
+  });
   const publicRoutes = new aws.ec2.RouteTable("public-routes", { vpcId: vpc.id });
-  new aws.ec2.Route("public-default", { routeTableId: publicRoutes.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id });
+  new aws.ec2.Route("public-default", {
+    routeTableId: publicRoutes.id,
+    destinationCidrBlock: "0.0.0.0/0",
+    gatewayId: igw.id,
+  });
   new aws.ec2.RouteTableAssociation("public-a-routes", { routeTableId: publicRoutes.id, subnetId: publicA.id });
   new aws.ec2.RouteTableAssociation("public-b-routes", { routeTableId: publicRoutes.id, subnetId: publicB.id });
   const appRoutes = new aws.ec2.RouteTable("app-routes", { vpcId: vpc.id });
-  new aws.ec2.Route("app-default", { routeTableId: appRoutes.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id });
+  new aws.ec2.Route("app-default", {
+    routeTableId: appRoutes.id,
+    destinationCidrBlock: "0.0.0.0/0",
+    natGatewayId: nat.id,
+  });
   new aws.ec2.RouteTableAssociation("app-routes", { routeTableId: appRoutes.id, subnetId: app.id });
   const albGroup = new aws.ec2.SecurityGroup("alb-sg", { vpcId: vpc.id });
   const hostGroup = new aws.ec2.SecurityGroup("host-sg", { vpcId: vpc.id });
-  new aws.vpc.SecurityGroupIngressRule("alb-https", { securityGroupId: albGroup.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" });
-  new aws.vpc.SecurityGroupIngressRule("alb-http", { securityGroupId: albGroup.id, ipProtocol: "tcp", fromPort: 80, toPort: 80, cidrIpv4: "0.0.0.0/0" });
-  new aws.vpc.SecurityGroupIngressRule("host-from-alb", { securityGroupId: hostGroup.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, referencedSecurityGroupId: albGroup.id });
-  new aws.ec2.SecurityGroup("inline-sg", { vpcId: vpc.id, ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, securityGroups: [albGroup.id] }] });
+  new aws.vpc.SecurityGroupIngressRule("alb-https", {
+    securityGroupId: albGroup.id,
+    ipProtocol: "tcp",
+    fromPort: 443,
+    toPort: 443,
+    cidrIpv4: "0.0.0.0/0",
+  });
+  new aws.vpc.SecurityGroupIngressRule("alb-http", {
+    securityGroupId: albGroup.id,
+    ipProtocol: "tcp",
+    fromPort: 80,
+    toPort: 80,
+    cidrIpv4: "0.0.0.0/0",
+  });
+  new aws.vpc.SecurityGroupIngressRule("host-from-alb", {
+    securityGroupId: hostGroup.id,
+    ipProtocol: "tcp",
+    fromPort: 443,
+    toPort: 443,
+    referencedSecurityGroupId: albGroup.id,
+  });
+  new aws.ec2.SecurityGroup("inline-sg", {
+    vpcId: vpc.id,
+    ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, securityGroups: [albGroup.id] }],
+  });
   new aws.lb.LoadBalancer("alb", { subnets: [publicA.id, publicB.id], securityGroups: [albGroup.id] });
 }
 
 function nonCompliantNetwork(): void {
   const vpc = new aws.ec2.Vpc("unlogged-vpc", { cidrBlock: "10.1.0.0/16" });
   const openDefaultVpc = new aws.ec2.Vpc("open-default-vpc", { cidrBlock: "10.2.0.0/16" });
-  new aws.ec2.DefaultSecurityGroup("open-default-sg", { vpcId: openDefaultVpc.id, ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, self: true }] });
-  const privateSubnet = new aws.ec2.Subnet("private-public-ip", { vpcId: vpc.id, cidrBlock: "10.1.2.0/24", mapPublicIpOnLaunch: true });
+  new aws.ec2.DefaultSecurityGroup("open-default-sg", {
+    vpcId: openDefaultVpc.id,
+    ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, self: true }],
+  });
+  const privateSubnet = new aws.ec2.Subnet("private-public-ip", {
+    vpcId: vpc.id,
+    cidrBlock: "10.1.2.0/24",
+    mapPublicIpOnLaunch: true,
+  });
   const igw = new aws.ec2.InternetGateway("bad-igw", { vpcId: vpc.id });
   const routes = new aws.ec2.RouteTable("private-routes", { vpcId: vpc.id });
-  new aws.ec2.Route("private-to-internet", { routeTableId: routes.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id });
+  new aws.ec2.Route("private-to-internet", {
+    routeTableId: routes.id,
+    destinationCidrBlock: "0.0.0.0/0",
+    gatewayId: igw.id,
+  });
   new aws.ec2.RouteTableAssociation("private-routes", { routeTableId: routes.id, subnetId: privateSubnet.id });
-  new aws.ec2.SecurityGroup("ssh-sg", { vpcId: vpc.id, ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }] });
+  new aws.ec2.SecurityGroup("ssh-sg", {
+    vpcId: vpc.id,
+    ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }],
+  });
   const dbGroup = new aws.ec2.SecurityGroup("db-sg", { vpcId: vpc.id });
-  new aws.vpc.SecurityGroupIngressRule("mysql-from-world", { securityGroupId: dbGroup.id, ipProtocol: "tcp", fromPort: 3306, toPort: 3306, cidrIpv6: "::/0" });
-  new aws.vpc.SecurityGroupIngressRule("app-port-from-world", { securityGroupId: dbGroup.id, ipProtocol: "tcp", fromPort: 8443, toPort: 8443, cidrIpv4: "0.0.0.0/0" });
+  new aws.vpc.SecurityGroupIngressRule("mysql-from-world", {
+    securityGroupId: dbGroup.id,
+    ipProtocol: "tcp",
+    fromPort: 3306,
+    toPort: 3306,
+    cidrIpv6: "::/0",
+  });
+  new aws.vpc.SecurityGroupIngressRule("app-port-from-world", {
+    securityGroupId: dbGroup.id,
+    ipProtocol: "tcp",
+    fromPort: 8443,
+    toPort: 8443,
+    cidrIpv4: "0.0.0.0/0",
+  });
 }
 
 describe("network rules", () => {

@@ -12,17 +12,44 @@ describe("secret rules", () => {
     good = await declared(() => {
       const key = new aws.kms.Key("data-key", { enableKeyRotation: true });
       const secret = new aws.secretsmanager.Secret("rotated-secret", { kmsKeyId: key.arn });
-      new aws.secretsmanager.SecretRotation("rotated-secret", { secretId: secret.id, rotationLambdaArn: "arn:aws:lambda:us-east-1:111122223333:function:rotate", rotationRules: { automaticallyAfterDays: 30 } });
-      new aws.rds.Instance("managed-db", { engine: "mysql", instanceClass: "db.t4g.medium", allocatedStorage: 20, username: "dbadmin", manageMasterUserPassword: true, masterUserSecretKmsKeyId: key.arn });
+      new aws.secretsmanager.SecretRotation("rotated-secret", {
+        secretId: secret.id,
+        rotationLambdaArn: "arn:aws:lambda:us-east-1:111122223333:function:rotate",
+        rotationRules: { automaticallyAfterDays: 30 },
+      });
+      new aws.rds.Instance("managed-db", {
+        engine: "mysql",
+        instanceClass: "db.t4g.medium",
+        allocatedStorage: 20,
+        username: "dbadmin",
+        manageMasterUserPassword: true,
+        masterUserSecretKmsKeyId: key.arn,
+      });
     });
     bad = await declared(() => {
       new aws.secretsmanager.Secret("default-key-secret", {});
       const key = new aws.kms.Key("data-key", { enableKeyRotation: true });
       new aws.secretsmanager.Secret("unrotated-secret", { kmsKeyId: key.arn });
       const slow = new aws.secretsmanager.Secret("slow-secret", { kmsKeyId: key.arn });
-      new aws.secretsmanager.SecretRotation("slow-secret", { secretId: slow.id, rotationLambdaArn: "arn:aws:lambda:us-east-1:111122223333:function:rotate", rotationRules: { automaticallyAfterDays: 365 } });
-      new aws.rds.Instance("managed-aws-key-db", { engine: "mysql", instanceClass: "db.t4g.medium", allocatedStorage: 20, username: "dbadmin", manageMasterUserPassword: true });
-      new aws.rds.Instance("static-password-db", { engine: "mysql", instanceClass: "db.t4g.medium", allocatedStorage: 20, username: "dbadmin", password: "not-rotated-password" });
+      new aws.secretsmanager.SecretRotation("slow-secret", {
+        secretId: slow.id,
+        rotationLambdaArn: "arn:aws:lambda:us-east-1:111122223333:function:rotate",
+        rotationRules: { automaticallyAfterDays: 365 },
+      });
+      new aws.rds.Instance("managed-aws-key-db", {
+        engine: "mysql",
+        instanceClass: "db.t4g.medium",
+        allocatedStorage: 20,
+        username: "dbadmin",
+        manageMasterUserPassword: true,
+      });
+      new aws.rds.Instance("static-password-db", {
+        engine: "mysql",
+        instanceClass: "db.t4g.medium",
+        allocatedStorage: 20,
+        username: "dbadmin",
+        password: "not-rotated-password",
+      });
     });
   });
 

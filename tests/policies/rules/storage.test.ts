@@ -5,10 +5,29 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RuleResource } from "../../../policies/rules/types";
 import { evaluate } from "../../../policies/engine";
-import { s3AccessLogging, s3Lifecycle, s3NoPublicAcl, s3ObjectLock, s3PublicAccessBlock, s3Replication, s3SseKms, s3SslOnly, s3Versioning } from "../../../policies/rules/storage";
+import {
+  s3AccessLogging,
+  s3Lifecycle,
+  s3NoPublicAcl,
+  s3ObjectLock,
+  s3PublicAccessBlock,
+  s3Replication,
+  s3SseKms,
+  s3SslOnly,
+  s3Versioning,
+} from "../../../policies/rules/storage";
 import { declared, expectFails, expectPasses } from "./harness";
 
-type Omitted = "publicAccess" | "ownership" | "encryption" | "policy" | "versioning" | "logging" | "lifecycle" | "objectLock" | "replication";
+type Omitted =
+  | "publicAccess"
+  | "ownership"
+  | "encryption"
+  | "policy"
+  | "versioning"
+  | "logging"
+  | "lifecycle"
+  | "objectLock"
+  | "replication";
 
 interface BucketOptions {
   omit?: Omitted[];
@@ -21,12 +40,29 @@ function bucket(name: string, options: BucketOptions): aws.s3.Bucket {
   const omit = new Set(options.omit ?? []);
   const created = new aws.s3.Bucket(name, { objectLockEnabled: omit.has("objectLock") ? undefined : true });
   const id = created.id;
-  if (!omit.has("publicAccess")) new aws.s3.BucketPublicAccessBlock(`${name}-pab`, { bucket: id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
-  if (!omit.has("ownership")) new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: id, rule: { objectOwnership: "BucketOwnerEnforced" } });
+  if (!omit.has("publicAccess"))
+    new aws.s3.BucketPublicAccessBlock(`${name}-pab`, {
+      bucket: id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+  if (!omit.has("ownership"))
+    new aws.s3.BucketOwnershipControls(`${name}-ownership`, {
+      bucket: id,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
   if (!omit.has("encryption")) {
     new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-sse`, {
       bucket: id,
-      rules: [{ applyServerSideEncryptionByDefault: options.key ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: options.key } : { sseAlgorithm: "AES256" } }],
+      rules: [
+        {
+          applyServerSideEncryptionByDefault: options.key
+            ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: options.key }
+            : { sseAlgorithm: "AES256" },
+        },
+      ],
     });
   }
   if (!omit.has("policy")) {
@@ -34,18 +70,58 @@ function bucket(name: string, options: BucketOptions): aws.s3.Bucket {
       bucket: id,
       policy: pulumi.jsonStringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [created.arn, pulumi.interpolate`${created.arn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }],
+        Statement: [
+          {
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: [created.arn, pulumi.interpolate`${created.arn}/*`],
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          },
+        ],
       }),
     });
   }
-  if (!omit.has("versioning")) new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: id, versioningConfiguration: { status: "Enabled" } });
-  if (!omit.has("logging") && options.logBucket) new aws.s3.BucketLogging(`${name}-logging`, { bucket: id, targetBucket: options.logBucket.bucket, targetPrefix: `s3/${name}/` });
+  if (!omit.has("versioning"))
+    new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: id, versioningConfiguration: { status: "Enabled" } });
+  if (!omit.has("logging") && options.logBucket)
+    new aws.s3.BucketLogging(`${name}-logging`, {
+      bucket: id,
+      targetBucket: options.logBucket.bucket,
+      targetPrefix: `s3/${name}/`,
+    });
   if (!omit.has("lifecycle")) {
-    new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, { bucket: id, rules: [{ id: "noncurrent", status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays: options.lifecycleNoncurrentDays ?? 30 } }] });
+    new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, {
+      bucket: id,
+      rules: [
+        {
+          id: "noncurrent",
+          status: "Enabled",
+          filter: {},
+          noncurrentVersionExpiration: { noncurrentDays: options.lifecycleNoncurrentDays ?? 30 },
+        },
+      ],
+    });
   }
-  if (!omit.has("objectLock")) new aws.s3.BucketObjectLockConfiguration(`${name}-lock`, { bucket: id, rule: { defaultRetention: { mode: "GOVERNANCE", days: 35 } } });
+  if (!omit.has("objectLock"))
+    new aws.s3.BucketObjectLockConfiguration(`${name}-lock`, {
+      bucket: id,
+      rule: { defaultRetention: { mode: "GOVERNANCE", days: 35 } },
+    });
   if (!omit.has("replication")) {
-    new aws.s3.BucketReplicationConfig(`${name}-replication`, { bucket: id, role: "arn:aws:iam::111122223333:role/replication", rules: [{ id: "all", status: "Enabled", filter: {}, destination: { bucket: "arn:aws:s3:::replica" }, deleteMarkerReplication: { status: "Disabled" } }] });
+    new aws.s3.BucketReplicationConfig(`${name}-replication`, {
+      bucket: id,
+      role: "arn:aws:iam::111122223333:role/replication",
+      rules: [
+        {
+          id: "all",
+          status: "Enabled",
+          filter: {},
+          destination: { bucket: "arn:aws:s3:::replica" },
+          deleteMarkerReplication: { status: "Disabled" },
+        },
+      ],
+    });
   }
   return created;
 }
@@ -73,7 +149,8 @@ function nonCompliantBuckets(): void {
   ];
   for (const [name, breakage] of broken) {
     if (breakage === "sse-s3") bucket(name, { logBucket: logs });
-    else if (breakage === "short-lifecycle") bucket(name, { key: key.arn, logBucket: logs, lifecycleNoncurrentDays: 1 });
+    else if (breakage === "short-lifecycle")
+      bucket(name, { key: key.arn, logBucket: logs, lifecycleNoncurrentDays: 1 });
     else bucket(name, { key: key.arn, logBucket: logs, omit: [breakage] });
   }
   const publicAcl = bucket("public-acl-bucket", { key: key.arn, logBucket: logs });
@@ -118,7 +195,9 @@ describe("storage rules", () => {
 
   it("s3-access-logging: data buckets log; the log bucket itself is not applicable", () => {
     expectPasses(s3AccessLogging, good);
-    expect(evaluate([s3AccessLogging], good).find((result) => result.resourceName === "access-logs")?.status).toBe("not-applicable");
+    expect(evaluate([s3AccessLogging], good).find((result) => result.resourceName === "access-logs")?.status).toBe(
+      "not-applicable",
+    );
     expectFails(s3AccessLogging, bad, "unlogged-bucket", "BucketLogging");
   });
 

@@ -13,13 +13,23 @@ describe("tagging rules", () => {
   let bad: RuleResource[];
   beforeAll(async () => {
     good = await declared(() => {
-      const provider = new aws.Provider("tagged", { region: "us-east-1", defaultTags: { tags: { DataClassification: "PHI" } } });
+      const provider = new aws.Provider("tagged", {
+        region: "us-east-1",
+        defaultTags: { tags: { DataClassification: "PHI" } },
+      });
       new aws.s3.Bucket("inherits", {}, { provider });
       new aws.kms.Key("own-tag", { tags: { DataClassification: "PHI" } });
-      new aws.s3.BucketVersioning("not-taggable", { bucket: "inherits", versioningConfiguration: { status: "Enabled" } }, { provider });
+      new aws.s3.BucketVersioning(
+        "not-taggable",
+        { bucket: "inherits", versioningConfiguration: { status: "Enabled" } },
+        { provider },
+      );
     });
     bad = await declared(() => {
-      const provider = new aws.Provider("tagged", { region: "us-east-1", defaultTags: { tags: { DataClassification: "PHI" } } });
+      const provider = new aws.Provider("tagged", {
+        region: "us-east-1",
+        defaultTags: { tags: { DataClassification: "PHI" } },
+      });
       new aws.s3.Bucket("overridden", { tags: { DataClassification: "public" } }, { provider });
       new aws.sns.Topic("untagged", {});
     });

@@ -37,7 +37,14 @@ esac
   process.env.PATH = `${dir}:${originalPath}`;
   return {
     dir,
-    calls: () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").filter(Boolean).map((line) => line.split(" ")) : []),
+    calls: () =>
+      existsSync(log)
+        ? readFileSync(log, "utf8")
+            .trim()
+            .split("\n")
+            .filter(Boolean)
+            .map((line) => line.split(" "))
+        : [],
     setOutputs: (outputs) => writeFileSync(join(dir, "outputs.json"), JSON.stringify(outputs)),
     setUpExitCode: (code) => writeFileSync(join(dir, "up-exit"), String(code)),
     restorePath: () => {

@@ -5,14 +5,30 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mockClient } from "aws-sdk-client-mock";
-import { CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand, type MetricAlarm } from "@aws-sdk/client-cloudwatch";
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  GetMetricStatisticsCommand,
+  type MetricAlarm,
+} from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, CreateDBSnapshotCommand, DescribePendingMaintenanceActionsCommand, RDSClient } from "@aws-sdk/client-rds";
+import {
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  CreateDBSnapshotCommand,
+  DescribePendingMaintenanceActionsCommand,
+  RDSClient,
+} from "@aws-sdk/client-rds";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ServiceQuotasClient } from "@aws-sdk/client-service-quotas";
-import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand, SSMClient } from "@aws-sdk/client-ssm";
+import {
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  SendCommandCommand,
+  SSMClient,
+} from "@aws-sdk/client-ssm";
 import { STSClient } from "@aws-sdk/client-sts";
 
 export const INSTANCE_ID = "i-0abc1234def567890";
@@ -49,7 +65,10 @@ export function writeOutputs(outputs: Record<string, unknown>): string {
 
 /** A backup id (its UTC start time) `hours` ago. */
 export function backupIdAgo(hours: number): string {
-  return new Date(Date.now() - hours * 3_600_000).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return new Date(Date.now() - hours * 3_600_000)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
 }
 
 export function manifestFor(id: string) {
@@ -137,10 +156,13 @@ export function mockStack(options: { backupAgeHours?: number } = {}) {
     /** Scripts sent to the host, in order. */
     scripts: [] as string[],
     /** Answers a script; the default answers the health script with `report`. */
-    handle: (script: string): HostAnswer => (script.includes("OPENEMR-HEALTH") ? { stdout: `${hostReportLine(host.report)}\n` } : { stdout: "" }),
+    handle: (script: string): HostAnswer =>
+      script.includes("OPENEMR-HEALTH") ? { stdout: `${hostReportLine(host.report)}\n` } : { stdout: "" },
   };
   const commands = new Map<string, HostAnswer>();
-  mocks.ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: INSTANCE_ID, PingStatus: "Online" }] });
+  mocks.ssm
+    .on(DescribeInstanceInformationCommand)
+    .resolves({ InstanceInformationList: [{ InstanceId: INSTANCE_ID, PingStatus: "Online" }] });
   mocks.ssm.on(SendCommandCommand).callsFake((input) => {
     const script = input.Parameters.commands[0] as string;
     host.scripts.push(script);
@@ -151,7 +173,14 @@ export function mockStack(options: { backupAgeHours?: number } = {}) {
   mocks.ssm.on(GetCommandInvocationCommand).callsFake((input) => {
     const answer = commands.get(input.CommandId)!;
     const status = answer.status ?? ((answer.exitCode ?? 0) === 0 ? "Success" : "Failed");
-    return { CommandId: input.CommandId, Status: status, StatusDetails: answer.statusDetails ?? status, ResponseCode: answer.exitCode ?? 0, StandardOutputContent: answer.stdout ?? "", StandardErrorContent: answer.stderr ?? "" };
+    return {
+      CommandId: input.CommandId,
+      Status: status,
+      StatusDetails: answer.statusDetails ?? status,
+      ResponseCode: answer.exitCode ?? 0,
+      StandardOutputContent: answer.stdout ?? "",
+      StandardErrorContent: answer.stderr ?? "",
+    };
   });
 
   const alarms: MetricAlarm[] = [
@@ -160,9 +189,24 @@ export function mockStack(options: { backupAgeHours?: number } = {}) {
     { AlarmName: "other-stack-cpu", StateValue: "ALARM", AlarmActions: ["arn:aws:sns:us-east-1:111122223333:other"] },
   ];
   mocks.cloudwatch.on(DescribeAlarmsCommand).callsFake(() => ({ MetricAlarms: alarms }));
-  mocks.cloudwatch.on(GetMetricStatisticsCommand).resolves({ Datapoints: [{ Timestamp: new Date(), Minimum: 35 * 1024 ** 3 }] });
+  mocks.cloudwatch
+    .on(GetMetricStatisticsCommand)
+    .resolves({ Datapoints: [{ Timestamp: new Date(), Minimum: 35 * 1024 ** 3 }] });
 
-  mocks.rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceIdentifier: DB_ID, DBInstanceArn: `arn:aws:rds:us-east-1:111122223333:db:${DB_ID}`, DBInstanceStatus: "available", Engine: "mysql", EngineVersion: "8.4.3", AllocatedStorage: 50, MaxAllocatedStorage: 200, MultiAZ: false }] });
+  mocks.rds.on(DescribeDBInstancesCommand).resolves({
+    DBInstances: [
+      {
+        DBInstanceIdentifier: DB_ID,
+        DBInstanceArn: `arn:aws:rds:us-east-1:111122223333:db:${DB_ID}`,
+        DBInstanceStatus: "available",
+        Engine: "mysql",
+        EngineVersion: "8.4.3",
+        AllocatedStorage: 50,
+        MaxAllocatedStorage: 200,
+        MultiAZ: false,
+      },
+    ],
+  });
   mocks.rds.on(DescribePendingMaintenanceActionsCommand).resolves({ PendingMaintenanceActions: [] });
   mocks.rds.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: { Status: "creating" } });
   mocks.rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ Status: "available" }] });
@@ -174,7 +218,10 @@ export function mockStack(options: { backupAgeHours?: number } = {}) {
   mocks.s3.on(ListObjectsV2Command).callsFake(() => ({
     // Stored sizes are the ones a backup really has; a test may change what its manifest claims.
     Contents: [
-      ...bucket.backups.flatMap((id) => [...manifestFor(id).parts.map((part) => ({ Key: `${PREFIX}/${id}/${part.name}`, Size: part.bytes })), { Key: `${PREFIX}/${id}/manifest.json`, Size: 900 }]),
+      ...bucket.backups.flatMap((id) => [
+        ...manifestFor(id).parts.map((part) => ({ Key: `${PREFIX}/${id}/${part.name}`, Size: part.bytes })),
+        { Key: `${PREFIX}/${id}/manifest.json`, Size: 900 },
+      ]),
       ...bucket.incomplete.map((id) => ({ Key: `${PREFIX}/${id}/db.sql.zst`, Size: 4096 })),
     ],
   }));
@@ -184,5 +231,13 @@ export function mockStack(options: { backupAgeHours?: number } = {}) {
   });
   mocks.s3.on(HeadObjectCommand).callsFake(() => ({ ServerSideEncryption: bucket.encryption }));
 
-  return { mocks, host, alarms, bucket, manifests, backupId, reset: () => Object.values(mocks).forEach((mock) => mock.restore()) };
+  return {
+    mocks,
+    host,
+    alarms,
+    bucket,
+    manifests,
+    backupId,
+    reset: () => Object.values(mocks).forEach((mock) => mock.restore()),
+  };
 }

@@ -25,13 +25,73 @@ function openssl(dir: string, args: string[]): void {
 export function makeCertificates(): Certificates {
   const dir = mkdtempSync(join(tmpdir(), "ops-tls-"));
   writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
-  openssl(dir, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=openemr-ops test CA", "-days", "30"]);
+  openssl(dir, [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-subj",
+    "/CN=openemr-ops test CA",
+    "-days",
+    "30",
+  ]);
   const leaf = (name: string, days: string) => {
-    openssl(dir, ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", "/CN=127.0.0.1"]);
-    openssl(dir, ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.pem`, "-days", days, "-extfile", "san.ext"]);
-    return { key: readFileSync(join(dir, `${name}.key`), "utf8"), cert: readFileSync(join(dir, `${name}.pem`), "utf8") };
+    openssl(dir, [
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+      "-subj",
+      "/CN=127.0.0.1",
+    ]);
+    openssl(dir, [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${name}.pem`,
+      "-days",
+      days,
+      "-extfile",
+      "san.ext",
+    ]);
+    return {
+      key: readFileSync(join(dir, `${name}.key`), "utf8"),
+      cert: readFileSync(join(dir, `${name}.pem`), "utf8"),
+    };
   };
-  openssl(dir, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "self.key", "-out", "self.pem", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "90"]);
+  openssl(dir, [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "self.key",
+    "-out",
+    "self.pem",
+    "-subj",
+    "/CN=127.0.0.1",
+    "-addext",
+    "subjectAltName=IP:127.0.0.1",
+    "-days",
+    "90",
+  ]);
   return {
     dir,
     caFile: join(dir, "ca.pem"),
@@ -53,7 +113,10 @@ export const SECURITY_HEADERS = {
 
 export const INSECURE_HEADERS = { Server: "Apache/2.4.62 (Debian)", "X-Powered-By": "PHP/8.4.11" };
 
-export const READY = { status: "ready", checks: { database: true, filesystem: true, session: true, oauth_keys: true, cache: true } };
+export const READY = {
+  status: "ready",
+  checks: { database: true, filesystem: true, session: true, oauth_keys: true, cache: true },
+};
 
 export interface FakeOpenEmr {
   url: string;
@@ -77,7 +140,9 @@ export async function startOpenEmr(options: ServerOptions): Promise<FakeOpenEmr>
     {
       key: options.key,
       cert: options.cert,
-      ...(options.tls11Only ? { minVersion: "TLSv1.1" as const, maxVersion: "TLSv1.1" as const, ciphers: "DEFAULT@SECLEVEL=0" } : {}),
+      ...(options.tls11Only
+        ? { minVersion: "TLSv1.1" as const, maxVersion: "TLSv1.1" as const, ciphers: "DEFAULT@SECLEVEL=0" }
+        : {}),
     },
     (request, response) => {
       const headers = options.headers ?? SECURITY_HEADERS;
