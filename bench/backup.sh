@@ -16,9 +16,18 @@ BENCH_PORT="${BENCH_PORT:-33306}"
 # Row counts are multiplied by this; 1 gives about 1.2 GB of table data.
 BENCH_SCALE="${BENCH_SCALE:-1}"
 
-[[ "$BENCH_SCALE" =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_SCALE is '$BENCH_SCALE', expected a whole number >= 1" >&2; exit 2; }
-[[ -f "$SHARED_OPENEMR/database.sql" ]] || { echo "no OpenEMR database.sql in $SHARED_OPENEMR (set OPENEMR_SHARED_DIR)" >&2; exit 2; }
-((EUID == 0)) || { echo "run as root: the benchmark starts its own MariaDB" >&2; exit 2; }
+[[ "$BENCH_SCALE" =~ ^[1-9][0-9]*$ ]] || {
+  echo "BENCH_SCALE is '$BENCH_SCALE', expected a whole number >= 1" >&2
+  exit 2
+}
+[[ -f "$SHARED_OPENEMR/database.sql" ]] || {
+  echo "no OpenEMR database.sql in $SHARED_OPENEMR (set OPENEMR_SHARED_DIR)" >&2
+  exit 2
+}
+((EUID == 0)) || {
+  echo "run as root: the benchmark starts its own MariaDB" >&2
+  exit 2
+}
 
 DATA_DIR="$BENCH_DIR/data"
 SOCKET="$BENCH_DIR/mysqld.sock"

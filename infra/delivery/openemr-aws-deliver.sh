@@ -14,7 +14,10 @@ usage() {
 bucket=$1
 key=$2
 expected_sha256=$3
-[[ $expected_sha256 =~ ^[0-9a-f]{64}$ ]] || { echo "openemr-aws-deliver: SHA256 must be 64 lower-case hex digits, got '$expected_sha256'" >&2; exit 2; }
+[[ $expected_sha256 =~ ^[0-9a-f]{64}$ ]] || {
+  echo "openemr-aws-deliver: SHA256 must be 64 lower-case hex digits, got '$expected_sha256'" >&2
+  exit 2
+}
 
 settings=/etc/openemr-aws/settings.env
 releases=/opt/openemr-aws-releases
@@ -23,7 +26,10 @@ current=/opt/openemr-aws
 log() { echo "openemr-aws-deliver: $*"; }
 
 region=$(sed -n 's/^AWS_REGION=//p' "$settings")
-[ -n "$region" ] || { echo "openemr-aws-deliver: AWS_REGION missing from $settings" >&2; exit 1; }
+[ -n "$region" ] || {
+  echo "openemr-aws-deliver: AWS_REGION missing from $settings" >&2
+  exit 1
+}
 
 # Package downloads over HTTPS: the host's only egress is 443.
 for sources in /etc/apt/mirrors/*.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list; do
@@ -32,7 +38,7 @@ for sources in /etc/apt/mirrors/*.list /etc/apt/sources.list.d/*.sources /etc/ap
   fi
 done
 
-if ! command -v aws > /dev/null; then
+if ! command -v aws >/dev/null; then
   log "installing awscli"
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q awscli

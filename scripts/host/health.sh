@@ -33,15 +33,20 @@ mem_total=$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo)
 mem_available=$(awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo)
 
 if [ "$tier" = single ]; then
-  db_out=$(timeout 15 mariadb-admin --protocol=socket ping 2>&1); db_rc=$?; db_tls=false
+  db_out=$(timeout 15 mariadb-admin --protocol=socket ping 2>&1)
+  db_rc=$?
+  db_tls=false
 else
   # A TLS handshake through MySQL's STARTTLS, verified against the RDS CA and the host name:
   # proves the server is reachable and its certificate valid without needing a password.
   db_out=$(timeout 15 openssl s_client -brief -starttls mysql -connect "$DB_HOST:$DB_PORT" \
-    -CAfile "$DB_CA_FILE" -verify_hostname "$DB_HOST" -verify_return_error </dev/null 2>&1); db_rc=$?; db_tls=true
+    -CAfile "$DB_CA_FILE" -verify_hostname "$DB_HOST" -verify_return_error </dev/null 2>&1)
+  db_rc=$?
+  db_tls=true
 fi
 
-backups=$(timeout 60 /opt/openemr-aws/bin/openemr-backup list --json 2>&1); backups_rc=$?
+backups=$(timeout 60 /opt/openemr-aws/bin/openemr-backup list --json 2>&1)
+backups_rc=$?
 
 printf 'OPENEMR-HEALTH {"format":1,"tier":"%s","services":{"apache2":"%s","php-fpm":"%s","mariadb":"%s"},"disks":[%s],"memory":{"total_mb":%s,"available_mb":%s},"db":{"exit_code":%s,"tls":%s,"output_b64":"%s"},"backups":{"exit_code":%s,"output_b64":"%s"}}\n' \
   "$tier" "$apache" "$fpm" "$mariadb" "$disks" "$mem_total" "$mem_available" \

@@ -361,18 +361,36 @@ step_apache() {
   changed+=$(install_file "$BUNDLE_DIR/conf/apache/openemr-hardening.conf" /etc/apache2/conf-available/openemr-hardening.conf)
   changed+=$(sed "s|@SERVER_NAME@|$server_name|g" "$BUNDLE_DIR/conf/apache/openemr.conf" | install_text /etc/apache2/sites-available/openemr.conf)
   for module in ssl rewrite headers proxy_fcgi setenvif allowmethods; do
-    [[ -e /etc/apache2/mods-enabled/$module.load ]] || { a2enmod -q "$module" >/dev/null; changed+=yes; }
+    [[ -e /etc/apache2/mods-enabled/$module.load ]] || {
+      a2enmod -q "$module" >/dev/null
+      changed+=yes
+    }
   done
   for module in autoindex status cgi php$PHP_VERSION; do
-    [[ -e /etc/apache2/mods-enabled/$module.load ]] && { a2dismod -q -f "$module" >/dev/null; changed+=yes; }
+    [[ -e /etc/apache2/mods-enabled/$module.load ]] && {
+      a2dismod -q -f "$module" >/dev/null
+      changed+=yes
+    }
   done
   # Debian's security.conf would override ServerTokens and friends; openemr-hardening.conf holds them.
   for module in serve-cgi-bin security; do
-    [[ -e /etc/apache2/conf-enabled/$module.conf ]] && { a2disconf -q "$module" >/dev/null; changed+=yes; }
+    [[ -e /etc/apache2/conf-enabled/$module.conf ]] && {
+      a2disconf -q "$module" >/dev/null
+      changed+=yes
+    }
   done
-  [[ -e /etc/apache2/conf-enabled/openemr-hardening.conf ]] || { a2enconf -q openemr-hardening >/dev/null; changed+=yes; }
-  [[ -e /etc/apache2/sites-enabled/000-default.conf ]] && { a2dissite -q 000-default >/dev/null; changed+=yes; }
-  [[ -e /etc/apache2/sites-enabled/openemr.conf ]] || { a2ensite -q openemr >/dev/null; changed+=yes; }
+  [[ -e /etc/apache2/conf-enabled/openemr-hardening.conf ]] || {
+    a2enconf -q openemr-hardening >/dev/null
+    changed+=yes
+  }
+  [[ -e /etc/apache2/sites-enabled/000-default.conf ]] && {
+    a2dissite -q 000-default >/dev/null
+    changed+=yes
+  }
+  [[ -e /etc/apache2/sites-enabled/openemr.conf ]] || {
+    a2ensite -q openemr >/dev/null
+    changed+=yes
+  }
   apache2ctl configtest 2>"$RUN_DIR/apache.err" || die "Apache rejects its configuration: $(tr '\n' ' ' <"$RUN_DIR/apache.err")"
   service_ensure apache2 "$([[ -n $changed ]] && echo yes || echo no)"
 }
