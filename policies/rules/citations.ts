@@ -3,7 +3,14 @@
 // is marked (inf) cites the same sections with `inferred: true`, so reports can say so.
 import type { Citation } from "./types";
 
-export const citationGroups = {
+/** A section of 45 CFR Part 164, as the regulation numbers it: `164.312(a)(1)`. */
+export type CfrSection = `164.${string}`;
+
+/**
+ * The catalog's citation groups, each a named list of sections, so a rule spreads one in and
+ * every argument of `cite` is a section: `cite(...sections.TLS, "164.312(c)(2)")`.
+ */
+export const sections = {
   ACC: ["164.308(a)(3)(i)", "164.308(a)(4)(ii)(A)", "164.308(a)(4)(ii)(C)", "164.312(a)(1)", "164.312(e)(1)"],
   SG: [
     "164.308(a)(3)(i)",
@@ -30,23 +37,14 @@ export const citationGroups = {
   AUD: ["164.312(b)"],
   BAK: ["164.308(a)(7)(i)", "164.308(a)(7)(ii)(A)", "164.308(a)(7)(ii)(B)"],
   AVL: ["164.308(a)(7)(i)", "164.308(a)(7)(ii)(C)"],
-} as const;
-
-export type CitationGroup = keyof typeof citationGroups;
-
-function expand(parts: (CitationGroup | string)[]): string[] {
-  const sections = parts.flatMap((part) =>
-    part in citationGroups ? [...citationGroups[part as CitationGroup]] : [part],
-  );
-  return [...new Set(sections)];
-}
+} as const satisfies Record<string, readonly CfrSection[]>;
 
 /** Citations taken from a published HIPAA mapping (cdk-nag, AWS Config's conformance pack). */
-export function cite(...parts: (CitationGroup | string)[]): Citation[] {
-  return expand(parts).map((section) => ({ section, inferred: false }));
+export function cite(...cited: CfrSection[]): Citation[] {
+  return [...new Set(cited)].map((section) => ({ section, inferred: false }));
 }
 
 /** Citations inferred for this pack (the catalog's (inf)): shown as inferred in every report. */
-export function citeInferred(...parts: (CitationGroup | string)[]): Citation[] {
-  return expand(parts).map((section) => ({ section, inferred: true }));
+export function citeInferred(...cited: CfrSection[]): Citation[] {
+  return [...new Set(cited)].map((section) => ({ section, inferred: true }));
 }

@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { all, expectProperty, isSet } from "../outcomes";
 
 export const trailCloudwatch: ResourceRule = {
@@ -8,7 +8,7 @@ export const trailCloudwatch: ResourceRule = {
   id: "trail-cloudwatch",
   area: "audit",
   description: "CloudTrail trails deliver to CloudWatch Logs, so API activity can be searched and alarmed on.",
-  citations: cite("164.308(a)(3)(ii)(A)", "AUD"),
+  citations: cite("164.308(a)(3)(ii)(A)", ...sections.AUD),
   severity: "medium",
   enforcement: "mandatory",
   remediation:

@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { citeInferred } from "../citations";
+import { citeInferred, sections } from "../citations";
 import { fail, isTrue, pass, resultFor } from "../outcomes";
 import { ofType } from "../joins";
 
@@ -12,7 +12,7 @@ export const trailEnabled: StackRule = {
   area: "audit",
   description:
     "The stack declares a logging, multi-region CloudTrail trail (or an organization trail), so every API call on the account's resources is recorded.",
-  citations: citeInferred("AUD"),
+  citations: citeInferred(...sections.AUD),
   severity: "high",
   enforcement: "mandatory",
   remediation:

@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { expectProperty } from "../outcomes";
 import { isCustomerKey } from "../keys/customer-key";
 
@@ -9,7 +9,7 @@ export const trailKms: ResourceRule = {
   id: "trail-kms",
   area: "audit",
   description: "CloudTrail trails encrypt their log files with a customer managed KMS key (SSE-KMS).",
-  citations: cite("ENC"),
+  citations: cite(...sections.ENC),
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set kmsKeyId to the stack's logs key, whose policy lets cloudtrail.amazonaws.com generate data keys.",

@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { citeInferred } from "../citations";
+import { citeInferred, sections } from "../citations";
 import { asArray, fail, failProperty, isSet, pass, resultFor } from "../outcomes";
 import { ofType, resolve } from "../joins";
 import { isCustomerKey } from "../keys/customer-key";
@@ -11,7 +11,7 @@ export const backupPlanRetention: StackRule = {
   area: "backup",
   description:
     "Every AWS Backup plan rule has a schedule, keeps recovery points at least the minimum retention (setting minBackupRetentionDays) and targets a vault the stack declares with a customer managed key.",
-  citations: citeInferred("BAK"),
+  citations: citeInferred(...sections.BAK),
   severity: "high",
   enforcement: "mandatory",
   remediation:

@@ -1,6 +1,6 @@
 import type { RuleResource, StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { asArray, fail, pass, resultFor } from "../outcomes";
 import { ofType, refersTo, resolve } from "../joins";
 import { wildcardMatches } from "../documents";
@@ -27,7 +27,7 @@ export const inBackupPlan: StackRule = {
   area: "backup",
   description:
     "Every host, data volume and database is selected by an AWS Backup plan (a volume counts when it is attached to a selected host, whose snapshot includes it).",
-  citations: cite("BAK"),
+  citations: cite(...sections.BAK),
   severity: "high",
   enforcement: "mandatory",
   remediation: "Add the resource's ARN (or a tag it carries) to an aws.backup.Selection of the stack's backup plan.",

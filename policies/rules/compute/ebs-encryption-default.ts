@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { citeInferred } from "../citations";
+import { citeInferred, sections } from "../citations";
 import { fail, failProperty, isTrue, pass, resultFor } from "../outcomes";
 import { ofType } from "../joins";
 
@@ -10,7 +10,7 @@ export const ebsEncryptionDefault: StackRule = {
   area: "compute",
   description:
     "The region's EBS encryption-by-default account setting is declared on (aws.ebs.EncryptionByDefault), so volumes created outside the stack (snapshots restored by hand, other tools) are encrypted too. An account setting the stack does not declare cannot be seen by a policy pack.",
-  citations: citeInferred("ENC"),
+  citations: citeInferred(...sections.ENC),
   severity: "medium",
   enforcement: "advisory",
   remediation:

@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { expectProperty, isTrue } from "../outcomes";
 
 export const ec2DetailedMonitoring: ResourceRule = {
@@ -8,7 +8,7 @@ export const ec2DetailedMonitoring: ResourceRule = {
   id: "ec2-detailed-monitoring",
   area: "compute",
   description: "Instances and launch templates have detailed (one-minute) CloudWatch monitoring on.",
-  citations: cite("AUD"),
+  citations: cite(...sections.AUD),
   severity: "low",
   enforcement: "mandatory",
   remediation: "Set monitoring: true on the instance (monitoring: { enabled: true } on a launch template).",

@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { asArray, expectProperty, isSet } from "../outcomes";
 
 export const ec2InVpc: ResourceRule = {
@@ -9,7 +9,7 @@ export const ec2InVpc: ResourceRule = {
   area: "compute",
   description:
     "Hosts are launched into a subnet of the stack's VPC (an instance's subnetId, an Auto Scaling group's vpcZoneIdentifiers).",
-  citations: cite("ACC"),
+  citations: cite(...sections.ACC),
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set subnetId (or the group's vpcZoneIdentifiers) to the private app subnets.",

@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { expectProperty, isSet } from "../outcomes";
 
 export const ec2InstanceProfile: ResourceRule = {
@@ -9,7 +9,7 @@ export const ec2InstanceProfile: ResourceRule = {
   area: "compute",
   description:
     "Instances and launch templates run with an IAM instance profile (a role), never with stored credentials.",
-  citations: cite("IAM"),
+  citations: cite(...sections.IAM),
   severity: "medium",
   enforcement: "mandatory",
   remediation:

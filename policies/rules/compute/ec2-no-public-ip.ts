@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { asArray, fail, failProperty, isTrue, pass, resultFor } from "../outcomes";
 import { ofType, refersTo, resolve } from "../joins";
 
@@ -10,7 +10,7 @@ export const ec2NoPublicIp: StackRule = {
   area: "compute",
   description:
     "Hosts get no public IP address: not requested, not inherited from a subnet that maps public IPs, no Elastic IP attached.",
-  citations: cite("ACC"),
+  citations: cite(...sections.ACC),
   severity: "high",
   enforcement: "mandatory",
   remediation:

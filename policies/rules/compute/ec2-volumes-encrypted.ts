@@ -1,6 +1,6 @@
 import type { Outcome, ResourceRule, RuleResource } from "../types";
 import { AwsType } from "../resource-types";
-import { citeInferred } from "../citations";
+import { citeInferred, sections } from "../citations";
 import { all, asArray, failProperty, isSet, isTrue, notApplicable, pass } from "../outcomes";
 import { isCustomerKey } from "../keys/customer-key";
 
@@ -18,7 +18,7 @@ export const ec2VolumesEncrypted: ResourceRule = {
   area: "compute",
   description:
     "Root and data volumes of hosts (instances, launch templates, separate EBS volumes) are encrypted with a customer managed KMS key.",
-  citations: citeInferred("ENC"),
+  citations: citeInferred(...sections.ENC),
   severity: "high",
   enforcement: "mandatory",
   remediation:

@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { citeInferred } from "../citations";
+import { citeInferred, sections } from "../citations";
 import { coversPort, describePorts, entryEvidence, ingressEntries, ingressTypes, worldSources } from "../ingress";
 import { fail, failProperty, isSet, notApplicable, pass } from "../outcomes";
 import { SSH_PORT } from "../network/sg-no-public-ssh";
@@ -11,7 +11,7 @@ export const noSshKeypair: ResourceRule = {
   area: "compute",
   description:
     "No SSH anywhere: no key pair declared or set on a host or launch template, and no ingress to port 22 from any source (world-open port 22 is reported by sg-no-public-ssh).",
-  citations: citeInferred("ACC"),
+  citations: citeInferred(...sections.ACC),
   severity: "high",
   enforcement: "mandatory",
   remediation: "Remove keyName and the key pair, and every port 22 ingress; use SSM Session Manager for shell access.",

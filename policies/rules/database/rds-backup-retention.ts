@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { expectProperty } from "../outcomes";
 
 export const rdsBackupRetention: ResourceRule = {
@@ -9,7 +9,7 @@ export const rdsBackupRetention: ResourceRule = {
   area: "database",
   description:
     "RDS automated backups are kept at least the minimum retention (setting minBackupRetentionDays, default 7 days).",
-  citations: cite("BAK"),
+  citations: cite(...sections.BAK),
   severity: "high",
   enforcement: "mandatory",
   remediation: "Set backupRetentionPeriod to at least the minimum (up to 35 days).",

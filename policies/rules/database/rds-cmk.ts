@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { citeInferred } from "../citations";
+import { citeInferred, sections } from "../citations";
 import { expectProperty, isTrue, notApplicable } from "../outcomes";
 import { isCustomerKey } from "../keys/customer-key";
 
@@ -10,7 +10,7 @@ export const rdsCmk: ResourceRule = {
   area: "database",
   description:
     "Encrypted RDS storage uses the stack's customer managed KMS key, not the AWS managed aws/rds key, so key use is logged and access to it is governed by the stack's key policy.",
-  citations: citeInferred("ENC"),
+  citations: citeInferred(...sections.ENC),
   severity: "medium",
   enforcement: "mandatory",
   remediation:

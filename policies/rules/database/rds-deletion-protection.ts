@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { expectProperty, isTrue } from "../outcomes";
 
 export const rdsDeletionProtection: ResourceRule = {
@@ -8,7 +8,7 @@ export const rdsDeletionProtection: ResourceRule = {
   id: "rds-deletion-protection",
   area: "database",
   description: "RDS instances have deletion protection on.",
-  citations: cite("AVL"),
+  citations: cite(...sections.AVL),
   severity: "high",
   enforcement: "mandatory",
   remediation: "Set deletionProtection: true; turn it off deliberately, in its own change, before a planned deletion.",

@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { expectProperty } from "../outcomes";
 
 export const rdsEnhancedMonitoring: ResourceRule = {
@@ -8,7 +8,7 @@ export const rdsEnhancedMonitoring: ResourceRule = {
   id: "rds-enhanced-monitoring",
   area: "database",
   description: "RDS instances have enhanced monitoring on (monitoringInterval greater than 0).",
-  citations: cite("AUD"),
+  citations: cite(...sections.AUD),
   severity: "low",
   enforcement: "mandatory",
   remediation: "Set monitoringInterval (e.g. 60) and monitoringRoleArn to a role with AmazonRDSEnhancedMonitoringRole.",

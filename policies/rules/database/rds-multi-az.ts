@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { expectProperty, isTrue } from "../outcomes";
 
 export const rdsMultiAz: ResourceRule = {
@@ -9,7 +9,7 @@ export const rdsMultiAz: ResourceRule = {
   area: "database",
   description:
     "RDS instances run Multi-AZ (a synchronous standby in a second zone). Mandatory on the `ha` tier, advisory on the others, where a single zone is a documented cost choice.",
-  citations: cite("AVL"),
+  citations: cite(...sections.AVL),
   severity: "medium",
   enforcement: "advisory",
   enforcementByTier: { ha: "mandatory" },

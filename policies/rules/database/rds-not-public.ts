@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { expectProperty, isTrue } from "../outcomes";
 
 export const rdsNotPublic: ResourceRule = {
@@ -8,7 +8,7 @@ export const rdsNotPublic: ResourceRule = {
   id: "rds-not-public",
   area: "database",
   description: "RDS instances are not publicly accessible.",
-  citations: cite("ACC"),
+  citations: cite(...sections.ACC),
   severity: "critical",
   enforcement: "mandatory",
   remediation: "Set publiclyAccessible: false and place the instance in isolated database subnets.",

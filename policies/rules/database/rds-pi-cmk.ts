@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { citeInferred } from "../citations";
+import { citeInferred, sections } from "../citations";
 import { expectProperty, isTrue, notApplicable } from "../outcomes";
 import { isCustomerKey } from "../keys/customer-key";
 
@@ -10,7 +10,7 @@ export const rdsPiCmk: ResourceRule = {
   area: "database",
   description:
     "Performance Insights, when on, encrypts its data (which includes SQL text) with the stack's customer managed key.",
-  citations: citeInferred("ENC"),
+  citations: citeInferred(...sections.ENC),
   severity: "medium",
   enforcement: "mandatory",
   remediation:

@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { citeInferred } from "../citations";
+import { citeInferred, sections } from "../citations";
 import { asArray, fail, failProperty, pass, resultFor } from "../outcomes";
 import { ofType, resolve } from "../joins";
 
@@ -13,7 +13,7 @@ export const rdsRequireTls: StackRule = {
   area: "database",
   description:
     "Every RDS MySQL/MariaDB instance uses a parameter group that sets require_secure_transport, so no client connects without TLS.",
-  citations: citeInferred("TLS"),
+  citations: citeInferred(...sections.TLS),
   severity: "high",
   enforcement: "mandatory",
   remediation:

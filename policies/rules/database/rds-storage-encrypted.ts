@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { expectProperty, isTrue } from "../outcomes";
 
 export const rdsStorageEncrypted: ResourceRule = {
@@ -8,7 +8,7 @@ export const rdsStorageEncrypted: ResourceRule = {
   id: "rds-storage-encrypted",
   area: "database",
   description: "RDS instances encrypt their storage, automated backups and snapshots.",
-  citations: cite("ENC"),
+  citations: cite(...sections.ENC),
   severity: "critical",
   enforcement: "mandatory",
   remediation: "Set storageEncrypted: true (an existing instance must be restored from an encrypted snapshot copy).",

@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { loadBalancerTypes } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { all, expectProperty, isSet, isTrue } from "../outcomes";
 
 export const albAccessLogs: ResourceRule = {
@@ -8,7 +8,7 @@ export const albAccessLogs: ResourceRule = {
   id: "alb-access-logs",
   area: "edge",
   description: "Load balancers write access logs to a bucket.",
-  citations: cite("AUD"),
+  citations: cite(...sections.AUD),
   severity: "medium",
   enforcement: "mandatory",
   remediation:

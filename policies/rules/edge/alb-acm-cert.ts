@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { listenerTypes } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { expectProperty, notApplicable } from "../outcomes";
 
 /** An ACM certificate ARN in any partition. */
@@ -12,7 +12,7 @@ export const albAcmCert: ResourceRule = {
   area: "edge",
   description:
     "HTTPS listeners use a certificate held in ACM (issued with DNS validation, or imported), not an IAM server certificate.",
-  citations: cite("ENC"),
+  citations: cite(...sections.ENC),
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set certificateArn to an aws.acm.Certificate (validated through Route 53, or imported) ARN.",

@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { loadBalancerTypes } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { expectProperty, isTrue } from "../outcomes";
 
 export const albDeletionProtection: ResourceRule = {
@@ -8,7 +8,7 @@ export const albDeletionProtection: ResourceRule = {
   id: "alb-deletion-protection",
   area: "edge",
   description: "Load balancers have deletion protection on.",
-  citations: cite("AVL"),
+  citations: cite(...sections.AVL),
   severity: "low",
   enforcement: "mandatory",
   remediation: "Set enableDeletionProtection: true; turn it off in its own change before a planned teardown.",

@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { loadBalancerTypes } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { expectProperty, isTrue, notApplicable } from "../outcomes";
 import { isApplicationLoadBalancer } from "./load-balancers";
 
@@ -10,7 +10,7 @@ export const albDropInvalidHeaders: ResourceRule = {
   area: "edge",
   description:
     "Application load balancers drop HTTP headers with invalid names instead of passing them to OpenEMR (request smuggling defence).",
-  citations: cite("TLS"),
+  citations: cite(...sections.TLS),
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set dropInvalidHeaderFields: true.",

@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { listenerTypes } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { asArray, failProperty, notApplicable, pass } from "../outcomes";
 import { isHttpListener } from "./load-balancers";
 
@@ -9,7 +9,7 @@ export const albHttpsRedirect: ResourceRule = {
   id: "alb-https-redirect",
   area: "edge",
   description: "Plain-HTTP listeners only redirect to HTTPS on 443; nothing is served over plain HTTP.",
-  citations: cite("TLS"),
+  citations: cite(...sections.TLS),
   severity: "high",
   enforcement: "mandatory",
   remediation:

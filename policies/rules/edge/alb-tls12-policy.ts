@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { loadBalancerTypes } from "../resource-types";
-import { citeInferred } from "../citations";
+import { citeInferred, sections } from "../citations";
 import { fail, failProperty, pass, resultFor } from "../outcomes";
 import { ofType } from "../joins";
 import { isApplicationLoadBalancer, listenersOf } from "./load-balancers";
@@ -14,7 +14,7 @@ export const albTls12Policy: StackRule = {
   area: "edge",
   description:
     "Every application load balancer has an HTTPS listener, and every HTTPS listener uses a security policy that allows TLS 1.2 or newer only.",
-  citations: citeInferred("TLS"),
+  citations: citeInferred(...sections.TLS),
   severity: "high",
   enforcement: "mandatory",
   remediation:

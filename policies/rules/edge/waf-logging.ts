@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { asArray, fail, failProperty, pass, resultFor } from "../outcomes";
 import { ofType, referencing } from "../joins";
 
@@ -10,7 +10,7 @@ export const wafLogging: StackRule = {
   area: "edge",
   description:
     "Every WAF web ACL logs its requests (an aws.wafv2.WebAclLoggingConfiguration names it, with a destination).",
-  citations: cite("AUD"),
+  citations: cite(...sections.AUD),
   severity: "medium",
   enforcement: "mandatory",
   remediation:

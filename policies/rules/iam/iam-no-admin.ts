@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { asArray, failProperty, pass } from "../outcomes";
 import { checkAllowStatements, identityPolicyTypes } from "./identity-documents";
 
@@ -19,7 +19,7 @@ export const iamNoAdmin: ResourceRule = {
   area: "iam",
   description:
     'No identity policy allows every action ("*"), and no principal is given AWS\'s AdministratorAccess policy.',
-  citations: cite("IAM"),
+  citations: cite(...sections.IAM),
   severity: "critical",
   enforcement: "mandatory",
   remediation:

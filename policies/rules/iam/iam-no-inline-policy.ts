@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { asArray, fail, failProperty, pass } from "../outcomes";
 
 export const iamNoInlinePolicy: ResourceRule = {
@@ -9,7 +9,7 @@ export const iamNoInlinePolicy: ResourceRule = {
   area: "iam",
   description:
     "Permissions come from managed policies attached to roles, not inline policies (which cannot be reviewed, versioned or reused on their own).",
-  citations: cite("IAM"),
+  citations: cite(...sections.IAM),
   severity: "low",
   enforcement: "mandatory",
   remediation: "Declare the permissions as an aws.iam.Policy and attach it with aws.iam.RolePolicyAttachment.",

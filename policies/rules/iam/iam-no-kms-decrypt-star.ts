@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { citeInferred } from "../citations";
+import { citeInferred, sections } from "../citations";
 import { wildcardMatches } from "../documents";
 import { checkAllowStatements, identityPolicyTypes } from "./identity-documents";
 
@@ -9,7 +9,7 @@ export const iamNoKmsDecryptStar: ResourceRule = {
   area: "iam",
   description:
     'No identity policy allows kms:Decrypt on every key (Resource "*"): a principal decrypts only with the keys it needs.',
-  citations: citeInferred("IAM"),
+  citations: citeInferred(...sections.IAM),
   severity: "high",
   enforcement: "mandatory",
   remediation: "Set Resource to the ARNs of the keys the principal must use (e.g. the data key).",

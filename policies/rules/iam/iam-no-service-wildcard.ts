@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { checkAllowStatements, identityPolicyTypes } from "./identity-documents";
 
 const SERVICE_WILDCARD = /^[A-Za-z0-9-]+:\*$/;
@@ -9,7 +9,7 @@ export const iamNoServiceWildcard: ResourceRule = {
   id: "iam-no-service-wildcard",
   area: "iam",
   description: 'No identity policy allows every action of a service ("s3:*", "kms:*").',
-  citations: cite("IAM"),
+  citations: cite(...sections.IAM),
   severity: "high",
   enforcement: "mandatory",
   remediation: 'List the actions the role needs (e.g. "s3:GetObject", "s3:PutObject") instead of "service:*".',

@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { citeInferred } from "../citations";
+import { citeInferred, sections } from "../citations";
 import { wildcardMatches } from "../documents";
 import { checkAllowStatements, identityPolicyTypes } from "./identity-documents";
 
@@ -36,7 +36,7 @@ export const iamScopedWrites: ResourceRule = {
   area: "iam",
   description:
     'Write actions name the resources they change: no Allow of a write action on Resource "*" (actions AWS cannot scope, such as cloudwatch:PutMetricData, excepted; whole-service and full wildcards have their own rules).',
-  citations: citeInferred("IAM"),
+  citations: citeInferred(...sections.IAM),
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set Resource to the ARNs (or ARN patterns under the stack's prefix) the action must change.",

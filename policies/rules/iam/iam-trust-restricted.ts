@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { citeInferred } from "../citations";
+import { citeInferred, sections } from "../citations";
 import { failProperty, pass } from "../outcomes";
 import { statementPath, statementsOf } from "../documents";
 
@@ -9,7 +9,7 @@ export const iamTrustRestricted: ResourceRule = {
   id: "iam-trust-restricted",
   area: "iam",
   description: 'No role\'s trust policy lets "*" (any AWS principal) assume it.',
-  citations: citeInferred("IAM"),
+  citations: citeInferred(...sections.IAM),
   severity: "critical",
   enforcement: "mandatory",
   remediation: "Name the service principal (e.g. ec2.amazonaws.com) or account that must assume the role.",

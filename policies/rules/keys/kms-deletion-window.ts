@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { citeInferred } from "../citations";
+import { citeInferred, sections } from "../citations";
 import { expectProperty } from "../outcomes";
 
 /** The longest window AWS allows, and its default when not set. */
@@ -12,7 +12,7 @@ export const kmsDeletionWindow: ResourceRule = {
   area: "keys",
   description:
     "KMS keys wait the full 30 days before deletion, the time to notice and cancel a mistaken deletion that would make every backup unreadable.",
-  citations: citeInferred("AVL"),
+  citations: citeInferred(...sections.AVL),
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set deletionWindowInDays: 30 (or leave it unset: AWS's default is 30).",

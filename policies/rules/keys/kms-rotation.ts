@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { citeInferred } from "../citations";
+import { citeInferred, sections } from "../citations";
 import { expectProperty, isTrue } from "../outcomes";
 
 export const kmsRotation: ResourceRule = {
@@ -8,7 +8,7 @@ export const kmsRotation: ResourceRule = {
   id: "kms-rotation",
   area: "keys",
   description: "Customer managed KMS keys rotate their key material automatically.",
-  citations: citeInferred("ENC"),
+  citations: citeInferred(...sections.ENC),
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set enableKeyRotation: true (yearly by default; rotationPeriodInDays may shorten it).",

@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { expectProperty } from "../outcomes";
 import { isCustomerKey } from "../keys/customer-key";
 
@@ -10,7 +10,7 @@ export const logGroupKms: ResourceRule = {
   area: "logs",
   description:
     "CloudWatch Logs groups are encrypted with a customer managed KMS key (logs may hold PHI: URLs, queries, errors).",
-  citations: cite("ENC"),
+  citations: cite(...sections.ENC),
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set kmsKeyId to the stack's logs key ARN; the key policy must allow logs.<region>.amazonaws.com.",

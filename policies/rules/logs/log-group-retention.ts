@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { expectProperty } from "../outcomes";
 
 export const logGroupRetention: ResourceRule = {
@@ -9,7 +9,7 @@ export const logGroupRetention: ResourceRule = {
   area: "logs",
   description:
     "CloudWatch Logs groups set a retention of at least the minimum (setting minLogRetentionDays, default 365 days); not set means kept forever at growing cost, with no decision recorded.",
-  citations: cite("AUD"),
+  citations: cite(...sections.AUD),
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set retentionInDays to one of CloudWatch's values at or above the minimum (365, 400, 545, 731, ...).",

@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { asArray, failProperty, pass } from "../outcomes";
 
 export const alarmHasActions: ResourceRule = {
@@ -8,7 +8,7 @@ export const alarmHasActions: ResourceRule = {
   id: "alarm-has-actions",
   area: "monitoring",
   description: "Every CloudWatch alarm notifies someone: alarmActions is set and actions are enabled.",
-  citations: cite("AUD"),
+  citations: cite(...sections.AUD),
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set alarmActions (and okActions) to the stack's alert SNS topic and leave actionsEnabled on.",

@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { expectProperty } from "../outcomes";
 import { isCustomerKey } from "../keys/customer-key";
 
@@ -10,7 +10,7 @@ export const snsKms: ResourceRule = {
   area: "monitoring",
   description:
     "SNS topics (the alert topic) are encrypted with a customer managed KMS key; the AWS managed aws/sns key would also stop CloudWatch from publishing alarms to it.",
-  citations: cite("ENC"),
+  citations: cite(...sections.ENC),
   severity: "medium",
   enforcement: "mandatory",
   remediation: "Set kmsMasterKeyId to the stack's alerts key, whose policy lets cloudwatch.amazonaws.com use it.",

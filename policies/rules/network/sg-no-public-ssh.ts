@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { ingressTypes } from "../ingress";
 import { worldOpenPortsOutcome } from "./open-ports";
 
@@ -10,7 +10,7 @@ export const sgNoPublicSsh: ResourceRule = {
   id: "sg-no-public-ssh",
   area: "network",
   description: "No security group ingress opens port 22 (SSH) to 0.0.0.0/0 or ::/0.",
-  citations: cite("SG"),
+  citations: cite(...sections.SG),
   severity: "critical",
   enforcement: "mandatory",
   remediation:

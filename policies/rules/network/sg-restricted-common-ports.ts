@@ -1,5 +1,5 @@
 import type { ResourceRule } from "../types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { ingressTypes } from "../ingress";
 import { worldOpenPortsOutcome } from "./open-ports";
 
@@ -11,7 +11,7 @@ export const sgRestrictedCommonPorts: ResourceRule = {
   id: "sg-restricted-common-ports",
   area: "network",
   description: `No security group ingress opens ports ${COMMON_PORTS.join(", ")} (FTP, RDP, MySQL and other administrative ports) to 0.0.0.0/0 or ::/0.`,
-  citations: cite("SG"),
+  citations: cite(...sections.SG),
   severity: "critical",
   enforcement: "mandatory",
   remediation:

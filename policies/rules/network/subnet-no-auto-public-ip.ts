@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { failProperty, isTrue, pass, resultFor } from "../outcomes";
 import { ofType } from "../joins";
 import { designatedPublicSubnets } from "../public-subnets";
@@ -11,7 +11,7 @@ export const subnetNoAutoPublicIp: StackRule = {
   area: "network",
   description:
     "Only designated public subnets (those holding an internet-facing load balancer or a NAT gateway) give instances public IPs on launch.",
-  citations: cite("ACC"),
+  citations: cite(...sections.ACC),
   severity: "high",
   enforcement: "mandatory",
   remediation:

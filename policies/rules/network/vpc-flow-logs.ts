@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { fail, pass, resultFor } from "../outcomes";
 import { ofType, referencing } from "../joins";
 
@@ -9,7 +9,7 @@ export const vpcFlowLogs: StackRule = {
   id: "vpc-flow-logs",
   area: "network",
   description: "Every VPC has a flow log recording its traffic.",
-  citations: cite("164.308(a)(3)(ii)(A)", "AUD"),
+  citations: cite("164.308(a)(3)(ii)(A)", ...sections.AUD),
   severity: "medium",
   enforcement: "mandatory",
   remediation:

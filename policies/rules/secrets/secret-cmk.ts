@@ -1,6 +1,6 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { expectProperty, isTrue, notApplicable } from "../outcomes";
 import { isCustomerKey } from "../keys/customer-key";
 
@@ -10,7 +10,7 @@ export const secretCmk: ResourceRule = {
   area: "secrets",
   description:
     "Secrets Manager secrets, the RDS-managed master secret included, are encrypted with a customer managed KMS key.",
-  citations: cite("ENC"),
+  citations: cite(...sections.ENC),
   severity: "medium",
   enforcement: "mandatory",
   remediation:

@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { fail, failProperty, isSet, notApplicable, pass, resultFor } from "../outcomes";
 import { bucketSettings, buckets, receivesServerAccessLogs } from "./buckets";
 
@@ -10,7 +10,7 @@ export const s3AccessLogging: StackRule = {
   area: "storage",
   description:
     "Every bucket sends server access logs to a log bucket; the bucket receiving them is exempt (logging it into itself would log its own log deliveries).",
-  citations: cite("164.308(a)(3)(ii)(A)", "AUD"),
+  citations: cite("164.308(a)(3)(ii)(A)", ...sections.AUD),
   severity: "medium",
   enforcement: "mandatory",
   remediation:

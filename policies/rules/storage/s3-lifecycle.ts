@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { citeInferred } from "../citations";
+import { citeInferred, sections } from "../citations";
 import { asArray, fail, isTrue, notApplicable, pass, resultFor } from "../outcomes";
 import { bucketSettings, buckets } from "./buckets";
 
@@ -10,7 +10,7 @@ export const s3Lifecycle: StackRule = {
   area: "storage",
   description:
     "Every versioned bucket has an enabled lifecycle rule that expires noncurrent versions, no sooner than the minimum backup retention (setting minBackupRetentionDays): old versions are kept as long as required, then removed.",
-  citations: citeInferred("BAK"),
+  citations: citeInferred(...sections.BAK),
   severity: "low",
   enforcement: "mandatory",
   remediation:

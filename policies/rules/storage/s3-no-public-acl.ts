@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { asArray, fail, failProperty, pass, resultFor } from "../outcomes";
 import { bucketSettings, buckets } from "./buckets";
 
@@ -14,7 +14,7 @@ export const s3NoPublicAcl: StackRule = {
   area: "storage",
   description:
     "No bucket has a public canned ACL or a grant to AllUsers/AuthenticatedUsers, and every bucket declares object ownership BucketOwnerEnforced (ACLs disabled).",
-  citations: cite("ACC"),
+  citations: cite(...sections.ACC),
   severity: "high",
   enforcement: "mandatory",
   remediation:

@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { fail, failProperty, isTrue, pass, resultFor } from "../outcomes";
 import { ofType } from "../joins";
 import { bucketSettings, buckets } from "./buckets";
@@ -18,7 +18,7 @@ export const s3PublicAccessBlock: StackRule = {
   area: "storage",
   description:
     "Every bucket has a public access block with all four flags on (its own, or the account's declared in the stack).",
-  citations: cite("ACC"),
+  citations: cite(...sections.ACC),
   severity: "critical",
   enforcement: "mandatory",
   remediation:

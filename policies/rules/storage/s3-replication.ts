@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { asArray, fail, notApplicable, pass, resultFor } from "../outcomes";
 import { bucketSettings, buckets, isLogDestination } from "./buckets";
 
@@ -10,7 +10,7 @@ export const s3Replication: StackRule = {
   area: "storage",
   description:
     "Buckets that hold data (every bucket that is not a log destination, here the backups) replicate to another bucket, ideally in another region. Advisory: the cross-region copy is optional in this stack; the report shows where it is missing.",
-  citations: cite("BAK"),
+  citations: cite(...sections.BAK),
   severity: "medium",
   enforcement: "advisory",
   remediation:

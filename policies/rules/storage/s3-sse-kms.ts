@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { asArray, fail, failProperty, pass, resultFor } from "../outcomes";
 import { isCustomerKey } from "../keys/customer-key";
 import { bucketSettings, buckets } from "./buckets";
@@ -12,7 +12,7 @@ export const s3SseKms: StackRule = {
   id: "s3-sse-kms",
   area: "storage",
   description: "Every bucket's default encryption is SSE-KMS (aws:kms) with a customer managed key.",
-  citations: cite("ENC"),
+  citations: cite(...sections.ENC),
   severity: "high",
   enforcement: "mandatory",
   remediation:

@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { fail, pass, resultFor } from "../outcomes";
 import { statementPath, statementsOf, type Statement } from "../documents";
 import { bucketSettings, buckets } from "./buckets";
@@ -21,7 +21,7 @@ export const s3SslOnly: StackRule = {
   id: "s3-ssl-only",
   area: "storage",
   description: 'Every bucket\'s policy denies all S3 actions to every principal when aws:SecureTransport is "false".',
-  citations: cite("TLS", "164.312(c)(2)"),
+  citations: cite(...sections.TLS, "164.312(c)(2)"),
   severity: "high",
   enforcement: "mandatory",
   remediation:

@@ -1,6 +1,6 @@
 import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite } from "../citations";
+import { cite, sections } from "../citations";
 import { fail, failProperty, isTrue, pass, resultFor } from "../outcomes";
 import { bucketSettings, buckets } from "./buckets";
 
@@ -9,7 +9,7 @@ export const s3Versioning: StackRule = {
   id: "s3-versioning",
   area: "storage",
   description: "Every bucket has versioning enabled, so an overwritten or deleted object can be recovered.",
-  citations: cite("BAK", "164.312(c)(1)", "164.312(c)(2)"),
+  citations: cite(...sections.BAK, "164.312(c)(1)", "164.312(c)(2)"),
   severity: "medium",
   enforcement: "mandatory",
   remediation: 'Declare an aws.s3.BucketVersioning with versioningConfiguration.status "Enabled".',

@@ -5,7 +5,7 @@ import { existsSync } from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { allRules } from "../../../policies/rules";
-import { cite, citeInferred, citationGroups } from "../../../policies/rules/citations";
+import { cite, citeInferred, sections } from "../../../policies/rules/citations";
 
 const rulesDir = path.join(__dirname, "..", "..", "..", "policies", "rules");
 const SECTION = /^164\.(308|310|312)\([a-z]\)(\(\d+\)(\([ivx]+\))?(\([A-Z]\))?)?$/;
@@ -34,15 +34,14 @@ describe("rule metadata", () => {
     },
   );
 
-  it("expands the catalog's citation groups, marking inferred ones", () => {
-    expect(cite("ENC", "164.312(c)(2)")).toEqual([
+  it("spreads the catalog's citation groups into sections, marking inferred ones", () => {
+    expect(cite(...sections.ENC, "164.312(c)(2)")).toEqual([
       { section: "164.312(a)(2)(iv)", inferred: false },
       { section: "164.312(e)(2)(ii)", inferred: false },
       { section: "164.312(c)(2)", inferred: false },
     ]);
-    expect(citeInferred("TLS").map((citation) => citation.section)).toEqual([...citationGroups.TLS]);
-    expect(citeInferred("TLS").every((citation) => citation.inferred)).toBe(true);
-    for (const sections of Object.values(citationGroups))
-      for (const section of sections) expect(section).toMatch(SECTION);
+    expect(citeInferred(...sections.TLS).map((citation) => citation.section)).toEqual([...sections.TLS]);
+    expect(citeInferred(...sections.TLS).every((citation) => citation.inferred)).toBe(true);
+    for (const group of Object.values(sections)) for (const section of group) expect(section).toMatch(SECTION);
   });
 });
