@@ -14,7 +14,7 @@ function cell(text: string): string {
 
 function typeOf(key: string): string {
   const property = configProperties[key as keyof typeof configProperties];
-  if (property.enum) return property.enum.map((value) => `\`${value}\``).join(" | ");
+  if (property.enum) return property.enum.map((value) => `\`${String(value)}\``).join(" | ");
   if (property.type === "array") return `list of ${property.items?.format ?? property.items?.type}`;
   const range = property.minimum !== undefined ? ` (${property.minimum}-${property.maximum})` : "";
   return `${property.format ?? property.type}${range}`;

@@ -310,7 +310,8 @@ export function readStackConfig(): StackConfig {
   const { config, problems, warnings } = validateConfig(raw);
   const allProblems = [...namespaceProblems, ...problems];
   if (!config || allProblems.length > 0) throw new ConfigError(allProblems);
-  warnings.forEach((warning) => pulumi.log.warn(warning));
+  // pulumi.log.warn returns the engine's promise; a warning that fails to print stops nothing.
+  for (const warning of warnings) void pulumi.log.warn(warning);
   return config;
 }
 

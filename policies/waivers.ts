@@ -93,7 +93,7 @@ export function parseWaivers(text: string, source: string): Waiver[] {
       }),
     );
   }
-  const waivers = (document as { waivers: Waiver[] }).waivers;
+  const { waivers }: { waivers: Waiver[] } = document;
   const invalidDates = waivers.filter((waiver) => waiver.expires && Number.isNaN(endOfDay(waiver.expires).getTime()));
   if (invalidDates.length > 0) {
     throw new WaiverFileError(

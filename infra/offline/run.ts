@@ -99,7 +99,7 @@ async function runExclusive(program: () => unknown, options: OfflineRunOptions):
   const mocks = offlineMocks(region);
   const invokes: PlannedInvoke[] = [];
   const recordingMocks: pulumi.runtime.Mocks = {
-    newResource: mocks.newResource,
+    newResource: (args) => mocks.newResource(args),
     call: (args) => {
       invokes.push({ token: args.token, inputs: unwrapSecrets(args.inputs) });
       return mocks.call(args);
@@ -133,12 +133,12 @@ async function runExclusive(program: () => unknown, options: OfflineRunOptions):
       callback(error, response);
     });
 
-  let programError: unknown;
+  let programError: Error | undefined;
   const outputs = await pulumi.runtime.runInPulumiStack(async () => {
     try {
       return (await program()) as any;
     } catch (error) {
-      programError = error;
+      programError = error as Error;
       return undefined;
     }
   });

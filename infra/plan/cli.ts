@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   const stop = parseCommandLine(program, argv);
   if (stop !== undefined) return stop;
-  const [stackFile] = program.args as string[];
+  const [stackFile] = program.args;
   const { json } = program.opts<{ json?: string }>();
 
   let targets: PlanTarget[];
@@ -57,4 +57,4 @@ function reportConfigError(error: unknown, stackName?: string): number {
   return 1;
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+void main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -70,7 +70,7 @@ export async function runAuditCli(argv: string[], output: Output = processOutput
     .configureOutput({ writeOut: output.stdout, writeErr: output.stderr });
   const stop = parseCommandLine(program, argv);
   if (stop !== undefined) return stop;
-  const [stackFile] = program.args as string[];
+  const [stackFile] = program.args;
   const options = program.opts<{ out: string; waivers: string; settings?: string }>();
 
   let config: Record<string, string> = {};

@@ -42,15 +42,13 @@ export async function adminPassword(ctx: Context, options: { force?: boolean }):
       "admin-password prints a secret: stdout is not a terminal, so it refuses; pass --force to print it anyway",
     );
   }
-  const { adminPasswordSecretArn } = requireOutputs(ctx.outputs, "admin-password", ["adminPasswordSecretArn", "url"]);
+  const { adminPasswordSecretArn, url } = requireOutputs(ctx.outputs, "admin-password", [
+    "adminPasswordSecretArn",
+    "url",
+  ]);
   const { credentials } = await readCredentials(ctx, adminPasswordSecretArn);
-  emit(
-    ctx,
-    { command: "admin-password", url: ctx.outputs.url, username: credentials.username, password: credentials.password },
-    () =>
-      [`URL:      ${ctx.outputs.url}`, `Username: ${credentials.username}`, `Password: ${credentials.password}`].join(
-        "\n",
-      ),
+  emit(ctx, { command: "admin-password", url, username: credentials.username, password: credentials.password }, () =>
+    [`URL:      ${url}`, `Username: ${credentials.username}`, `Password: ${credentials.password}`].join("\n"),
   );
   return EXIT_OK;
 }

@@ -296,7 +296,7 @@ export async function provision(
       deployed,
       { command: "provision", ok: false, stage: "bootstrap", preflight, bootstrap: last },
       () =>
-        `Verdict: FAILED: ${last}\nRead the whole log with \`openemr-ops logs --log openemr-bootstrap --since 2h\`; fix, then re-run it with the SSM document ${outputs.bootstrapDocumentName ?? "in the stack output bootstrapDocumentName"}.`,
+        `Verdict: FAILED: ${last}\nRead the whole log with \`openemr-ops logs --log openemr-bootstrap --since 2h\`; fix, then re-run it with the SSM document ${typeof outputs.bootstrapDocumentName === "string" ? outputs.bootstrapDocumentName : "named in the stack output bootstrapDocumentName"}.`,
     );
     return EXIT_FAILED;
   }

@@ -128,7 +128,7 @@ function backupFinding(report: HostReport, now: Date): Finding {
       action: "on the host: `journalctl -u openemr-backup -n 50`",
     };
   }
-  let entries: { id?: string; complete?: boolean }[] = [];
+  let entries: { id?: string; complete?: boolean }[];
   try {
     const parsed = JSON.parse(output.split("\n").pop() ?? "");
     entries = Array.isArray(parsed) ? parsed : (parsed.backups ?? []);

@@ -99,7 +99,7 @@ async function readInvocation(
   } catch (error) {
     // Right after SendCommand the invocation may not exist yet.
     if ((error as { name?: string }).name === "InvocationDoesNotExist") return undefined;
-    return awsCall("SSM GetCommandInvocation", () => Promise.reject(error), instanceId);
+    return awsCall("SSM GetCommandInvocation", () => Promise.reject(error as Error), instanceId);
   }
 }
 

@@ -220,8 +220,8 @@ describe("on-host backup and restore", () => {
       );
       expect(entry.bytes).toBe(manifest.parts[0].bytes + manifest.parts[1].bytes + manifestBytes);
       const human = await onprem([`${BIN}/openemr-backup`, "list"]);
-      expect(human.stdout).toMatch(new RegExp(`${manifest.id} +\\d+  complete`));
-      expect(human.stdout).toMatch(/29990101T000000Z +0  incomplete/);
+      expect(human.stdout).toMatch(new RegExp(`${manifest.id} +\\d+ {2}complete`));
+      expect(human.stdout).toMatch(/29990101T000000Z +0 {2}incomplete/);
     });
 
     it("restores the latest complete backup into a new database and directory, identical", async () => {
