@@ -63,7 +63,8 @@ Examples:
 
   withHealthOptions(withStackOptions(program.command("health")))
     .description(
-      "check the stack now: HTTPS and TLS, OpenEMR readiness, alarms, the host (through SSM), RDS and backups; exit 1 on any CRIT",
+      "check the stack now: HTTPS and TLS, OpenEMR readiness, alarms, the host (through SSM), RDS and backups; " +
+        "exit 1 on any CRIT",
     )
     .action(inStack((ctx, options: StackOptions & { caFile?: string; timeout: number }) => health(ctx, options)));
 
@@ -95,7 +96,8 @@ Examples:
 
   withStackOptions(program.command("drill"))
     .description(
-      "restore drill: restore a backup into a scratch database on the host, compare row counts with its manifest, drop it",
+      "restore drill: restore a backup into a scratch database on the host, " +
+        "compare row counts with its manifest, drop it",
     )
     .addOption(new Option("--backup <id>", 'backup id, or "latest"').argParser(backupId).default("latest"))
     .action(inStack((ctx, options: StackOptions & { backup: string }) => drill(ctx, options)));
@@ -111,7 +113,8 @@ Examples:
 
   withHealthOptions(withStackOptions(program.command("upgrade")))
     .description(
-      "upgrade OpenEMR: backup and DB snapshot, new release verified, code swapped keeping sites/, schema upgraded, health gate, automatic rollback",
+      "upgrade OpenEMR: backup and DB snapshot, new release verified, code swapped keeping sites/, " +
+        "schema upgraded, health gate, automatic rollback",
     )
     .addOption(new Option("--to <version>", "release to upgrade to, X.Y.Z").argParser(version).makeOptionMandatory())
     .addOption(

@@ -65,7 +65,10 @@ export function generatePassword(): string {
 function setPasswordScript(versionId: string): string {
   return `set -euo pipefail
 ${READ_HOST_SETTINGS}
-secret() { aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$1" "\${@:2}" --query SecretString --output text; }
+secret() {
+  aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$1" "\${@:2}" \\
+    --query SecretString --output text
+}
 ADMIN_JSON=$(secret "$SECRET_ADMIN" --version-id ${quote(versionId)})
 DB_JSON=$(secret "$SECRET_DB_APP")
 export ADMIN_JSON DB_JSON
@@ -73,7 +76,8 @@ php -r '
   $admin = json_decode(getenv("ADMIN_JSON"), true); $app = json_decode(getenv("DB_JSON"), true);
   $db = mysqli_init(); $db->ssl_set(null, null, getenv("DB_CA_FILE") ?: null, null, null);
   $flags = getenv("DB_HOST") === "localhost" ? 0 : MYSQLI_CLIENT_SSL;
-  $db->real_connect(getenv("DB_HOST"), $app["username"], $app["password"], getenv("DB_NAME"), (int) getenv("DB_PORT"), null, $flags);
+  $db->real_connect(getenv("DB_HOST"), $app["username"], $app["password"], getenv("DB_NAME"),
+    (int) getenv("DB_PORT"), null, $flags);
   $update = $db->prepare("UPDATE users_secure SET password = ?, last_update_password = NOW() WHERE username = ?");
   $hash = password_hash($admin["password"], PASSWORD_DEFAULT);
   $update->bind_param("ss", $hash, $admin["username"]);
@@ -110,11 +114,11 @@ export async function rotateAdminPassword(ctx: Context): Promise<number> {
     }),
   );
   if (result.exitCode !== 0) {
+    const reason = result.stderr.trim().split("\n").pop() ?? `exit ${result.exitCode}`;
     emit(
       ctx,
       { command: "rotate-admin-password", ok: false, username: current.credentials.username },
-      () =>
-        `Verdict: FAILED: OpenEMR was not updated (${result.stderr.trim().split("\n").pop() ?? `exit ${result.exitCode}`}); the current password still works`,
+      () => `Verdict: FAILED: OpenEMR was not updated (${reason}); the current password still works`,
     );
     return EXIT_FAILED;
   }
@@ -134,7 +138,8 @@ export async function rotateAdminPassword(ctx: Context): Promise<number> {
     ctx,
     { command: "rotate-admin-password", ok: true, username: current.credentials.username },
     () =>
-      `Verdict: OK: the password of ${current.credentials.username} was rotated; show it with \`openemr-ops admin-password\``,
+      `Verdict: OK: the password of ${current.credentials.username} was rotated; ` +
+      "show it with `openemr-ops admin-password`",
   );
   return EXIT_OK;
 }

@@ -34,7 +34,8 @@ export async function takeBackup(ctx: Context): Promise<BackupManifest> {
   );
   if (result.exitCode !== 0)
     throw new OpsError(
-      `backup failed on the host (exit ${result.exitCode}): ${lastLine(result.stderr || result.stdout)}; see \`openemr-ops logs --log openemr-backup\``,
+      `backup failed on the host (exit ${result.exitCode}): ${lastLine(result.stderr || result.stdout)}; ` +
+        "see `openemr-ops logs --log openemr-backup`",
     );
   const printed = lastJsonLine(result.stdout, "backup") as Partial<BackupManifest>;
   if (typeof printed.id !== "string") throw new OpsError("backup: the host's manifest has no id");
@@ -53,7 +54,8 @@ export async function backup(ctx: Context): Promise<number> {
         manifest.parts.map((part) => [part.name, formatBytes(part.bytes), part.sha256.slice(0, 16)]),
       ),
       "",
-      `Verdict: OK: backup ${manifest.id} of ${manifest.database} (OpenEMR ${manifest.openemr_version}), ${formatBytes(bytes)} in ${manifest.duration_seconds}s`,
+      `Verdict: OK: backup ${manifest.id} of ${manifest.database} (OpenEMR ${manifest.openemr_version}), ` +
+        `${formatBytes(bytes)} in ${manifest.duration_seconds}s`,
     ].join("\n"),
   );
   return EXIT_OK;
@@ -132,7 +134,8 @@ async function resolveBackup(ctx: Context, requested: string): Promise<StoredBac
     throw new OpsError(
       requested === "latest"
         ? "no complete backup to restore; run `openemr-ops backups`"
-        : `--backup: no backup ${requested} in s3://${outputs.backupBucket}/${outputs.backupPrefix}/; run \`openemr-ops backups\``,
+        : `--backup: no backup ${requested} in s3://${outputs.backupBucket}/${outputs.backupPrefix}/; ` +
+            "run `openemr-ops backups`",
     );
   if (!found.complete)
     throw new OpsError(
@@ -166,8 +169,11 @@ export async function restore(ctx: Context, options: RestoreOptions): Promise<nu
     : [
         // A "new" database that is the live one would be overwritten without the confirmation.
         READ_HOST_SETTINGS,
-        `if [ "$DB_NAME" = ${quote(options.newDatabase!)} ]; then echo "openemr-ops: --new-database ${options.newDatabase} is the live database; restore into it without --new-database" >&2; exit 2; fi`,
-        `${BIN}/openemr-restore --backup ${quote(chosen.id)} --database ${quote(options.newDatabase!)} --sites-dir ${quote(`/var/lib/openemr-aws/restores/${options.newDatabase}/sites`)} --yes`,
+        `if [ "$DB_NAME" = ${quote(options.newDatabase!)} ]; then ` +
+          `echo "openemr-ops: --new-database ${options.newDatabase} is the live database; ` +
+          `restore into it without --new-database" >&2; exit 2; fi`,
+        `${BIN}/openemr-restore --backup ${quote(chosen.id)} --database ${quote(options.newDatabase!)} ` +
+          `--sites-dir ${quote(`/var/lib/openemr-aws/restores/${options.newDatabase}/sites`)} --yes`,
       ].join("\n");
   const result = await ctx.progress.step(
     `restoring ${chosen.id} into ${live ? "the live database" : options.newDatabase}`,
@@ -192,8 +198,10 @@ export async function restore(ctx: Context, options: RestoreOptions): Promise<nu
     },
     () =>
       ok
-        ? `Verdict: OK: backup ${chosen.id} restored into ${live ? "the live database" : `database ${options.newDatabase}`}${live ? "; run `openemr-ops health`" : ""}`
-        : `Verdict: FAILED: restore of ${chosen.id} exited ${result.exitCode}: ${lastLine(result.stderr || result.stdout)}`,
+        ? `Verdict: OK: backup ${chosen.id} restored into ` +
+          (live ? "the live database; run `openemr-ops health`" : `database ${options.newDatabase}`)
+        : `Verdict: FAILED: restore of ${chosen.id} exited ${result.exitCode}: ` +
+          lastLine(result.stderr || result.stdout),
   );
   return ok ? EXIT_OK : EXIT_FAILED;
 }
@@ -203,10 +211,12 @@ async function confirmLiveRestore(ctx: Context, chosen: StoredBackup, yes: boole
   if (yes) return;
   if (!ctx.io.stdinIsTTY)
     throw new UsageError(
-      "restore into the live database: confirm by typing on a terminal, or pass --yes (or restore with --new-database NAME)",
+      "restore into the live database: confirm by typing on a terminal, or pass --yes " +
+        "(or restore with --new-database NAME)",
     );
   ctx.io.err(
-    `This replaces the live OpenEMR database and sites/ with backup ${chosen.id} (${formatAge(ageHours(chosen.startedAt))} old). Changes since then are lost.`,
+    `This replaces the live OpenEMR database and sites/ with backup ${chosen.id} ` +
+      `(${formatAge(ageHours(chosen.startedAt))} old). Changes since then are lost.`,
   );
   const answer = (await ctx.io.ask(`Type the backup id (${chosen.id}) to continue: `)).trim();
   if (answer !== chosen.id)
@@ -253,7 +263,8 @@ export async function drill(ctx: Context, options: { backup: string }): Promise<
         : []),
       ok
         ? `Verdict: OK: backup ${chosen.id} restores and its row counts match the manifest`
-        : `Verdict: FAILED: drill of ${chosen.id} exited ${result.exitCode}: ${lastLine(result.stderr || result.stdout)}; the backup may not be restorable`,
+        : `Verdict: FAILED: drill of ${chosen.id} exited ${result.exitCode}: ` +
+          `${lastLine(result.stderr || result.stdout)}; the backup may not be restorable`,
     ].join("\n"),
   );
   return ok ? EXIT_OK : EXIT_FAILED;

@@ -38,7 +38,8 @@ async function fetchEvents(
     ).catch((error: OpsError) => {
       if (error.message.includes("ResourceNotFoundException"))
         throw new OpsError(
-          `log group ${group} does not exist: the host has not shipped ${options.log} yet (is the CloudWatch agent running?)`,
+          `log group ${group} does not exist: the host has not shipped ${options.log} yet ` +
+            "(is the CloudWatch agent running?)",
         );
       throw error;
     });
@@ -49,7 +50,8 @@ async function fetchEvents(
 }
 
 function render(event: FilteredLogEvent): string {
-  return `${new Date(event.timestamp ?? 0).toISOString()} ${event.logStreamName ?? "-"} ${(event.message ?? "").trimEnd()}`;
+  const time = new Date(event.timestamp ?? 0).toISOString();
+  return `${time} ${event.logStreamName ?? "-"} ${(event.message ?? "").trimEnd()}`;
 }
 
 export async function logs(ctx: Context, options: LogsOptions): Promise<number> {

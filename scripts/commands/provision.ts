@@ -39,7 +39,8 @@ async function readStackConfig(cwd: string, stack: string): Promise<StackConfigS
   const file = `${cwd}/Pulumi.${stack}.yaml`;
   if (!existsSync(file))
     throw new OpsError(
-      `config: ${file} does not exist; create it from config/examples/ (or \`pulumi stack init ${stack}\` and \`pulumi config set\`)`,
+      `config: ${file} does not exist; create it from config/examples/ ` +
+        `(or \`pulumi stack init ${stack}\` and \`pulumi config set\`)`,
     );
   // The Pulumi program's own validation, so preflight and `pulumi up` agree on what is valid.
   const { loadStackFile, rawConfigFrom, validateConfig } = await import("../../infra/config");
@@ -139,7 +140,9 @@ function preflightChecks(ctx: Context, options: ProvisionOptions, stack: string,
                 status: "CRIT",
                 summary: `${limit - used} Elastic IPs free, ${needed} needed`,
                 evidence,
-                action: `release unused Elastic IPs or request more (Service Quotas: EC2 ${EIP_QUOTA}) in ${config.region}`,
+                action:
+                  "release unused Elastic IPs or request more " +
+                  `(Service Quotas: EC2 ${EIP_QUOTA}) in ${config.region}`,
               },
         ];
       },
@@ -211,7 +214,8 @@ async function waitForAgent(ctx: Context, instanceId: string): Promise<void> {
     if (status === "Online") return;
     if (Date.now() > deadline)
       throw new OpsError(
-        `host ${instanceId} did not register with SSM within ${REGISTER_TIMEOUT_MS / 60_000} minutes (status ${status}); read its console output in EC2`,
+        `host ${instanceId} did not register with SSM within ${REGISTER_TIMEOUT_MS / 60_000} minutes ` +
+          `(status ${status}); read its console output in EC2`,
       );
     await sleep(ctx.pollIntervalMs);
   }
@@ -236,7 +240,8 @@ async function followBootstrap(ctx: Context, instanceId: string): Promise<string
     nextLine += lines.length;
     if (Date.now() > deadline)
       throw new OpsError(
-        `the bootstrap did not finish within ${BOOTSTRAP_TIMEOUT_MS / 60_000} minutes; read /var/log/openemr-aws/bootstrap.log on the host`,
+        `the bootstrap did not finish within ${BOOTSTRAP_TIMEOUT_MS / 60_000} minutes; ` +
+          "read /var/log/openemr-aws/bootstrap.log on the host",
       );
     await sleep(ctx.pollIntervalMs);
   }
@@ -252,7 +257,8 @@ export async function provision(
   const stack = stackOptions.stack;
   if (!(await which("pulumi", { nothrow: true })))
     throw new OpsError(
-      "the Pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) and log in, then run provision again",
+      "the Pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) and log in, " +
+        "then run provision again",
     );
   const config = await readStackConfig(options.cwd, stack);
   const ctx = contextWith({ region: stackOptions.region ?? config.region }, stackOptions, settings);
@@ -292,11 +298,17 @@ export async function provision(
     followBootstrap(deployed, hostInstanceId),
   );
   if (!last.includes("openemr-bootstrap: OK")) {
+    const document =
+      typeof outputs.bootstrapDocumentName === "string"
+        ? outputs.bootstrapDocumentName
+        : "named in the stack output bootstrapDocumentName";
     emit(
       deployed,
       { command: "provision", ok: false, stage: "bootstrap", preflight, bootstrap: last },
       () =>
-        `Verdict: FAILED: ${last}\nRead the whole log with \`openemr-ops logs --log openemr-bootstrap --since 2h\`; fix, then re-run it with the SSM document ${typeof outputs.bootstrapDocumentName === "string" ? outputs.bootstrapDocumentName : "named in the stack output bootstrapDocumentName"}.`,
+        `Verdict: FAILED: ${last}\n` +
+        "Read the whole log with `openemr-ops logs --log openemr-bootstrap --since 2h`; " +
+        `fix, then re-run it with the SSM document ${document}.`,
     );
     return EXIT_FAILED;
   }

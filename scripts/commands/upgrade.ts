@@ -37,7 +37,8 @@ async function installedVersion(ctx: Context, instanceId: string): Promise<strin
   const found = result.stdout.trim().split("\n").pop() ?? "";
   if (result.exitCode !== 0 || !/^\d+\.\d+\.\d+$/.test(found))
     throw new OpsError(
-      `cannot read the installed OpenEMR version on ${instanceId} (exit ${result.exitCode}): ${(result.stderr || found).trim().slice(0, 200)}`,
+      `cannot read the installed OpenEMR version on ${instanceId} (exit ${result.exitCode}): ` +
+        (result.stderr || found).trim().slice(0, 200),
     );
   return found;
 }
@@ -67,7 +68,8 @@ async function snapshotDatabase(ctx: Context, dbInstanceIdentifier: string, to: 
       throw new OpsError(`DB snapshot ${snapshotId} ended as ${status}; nothing was upgraded`);
     if (Date.now() > deadline)
       throw new OpsError(
-        `DB snapshot ${snapshotId} not available after ${SNAPSHOT_TIMEOUT_MS / 3600_000}h (status ${status}); nothing was upgraded`,
+        `DB snapshot ${snapshotId} not available after ${SNAPSHOT_TIMEOUT_MS / 3600_000}h (status ${status}); ` +
+          "nothing was upgraded",
       );
   }
 }
@@ -84,7 +86,8 @@ export async function upgrade(ctx: Context, options: UpgradeOptions): Promise<nu
   const from = await ctx.progress.step("reading the installed version", () => installedVersion(ctx, instanceId));
   if (compareVersions(options.to, from) <= 0)
     throw new UsageError(
-      `--to: ${options.to} is not newer than the installed ${from}; expected a later release (downgrades are restores: see \`openemr-ops restore\`)`,
+      `--to: ${options.to} is not newer than the installed ${from}; ` +
+        "expected a later release (downgrades are restores: see `openemr-ops restore`)",
     );
 
   const preBackup = await takeBackup(ctx);
@@ -147,7 +150,8 @@ export async function upgrade(ctx: Context, options: UpgradeOptions): Promise<nu
       [
         renderFindings(gate, outputs.url),
         "",
-        `Verdict: OK: OpenEMR upgraded ${from} -> ${options.to}. Set \`openemr:openemrVersion\` to ${options.to} in the stack config so the next \`pulumi up\` keeps it.`,
+        `Verdict: OK: OpenEMR upgraded ${from} -> ${options.to}. ` +
+          `Set \`openemr:openemrVersion\` to ${options.to} in the stack config so the next \`pulumi up\` keeps it.`,
       ].join("\n"),
     );
     return EXIT_OK;
@@ -169,7 +173,10 @@ export async function upgrade(ctx: Context, options: UpgradeOptions): Promise<nu
       ...(gate.length ? [renderFindings(gate, outputs.url), ""] : []),
       rolledBack
         ? `Verdict: FAILED: ${reason}. Rolled back to ${from} with backup ${preBackup.id}; run \`openemr-ops health\`.`
-        : `Verdict: FAILED: ${reason}, and the rollback failed too (exit ${rollback.exitCode}: ${lastLine(rollback.stderr || rollback.stdout)}). Restore by hand: \`openemr-ops restore --backup ${preBackup.id}\`${dbSnapshot ? ` or the RDS snapshot ${dbSnapshot}` : ""}.`,
+        : `Verdict: FAILED: ${reason}, and the rollback failed too ` +
+          `(exit ${rollback.exitCode}: ${lastLine(rollback.stderr || rollback.stdout)}). ` +
+          `Restore by hand: \`openemr-ops restore --backup ${preBackup.id}\`` +
+          `${dbSnapshot ? ` or the RDS snapshot ${dbSnapshot}` : ""}.`,
     ].join("\n"),
   );
   return EXIT_FAILED;

@@ -247,7 +247,8 @@ export async function bucketFindings(
           summary: `newest backup encrypted with ${encryption}, not KMS`,
           evidence: { encryption },
           action:
-            "the host must upload with SSE-KMS (BACKUP_KMS_KEY_ID); check settings.env and the bucket's default encryption",
+            "the host must upload with SSE-KMS (BACKUP_KMS_KEY_ID); " +
+            "check settings.env and the bucket's default encryption",
         },
   );
   return findings;

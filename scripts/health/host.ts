@@ -55,7 +55,9 @@ export function hostFindings(report: HostReport, now = new Date()): Finding[] {
             status: "CRIT",
             summary: `${key} is ${state}`,
             evidence: { state },
-            action: `on the host (SSM Session Manager): \`systemctl status ${unit}\` and \`journalctl -u ${unit} -n 50\`, then \`systemctl restart ${unit}\``,
+            action:
+              `on the host (SSM Session Manager): \`systemctl status ${unit}\` and \`journalctl -u ${unit} -n 50\`, ` +
+              `then \`systemctl restart ${unit}\``,
           },
     );
   }
@@ -72,7 +74,8 @@ export function hostFindings(report: HostReport, now = new Date()): Finding[] {
         ? {}
         : {
             action:
-              "free space (old logs, /var/backups) or grow the volume: `rootVolumeGb`/`dataVolumeGb` then `pulumi up`, then `resize2fs`",
+              "free space (old logs, /var/backups) or grow the volume: " +
+              "`rootVolumeGb`/`dataVolumeGb` then `pulumi up`, then `resize2fs`",
           }),
     });
   }
@@ -159,7 +162,8 @@ function backupFinding(report: HostReport, now: Date): Finding {
       summary: `newest backup is ${formatAge(hours)} old`,
       evidence,
       action:
-        "the daily backup is not running: `systemctl status openemr-backup.timer` on the host, then `openemr-ops backup`",
+        "the daily backup is not running: `systemctl status openemr-backup.timer` on the host, " +
+        "then `openemr-ops backup`",
     };
   if (hours > BACKUP_AGE_WARN_HOURS)
     return {

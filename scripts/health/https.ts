@@ -162,7 +162,8 @@ function tlsFinding(result: ProbeResult, now: Date): Finding {
       status: "WARN",
       text: "self-signed certificate",
       action:
-        "expected only on a stack without a domain; set `domain` and `hostedZoneId` for a trusted certificate, or pass --ca-file with this certificate",
+        "expected only on a stack without a domain; set `domain` and `hostedZoneId` for a trusted certificate, " +
+        "or pass --ca-file with this certificate",
     });
   } else if (result.authorizationError && result.authorizationError !== "CERT_HAS_EXPIRED") {
     problems.push({
@@ -213,7 +214,8 @@ function headersFinding(headers: IncomingHttpHeaders): Finding {
     summary: `missing: ${missing.join(", ")}`,
     evidence,
     action:
-      "the Apache vhost sets these headers: re-run the bootstrap through SSM (openemr-ops provision re-runs it) or check the vhost",
+      "the Apache vhost sets these headers: " +
+      "re-run the bootstrap through SSM (openemr-ops provision re-runs it) or check the vhost",
   };
 }
 
@@ -246,7 +248,8 @@ export function readyzFindings(result: ProbeResult): Finding[] {
         summary: `readyz not reachable from outside (HTTP ${result.statusCode})`,
         evidence: { status: result.statusCode },
         action:
-          "OpenEMR restricts /meta/health/ by default; allow the load balancer's health path in the vhost, or read it on the host",
+          "OpenEMR restricts /meta/health/ by default; " +
+          "allow the load balancer's health path in the vhost, or read it on the host",
       },
     ];
   }

@@ -93,10 +93,13 @@ export function renderFindings(findings: Finding[], subject: string): string {
     .filter((finding) => finding.status !== "OK")
     .map(
       (finding) =>
-        `${finding.status} ${finding.check}: ${evidenceText(finding.evidence)}${finding.action ? `\n  -> ${finding.action}` : ""}`,
+        `${finding.status} ${finding.check}: ${evidenceText(finding.evidence)}` +
+        (finding.action ? `\n  -> ${finding.action}` : ""),
     );
   const counts = (status: Status) => findings.filter((finding) => finding.status === status).length;
-  const verdict = `Verdict: ${verdictOf(findings)} for ${subject}: ${counts("CRIT")} critical, ${counts("WARN")} warning, ${counts("OK")} ok`;
+  const verdict =
+    `Verdict: ${verdictOf(findings)} for ${subject}: ` +
+    `${counts("CRIT")} critical, ${counts("WARN")} warning, ${counts("OK")} ok`;
   return [
     renderTable(["STATUS", "CHECK", "FINDING"], rows),
     ...(details.length ? ["", ...details] : []),

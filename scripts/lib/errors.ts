@@ -50,11 +50,17 @@ export function describeAwsError(error: unknown, action: string, instanceId?: st
   const { name = "Error", message = String(error) } = (error ?? {}) as AwsErrorShape;
   if (THROTTLING.has(name)) return `AWS throttled ${action} (${name}); wait a minute and run the command again`;
   if (ACCESS_DENIED.has(name))
-    return `access denied to ${action} (${name}): the AWS identity in use lacks that permission; see the README's operator permissions`;
+    return (
+      `access denied to ${action} (${name}): the AWS identity in use lacks that permission; ` +
+      "see the README's operator permissions"
+    );
   if (NO_CREDENTIALS.has(name))
     return `no usable AWS credentials for ${action} (${name}): set AWS_PROFILE or refresh your session`;
   if (name === "InvalidInstanceId" || name === "InvalidInstanceID.NotFound") {
-    return `instance ${instanceId ?? "(unknown)"} is not managed by SSM (${name}): check that it is running, its SSM agent is online and its role allows SSM`;
+    return (
+      `instance ${instanceId ?? "(unknown)"} is not managed by SSM (${name}): ` +
+      "check that it is running, its SSM agent is online and its role allows SSM"
+    );
   }
   return `${action} failed (${name}): ${message}`;
 }

@@ -36,7 +36,8 @@ export async function loadOutputs(source: OutputsSource): Promise<Record<string,
   if (source.outputsFile) return readOutputsFile(source.outputsFile);
   if (!(await which("pulumi", { nothrow: true }))) {
     throw new UsageError(
-      "no stack outputs: pass --outputs FILE (the JSON of `pulumi stack output --json`), or install the Pulumi CLI and pass --stack",
+      "no stack outputs: pass --outputs FILE (the JSON of `pulumi stack output --json`), " +
+        "or install the Pulumi CLI and pass --stack",
     );
   }
   const stackArgs = source.stack ? ["--stack", source.stack] : [];
@@ -60,7 +61,8 @@ async function readOutputsFile(file: string): Promise<Record<string, unknown>> {
     text = await readFile(file, "utf8");
   } catch (error) {
     throw new UsageError(
-      `--outputs: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"}); expected the JSON of \`pulumi stack output --json\``,
+      `--outputs: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"}); ` +
+        "expected the JSON of `pulumi stack output --json`",
     );
   }
   return parseOutputs(text, `--outputs ${file}`);
@@ -95,7 +97,8 @@ export function requireOutputs<K extends OutputKey>(
     if (typeof value !== "string" || value === "") {
       const given = value === undefined ? "it is missing" : `got ${JSON.stringify(value)}`;
       throw new UsageError(
-        `stack output "${key}" is needed by ${command} but ${given}; expected a non-empty string (is the stack deployed, and is --stack/--outputs the right one?)`,
+        `stack output "${key}" is needed by ${command} but ${given}; expected a non-empty string ` +
+          "(is the stack deployed, and is --stack/--outputs the right one?)",
       );
     }
   }

@@ -64,13 +64,14 @@ describe("admin-password", () => {
     const run = await runCli(["admin-password", "--outputs", outputsFile], { stdoutIsTTY: true });
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      "error: access denied to Secrets Manager GetSecretValue (AccessDeniedException): the AWS identity in use lacks that permission; see the README's operator permissions",
+      "error: access denied to Secrets Manager GetSecretValue (AccessDeniedException): " +
+        "the AWS identity in use lacks that permission; see the README's operator permissions",
     );
   });
 });
 
 describe("rotate-admin-password", () => {
-  it("stages a new password, sets it on the host by version id, then makes it current; the password never leaves AWS", async () => {
+  it("stages a new password, sets it on the host by version id, makes it current; it never leaves AWS", async () => {
     const run = await runCli(["rotate-admin-password", "--outputs", outputsFile, "--json"]);
     expect(run.code).toBe(0);
     const put = stack.mocks.secrets.commandCalls(PutSecretValueCommand)[0].args[0].input;

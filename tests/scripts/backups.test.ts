@@ -57,7 +57,9 @@ describe("backup", () => {
     const run = await runCli(["backup", "--outputs", outputsFile]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      "error: backup failed on the host (exit 1): openemr-backup: mysqldump failed: Access denied for user 'openemr_app'; see `openemr-ops logs --log openemr-backup`",
+      "error: backup failed on the host (exit 1): " +
+        "openemr-backup: mysqldump failed: Access denied for user 'openemr_app'; " +
+        "see `openemr-ops logs --log openemr-backup`",
     );
   });
 
@@ -73,7 +75,8 @@ describe("backup", () => {
         stack.mocks.ssm
           .on(SendCommandCommand)
           .rejects(awsError("AccessDeniedException", "not authorized to perform: ssm:SendCommand")),
-      "error: access denied to SSM SendCommand (AccessDeniedException): the AWS identity in use lacks that permission; see the README's operator permissions",
+      "error: access denied to SSM SendCommand (AccessDeniedException): " +
+        "the AWS identity in use lacks that permission; see the README's operator permissions",
     ],
     [
       "not managed by SSM",
@@ -81,17 +84,20 @@ describe("backup", () => {
         stack.mocks.ssm
           .on(SendCommandCommand)
           .rejects(new InvalidInstanceId({ message: "Instances not in a valid state", $metadata: {} })),
-      `error: instance ${INSTANCE_ID} is not managed by SSM (InvalidInstanceId): check that it is running, its SSM agent is online and its role allows SSM`,
+      `error: instance ${INSTANCE_ID} is not managed by SSM (InvalidInstanceId): ` +
+        "check that it is running, its SSM agent is online and its role allows SSM",
     ],
     [
       "timed out",
       () => (stack.host.handle = () => ({ status: "TimedOut", statusDetails: "ExecutionTimedOut", exitCode: -1 })),
-      `error: backup timed out on ${INSTANCE_ID} after 10800s (SSM ExecutionTimedOut, command cmd-1); the host may still be working: check its log before retrying`,
+      `error: backup timed out on ${INSTANCE_ID} after 10800s (SSM ExecutionTimedOut, command cmd-1); ` +
+        "the host may still be working: check its log before retrying",
     ],
     [
       "undeliverable",
       () => (stack.host.handle = () => ({ status: "Failed", statusDetails: "Undeliverable", exitCode: -1 })),
-      `error: backup: SSM could not deliver the command to ${INSTANCE_ID} (Undeliverable); check that the SSM agent is online`,
+      `error: backup: SSM could not deliver the command to ${INSTANCE_ID} (Undeliverable); ` +
+        "check that the SSM agent is online",
     ],
   ];
   for (const [name, arrange, message] of failures) {
@@ -145,7 +151,9 @@ describe("restore", () => {
     expect(run.asked).toEqual([`Type the backup id (${stack.backupId}) to continue: `]);
     expect(run.code).toBe(0);
     expect(stack.host.scripts[0]).toContain(
-      `${READ_HOST_SETTINGS}\nsystemctl stop apache2\ntrap 'systemctl start apache2' EXIT\n/opt/openemr-aws/bin/openemr-restore --backup ${stack.backupId} --database "$DB_NAME" --sites-dir /var/www/openemr/sites --yes`,
+      `${READ_HOST_SETTINGS}\nsystemctl stop apache2\ntrap 'systemctl start apache2' EXIT\n` +
+        `/opt/openemr-aws/bin/openemr-restore --backup ${stack.backupId} --database "$DB_NAME" ` +
+        "--sites-dir /var/www/openemr/sites --yes",
     );
     expect(run.stdout).toBe(
       `Verdict: OK: backup ${stack.backupId} restored into the live database; run \`openemr-ops health\``,
@@ -163,7 +171,8 @@ describe("restore", () => {
     const run = await runCli(["restore", "--outputs", outputsFile]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
-      "error: restore into the live database: confirm by typing on a terminal, or pass --yes (or restore with --new-database NAME)",
+      "error: restore into the live database: confirm by typing on a terminal, or pass --yes " +
+        "(or restore with --new-database NAME)",
     );
     expect(stack.host.scripts).toEqual([]);
   });
@@ -181,7 +190,8 @@ describe("restore", () => {
     ]);
     expect(run.code).toBe(0);
     expect(stack.host.scripts[0]).toContain(
-      `openemr-restore --backup ${stack.backupId} --database openemr_check --sites-dir /var/lib/openemr-aws/restores/openemr_check/sites --yes`,
+      `openemr-restore --backup ${stack.backupId} --database openemr_check ` +
+        "--sites-dir /var/lib/openemr-aws/restores/openemr_check/sites --yes",
     );
     expect(JSON.parse(run.stdout)).toEqual({
       command: "restore",
@@ -196,7 +206,8 @@ describe("restore", () => {
     const run = await runCli(["restore", "--outputs", outputsFile, "--backup", "20200101T000000Z", "--yes"]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      "error: --backup: no backup 20200101T000000Z in s3://clinic-prod-backups-1a2b3c/backups/default/; run `openemr-ops backups`",
+      "error: --backup: no backup 20200101T000000Z in s3://clinic-prod-backups-1a2b3c/backups/default/; " +
+        "run `openemr-ops backups`",
     );
   });
 
@@ -204,7 +215,8 @@ describe("restore", () => {
     const run = await runCli(["restore", "--outputs", outputsFile, "--backup", "yesterday"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
-      `error: option '--backup <id>' argument 'yesterday' is invalid. expected "latest" or a backup id like 20261126T023000Z, got "yesterday"`,
+      "error: option '--backup <id>' argument 'yesterday' is invalid. " +
+        'expected "latest" or a backup id like 20261126T023000Z, got "yesterday"',
     );
   });
 });
@@ -212,7 +224,9 @@ describe("restore", () => {
 describe("drill", () => {
   it("runs the drill on the host and reports its JSON", async () => {
     stack.host.handle = () => ({
-      stdout: `restoring into openemr_drill_1\n${JSON.stringify({ ok: true, backup: stack.backupId, tables_compared: 250, mismatches: [] })}\n`,
+      stdout:
+        "restoring into openemr_drill_1\n" +
+        `${JSON.stringify({ ok: true, backup: stack.backupId, tables_compared: 250, mismatches: [] })}\n`,
     });
     const run = await runCli(["drill", "--outputs", outputsFile, "--json"]);
     expect(run.code).toBe(0);
@@ -282,7 +296,8 @@ describe("restore guards", () => {
     const run = await runCli(["restore", "--outputs", outputsFile, "--new-database", "openemr"]);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe(
-      `Verdict: FAILED: restore of ${stack.backupId} exited 2: openemr-ops: --new-database openemr is the live database; restore into it without --new-database`,
+      `Verdict: FAILED: restore of ${stack.backupId} exited 2: ` +
+        "openemr-ops: --new-database openemr is the live database; restore into it without --new-database",
     );
     const onHost = runOnFakeHost(stack.host.scripts[0], "openemr");
     expect(onHost.status).toBe(2);
@@ -297,7 +312,8 @@ describe("restore guards", () => {
     const onHost = runOnFakeHost(stack.host.scripts[0], "openemr");
     expect(onHost.status).toBe(0);
     expect(onHost.restored).toBe(
-      `--backup ${stack.backupId} --database openemr_check --sites-dir /var/lib/openemr-aws/restores/openemr_check/sites --yes`,
+      `--backup ${stack.backupId} --database openemr_check ` +
+        "--sites-dir /var/lib/openemr-aws/restores/openemr_check/sites --yes",
     );
   });
 });

@@ -54,7 +54,8 @@ describe("usage errors exit 2 and name the argument", () => {
     ],
     [
       ["upgrade", "--to", "8.3"],
-      `error: option '--to <version>' argument '8.3' is invalid. expected a release version X.Y.Z (e.g. 8.3.1), got "8.3"`,
+      "error: option '--to <version>' argument '8.3' is invalid. " +
+        'expected a release version X.Y.Z (e.g. 8.3.1), got "8.3"',
     ],
     [
       ["upgrade", "--to", "8.3.1", "--sha256", "xyz"],
@@ -62,7 +63,8 @@ describe("usage errors exit 2 and name the argument", () => {
     ],
     [
       ["restore", "--new-database", "drop table"],
-      `error: option '--new-database <name>' argument 'drop table' is invalid. expected a database name of letters, digits and _ (at most 64), got "drop table"`,
+      "error: option '--new-database <name>' argument 'drop table' is invalid. " +
+        'expected a database name of letters, digits and _ (at most 64), got "drop table"',
     ],
     [[], "Usage: openemr-ops [options] [command]"],
   ];
@@ -84,7 +86,8 @@ describe("stack outputs", () => {
     const run = await runCli(["backups", "--outputs", "/nonexistent/outputs.json"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
-      "error: --outputs: cannot read /nonexistent/outputs.json (ENOENT); expected the JSON of `pulumi stack output --json`",
+      "error: --outputs: cannot read /nonexistent/outputs.json (ENOENT); " +
+        "expected the JSON of `pulumi stack output --json`",
     );
   });
 
@@ -102,7 +105,8 @@ describe("stack outputs", () => {
     const run = await runCli(["backup", "--outputs", writeOutputs(outputs)]);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
-      'error: stack output "hostInstanceId" is needed by backup but it is missing; expected a non-empty string (is the stack deployed, and is --stack/--outputs the right one?)',
+      'error: stack output "hostInstanceId" is needed by backup but it is missing; ' +
+        "expected a non-empty string (is the stack deployed, and is --stack/--outputs the right one?)",
     );
   });
 
@@ -114,7 +118,8 @@ describe("stack outputs", () => {
     ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
-      'error: stack output "dbInstanceIdentifier" is needed by health on the standard tier but got ""; expected a non-empty string (is the stack deployed, and is --stack/--outputs the right one?)',
+      'error: stack output "dbInstanceIdentifier" is needed by health on the standard tier but got ""; ' +
+        "expected a non-empty string (is the stack deployed, and is --stack/--outputs the right one?)",
     );
   });
 
@@ -125,7 +130,8 @@ describe("stack outputs", () => {
       const run = await runCli(["backups"]);
       expect(run.code).toBe(2);
       expect(run.stderr).toBe(
-        "error: no stack outputs: pass --outputs FILE (the JSON of `pulumi stack output --json`), or install the Pulumi CLI and pass --stack",
+        "error: no stack outputs: pass --outputs FILE (the JSON of `pulumi stack output --json`), " +
+          "or install the Pulumi CLI and pass --stack",
       );
     } finally {
       process.env.PATH = path;

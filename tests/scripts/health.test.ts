@@ -258,7 +258,9 @@ describe("health when AWS or the host says no", () => {
     expect(run.code).toBe(1);
     expect(run.json.findings.find((finding) => finding.check === "host")).toMatchObject({
       status: "CRIT",
-      summary: `instance ${INSTANCE_ID} is not managed by SSM (InvalidInstanceId): check that it is running, its SSM agent is online and its role allows SSM`,
+      summary:
+        `instance ${INSTANCE_ID} is not managed by SSM (InvalidInstanceId): ` +
+        "check that it is running, its SSM agent is online and its role allows SSM",
     });
   });
 
@@ -294,7 +296,8 @@ describe("health when AWS or the host says no", () => {
       );
     const run = await health();
     expect(run.json.findings.find((finding) => finding.check === "alarms")?.summary).toBe(
-      "access denied to CloudWatch DescribeAlarms (AccessDenied): the AWS identity in use lacks that permission; see the README's operator permissions",
+      "access denied to CloudWatch DescribeAlarms (AccessDenied): " +
+        "the AWS identity in use lacks that permission; see the README's operator permissions",
     );
   });
 
@@ -302,7 +305,8 @@ describe("health when AWS or the host says no", () => {
     stack.host.handle = () => ({ status: "TimedOut", statusDetails: "ExecutionTimedOut", exitCode: -1 });
     const run = await health();
     expect(run.json.findings.find((finding) => finding.check === "host")?.summary).toBe(
-      `health check timed out on ${INSTANCE_ID} after 65s (SSM ExecutionTimedOut, command cmd-1); the host may still be working: check its log before retrying`,
+      `health check timed out on ${INSTANCE_ID} after 65s (SSM ExecutionTimedOut, command cmd-1); ` +
+        "the host may still be working: check its log before retrying",
     );
   });
 

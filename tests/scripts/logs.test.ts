@@ -53,7 +53,8 @@ describe("logs", () => {
     ]);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
-      `2026-11-26T10:00:00.000Z ${INSTANCE_ID} [php:error] PHP Fatal error: Allowed memory size exhausted\n2026-11-26T10:00:01.000Z ${INSTANCE_ID} [core:notice] AH00094: Command line: '/usr/sbin/apache2'`,
+      `2026-11-26T10:00:00.000Z ${INSTANCE_ID} [php:error] PHP Fatal error: Allowed memory size exhausted\n` +
+        `2026-11-26T10:00:01.000Z ${INSTANCE_ID} [core:notice] AH00094: Command line: '/usr/sbin/apache2'`,
     );
     const calls = stack.mocks.logs.commandCalls(FilterLogEventsCommand).map((call) => call.args[0].input);
     expect(calls.map((input) => [input.logGroupName, input.filterPattern, input.nextToken])).toEqual([
@@ -91,7 +92,8 @@ describe("logs", () => {
     const run = await runCli(["logs", "--outputs", outputsFile, "--log", "php-fpm"]);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      "error: log group /openemr-aws/clinic-prod/php-fpm does not exist: the host has not shipped php-fpm yet (is the CloudWatch agent running?)",
+      "error: log group /openemr-aws/clinic-prod/php-fpm does not exist: " +
+        "the host has not shipped php-fpm yet (is the CloudWatch agent running?)",
     );
   });
 
@@ -99,12 +101,14 @@ describe("logs", () => {
     const badLog = await runCli(["logs", "--outputs", outputsFile, "--log", "mysql"]);
     expect(badLog.code).toBe(2);
     expect(badLog.stderr).toContain(
-      "error: option '--log <name>' argument 'mysql' is invalid. Allowed choices are apache-access, apache-error, php-fpm, openemr-bootstrap, openemr-backup, system.",
+      "error: option '--log <name>' argument 'mysql' is invalid. " +
+        "Allowed choices are apache-access, apache-error, php-fpm, openemr-bootstrap, openemr-backup, system.",
     );
     const badSince = await runCli(["logs", "--outputs", outputsFile, "--since", "yesterday"]);
     expect(badSince.code).toBe(2);
     expect(badSince.stderr).toContain(
-      `error: option '--since <duration>' argument 'yesterday' is invalid. expected a duration such as 30s, 15m, 2h or 1d, got "yesterday"`,
+      "error: option '--since <duration>' argument 'yesterday' is invalid. " +
+        'expected a duration such as 30s, 15m, 2h or 1d, got "yesterday"',
     );
   });
 });
@@ -129,7 +133,8 @@ describe("logs --follow", () => {
     // Following ends only on an error (or Ctrl-C); the error is the usual one line.
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      "error: AWS throttled CloudWatch Logs FilterLogEvents on /openemr-aws/clinic-prod/apache-error (ThrottlingException); wait a minute and run the command again",
+      "error: AWS throttled CloudWatch Logs FilterLogEvents on /openemr-aws/clinic-prod/apache-error " +
+        "(ThrottlingException); wait a minute and run the command again",
     );
   });
 });

@@ -143,7 +143,8 @@ describe("provision", () => {
     const run = await runCli(["provision", "--stack", "bad", "--project-dir", projectDir, "--yes"]);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      `error: config: ${projectDir}/Pulumi.bad.yaml is invalid: openemr:tier: "huge" is not allowed; expected one of "single", "standard"`,
+      `error: config: ${projectDir}/Pulumi.bad.yaml is invalid: ` +
+        'openemr:tier: "huge" is not allowed; expected one of "single", "standard"',
     );
     expect(stack.mocks.sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(0);
   });
@@ -152,7 +153,8 @@ describe("provision", () => {
     const run = await runCli(["provision", "--stack", "missing", "--project-dir", projectDir, "--yes"]);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      `error: config: ${projectDir}/Pulumi.missing.yaml does not exist; create it from config/examples/ (or \`pulumi stack init missing\` and \`pulumi config set\`)`,
+      `error: config: ${projectDir}/Pulumi.missing.yaml does not exist; create it from config/examples/ ` +
+        "(or `pulumi stack init missing` and `pulumi config set`)",
     );
   });
 

@@ -76,7 +76,7 @@ function fakeHost(schemaUpgradeOutput: string): FakeHost {
 }
 
 describe("upgrade.sh and rollback.sh", () => {
-  it("swaps in the verified release keeping sites/, runs the schema upgrade as www-data and records the version", () => {
+  it("swaps in the verified release keeping sites/, runs the schema upgrade as www-data, records the version", () => {
     const host = fakeHost("Upgrading database from 8.3.0 ... done");
     const run = host.run("upgrade", {
       FROM_VERSION: "8.3.0",
@@ -121,7 +121,7 @@ describe("upgrade.sh and rollback.sh", () => {
     expect(host.calls()).toEqual([]);
   });
 
-  it("a schema upgrade that prints ERROR fails after the swap; the rollback puts the previous code and the backup back", () => {
+  it("a schema upgrade printing ERROR fails after the swap; rollback restores the previous code and backup", () => {
     const host = fakeHost("ERROR: query failed: ALTER TABLE `patient_data` ...");
     const upgrade = host.run("upgrade", {
       FROM_VERSION: "8.3.0",

@@ -101,7 +101,8 @@ describe("upgrade", () => {
       'openemr-restore --backup "$BACKUP_ID" --database "$DB_NAME" --sites-dir "$code/sites" --yes',
     );
     expect(run.stderr).toContain(
-      `the health gate failed: readyz.database (database check failed); rolling back to 8.3.0 and backup ${preUpgradeId}`,
+      "the health gate failed: readyz.database (database check failed); " +
+        `rolling back to 8.3.0 and backup ${preUpgradeId}`,
     );
     // Order on the host: version, backup, upgrade, health, rollback.
     expect(
@@ -136,7 +137,8 @@ describe("upgrade", () => {
     ]);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe(
-      `Verdict: FAILED: the upgrade failed on the host: openemr-upgrade: sql_upgrade.php failed. Rolled back to 8.3.0 with backup ${preUpgradeId}; run \`openemr-ops health\`.`,
+      "Verdict: FAILED: the upgrade failed on the host: openemr-upgrade: sql_upgrade.php failed. " +
+        `Rolled back to 8.3.0 with backup ${preUpgradeId}; run \`openemr-ops health\`.`,
     );
   });
 
@@ -155,8 +157,12 @@ describe("upgrade", () => {
       "--ca-file",
       certs.caFile,
     ]);
-    expect(human.stdout.split("\n").pop()).toMatch(
-      /and the rollback failed too \(exit 1: openemr-restore: checksum mismatch for db\.sql\.zst\)\. Restore by hand: `openemr-ops restore --backup \d{8}T\d{6}Z` or the RDS snapshot clinic-prod-db-pre-upgrade-/,
+    const verdict = human.stdout.split("\n").pop();
+    expect(verdict).toContain(
+      "and the rollback failed too (exit 1: openemr-restore: checksum mismatch for db.sql.zst). Restore by hand: ",
+    );
+    expect(verdict).toMatch(
+      /`openemr-ops restore --backup \d{8}T\d{6}Z` or the RDS snapshot clinic-prod-db-pre-upgrade-/,
     );
   });
 
@@ -180,7 +186,8 @@ describe("upgrade", () => {
     const run = await runCli(["upgrade", "--to", "8.2.9", "--outputs", writeOutputs(stackOutputs(site.url))]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
-      "error: --to: 8.2.9 is not newer than the installed 8.3.0; expected a later release (downgrades are restores: see `openemr-ops restore`)",
+      "error: --to: 8.2.9 is not newer than the installed 8.3.0; " +
+        "expected a later release (downgrades are restores: see `openemr-ops restore`)",
     );
     expect(stack.host.scripts).toHaveLength(1);
   });

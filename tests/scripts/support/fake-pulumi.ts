@@ -26,7 +26,9 @@ printf '%s\\n' "$*" >> ${JSON.stringify(log)}
 case "$1 $2" in
   "version "*) echo v3.265.0 ;;
   "preview "*) echo "Previewing update (test):"; echo " +  aws:ec2/instance:Instance host create" ;;
-  "up "*) echo "Updating (test):"; echo "Resources: + 84 created"; exit "$(cat ${JSON.stringify(join(dir, "up-exit"))})" ;;
+  "up "*)
+    echo "Updating (test):"; echo "Resources: + 84 created"
+    exit "$(cat ${JSON.stringify(join(dir, "up-exit"))})" ;;
   "stack output") cat ${JSON.stringify(join(dir, "outputs.json"))} ;;
   *) echo "fake pulumi: unexpected $*" >&2; exit 9 ;;
 esac
