@@ -99,7 +99,8 @@ export function parseWaivers(text: string, source: string): Waiver[] {
     throw new WaiverFileError(
       invalidDates.map(
         (waiver) =>
-          `${source}: expires of ${waiver.rule}/${waiver.resource} is "${waiver.expires}", expected a real date YYYY-MM-DD`,
+          `${source}: expires of ${waiver.rule}/${waiver.resource} ` +
+          `is "${waiver.expires}", expected a real date YYYY-MM-DD`,
       ),
     );
   }

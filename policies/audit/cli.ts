@@ -108,9 +108,14 @@ export async function runAuditCli(argv: string[], output: Output = processOutput
   );
   const mandatoryFailing = report.rules.filter((rule) => rule.results.some((result) => result.blocking)).length;
   const { ruleStatus } = summary;
-  output.stdout(
-    `  ${summary.resources} resources, ${summary.rules} rules: ${ruleStatus.pass} pass, ${ruleStatus.fail} fail (${mandatoryFailing} mandatory), ${ruleStatus.waived} waived, ${ruleStatus.unknown} unknown, ${ruleStatus["not-applicable"]} not applicable\n`,
-  );
+  const counts = [
+    `${ruleStatus.pass} pass`,
+    `${ruleStatus.fail} fail (${mandatoryFailing} mandatory)`,
+    `${ruleStatus.waived} waived`,
+    `${ruleStatus.unknown} unknown`,
+    `${ruleStatus["not-applicable"]} not applicable`,
+  ].join(", ");
+  output.stdout(`  ${summary.resources} resources, ${summary.rules} rules: ${counts}\n`);
   for (const rule of report.rules) {
     for (const result of rule.results.filter((item) => item.status === "fail")) {
       output.stdout(`  ${result.blocking ? "FAIL" : "advisory"} ${rule.id}: ${result.message}\n`);

@@ -11,9 +11,15 @@ function escapeHtml(value: unknown): string {
 }
 
 const STYLE = `
-:root { --fail: #b3261e; --pass: #1e6b34; --waived: #8a5a00; --unknown: #5b3f8f; --na: #666; --advisory: #c25e00; --line: #d8d8d8; }
+:root {
+  --fail: #b3261e; --pass: #1e6b34; --waived: #8a5a00; --unknown: #5b3f8f; --na: #666; --advisory: #c25e00;
+  --line: #d8d8d8;
+}
 * { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #1a1a1a; background: #fafafa; }
+body {
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #1a1a1a;
+  background: #fafafa;
+}
 header { padding: 20px 32px; background: #fff; border-bottom: 1px solid var(--line); }
 main { padding: 8px 32px 40px; max-width: 1500px; }
 h1 { font-size: 22px; margin: 0 0 6px; }
@@ -24,10 +30,16 @@ th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left; vert
 th { background: #f0f0f0; font-weight: 600; }
 code, .evidence { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12px; }
 .evidence { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
-table.results td:nth-child(1) { width: 18%; } table.results td:nth-child(2) { width: 7%; } table.results td:nth-child(4) { width: 40%; }
-.badge { display: inline-block; padding: 1px 7px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; white-space: nowrap; }
-.status-fail { background: var(--fail); } .status-pass { background: var(--pass); } .status-waived { background: var(--waived); }
-.status-unknown { background: var(--unknown); } .status-advisory { background: var(--advisory); } .status-not-applicable { background: var(--na); }
+table.results td:nth-child(1) { width: 18%; }
+table.results td:nth-child(2) { width: 7%; }
+table.results td:nth-child(4) { width: 40%; }
+.badge {
+  display: inline-block; padding: 1px 7px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff;
+  white-space: nowrap;
+}
+.status-fail { background: var(--fail); } .status-pass { background: var(--pass); }
+.status-waived { background: var(--waived); } .status-unknown { background: var(--unknown); }
+.status-advisory { background: var(--advisory); } .status-not-applicable { background: var(--na); }
 .result { font-size: 18px; font-weight: 700; }
 .result-fail { color: var(--fail); } .result-pass { color: var(--pass); }
 .inferred { font-style: italic; color: #555; }
@@ -41,10 +53,31 @@ tr.row-fail td { background: #fdf0ef; } tr.row-waived td { background: #fdf7e8; 
 #controls td:first-child { white-space: nowrap; }
 `;
 
+const PROVENANCE_NOTE =
+  "Each control below is a section of the HIPAA Security Rule (45 CFR Part 164, Subpart C). " +
+  'A citation in <span class="inferred">italics, marked (inferred)</span> maps a rule to that section by this ' +
+  "pack's reasoning; the others come from a published HIPAA mapping (cdk-nag's HIPAA Security pack, " +
+  "AWS Config's HIPAA conformance pack). A policy pack checks what the stack declares; it cannot prove " +
+  "runtime behaviour or account-level settings.";
+
 /** A failure that does not fail the audit (advisory) gets its own label and colour. */
 function badge(status: EvaluationStatus, blocking = true): string {
   const advisory = status === "fail" && !blocking;
-  return `<span class="badge status-${advisory ? "advisory" : status}">${escapeHtml(statusLabel(status, blocking))}</span>`;
+  const label = escapeHtml(statusLabel(status, blocking));
+  return `<span class="badge status-${advisory ? "advisory" : status}">${label}</span>`;
+}
+
+function ruleLink(id: string): string {
+  return `<a href="#rule-${escapeHtml(id)}">${escapeHtml(id)}</a>`;
+}
+
+function tableHead(columns: string[]): string {
+  return `<thead><tr>${columns.map((column) => `<th>${column}</th>`).join("")}</tr></thead>`;
+}
+
+/** The `<td>` cells of a row, from contents already escaped. */
+function tableCells(contents: string[]): string {
+  return contents.map((content) => `<td>${content}</td>`).join("");
 }
 
 function citation(section: string, inferred: boolean): string {
@@ -65,39 +98,57 @@ function detailHtml(result: ReportResult): string {
   if (result.reason) parts.push(escapeHtml(result.reason));
   if (result.waiver) {
     const { justification, approvedBy, expires } = result.waiver;
-    parts.push(
-      `<strong>Waived:</strong> ${escapeHtml(justification)}${approvedBy ? ` (approved by ${escapeHtml(approvedBy)})` : ""}${expires ? ` until ${escapeHtml(expires)}` : ""}`,
-    );
+    const approval = approvedBy ? ` (approved by ${escapeHtml(approvedBy)})` : "";
+    const until = expires ? ` until ${escapeHtml(expires)}` : "";
+    parts.push(`<strong>Waived:</strong> ${escapeHtml(justification)}${approval}${until}`);
   }
   return parts.join("<br>");
 }
 
 function controlRow(control: ReportControl): string {
   const rules = control.rules
-    .map(
-      (rule) =>
-        `<span class="control-rule"><a href="#rule-${escapeHtml(rule.id)}">${escapeHtml(rule.id)}</a>${rule.inferred ? ' <span class="inferred">(inferred)</span>' : ""} ${badge(rule.status, rule.blocking)}</span>`,
-    )
+    .map((rule) => {
+      const inferred = rule.inferred ? ' <span class="inferred">(inferred)</span>' : "";
+      return `<span class="control-rule">${ruleLink(rule.id)}${inferred} ${badge(rule.status, rule.blocking)}</span>`;
+    })
     .join(" ");
-  return `<tr class="row-${control.status}" data-section="${escapeHtml(control.section)}"><td>${citation(control.section, control.inferred)}</td><td>${escapeHtml(control.title)}</td><td>${badge(control.status, control.blocking)}</td><td>${rules}</td></tr>`;
+  const cells = tableCells([
+    citation(control.section, control.inferred),
+    escapeHtml(control.title),
+    badge(control.status, control.blocking),
+    rules,
+  ]);
+  return `<tr class="row-${control.status}" data-section="${escapeHtml(control.section)}">${cells}</tr>`;
 }
 
 function ruleBlock(rule: ReportRule): string {
   const rows = rule.results
-    .map(
-      (result) =>
-        `<tr class="row-${result.status}" data-rule="${escapeHtml(rule.id)}" data-resource="${escapeHtml(result.resource.name)}" data-status="${result.status}">` +
-        `<td>${escapeHtml(result.resource.name)}<br><code>${escapeHtml(result.resource.type)}</code></td>` +
-        `<td>${badge(result.status, result.blocking)}</td><td>${detailHtml(result)}</td><td>${evidenceHtml(result.evidence)}</td></tr>`,
-    )
+    .map((result) => {
+      const data = `data-rule="${escapeHtml(rule.id)}" data-resource="${escapeHtml(result.resource.name)}"`;
+      const cells = tableCells([
+        `${escapeHtml(result.resource.name)}<br><code>${escapeHtml(result.resource.type)}</code>`,
+        badge(result.status, result.blocking),
+        detailHtml(result),
+        evidenceHtml(result.evidence),
+      ]);
+      return `<tr class="row-${result.status}" ${data} data-status="${result.status}">${cells}</tr>`;
+    })
     .join("\n");
+  const head = tableHead(["resource", "result", "detail", "evidence"]);
   const table = rule.results.length
-    ? `<table class="results"><thead><tr><th>resource</th><th>result</th><th>detail</th><th>evidence</th></tr></thead><tbody>\n${rows}\n</tbody></table>`
+    ? `<table class="results">${head}<tbody>\n${rows}\n</tbody></table>`
     : '<p class="meta">No resource of the kinds this rule checks is declared: not applicable.</p>';
+  const citations = rule.citations.map((item) => citation(item.section, item.inferred)).join(", ");
+  const meta = [
+    `Severity <strong>${escapeHtml(rule.severity)}</strong>`,
+    `enforcement <strong>${escapeHtml(rule.enforcement)}</strong>`,
+    `area ${escapeHtml(rule.area)}`,
+    `45 CFR ${citations}`,
+  ].join(" · ");
   return `<section class="rule" id="rule-${escapeHtml(rule.id)}">
 <h3>${escapeHtml(rule.id)} ${badge(rule.status, rule.blocking)}</h3>
 <p>${escapeHtml(rule.description)}</p>
-<p class="meta">Severity <strong>${escapeHtml(rule.severity)}</strong> · enforcement <strong>${escapeHtml(rule.enforcement)}</strong> · area ${escapeHtml(rule.area)} · 45 CFR ${rule.citations.map((item) => citation(item.section, item.inferred)).join(", ")}</p>
+<p class="meta">${meta}</p>
 <p class="meta">Remediation: ${escapeHtml(rule.remediation)}</p>
 ${table}
 </section>`;
@@ -105,13 +156,21 @@ ${table}
 
 export function renderHtml(report: Report): string {
   const { summary } = report;
+  const waiverRows = report.waivers
+    .map((waiver) => {
+      const fields = [
+        waiver.resource,
+        waiver.state,
+        waiver.justification,
+        waiver.approvedBy ?? "",
+        waiver.expires ?? "never",
+      ];
+      return `<tr>${tableCells([ruleLink(waiver.rule), ...fields.map(escapeHtml)])}</tr>`;
+    })
+    .join("");
+  const waiverHead = tableHead(["rule", "resource", "state", "justification", "approved by", "expires"]);
   const waivers = report.waivers.length
-    ? `<table id="waivers"><thead><tr><th>rule</th><th>resource</th><th>state</th><th>justification</th><th>approved by</th><th>expires</th></tr></thead><tbody>${report.waivers
-        .map(
-          (waiver) =>
-            `<tr><td><a href="#rule-${escapeHtml(waiver.rule)}">${escapeHtml(waiver.rule)}</a></td><td>${escapeHtml(waiver.resource)}</td><td>${escapeHtml(waiver.state)}</td><td>${escapeHtml(waiver.justification)}</td><td>${escapeHtml(waiver.approvedBy ?? "")}</td><td>${escapeHtml(waiver.expires ?? "never")}</td></tr>`,
-        )
-        .join("")}</tbody></table>`
+    ? `<table id="waivers">${waiverHead}<tbody>${waiverRows}</tbody></table>`
     : "<p>None.</p>";
   const counts = (["fail", "unknown", "waived", "pass", "not-applicable"] as EvaluationStatus[])
     .map(
@@ -119,6 +178,15 @@ export function renderHtml(report: Report): string {
         `<td>${badge(status)} ${summary.ruleStatus[status]} rules · ${summary.resultStatus[status]} results</td>`,
     )
     .join("");
+  const verdict = report.result === "pass" ? "PASS" : "FAIL";
+  const failures = `${summary.blockingFailures} mandatory failure${summary.blockingFailures === 1 ? "" : "s"}`;
+  const provenance = [
+    `Tier ${escapeHtml(report.stack.tier)}`,
+    `configuration ${escapeHtml(report.stack.configFile ?? "defaults")}`,
+    `${summary.resources} resources`,
+    `${summary.rules} rules`,
+    `generated ${escapeHtml(report.generatedAt)} offline from the planned resources (no AWS account was read)`,
+  ].join(" · ");
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -131,12 +199,12 @@ export function renderHtml(report: Report): string {
 <body>
 <header>
 <h1>HIPAA Security Rule audit: ${escapeHtml(report.stack.project)} / ${escapeHtml(report.stack.name)}</h1>
-<p class="result result-${report.result}" id="result">${report.result === "pass" ? "PASS" : "FAIL"}: ${summary.blockingFailures} mandatory failure${summary.blockingFailures === 1 ? "" : "s"}</p>
-<p class="meta">Tier ${escapeHtml(report.stack.tier)} · configuration ${escapeHtml(report.stack.configFile ?? "defaults")} · ${summary.resources} resources · ${summary.rules} rules · generated ${escapeHtml(report.generatedAt)} offline from the planned resources (no AWS account was read)</p>
+<p class="result result-${report.result}" id="result">${verdict}: ${failures}</p>
+<p class="meta">${provenance}</p>
 <table class="summary"><tr>${counts}</tr></table>
 </header>
 <main>
-<p class="note">Each control below is a section of the HIPAA Security Rule (45 CFR Part 164, Subpart C). A citation in <span class="inferred">italics, marked (inferred)</span> maps a rule to that section by this pack's reasoning; the others come from a published HIPAA mapping (cdk-nag's HIPAA Security pack, AWS Config's HIPAA conformance pack). A policy pack checks what the stack declares; it cannot prove runtime behaviour or account-level settings.</p>
+<p class="note">${PROVENANCE_NOTE}</p>
 <h2>Controls</h2>
 <table id="controls"><thead><tr><th>45 CFR section</th><th>control</th><th>result</th><th>rules</th></tr></thead><tbody>
 ${report.controls.map(controlRow).join("\n")}

@@ -32,9 +32,18 @@ function cell(text: string): string {
   return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
 
+/** A table row of cells already escaped with `cell` (or known to hold no pipe or newline). */
+function tableRow(cells: string[]): string {
+  return `| ${cells.join(" | ")} |`;
+}
+
 function resultDetail(result: ReportResult): string {
-  if (result.waiver)
-    return `${result.message ?? ""} Waived: ${result.waiver.justification}${result.waiver.approvedBy ? ` (approved by ${result.waiver.approvedBy})` : ""}${result.waiver.expires ? ` until ${result.waiver.expires}` : ""}`;
+  if (result.waiver) {
+    const { justification, approvedBy, expires } = result.waiver;
+    const approval = approvedBy ? ` (approved by ${approvedBy})` : "";
+    const until = expires ? ` until ${expires}` : "";
+    return `${result.message ?? ""} Waived: ${justification}${approval}${until}`;
+  }
   return result.message ?? result.reason ?? "";
 }
 
@@ -53,7 +62,13 @@ function ruleSection(rule: ReportRule): string[] {
   lines.push("| resource | type | result | detail | evidence |", "|---|---|---|---|---|");
   for (const result of rule.results) {
     lines.push(
-      `| ${cell(result.resource.name)} | ${cell(result.resource.type)} | ${statusLabel(result.status, result.blocking)} | ${cell(resultDetail(result))} | ${cell(formatEvidence(result.evidence))} |`,
+      tableRow([
+        cell(result.resource.name),
+        cell(result.resource.type),
+        statusLabel(result.status, result.blocking),
+        cell(resultDetail(result)),
+        cell(formatEvidence(result.evidence)),
+      ]),
     );
   }
   return [...lines, ""];
@@ -64,16 +79,27 @@ export function renderMarkdown(report: Report): string {
   const failing = report.rules.flatMap((rule) =>
     rule.results.filter((result) => result.status === "fail").map((result) => ({ rule, result })),
   );
+  const verdict = report.result === "pass" ? "PASS" : "FAIL";
+  const failures = `${summary.blockingFailures} mandatory failure${summary.blockingFailures === 1 ? "" : "s"}`;
+  const { ruleStatus } = summary;
+  const counts = [
+    `${ruleStatus.fail} failing (${report.rules.filter((rule) => rule.blocking).length} mandatory)`,
+    `${ruleStatus.unknown} unknown`,
+    `${ruleStatus.waived} waived`,
+    `${ruleStatus.pass} passing`,
+    `${ruleStatus["not-applicable"]} not applicable`,
+  ].join(", ");
   const lines = [
     `# HIPAA Security Rule audit: ${report.stack.project} / ${report.stack.name}`,
     "",
-    `Result: **${report.result === "pass" ? "PASS" : "FAIL"}** (${summary.blockingFailures} mandatory failure${summary.blockingFailures === 1 ? "" : "s"})`,
+    `Result: **${verdict}** (${failures})`,
     "",
     `- Tier: ${report.stack.tier}; configuration: ${report.stack.configFile ?? "defaults"}`,
     `- Generated: ${report.generatedAt}, offline, from the planned resources (no AWS account was read)`,
-    `- ${summary.resources} resources, ${summary.rules} rules: ${summary.ruleStatus.fail} failing (${report.rules.filter((rule) => rule.blocking).length} mandatory), ${summary.ruleStatus.unknown} unknown, ${summary.ruleStatus.waived} waived, ${summary.ruleStatus.pass} passing, ${summary.ruleStatus["not-applicable"]} not applicable`,
+    `- ${summary.resources} resources, ${summary.rules} rules: ${counts}`,
     "",
-    "Citations marked (inferred) map a rule to a section by this pack's own reasoning; the others come from a published HIPAA mapping (cdk-nag's HIPAA Security pack, AWS Config's HIPAA conformance pack).",
+    "Citations marked (inferred) map a rule to a section by this pack's own reasoning; the others come from " +
+      "a published HIPAA mapping (cdk-nag's HIPAA Security pack, AWS Config's HIPAA conformance pack).",
     "",
     "## Failures",
     "",
@@ -83,7 +109,13 @@ export function renderMarkdown(report: Report): string {
     lines.push("| rule | enforcement | resource | finding | remediation |", "|---|---|---|---|---|");
     for (const { rule, result } of failing) {
       lines.push(
-        `| ${rule.id} | ${rule.enforcement} | ${cell(result.resource.name)} | ${cell(result.message ?? "")} | ${cell(rule.remediation)} |`,
+        tableRow([
+          rule.id,
+          rule.enforcement,
+          cell(result.resource.name),
+          cell(result.message ?? ""),
+          cell(rule.remediation),
+        ]),
       );
     }
     lines.push("");
@@ -94,7 +126,12 @@ export function renderMarkdown(report: Report): string {
       .map((rule) => `${rule.id}${rule.inferred ? " (inferred)" : ""}: ${statusLabel(rule.status, rule.blocking)}`)
       .join(", ");
     lines.push(
-      `| ${control.section}${control.inferred ? " (inferred)" : ""} | ${cell(control.title)} | ${statusLabel(control.status, control.blocking)} | ${cell(rules)} |`,
+      tableRow([
+        formatCitation(control),
+        cell(control.title),
+        statusLabel(control.status, control.blocking),
+        cell(rules),
+      ]),
     );
   }
   lines.push("", "## Waivers", "");
@@ -103,7 +140,14 @@ export function renderMarkdown(report: Report): string {
     lines.push("| rule | resource | state | justification | approved by | expires |", "|---|---|---|---|---|---|");
     for (const waiver of report.waivers) {
       lines.push(
-        `| ${waiver.rule} | ${cell(waiver.resource)} | ${waiver.state} | ${cell(waiver.justification)} | ${cell(waiver.approvedBy ?? "")} | ${waiver.expires ?? "never"} |`,
+        tableRow([
+          waiver.rule,
+          cell(waiver.resource),
+          waiver.state,
+          cell(waiver.justification),
+          cell(waiver.approvedBy ?? ""),
+          waiver.expires ?? "never",
+        ]),
       );
     }
     lines.push("");

@@ -33,7 +33,10 @@ export interface ReportRule {
   enforcement: Enforcement;
   citations: { section: string; inferred: boolean }[];
   remediation: string;
-  /** fail if any resource fails; else unknown, waived, pass in that order; not-applicable when no resource is in scope. */
+  /**
+   * fail if any resource fails; else unknown, waived, pass in that order; not-applicable when no
+   * resource is in scope.
+   */
   status: EvaluationStatus;
   /** A mandatory, unwaived failure among the results: fails the audit. */
   blocking: boolean;

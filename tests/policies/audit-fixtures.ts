@@ -32,7 +32,9 @@ export const logRetentionRule: ResourceRule = {
     if (typeof days === "number" && days >= settings.minLogRetentionDays) return { status: "pass", evidence };
     return {
       status: "fail",
-      message: `log group ${resource.name}: retentionInDays is ${days ?? "unset"}, expected >= ${settings.minLogRetentionDays}`,
+      message:
+        `log group ${resource.name}: retentionInDays is ${days ?? "unset"}, ` +
+        `expected >= ${settings.minLogRetentionDays}`,
       evidence,
     };
   },
@@ -93,7 +95,9 @@ export const bucketVersionedRule: StackRule = {
               ? { status: "pass", evidence }
               : {
                   status: "fail",
-                  message: `bucket ${bucket.name}: versioningConfiguration.status is ${status ?? "unset"}, expected Enabled`,
+                  message:
+                    `bucket ${bucket.name}: versioningConfiguration.status ` +
+                    `is ${status ?? "unset"}, expected Enabled`,
                   evidence,
                 },
         };

@@ -76,7 +76,8 @@ describe("npm run audit", () => {
     const [waiver] = loadWaivers();
     writeFileSync(
       expired,
-      `waivers:\n  - rule: ${waiver.rule}\n    resource: ${waiver.resource}\n    justification: ${JSON.stringify(waiver.justification)}\n    expires: "2020-01-31"\n`,
+      `waivers:\n  - rule: ${waiver.rule}\n    resource: ${waiver.resource}\n` +
+        `    justification: ${JSON.stringify(waiver.justification)}\n    expires: "2020-01-31"\n`,
     );
     const { code, stdout } = await audit("--waivers", expired, "--out", path.join(dir, "out"));
     expect(code).toBe(1);
@@ -105,7 +106,8 @@ describe("npm run audit", () => {
     });
     writeFileSync(
       badWaivers,
-      'waivers:\n  - rule: s3-sse-kms\n    resource: backup-storage-access-logs\n    justification: "Reviewed with the privacy officer in November."\n    expires: "2027-02-30"\n',
+      "waivers:\n  - rule: s3-sse-kms\n    resource: backup-storage-access-logs\n" +
+        '    justification: "Reviewed with the privacy officer in November."\n    expires: "2027-02-30"\n',
     );
     const impossibleDate = await audit("--waivers", badWaivers);
     expect(impossibleDate).toMatchObject({

@@ -201,7 +201,7 @@ describe("toPolicies", () => {
     );
   });
 
-  it("reports a violation with the rule's message, honours config and waivers, and is not applicable to other types", async () => {
+  it("reports a violation with the rule's message, honours config and waivers, is n/a to other types", async () => {
     const [policy] = toPolicies(
       [logRetentionRule],
       [

@@ -112,7 +112,10 @@ describe("report.html in Chromium", () => {
   });
 });
 
-/** What a hurried clinic might declare by hand: a public, unencrypted database, SSH open to the world, a bare bucket, short logs. */
+/**
+ * What a hurried clinic might declare by hand: a public, unencrypted database, SSH open to the
+ * world, a bare bucket, short logs.
+ */
 function nonCompliantProgram() {
   const vpc = new aws.ec2.Vpc("clinic", { cidrBlock: "10.9.0.0/16" });
   new aws.ec2.SecurityGroup("wide-open", {

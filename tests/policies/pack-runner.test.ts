@@ -95,7 +95,7 @@ describe("the pack under Pulumi's policy-pack runner", () => {
     ).toBe(true);
   });
 
-  it("checks the planned default stack with its stack policies: no mandatory violation, the committed waiver honoured", async () => {
+  it("the planned default stack passes its stack policies, with the committed waiver honoured", async () => {
     const run = await planStack({});
     const resources = toRuleResources(run).map((resource) => {
       const analyzed = new analyzerProto.AnalyzerResource();

@@ -39,7 +39,7 @@ describe("the report model (report.json)", () => {
     expect(retention.results[0].resource.urn).toMatch(/[:$]aws:cloudwatch\/logGroup:LogGroup::app$/);
   });
 
-  it("groups rules under the 45 CFR sections they cite, in the regulation's order, marking inferred citations", async () => {
+  it("groups rules under the 45 CFR sections they cite, in regulation order, marking inferred citations", async () => {
     const report = await fixtureReport();
     expect(report.controls.map((control) => control.section)).toEqual([
       "164.308(a)(1)(ii)(A)",

@@ -21,17 +21,20 @@ describe("report.md", () => {
     expect(failures).toContain("| test-bucket-tagged | advisory | scratch |");
     // Only an advisory rule fails under this control: it does not fail the audit, and says so.
     expect(text).toContain(
-      "| 164.308(a)(1)(ii)(A) (inferred) | Risk analysis | fail (advisory) | test-bucket-tagged (inferred): fail (advisory) |",
+      "| 164.308(a)(1)(ii)(A) (inferred) | Risk analysis | " +
+        "fail (advisory) | test-bucket-tagged (inferred): fail (advisory) |",
     );
     expect(text).toContain("| 164.312(b) | Audit controls | FAIL | test-log-retention: FAIL |");
     expect(text).toContain(
       `| test-bucket-versioned | scratch | applied | ${justification} | privacy officer | never |`,
     );
     expect(text).toContain(
-      `| scratch | aws:s3/bucket:Bucket | WAIVED | bucket scratch: versioningConfiguration.status is unset, expected Enabled Waived: ${justification} (approved by privacy officer) |`,
+      "| scratch | aws:s3/bucket:Bucket | WAIVED | bucket scratch: versioningConfiguration.status is unset, " +
+        `expected Enabled Waived: ${justification} (approved by privacy officer) |`,
     );
     expect(text).toContain(
-      "| app | aws:cloudwatch/logGroup:LogGroup | FAIL | log group app: retentionInDays is 30, expected >= 365 | retentionInDays = 30 |",
+      "| app | aws:cloudwatch/logGroup:LogGroup | FAIL | " +
+        "log group app: retentionInDays is 30, expected >= 365 | retentionInDays = 30 |",
     );
   });
 

@@ -532,10 +532,11 @@ describe("the stack against the pack", () => {
     for (const [name, { resources, tier }] of Object.entries(stacks)) {
       const blocking = audit(resources, tier)
         .filter((evaluation) => evaluation.blocking || evaluation.status === "unknown")
-        .map(
-          (evaluation) =>
-            `${evaluation.rule.id}: ${evaluation.outcome.status === "fail" ? evaluation.outcome.message : evaluation.outcome.status === "not-applicable" ? evaluation.outcome.reason : ""}`,
-        );
+        .map(({ rule, outcome }) => {
+          const detail =
+            outcome.status === "fail" ? outcome.message : outcome.status === "not-applicable" ? outcome.reason : "";
+          return `${rule.id}: ${detail}`;
+        });
       expect(blocking, name).toEqual([]);
     }
   });

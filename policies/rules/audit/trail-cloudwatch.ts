@@ -12,7 +12,8 @@ export const trailCloudwatch: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation:
-    "Set cloudWatchLogsGroupArn (the group's ARN with `:*`) and cloudWatchLogsRoleArn (a role CloudTrail assumes to write to it).",
+    "Set cloudWatchLogsGroupArn (the group's ARN with `:*`) and cloudWatchLogsRoleArn " +
+    "(a role CloudTrail assumes to write to it).",
   resourceTypes: [AwsType.trail],
   evaluate: (resource) =>
     all([

@@ -11,12 +11,15 @@ export const trailEnabled: StackRule = {
   id: "trail-enabled",
   area: "audit",
   description:
-    "The stack declares a logging, multi-region CloudTrail trail (or an organization trail), so every API call on the account's resources is recorded.",
+    "The stack declares a logging, multi-region CloudTrail trail " +
+    "(or an organization trail), so every API call on the account's resources is recorded.",
   citations: citeInferred(...sections.AUD),
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    "Keep openemr:createCloudTrail true (a multi-region trail with logging on). Where an organization trail already records the account, set it false and waive this rule on the provider with the organization trail's ARN as justification.",
+    "Keep openemr:createCloudTrail true (a multi-region trail with logging on). " +
+    "Where an organization trail already records the account, set it false and waive " +
+    "this rule on the provider with the organization trail's ARN as justification.",
   evaluate(resources) {
     const trails = ofType(resources, AwsType.trail);
     const recording = trails.find(
@@ -41,7 +44,9 @@ export const trailEnabled: StackRule = {
           trail,
           fail(
             trail,
-            `isMultiRegionTrail is ${JSON.stringify(trail.props.isMultiRegionTrail ?? false)} and enableLogging is ${JSON.stringify(trail.props.enableLogging ?? true)}; expected a logging multi-region (or organization) trail`,
+            `isMultiRegionTrail is ${JSON.stringify(trail.props.isMultiRegionTrail ?? false)} ` +
+              `and enableLogging is ${JSON.stringify(trail.props.enableLogging ?? true)}; ` +
+              "expected a logging multi-region (or organization) trail",
             {
               isMultiRegionTrail: trail.props.isMultiRegionTrail ?? false,
               enableLogging: trail.props.enableLogging ?? true,

@@ -10,12 +10,14 @@ export const backupPlanRetention: StackRule = {
   id: "backup-plan-retention",
   area: "backup",
   description:
-    "Every AWS Backup plan rule has a schedule, keeps recovery points at least the minimum retention (setting minBackupRetentionDays) and targets a vault the stack declares with a customer managed key.",
+    "Every AWS Backup plan rule has a schedule, keeps recovery points at least the minimum retention " +
+    "(setting minBackupRetentionDays) and targets a vault the stack declares with a customer managed key.",
   citations: citeInferred(...sections.BAK),
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    "Give each plan rule a schedule, lifecycle.deleteAfter of at least the minimum, and a targetVaultName of an aws.backup.Vault with kmsKeyArn set to the data key.",
+    "Give each plan rule a schedule, lifecycle.deleteAfter of at least the minimum, " +
+    "and a targetVaultName of an aws.backup.Vault with kmsKeyArn set to the data key.",
   evaluate(resources, { settings }) {
     return ofType(resources, AwsType.backupPlan).map((plan) => {
       const rules = asArray<any>(plan.props.rules);

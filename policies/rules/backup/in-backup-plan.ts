@@ -26,7 +26,8 @@ export const inBackupPlan: StackRule = {
   id: "in-backup-plan",
   area: "backup",
   description:
-    "Every host, data volume and database is selected by an AWS Backup plan (a volume counts when it is attached to a selected host, whose snapshot includes it).",
+    "Every host, data volume and database is selected by an AWS Backup plan " +
+    "(a volume counts when it is attached to a selected host, whose snapshot includes it).",
   citations: cite(...sections.BAK),
   severity: "high",
   enforcement: "mandatory",
@@ -52,7 +53,8 @@ export const inBackupPlan: StackRule = {
         subject,
         fail(
           subject,
-          `arn ${JSON.stringify(subject.props.arn ?? null)} is in no ${AwsType.backupSelection}'s resources (nor selected by tags); expected it in a backup plan`,
+          `arn ${JSON.stringify(subject.props.arn ?? null)} is in no ${AwsType.backupSelection}'s resources ` +
+            "(nor selected by tags); expected it in a backup plan",
           { arn: subject.props.arn ?? null, selections: selections.map((selection) => selection.name) },
         ),
       );

@@ -9,12 +9,15 @@ export const ebsEncryptionDefault: StackRule = {
   id: "ebs-encryption-default",
   area: "compute",
   description:
-    "The region's EBS encryption-by-default account setting is declared on (aws.ebs.EncryptionByDefault), so volumes created outside the stack (snapshots restored by hand, other tools) are encrypted too. An account setting the stack does not declare cannot be seen by a policy pack.",
+    "The region's EBS encryption-by-default account setting is declared on (aws.ebs.EncryptionByDefault), " +
+    "so volumes created outside the stack (snapshots restored by hand, other tools) are encrypted too. " +
+    "An account setting the stack does not declare cannot be seen by a policy pack.",
   citations: citeInferred(...sections.ENC),
   severity: "medium",
   enforcement: "advisory",
   remediation:
-    "Declare aws.ebs.EncryptionByDefault with enabled: true (and aws.ebs.DefaultKmsKey with the data key), or confirm the account setting with `aws ec2 get-ebs-encryption-by-default` and record it as a waiver.",
+    "Declare aws.ebs.EncryptionByDefault with enabled: true (and aws.ebs.DefaultKmsKey with the data key), " +
+    "or confirm the account setting with `aws ec2 get-ebs-encryption-by-default` and record it as a waiver.",
   evaluate(resources) {
     const settings = ofType(resources, AwsType.encryptionByDefault);
     const disabled = settings.find((setting) => !isTrue(setting.props.enabled ?? true));
@@ -26,7 +29,8 @@ export const ebsEncryptionDefault: StackRule = {
         subject,
         fail(
           subject,
-          `no ${AwsType.encryptionByDefault} with enabled true is declared, so the account's EBS encryption default is not known; expected it declared on`,
+          `no ${AwsType.encryptionByDefault} with enabled true is declared, ` +
+            "so the account's EBS encryption default is not known; expected it declared on",
           { "encryptionByDefault.enabled": null },
         ),
       ),

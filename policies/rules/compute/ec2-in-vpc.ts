@@ -8,7 +8,8 @@ export const ec2InVpc: ResourceRule = {
   id: "ec2-in-vpc",
   area: "compute",
   description:
-    "Hosts are launched into a subnet of the stack's VPC (an instance's subnetId, an Auto Scaling group's vpcZoneIdentifiers).",
+    "Hosts are launched into a subnet of the stack's VPC " +
+    "(an instance's subnetId, an Auto Scaling group's vpcZoneIdentifiers).",
   citations: cite(...sections.ACC),
   severity: "medium",
   enforcement: "mandatory",

@@ -9,12 +9,14 @@ export const ec2NoPublicIp: StackRule = {
   id: "ec2-no-public-ip",
   area: "compute",
   description:
-    "Hosts get no public IP address: not requested, not inherited from a subnet that maps public IPs, no Elastic IP attached.",
+    "Hosts get no public IP address: not requested, " +
+    "not inherited from a subnet that maps public IPs, no Elastic IP attached.",
   citations: cite(...sections.ACC),
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    "Set associatePublicIpAddress: false, launch hosts in private subnets and attach no Elastic IP; users reach OpenEMR through the load balancer, operators through SSM.",
+    "Set associatePublicIpAddress: false, launch hosts in private subnets and attach no Elastic IP; " +
+    "users reach OpenEMR through the load balancer, operators through SSM.",
   evaluate(resources) {
     const results = ofType(resources, AwsType.instance).map((instance) => {
       const requested = instance.props.associatePublicIpAddress;
@@ -44,7 +46,8 @@ export const ec2NoPublicIp: StackRule = {
           instance,
           fail(
             elasticIp,
-            `${elasticIp.type === AwsType.eip ? "instance" : "instanceId"} attaches an Elastic IP to host "${instance.name}"; expected no public address`,
+            `${elasticIp.type === AwsType.eip ? "instance" : "instanceId"} attaches ` +
+              `an Elastic IP to host "${instance.name}"; expected no public address`,
             { elasticIp: elasticIp.name },
           ),
         );

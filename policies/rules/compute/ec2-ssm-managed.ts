@@ -15,12 +15,14 @@ export const ec2SsmManaged: StackRule = {
   id: "ec2-ssm-managed",
   area: "compute",
   description:
-    "Every host's instance role lets SSM manage it (AmazonSSMManagedInstanceCore or a policy allowing ssm:UpdateInstanceInformation), so patching and shell access go through SSM, audited, without SSH.",
+    "Every host's instance role lets SSM manage it (AmazonSSMManagedInstanceCore or a policy allowing " +
+    "ssm:UpdateInstanceInformation), so patching and shell access go through SSM, audited, without SSH.",
   citations: citeInferred("164.308(a)(5)(ii)(A)"),
   severity: "medium",
   enforcement: "mandatory",
   remediation:
-    "Attach arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore to the host role (aws.iam.RolePolicyAttachment) and give the instance that role's profile.",
+    "Attach arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore to the host role " +
+    "(aws.iam.RolePolicyAttachment) and give the instance that role's profile.",
   evaluate(resources) {
     return ofType(resources, AwsType.instance, AwsType.launchTemplate).map((host) => {
       const profileReference =
@@ -41,7 +43,8 @@ export const ec2SsmManaged: StackRule = {
           host,
           fail(
             profile,
-            `role is ${JSON.stringify(profile.props.role ?? null)}, not a role declared in the stack; expected the host role`,
+            `role is ${JSON.stringify(profile.props.role ?? null)}, ` +
+              "not a role declared in the stack; expected the host role",
             { role: profile.props.role ?? null },
           ),
         );
@@ -60,7 +63,9 @@ export const ec2SsmManaged: StackRule = {
           host,
           fail(
             role,
-            `policyArn of its attachments (${grants.map((candidate) => candidate.arn ?? candidate.source).join(", ") || "none"}) grants no SSM management; expected AmazonSSMManagedInstanceCore`,
+            "policyArn of its attachments " +
+              `(${grants.map((candidate) => candidate.arn ?? candidate.source).join(", ") || "none"}) ` +
+              "grants no SSM management; expected AmazonSSMManagedInstanceCore",
             { attachedPolicies: grants.map((candidate) => candidate.arn ?? candidate.source) },
           ),
         );

@@ -70,12 +70,15 @@ export const ec2UserdataNoSecrets: StackRule = {
   id: "ec2-userdata-no-secrets",
   area: "compute",
   description:
-    "User-data carries no secret: no private key or AWS access key, and none of the secret values the stack declares (Secrets Manager secret strings, database passwords). User-data is readable by anyone who may describe the instance.",
+    "User-data carries no secret: no private key or AWS access key, " +
+    "and none of the secret values the stack declares (Secrets Manager secret strings, " +
+    "database passwords). User-data is readable by anyone who may describe the instance.",
   citations: citeInferred("164.312(a)(1)"),
   severity: "critical",
   enforcement: "mandatory",
   remediation:
-    "Pass secrets by reference: put the secret's ARN in user-data and let the host read it from Secrets Manager with its instance role.",
+    "Pass secrets by reference: put the secret's ARN in user-data and " +
+    "let the host read it from Secrets Manager with its instance role.",
   evaluate(resources) {
     const secrets = declaredSecretValues(resources);
     return ofType(resources, AwsType.instance, AwsType.launchTemplate).map((host) => {

@@ -17,12 +17,14 @@ export const ec2VolumesEncrypted: ResourceRule = {
   id: "ec2-volumes-encrypted",
   area: "compute",
   description:
-    "Root and data volumes of hosts (instances, launch templates, separate EBS volumes) are encrypted with a customer managed KMS key.",
+    "Root and data volumes of hosts (instances, launch templates, " +
+    "separate EBS volumes) are encrypted with a customer managed KMS key.",
   citations: citeInferred(...sections.ENC),
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    "Set encrypted: true and kmsKeyId to the stack's data key on rootBlockDevice, every ebsBlockDevices entry, launch template block devices and aws.ebs.Volume.",
+    "Set encrypted: true and kmsKeyId to the stack's data key on rootBlockDevice, " +
+    "every ebsBlockDevices entry, launch template block devices and aws.ebs.Volume.",
   resourceTypes: [AwsType.instance, AwsType.launchTemplate, AwsType.volume],
   evaluate(resource) {
     const props = resource.props;

@@ -10,7 +10,8 @@ export const noSshKeypair: ResourceRule = {
   id: "no-ssh-keypair",
   area: "compute",
   description:
-    "No SSH anywhere: no key pair declared or set on a host or launch template, and no ingress to port 22 from any source (world-open port 22 is reported by sg-no-public-ssh).",
+    "No SSH anywhere: no key pair declared or set on a host or launch template, " +
+    "and no ingress to port 22 from any source (world-open port 22 is reported by sg-no-public-ssh).",
   citations: citeInferred(...sections.ACC),
   severity: "high",
   enforcement: "mandatory",
@@ -20,7 +21,8 @@ export const noSshKeypair: ResourceRule = {
     if (resource.type === AwsType.keyPair)
       return fail(
         resource,
-        `keyName is ${JSON.stringify(resource.props.keyName ?? resource.name)}: an SSH key pair is declared; expected none`,
+        `keyName is ${JSON.stringify(resource.props.keyName ?? resource.name)}: ` +
+          "an SSH key pair is declared; expected none",
         { keyName: resource.props.keyName ?? null },
       );
     if (resource.type === AwsType.instance || resource.type === AwsType.launchTemplate) {

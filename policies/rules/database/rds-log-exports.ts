@@ -13,7 +13,10 @@ export const rdsLogExports: ResourceRule = {
   citations: cite("164.308(a)(3)(ii)(A)", "164.308(a)(5)(ii)(C)"),
   severity: "medium",
   enforcement: "mandatory",
-  remediation: `Set enabledCloudwatchLogsExports to ${JSON.stringify(REQUIRED_LOG_EXPORTS)} (audit needs the MARIADB_AUDIT_PLUGIN option); keep general_log off in the parameter group if statements must not reach the logs.`,
+  remediation:
+    `Set enabledCloudwatchLogsExports to ${JSON.stringify(REQUIRED_LOG_EXPORTS)} ` +
+    "(audit needs the MARIADB_AUDIT_PLUGIN option); " +
+    "keep general_log off in the parameter group if statements must not reach the logs.",
   resourceTypes: [AwsType.rdsInstance],
   evaluate(resource) {
     const exported = asArray<string>(resource.props.enabledCloudwatchLogsExports);

@@ -8,7 +8,8 @@ export const rdsMinorUpgrade: ResourceRule = {
   id: "rds-minor-upgrade",
   area: "database",
   description:
-    "RDS instances take automatic minor version upgrades (security patches) in their maintenance window; not set means AWS's default, on.",
+    "RDS instances take automatic minor version upgrades " +
+    "(security patches) in their maintenance window; not set means AWS's default, on.",
   citations: cite("164.308(a)(5)(ii)(A)"),
   severity: "medium",
   enforcement: "mandatory",

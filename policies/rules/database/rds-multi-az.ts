@@ -8,7 +8,8 @@ export const rdsMultiAz: ResourceRule = {
   id: "rds-multi-az",
   area: "database",
   description:
-    "RDS instances run Multi-AZ (a synchronous standby in a second zone). Mandatory on the `ha` tier, advisory on the others, where a single zone is a documented cost choice.",
+    "RDS instances run Multi-AZ (a synchronous standby in a second zone). " +
+    "Mandatory on the `ha` tier, advisory on the others, where a single zone is a documented cost choice.",
   citations: cite(...sections.AVL),
   severity: "medium",
   enforcement: "advisory",

@@ -14,7 +14,8 @@ export const rdsPiCmk: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation:
-    "Set performanceInsightsKmsKeyId to the stack's data key ARN (it can only be set when Performance Insights is first enabled).",
+    "Set performanceInsightsKmsKeyId to the stack's data key ARN " +
+    "(it can only be set when Performance Insights is first enabled).",
   resourceTypes: [AwsType.rdsInstance],
   evaluate(resource) {
     if (!isTrue(resource.props.performanceInsightsEnabled)) return notApplicable("Performance Insights is off");

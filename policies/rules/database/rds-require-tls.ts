@@ -12,12 +12,14 @@ export const rdsRequireTls: StackRule = {
   id: "rds-require-tls",
   area: "database",
   description:
-    "Every RDS MySQL/MariaDB instance uses a parameter group that sets require_secure_transport, so no client connects without TLS.",
+    "Every RDS MySQL/MariaDB instance uses a parameter group that " +
+    "sets require_secure_transport, so no client connects without TLS.",
   citations: citeInferred(...sections.TLS),
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    'Declare an aws.rds.ParameterGroup with { name: "require_secure_transport", value: "1" } and set the instance\'s parameterGroupName to it.',
+    "Declare an aws.rds.ParameterGroup with " +
+    '{ name: "require_secure_transport", value: "1" } and set the instance\'s parameterGroupName to it.',
   evaluate(resources) {
     return ofType(resources, AwsType.rdsInstance).map((database) => {
       const group = resolve(resources, database.props.parameterGroupName, AwsType.rdsParameterGroup);
@@ -40,7 +42,8 @@ export const rdsRequireTls: StackRule = {
           database,
           fail(
             group,
-            `${path} ${index >= 0 ? `is ${JSON.stringify(parameters[index].value)}` : `has no ${TLS_PARAMETER}`}; expected ${TLS_PARAMETER} = "1"`,
+            `${path} ${index >= 0 ? `is ${JSON.stringify(parameters[index].value)}` : `has no ${TLS_PARAMETER}`}; ` +
+              `expected ${TLS_PARAMETER} = "1"`,
             { [path]: index >= 0 ? parameters[index].value : null },
           ),
         );

@@ -12,7 +12,8 @@ export const albAccessLogs: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation:
-    "Set accessLogs: { enabled: true, bucket: <the access-log bucket>, prefix } (the bucket must be SSE-S3 and allow ELB log delivery).",
+    "Set accessLogs: { enabled: true, bucket: <the access-log bucket>, prefix } " +
+    "(the bucket must be SSE-S3 and allow ELB log delivery).",
   resourceTypes: loadBalancerTypes,
   evaluate: (resource) =>
     all([

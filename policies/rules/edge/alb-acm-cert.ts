@@ -11,7 +11,8 @@ export const albAcmCert: ResourceRule = {
   id: "alb-acm-cert",
   area: "edge",
   description:
-    "HTTPS listeners use a certificate held in ACM (issued with DNS validation, or imported), not an IAM server certificate.",
+    "HTTPS listeners use a certificate held in ACM " +
+    "(issued with DNS validation, or imported), not an IAM server certificate.",
   citations: cite(...sections.ENC),
   severity: "medium",
   enforcement: "mandatory",

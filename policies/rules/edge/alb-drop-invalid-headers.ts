@@ -9,7 +9,8 @@ export const albDropInvalidHeaders: ResourceRule = {
   id: "alb-drop-invalid-headers",
   area: "edge",
   description:
-    "Application load balancers drop HTTP headers with invalid names instead of passing them to OpenEMR (request smuggling defence).",
+    "Application load balancers drop HTTP headers with invalid names " +
+    "instead of passing them to OpenEMR (request smuggling defence).",
   citations: cite(...sections.TLS),
   severity: "medium",
   enforcement: "mandatory",

@@ -13,7 +13,9 @@ export const albHttpsRedirect: ResourceRule = {
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    'Give the HTTP listener one default action { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } } and no forwarding rules.',
+    "Give the HTTP listener one default action " +
+    '{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } } ' +
+    "and no forwarding rules.",
   resourceTypes: listenerTypes,
   evaluate(resource) {
     if (!isHttpListener(resource)) return notApplicable(`is a ${resource.props.protocol ?? "non-HTTP"} listener`);

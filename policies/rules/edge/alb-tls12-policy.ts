@@ -13,12 +13,14 @@ export const albTls12Policy: StackRule = {
   id: "alb-tls12-policy",
   area: "edge",
   description:
-    "Every application load balancer has an HTTPS listener, and every HTTPS listener uses a security policy that allows TLS 1.2 or newer only.",
+    "Every application load balancer has an HTTPS listener, " +
+    "and every HTTPS listener uses a security policy that allows TLS 1.2 or newer only.",
   citations: citeInferred(...sections.TLS),
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    'Declare an HTTPS listener on 443 with sslPolicy "ELBSecurityPolicy-TLS13-1-2-2021-06" (or newer); the default policy still allows TLS 1.0.',
+    'Declare an HTTPS listener on 443 with sslPolicy "ELBSecurityPolicy-TLS13-1-2-2021-06" ' +
+    "(or newer); the default policy still allows TLS 1.0.",
   evaluate(resources) {
     return ofType(resources, ...loadBalancerTypes)
       .filter(isApplicationLoadBalancer)

@@ -10,12 +10,14 @@ export const albWaf: StackRule = {
   id: "alb-waf",
   area: "edge",
   description:
-    "Every internet-facing application load balancer is protected by a WAF web ACL (an aws.wafv2.WebAclAssociation names it).",
+    "Every internet-facing application load balancer is protected by a WAF web ACL " +
+    "(an aws.wafv2.WebAclAssociation names it).",
   citations: citeInferred("164.312(e)(1)"),
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    "Declare an aws.wafv2.WebAclAssociation with resourceArn the load balancer's ARN and webAclArn the stack's web ACL.",
+    "Declare an aws.wafv2.WebAclAssociation with resourceArn " +
+    "the load balancer's ARN and webAclArn the stack's web ACL.",
   evaluate(resources) {
     return ofType(resources, ...loadBalancerTypes)
       .filter((balancer) => isApplicationLoadBalancer(balancer) && balancer.props.internal !== true)

@@ -14,7 +14,8 @@ export const wafLogging: StackRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation:
-    "Declare an aws.wafv2.WebAclLoggingConfiguration with resourceArn the web ACL's ARN and logDestinationConfigs an encrypted `aws-waf-logs-` log group; redact the Authorization and Cookie headers.",
+    "Declare an aws.wafv2.WebAclLoggingConfiguration with resourceArn the web ACL's ARN and " +
+    "logDestinationConfigs an encrypted `aws-waf-logs-` log group; redact the Authorization and Cookie headers.",
   evaluate(resources) {
     return ofType(resources, AwsType.webAcl).map((acl) => {
       const logging = referencing(resources, acl, "resourceArn", AwsType.webAclLogging)[0];

@@ -10,12 +10,15 @@ export const wafManagedRules: ResourceRule = {
   kind: "resource",
   id: "waf-managed-rules",
   area: "edge",
-  description: `WAF web ACLs run the AWS managed rule groups ${REQUIRED_MANAGED_GROUPS.join(" and ")}, in block mode (override action none, not count).`,
+  description:
+    `WAF web ACLs run the AWS managed rule groups ${REQUIRED_MANAGED_GROUPS.join(" and ")}, ` +
+    "in block mode (override action none, not count).",
   citations: citeInferred("164.308(a)(5)(ii)(B)"),
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    'Add rules with statement.managedRuleGroupStatement { vendorName: "AWS", name } for each group and overrideAction { none: {} }.',
+    'Add rules with statement.managedRuleGroupStatement { vendorName: "AWS", name } ' +
+    "for each group and overrideAction { none: {} }.",
   resourceTypes: [AwsType.webAcl],
   evaluate(resource) {
     const rules = asArray<any>(resource.props.rules);
@@ -26,7 +29,8 @@ export const wafManagedRules: ResourceRule = {
     if (missing.length > 0) {
       return fail(
         resource,
-        `rules[].statement.managedRuleGroupStatement.name lacks ${missing.map((name) => `"${name}"`).join(", ")}; expected the AWS managed groups ${REQUIRED_MANAGED_GROUPS.join(", ")}`,
+        `rules[].statement.managedRuleGroupStatement.name lacks ${missing.map((name) => `"${name}"`).join(", ")}; ` +
+          `expected the AWS managed groups ${REQUIRED_MANAGED_GROUPS.join(", ")}`,
         {
           "rules[].statement.managedRuleGroupStatement.name": managed.map(({ group }) => group.name),
         },

@@ -8,7 +8,8 @@ export const iamNoInlinePolicy: ResourceRule = {
   id: "iam-no-inline-policy",
   area: "iam",
   description:
-    "Permissions come from managed policies attached to roles, not inline policies (which cannot be reviewed, versioned or reused on their own).",
+    "Permissions come from managed policies attached to roles, not inline policies " +
+    "(which cannot be reviewed, versioned or reused on their own).",
   citations: cite(...sections.IAM),
   severity: "low",
   enforcement: "mandatory",

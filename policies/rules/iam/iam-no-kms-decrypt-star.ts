@@ -8,7 +8,8 @@ export const iamNoKmsDecryptStar: ResourceRule = {
   id: "iam-no-kms-decrypt-star",
   area: "iam",
   description:
-    'No identity policy allows kms:Decrypt on every key (Resource "*"): a principal decrypts only with the keys it needs.',
+    "No identity policy allows kms:Decrypt on every key " +
+    '(Resource "*"): a principal decrypts only with the keys it needs.',
   citations: citeInferred(...sections.IAM),
   severity: "high",
   enforcement: "mandatory",

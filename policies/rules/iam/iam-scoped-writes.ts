@@ -4,8 +4,13 @@ import { wildcardMatches } from "../documents";
 import { checkAllowStatements, identityPolicyTypes } from "./identity-documents";
 
 /** Verbs that change state (the IAM "Write", "Permissions management" and "Tagging" access levels). */
-const WRITE_VERBS =
-  /^(Put|Create|Delete|Update|Modify|Attach|Detach|Set|Add|Remove|Tag|Untag|Start|Stop|Reboot|Terminate|Run|Send|Write|Upload|Restore|Copy|Import|Replicate|Enable|Disable|Associate|Disassociate|Revoke|Authorize|Rotate|Invoke|Pass|Schedule|Cancel|Reset|Register|Deregister|Change|Replace|Publish)/;
+const WRITE_VERBS = new RegExp(
+  "^(" +
+    "Put|Create|Delete|Update|Modify|Attach|Detach|Set|Add|Remove|Tag|Untag|Start|Stop|Reboot|Terminate|" +
+    "Run|Send|Write|Upload|Restore|Copy|Import|Replicate|Enable|Disable|Associate|Disassociate|Revoke|" +
+    "Authorize|Rotate|Invoke|Pass|Schedule|Cancel|Reset|Register|Deregister|Change|Replace|Publish" +
+    ")",
+);
 
 /**
  * Actions AWS does not let a policy scope to a resource (Service Authorization Reference:
@@ -35,7 +40,8 @@ export const iamScopedWrites: ResourceRule = {
   id: "iam-scoped-writes",
   area: "iam",
   description:
-    'Write actions name the resources they change: no Allow of a write action on Resource "*" (actions AWS cannot scope, such as cloudwatch:PutMetricData, excepted; whole-service and full wildcards have their own rules).',
+    'Write actions name the resources they change: no Allow of a write action on Resource "*" (actions AWS cannot ' +
+    "scope, such as cloudwatch:PutMetricData, excepted; whole-service and full wildcards have their own rules).",
   citations: citeInferred(...sections.IAM),
   severity: "medium",
   enforcement: "mandatory",

@@ -11,7 +11,8 @@ export const kmsDeletionWindow: ResourceRule = {
   id: "kms-deletion-window",
   area: "keys",
   description:
-    "KMS keys wait the full 30 days before deletion, the time to notice and cancel a mistaken deletion that would make every backup unreadable.",
+    "KMS keys wait the full 30 days before deletion, the time to notice and " +
+    "cancel a mistaken deletion that would make every backup unreadable.",
   citations: citeInferred(...sections.AVL),
   severity: "medium",
   enforcement: "mandatory",

@@ -14,7 +14,8 @@ export const kmsPolicyNoWildcard: ResourceRule = {
   severity: "critical",
   enforcement: "mandatory",
   remediation:
-    'Name the principals (the account root, service principals) instead of "*", or add conditions such as kms:CallerAccount and kms:ViaService.',
+    'Name the principals (the account root, service principals) instead of "*", ' +
+    "or add conditions such as kms:CallerAccount and kms:ViaService.",
   resourceTypes: [AwsType.kmsKey],
   evaluate(resource) {
     if (resource.props.policy === undefined) return notApplicable("uses the default key policy (the account only)");

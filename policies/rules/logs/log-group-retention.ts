@@ -8,7 +8,8 @@ export const logGroupRetention: ResourceRule = {
   id: "log-group-retention",
   area: "logs",
   description:
-    "CloudWatch Logs groups set a retention of at least the minimum (setting minLogRetentionDays, default 365 days); not set means kept forever at growing cost, with no decision recorded.",
+    "CloudWatch Logs groups set a retention of at least the minimum (setting minLogRetentionDays, " +
+    "default 365 days); not set means kept forever at growing cost, with no decision recorded.",
   citations: cite(...sections.AUD),
   severity: "medium",
   enforcement: "mandatory",

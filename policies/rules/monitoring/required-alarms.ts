@@ -4,7 +4,10 @@ import { citeInferred } from "../citations";
 import { all, asArray, fail, pass, resultFor } from "../outcomes";
 import { identities, ofType } from "../joins";
 
-/** The backup-age signal the host publishes (docs/host-interface.md): namespace, metric, and the missing-data treatment that makes silence an alarm. */
+/**
+ * The backup-age signal the host publishes (docs/host-interface.md): namespace, metric, and the
+ * missing-data treatment that makes silence an alarm.
+ */
 export const BACKUP_METRIC = { namespace: "OpenEMR", metricName: "BackupSuccess", treatMissingData: "breaching" };
 
 interface WatchedMetric {
@@ -37,7 +40,10 @@ function watchedMetrics(alarm: RuleResource): WatchedMetric[] {
   return [...direct, ...queries];
 }
 
-/** The first metric in `namespaces` whose `dimension` holds one of `names` (the subject's id, identifier or ARN suffix). */
+/**
+ * The first metric in `namespaces` whose `dimension` holds one of `names` (the subject's id,
+ * identifier or ARN suffix).
+ */
 function watching(
   metrics: WatchedMetric[],
   namespaces: string[],
@@ -57,12 +63,15 @@ export const requiredAlarms: StackRule = {
   id: "required-alarms",
   area: "monitoring",
   description:
-    "The baseline alarm set exists: each host (AWS/EC2 or CWAgent, by InstanceId) and the backup age on it (OpenEMR BackupSuccess, missing data breaching), each RDS instance (AWS/RDS, by DBInstanceIdentifier) and each load balancer (AWS/ApplicationELB, by LoadBalancer).",
+    "The baseline alarm set exists: each host (AWS/EC2 or CWAgent, by InstanceId) and the backup age on it " +
+    "(OpenEMR BackupSuccess, missing data breaching), each RDS instance (AWS/RDS, " +
+    "by DBInstanceIdentifier) and each load balancer (AWS/ApplicationELB, by LoadBalancer).",
   citations: citeInferred("164.308(a)(1)(ii)(D)"),
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    "Declare aws.cloudwatch.MetricAlarm resources for the missing subject, with the dimension naming it, notifying the alert topic.",
+    "Declare aws.cloudwatch.MetricAlarm resources for the missing subject, " +
+    "with the dimension naming it, notifying the alert topic.",
   evaluate(resources) {
     const metrics = ofType(resources, AwsType.metricAlarm).flatMap(watchedMetrics);
     const missing = (subject: RuleResource, what: string, dimension: string): Outcome =>
@@ -85,13 +94,15 @@ export const requiredAlarms: StackRule = {
       const backupOutcome: Outcome = !backupAlarm
         ? fail(
             host,
-            `no ${AwsType.metricAlarm} watches ${BACKUP_METRIC.namespace}/${BACKUP_METRIC.metricName} (the age of the host's last backup); expected one`,
+            `no ${AwsType.metricAlarm} watches ${BACKUP_METRIC.namespace}/${BACKUP_METRIC.metricName} ` +
+              "(the age of the host's last backup); expected one",
             { "alarm.metricName": null },
           )
         : backupAlarm.alarm.props.treatMissingData !== BACKUP_METRIC.treatMissingData
           ? fail(
               backupAlarm.alarm,
-              `treatMissingData is ${JSON.stringify(backupAlarm.alarm.props.treatMissingData ?? null)}; expected "${BACKUP_METRIC.treatMissingData}" (no backup reported must alarm)`,
+              `treatMissingData is ${JSON.stringify(backupAlarm.alarm.props.treatMissingData ?? null)}; ` +
+                `expected "${BACKUP_METRIC.treatMissingData}" (no backup reported must alarm)`,
               { treatMissingData: backupAlarm.alarm.props.treatMissingData ?? null },
             )
           : pass({

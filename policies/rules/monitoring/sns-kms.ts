@@ -9,7 +9,8 @@ export const snsKms: ResourceRule = {
   id: "sns-kms",
   area: "monitoring",
   description:
-    "SNS topics (the alert topic) are encrypted with a customer managed KMS key; the AWS managed aws/sns key would also stop CloudWatch from publishing alarms to it.",
+    "SNS topics (the alert topic) are encrypted with a customer managed KMS key; " +
+    "the AWS managed aws/sns key would also stop CloudWatch from publishing alarms to it.",
   citations: cite(...sections.ENC),
   severity: "medium",
   enforcement: "mandatory",

@@ -13,7 +13,8 @@ export function worldOpenPortsOutcome(resource: RuleResource, ports: number[]): 
       if (opened.length > 0) {
         return fail(
           resource,
-          `${source.property} is "${source.cidr}" on ${describePorts(entry)}; expected port ${opened.join(", ")} closed to the internet`,
+          `${source.property} is "${source.cidr}" on ${describePorts(entry)}; ` +
+            `expected port ${opened.join(", ")} closed to the internet`,
           entryEvidence(entry, source),
         );
       }

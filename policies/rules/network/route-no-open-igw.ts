@@ -50,12 +50,14 @@ export const routeNoOpenIgw: StackRule = {
   id: "route-no-open-igw",
   area: "network",
   description:
-    "A default route to an internet gateway exists only in route tables used solely by designated public subnets (load balancer, NAT).",
+    "A default route to an internet gateway exists only in route tables " +
+    "used solely by designated public subnets (load balancer, NAT).",
   citations: cite("164.312(e)(1)"),
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    "Route private subnets' 0.0.0.0/0 through a NAT gateway (app tier) or not at all (database tier); keep the internet gateway route in the public subnets' own table.",
+    "Route private subnets' 0.0.0.0/0 through a NAT gateway (app tier) or not at all (database tier); " +
+    "keep the internet gateway route in the public subnets' own table.",
   evaluate(resources) {
     const publicSubnets = designatedPublicSubnets(resources);
     return defaultRoutesToInternet(resources).map((route) => {
@@ -73,7 +75,8 @@ export const routeNoOpenIgw: StackRule = {
           route.declaredBy,
           fail(
             route.declaredBy,
-            `${route.path}gatewayId routes ${route.destination} to an internet gateway from the VPC's main route table; expected it only in the public subnets' table`,
+            `${route.path}gatewayId routes ${route.destination} to an internet gateway ` +
+              "from the VPC's main route table; expected it only in the public subnets' table",
             evidence,
           ),
         );
@@ -89,7 +92,9 @@ export const routeNoOpenIgw: StackRule = {
           route.declaredBy,
           fail(
             route.declaredBy,
-            `${route.path}gatewayId routes ${route.destination} to an internet gateway for subnet "${privateSubnet.name}", which holds no load balancer or NAT gateway; expected only designated public subnets`,
+            `${route.path}gatewayId routes ${route.destination} to an internet gateway for ` +
+              `subnet "${privateSubnet.name}", which holds no load balancer or NAT gateway; ` +
+              "expected only designated public subnets",
             {
               ...evidence,
               subnet: privateSubnet.name,

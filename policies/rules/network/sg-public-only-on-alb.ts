@@ -39,12 +39,15 @@ export const sgPublicOnlyOnAlb: StackRule = {
   id: "sg-public-only-on-alb",
   area: "network",
   description:
-    "World-open ingress (0.0.0.0/0 or ::/0) exists only on an internet-facing load balancer's security group and only on the allowed ports (setting worldOpenPorts, default 80 and 443). SSH and the common administrative ports are reported by their own rules.",
+    "World-open ingress (0.0.0.0/0 or ::/0) exists only on an internet-facing load balancer's " +
+    "security group and only on the allowed ports (setting worldOpenPorts, default 80 and 443). " +
+    "SSH and the common administrative ports are reported by their own rules.",
   citations: citeInferred("164.312(e)(1)"),
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    "Reach hosts and databases only from other security groups; open the internet only on the load balancer's group, on 443 (and 80 for the redirect).",
+    "Reach hosts and databases only from other security groups; " +
+    "open the internet only on the load balancer's group, on 443 (and 80 for the redirect).",
   evaluate(resources, { settings }) {
     const balancerGroups = ofType(resources, ...loadBalancerTypes)
       .filter((balancer) => balancer.props.internal !== true)
@@ -70,7 +73,8 @@ export const sgPublicOnlyOnAlb: StackRule = {
               resource,
               fail(
                 resource,
-                `${sources[0].property} is "${sources[0].cidr}" on ${describePorts(entry)} of a group no internet-facing load balancer uses; expected world-open ingress only on the load balancer's group`,
+                `${sources[0].property} is "${sources[0].cidr}" on ${describePorts(entry)} of a group no ` +
+                  "internet-facing load balancer uses; expected world-open ingress only on the load balancer's group",
                 evidence,
               ),
             ),
@@ -84,7 +88,8 @@ export const sgPublicOnlyOnAlb: StackRule = {
               resource,
               fail(
                 resource,
-                `${sources[0].property} is "${sources[0].cidr}" on ${describePorts(entry)}; expected only ports ${settings.worldOpenPorts.join(", ")} (tcp) open to the internet`,
+                `${sources[0].property} is "${sources[0].cidr}" on ${describePorts(entry)}; ` +
+                  `expected only ports ${settings.worldOpenPorts.join(", ")} (tcp) open to the internet`,
                 evidence,
               ),
             ),

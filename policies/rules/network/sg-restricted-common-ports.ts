@@ -10,12 +10,15 @@ export const sgRestrictedCommonPorts: ResourceRule = {
   kind: "resource",
   id: "sg-restricted-common-ports",
   area: "network",
-  description: `No security group ingress opens ports ${COMMON_PORTS.join(", ")} (FTP, RDP, MySQL and other administrative ports) to 0.0.0.0/0 or ::/0.`,
+  description:
+    `No security group ingress opens ports ${COMMON_PORTS.join(", ")} ` +
+    "(FTP, RDP, MySQL and other administrative ports) to 0.0.0.0/0 or ::/0.",
   citations: cite(...sections.SG),
   severity: "critical",
   enforcement: "mandatory",
   remediation:
-    "Allow these ports only from another security group (e.g. the database group from the host group), never from a CIDR that covers the internet.",
+    "Allow these ports only from another security group " +
+    "(e.g. the database group from the host group), never from a CIDR that covers the internet.",
   resourceTypes: ingressTypes,
   evaluate: (resource) => worldOpenPortsOutcome(resource, COMMON_PORTS),
 };

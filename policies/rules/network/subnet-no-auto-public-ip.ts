@@ -10,12 +10,14 @@ export const subnetNoAutoPublicIp: StackRule = {
   id: "subnet-no-auto-public-ip",
   area: "network",
   description:
-    "Only designated public subnets (those holding an internet-facing load balancer or a NAT gateway) give instances public IPs on launch.",
+    "Only designated public subnets (those holding an internet-facing " +
+    "load balancer or a NAT gateway) give instances public IPs on launch.",
   citations: cite(...sections.ACC),
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    "Set mapPublicIpOnLaunch: false on the subnet; place hosts and databases in private subnets and reach them through the load balancer and SSM.",
+    "Set mapPublicIpOnLaunch: false on the subnet; " +
+    "place hosts and databases in private subnets and reach them through the load balancer and SSM.",
   evaluate(resources) {
     const publicSubnets = designatedPublicSubnets(resources);
     return ofType(resources, AwsType.subnet).map((subnet) => {

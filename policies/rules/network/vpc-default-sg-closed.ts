@@ -13,7 +13,8 @@ export const vpcDefaultSgClosed: StackRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation:
-    "Declare an aws.ec2.DefaultSecurityGroup for the VPC with `ingress: []` and `egress: []`, and attach no rules to it; give every resource its own group.",
+    "Declare an aws.ec2.DefaultSecurityGroup for the VPC with `ingress: []` and `egress: []`, " +
+    "and attach no rules to it; give every resource its own group.",
   evaluate(resources) {
     return ofType(resources, AwsType.vpc).map((vpc) => {
       const adopted = referencing(resources, vpc, "vpcId", AwsType.defaultSecurityGroup);
@@ -22,7 +23,8 @@ export const vpcDefaultSgClosed: StackRule = {
           vpc,
           fail(
             vpc,
-            `no ${AwsType.defaultSecurityGroup} has vpcId set to this VPC, so its default group keeps AWS's allow-all rules; expected one with ingress [] and egress []`,
+            `no ${AwsType.defaultSecurityGroup} has vpcId set to this VPC, ` +
+              "so its default group keeps AWS's allow-all rules; expected one with ingress [] and egress []",
             {
               "defaultSecurityGroup.vpcId": null,
             },
@@ -50,7 +52,8 @@ export const vpcDefaultSgClosed: StackRule = {
           vpc,
           fail(
             attached,
-            `securityGroupId is ${JSON.stringify(attached.props.securityGroupId)}, the VPC's default group; expected no rule on the default group`,
+            `securityGroupId is ${JSON.stringify(attached.props.securityGroupId)}, ` +
+              "the VPC's default group; expected no rule on the default group",
             { securityGroupId: attached.props.securityGroupId },
           ),
         );

@@ -13,7 +13,8 @@ export const vpcFlowLogs: StackRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation:
-    "Declare an aws.ec2.FlowLog with vpcId set to the VPC (trafficType ALL) delivering to an encrypted CloudWatch Logs group.",
+    "Declare an aws.ec2.FlowLog with vpcId set to the VPC " +
+    "(trafficType ALL) delivering to an encrypted CloudWatch Logs group.",
   evaluate(resources) {
     return ofType(resources, AwsType.vpc).map((vpc) => {
       const flowLogs = referencing(resources, vpc, "vpcId", AwsType.flowLog);

@@ -14,7 +14,8 @@ export const secretCmk: ResourceRule = {
   severity: "medium",
   enforcement: "mandatory",
   remediation:
-    "Set kmsKeyId on aws.secretsmanager.Secret (masterUserSecretKmsKeyId on an RDS instance with manageMasterUserPassword) to the stack's data key.",
+    "Set kmsKeyId on aws.secretsmanager.Secret (masterUserSecretKmsKeyId on " +
+    "an RDS instance with manageMasterUserPassword) to the stack's data key.",
   resourceTypes: [AwsType.secret, AwsType.rdsInstance],
   evaluate(resource) {
     if (resource.type === AwsType.rdsInstance) {

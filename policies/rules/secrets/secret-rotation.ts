@@ -9,12 +9,17 @@ export const secretRotation: StackRule = {
   id: "secret-rotation",
   area: "secrets",
   description:
-    "Secrets rotate at least every maxSecretRotationDays (default 90). An RDS master password managed by RDS (manageMasterUserPassword) passes: RDS rotates it. A Secrets Manager secret passes only with an aws.secretsmanager.SecretRotation; generated secrets without one (here the OpenEMR database-user and admin passwords) are reported. Advisory, because rotating them needs a rotation function this stack does not have.",
+    "Secrets rotate at least every maxSecretRotationDays (default 90). An RDS master password managed by RDS " +
+    "(manageMasterUserPassword) passes: RDS rotates it. A Secrets Manager secret passes only with an " +
+    "aws.secretsmanager.SecretRotation; generated secrets without one (here the OpenEMR database-user and admin " +
+    "passwords) are reported. Advisory, because rotating them needs a rotation function this stack does not have.",
   citations: cite("164.308(a)(4)(ii)(B)"),
   severity: "medium",
   enforcement: "advisory",
   remediation:
-    "Let RDS manage the master password (manageMasterUserPassword: true). For the OpenEMR secrets, rotation needs a Lambda that changes the password in MySQL (the app user) or in OpenEMR (the admin) and then the secret; until one exists, change them by hand on the rotation schedule and record that in a waiver.",
+    "Let RDS manage the master password (manageMasterUserPassword: true). For the OpenEMR secrets, rotation needs " +
+    "a Lambda that changes the password in MySQL (the app user) or in OpenEMR (the admin) and then the secret; " +
+    "until one exists, change them by hand on the rotation schedule and record that in a waiver.",
   evaluate(resources, { settings }) {
     const databases = ofType(resources, AwsType.rdsInstance).map((database) => {
       if (isTrue(database.props.manageMasterUserPassword))
@@ -36,7 +41,8 @@ export const secretRotation: StackRule = {
           secret,
           fail(
             secret,
-            `no ${AwsType.secretRotation} has secretId set to it; expected rotation at least every ${settings.maxSecretRotationDays} days`,
+            `no ${AwsType.secretRotation} has secretId set to it; ` +
+              `expected rotation at least every ${settings.maxSecretRotationDays} days`,
             { rotation: null },
           ),
         );

@@ -9,12 +9,14 @@ export const s3AccessLogging: StackRule = {
   id: "s3-access-logging",
   area: "storage",
   description:
-    "Every bucket sends server access logs to a log bucket; the bucket receiving them is exempt (logging it into itself would log its own log deliveries).",
+    "Every bucket sends server access logs to a log bucket; " +
+    "the bucket receiving them is exempt (logging it into itself would log its own log deliveries).",
   citations: cite("164.308(a)(3)(ii)(A)", ...sections.AUD),
   severity: "medium",
   enforcement: "mandatory",
   remediation:
-    "Declare an aws.s3.BucketLogging for the bucket with targetBucket the stack's access-log bucket and a targetPrefix.",
+    "Declare an aws.s3.BucketLogging for the bucket with " +
+    "targetBucket the stack's access-log bucket and a targetPrefix.",
   evaluate(resources) {
     return buckets(resources).map((bucket) => {
       const loggings = bucketSettings(resources, bucket, AwsType.bucketLogging, AwsType.bucketLoggingV2);

@@ -9,12 +9,15 @@ export const s3Lifecycle: StackRule = {
   id: "s3-lifecycle",
   area: "storage",
   description:
-    "Every versioned bucket has an enabled lifecycle rule that expires noncurrent versions, no sooner than the minimum backup retention (setting minBackupRetentionDays): old versions are kept as long as required, then removed.",
+    "Every versioned bucket has an enabled lifecycle rule that expires " +
+    "noncurrent versions, no sooner than the minimum backup retention " +
+    "(setting minBackupRetentionDays): old versions are kept as long as required, then removed.",
   citations: citeInferred(...sections.BAK),
   severity: "low",
   enforcement: "mandatory",
   remediation:
-    "Declare an aws.s3.BucketLifecycleConfiguration with an Enabled rule whose noncurrentVersionExpiration.noncurrentDays is at least the minimum retention.",
+    "Declare an aws.s3.BucketLifecycleConfiguration with an Enabled rule whose " +
+    "noncurrentVersionExpiration.noncurrentDays is at least the minimum retention.",
   evaluate(resources, { settings }) {
     return buckets(resources).map((bucket) => {
       const versioned =
@@ -33,7 +36,8 @@ export const s3Lifecycle: StackRule = {
           bucket,
           fail(
             configurations[0] ?? bucket,
-            `rules[].noncurrentVersionExpiration is not set on any Enabled rule; expected noncurrent versions to expire after at least ${settings.minBackupRetentionDays} days`,
+            "rules[].noncurrentVersionExpiration is not set on any Enabled rule; " +
+              `expected noncurrent versions to expire after at least ${settings.minBackupRetentionDays} days`,
             { "rules[].noncurrentVersionExpiration": null },
           ),
         );
@@ -44,7 +48,8 @@ export const s3Lifecycle: StackRule = {
           bucket,
           fail(
             configurations[0],
-            `rules[${expiring}].noncurrentVersionExpiration.noncurrentDays is ${days}; expected at least ${settings.minBackupRetentionDays}`,
+            `rules[${expiring}].noncurrentVersionExpiration.noncurrentDays is ${days}; ` +
+              `expected at least ${settings.minBackupRetentionDays}`,
             { [`rules[${expiring}].noncurrentVersionExpiration.noncurrentDays`]: days },
           ),
         );

@@ -13,12 +13,14 @@ export const s3NoPublicAcl: StackRule = {
   id: "s3-no-public-acl",
   area: "storage",
   description:
-    "No bucket has a public canned ACL or a grant to AllUsers/AuthenticatedUsers, and every bucket declares object ownership BucketOwnerEnforced (ACLs disabled).",
+    "No bucket has a public canned ACL or a grant to AllUsers/AuthenticatedUsers, " +
+    "and every bucket declares object ownership BucketOwnerEnforced (ACLs disabled).",
   citations: cite(...sections.ACC),
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    'Remove public ACLs and grants, and declare an aws.s3.BucketOwnershipControls with objectOwnership "BucketOwnerEnforced"; grant access through bucket and IAM policies.',
+    "Remove public ACLs and grants, and declare an aws.s3.BucketOwnershipControls with " +
+    'objectOwnership "BucketOwnerEnforced"; grant access through bucket and IAM policies.',
   evaluate(resources) {
     return buckets(resources).map((bucket) => {
       if (PUBLIC_CANNED_ACLS.includes(bucket.props.acl))
@@ -45,7 +47,8 @@ export const s3NoPublicAcl: StackRule = {
           bucket,
           fail(
             bucket,
-            `no ${AwsType.bucketOwnershipControls} has bucket set to it; expected rule.objectOwnership "${OWNER_ENFORCED}"`,
+            `no ${AwsType.bucketOwnershipControls} has bucket set to it; ` +
+              `expected rule.objectOwnership "${OWNER_ENFORCED}"`,
             { "ownershipControls.rule.objectOwnership": null },
           ),
         );

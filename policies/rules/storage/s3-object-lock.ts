@@ -11,12 +11,15 @@ export const s3ObjectLock: StackRule = {
   id: "s3-object-lock",
   area: "storage",
   description:
-    "Buckets that hold data (every bucket that is not a log destination, here the backups) have Object Lock on with a default retention of at least the minimum backup retention (setting minBackupRetentionDays), so backups cannot be deleted or overwritten early (WORM).",
+    "Buckets that hold data (every bucket that is not a log destination, " +
+    "here the backups) have Object Lock on with a default retention of at least the minimum backup retention " +
+    "(setting minBackupRetentionDays), so backups cannot be deleted or overwritten early (WORM).",
   citations: citeInferred("164.312(c)(1)"),
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    "Create the bucket with objectLockEnabled: true and declare an aws.s3.BucketObjectLockConfiguration with rule.defaultRetention { mode, days }.",
+    "Create the bucket with objectLockEnabled: true and declare an " +
+    "aws.s3.BucketObjectLockConfiguration with rule.defaultRetention { mode, days }.",
   evaluate(resources, { settings }) {
     return buckets(resources).map((bucket) => {
       if (isLogDestination(resources, bucket))
@@ -35,7 +38,8 @@ export const s3ObjectLock: StackRule = {
           bucket,
           fail(
             configuration ?? bucket,
-            `rule.defaultRetention is not set; expected a default retention of at least ${settings.minBackupRetentionDays} days`,
+            "rule.defaultRetention is not set; " +
+              `expected a default retention of at least ${settings.minBackupRetentionDays} days`,
             { "rule.defaultRetention": null },
           ),
         );

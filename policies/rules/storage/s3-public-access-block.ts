@@ -22,7 +22,8 @@ export const s3PublicAccessBlock: StackRule = {
   severity: "critical",
   enforcement: "mandatory",
   remediation:
-    "Declare an aws.s3.BucketPublicAccessBlock for the bucket with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true.",
+    "Declare an aws.s3.BucketPublicAccessBlock for the bucket with blockPublicAcls, " +
+    "blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true.",
   evaluate(resources) {
     const account = ofType(resources, AwsType.accountPublicAccessBlock).find((block) =>
       PUBLIC_ACCESS_FLAGS.every((flag) => isTrue(block.props[flag])),

@@ -9,12 +9,15 @@ export const s3Replication: StackRule = {
   id: "s3-replication",
   area: "storage",
   description:
-    "Buckets that hold data (every bucket that is not a log destination, here the backups) replicate to another bucket, ideally in another region. Advisory: the cross-region copy is optional in this stack; the report shows where it is missing.",
+    "Buckets that hold data (every bucket that is not a log destination, " +
+    "here the backups) replicate to another bucket, ideally in another region. " +
+    "Advisory: the cross-region copy is optional in this stack; the report shows where it is missing.",
   citations: cite(...sections.BAK),
   severity: "medium",
   enforcement: "advisory",
   remediation:
-    "Declare an aws.s3.BucketReplicationConfig with an Enabled rule to a versioned, SSE-KMS bucket in a second region (its own key), or accept the single-region risk with a waiver.",
+    "Declare an aws.s3.BucketReplicationConfig with an Enabled rule to a versioned, " +
+    "SSE-KMS bucket in a second region (its own key), or accept the single-region risk with a waiver.",
   evaluate(resources) {
     return buckets(resources).map((bucket) => {
       if (isLogDestination(resources, bucket))

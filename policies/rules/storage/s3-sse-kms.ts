@@ -16,7 +16,9 @@ export const s3SseKms: StackRule = {
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    "Declare an aws.s3.BucketServerSideEncryptionConfiguration with sseAlgorithm aws:kms, kmsMasterKeyId the data key and bucketKeyEnabled true. Buckets that receive S3 server access logs or ALB access logs must stay SSE-S3 (an AWS constraint): waive this rule for them with that justification.",
+    "Declare an aws.s3.BucketServerSideEncryptionConfiguration with sseAlgorithm aws:kms, " +
+    "kmsMasterKeyId the data key and bucketKeyEnabled true. Buckets that receive S3 server access logs or " +
+    "ALB access logs must stay SSE-S3 (an AWS constraint): waive this rule for them with that justification.",
   evaluate(resources) {
     return buckets(resources).map((bucket) => {
       const configurations = bucketSettings(resources, bucket, AwsType.bucketEncryption, AwsType.bucketEncryptionV2);
@@ -43,7 +45,8 @@ export const s3SseKms: StackRule = {
           bucket,
           fail(
             bucket,
-            `no ${AwsType.bucketEncryption} has bucket set to it; expected default encryption aws:kms with a customer key`,
+            `no ${AwsType.bucketEncryption} has bucket set to it; ` +
+              "expected default encryption aws:kms with a customer key",
             { sseAlgorithm: null },
           ),
         );

@@ -25,7 +25,8 @@ export const s3SslOnly: StackRule = {
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    'Add to the bucket policy: { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [bucketArn, bucketArn/*], Condition: { Bool: { "aws:SecureTransport": "false" } } }.',
+    'Add to the bucket policy: { Effect: "Deny", Principal: "*", Action: "s3:*", ' +
+    'Resource: [bucketArn, bucketArn/*], Condition: { Bool: { "aws:SecureTransport": "false" } } }.',
   evaluate(resources) {
     return buckets(resources).map((bucket) => {
       const policies = [

@@ -74,12 +74,14 @@ export const phiTagged: StackRule = {
   id: "phi-tagged",
   area: "tagging",
   description:
-    "Every taggable resource carries the data-classification tag (setting dataClassificationTag), directly or through its provider's defaultTags, so PHI-bearing resources can be found, billed and reviewed as such.",
+    "Every taggable resource carries the data-classification tag (setting dataClassificationTag), directly or " +
+    "through its provider's defaultTags, so PHI-bearing resources can be found, billed and reviewed as such.",
   citations: citeInferred("164.308(a)(1)(ii)(A)"),
   severity: "low",
   enforcement: "mandatory",
   remediation:
-    "Set the tag in the AWS provider's defaultTags (one place for the whole stack), and do not override it with a different value on a resource.",
+    "Set the tag in the AWS provider's defaultTags (one place for the whole stack), " +
+    "and do not override it with a different value on a resource.",
   evaluate(resources, { settings }) {
     const { key, value } = settings.dataClassificationTag;
     return resources

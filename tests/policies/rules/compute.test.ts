@@ -178,7 +178,7 @@ describe("compute rules", () => {
     expectFails(ebsEncryptionDefault, bad, "plain-volume", "encryptionByDefault");
   });
 
-  it("ec2-userdata-no-secrets: references pass; a declared secret value or a private key fails, and the message does not repeat it", () => {
+  it("ec2-userdata-no-secrets: references pass; a secret value or private key fails, and the message hides it", () => {
     expectPasses(ec2UserdataNoSecrets, good);
     const leak = expectFails(ec2UserdataNoSecrets, bad, "leaky-host", "userData");
     expect(leak).toContain("app-secret.secretString.password");
