@@ -23,7 +23,8 @@ function typeOf(key: string): string {
 export function renderConfigTable(): string {
   const rows = Object.entries(configProperties).map(([key, property]) => {
     const fallback = property.default === undefined ? "(none)" : `\`${JSON.stringify(property.default)}\``;
-    return `| \`${CONFIG_NAMESPACE}:${key}\` | ${cell(typeOf(key))} | ${cell(fallback)} | ${cell(property.description)} |`;
+    const cells = [`\`${CONFIG_NAMESPACE}:${key}\``, cell(typeOf(key)), cell(fallback), cell(property.description)];
+    return `| ${cells.join(" | ")} |`;
   });
   return [START, "| key | type | default | description |", "|---|---|---|---|", ...rows, END].join("\n");
 }

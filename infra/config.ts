@@ -123,13 +123,17 @@ function describeAjvError(error: ErrorObject, raw: Record<string, unknown>): str
           : "";
       return `${CONFIG_NAMESPACE}:${unknown}: unknown key${hint} (see config/schema.json for the keys)`;
     }
-    case "enum":
-      if (error.instancePath === "/tier" && valueAt(raw, "/tier") === "ha") {
+    case "enum": {
+      if (error.instancePath === "/tier" && valueAt(raw, "/tier") === "ha")
         return `${key}: "ha" is reserved for a later release and not available yet; expected "single" or "standard"`;
-      }
-      return `${key}: ${given} is not allowed; expected one of ${(error.params.allowedValues as unknown[]).map(show).join(", ")}`;
-    case "type":
-      return `${key}: ${given} is not ${error.params.type === "integer" ? "a whole number" : `a${/^[aeio]/.test(error.params.type) ? "n" : ""} ${error.params.type}`}`;
+      const allowed = (error.params.allowedValues as unknown[]).map(show).join(", ");
+      return `${key}: ${given} is not allowed; expected one of ${allowed}`;
+    }
+    case "type": {
+      const type = error.params.type as string;
+      const article = /^[aeio]/.test(type) ? "an" : "a";
+      return `${key}: ${given} is not ${type === "integer" ? "a whole number" : `${article} ${type}`}`;
+    }
     case "minimum":
       return `${key}: ${given} is too small; expected at least ${error.params.limit}`;
     case "maximum":
@@ -140,8 +144,10 @@ function describeAjvError(error: ErrorObject, raw: Record<string, unknown>): str
       return `${key}: ${given} repeats an item; expected each item once`;
     case "format":
       return `${key}: ${given} is not ${expectations[error.params.format] ?? error.params.format}`;
-    case "pattern":
-      return `${key}: ${given} is not ${(error.parentSchema as { "x-expected"?: string } | undefined)?.["x-expected"] ?? `matching ${error.params.pattern}`}`;
+    case "pattern": {
+      const expected = (error.parentSchema as { "x-expected"?: string } | undefined)?.["x-expected"];
+      return `${key}: ${given} is not ${expected ?? `matching ${error.params.pattern}`}`;
+    }
     case "maxLength":
       return `${key}: ${given} is longer than ${error.params.limit} characters`;
     case "propertyNames": {
@@ -198,31 +204,38 @@ function crossFieldProblems(config: StackConfig): string[] {
   const vpcPrefix = Number(config.vpcCidr.split("/")[1]);
   if (vpcPrefix < 16 || vpcPrefix > 22)
     problems.push(
-      `${CONFIG_NAMESPACE}:vpcCidr: "${config.vpcCidr}" is a /${vpcPrefix}; expected a /16 to /22 (AWS allows /16 at most, and three subnets a zone need room)`,
+      `${CONFIG_NAMESPACE}:vpcCidr: "${config.vpcCidr}" is a /${vpcPrefix}; expected a /16 to /22 ` +
+        "(AWS allows /16 at most, and three subnets a zone need room)",
     );
   if (!PRIVATE_RANGES.some((range) => cidrContains(range, config.vpcCidr)))
     problems.push(
-      `${CONFIG_NAMESPACE}:vpcCidr: "${config.vpcCidr}" is not a private range; expected a range inside ${PRIVATE_RANGES.join(", ")}`,
+      `${CONFIG_NAMESPACE}:vpcCidr: "${config.vpcCidr}" is not a private range; ` +
+        `expected a range inside ${PRIVATE_RANGES.join(", ")}`,
     );
   if (config.dbMaxStorageGb < config.dbStorageGb)
     problems.push(
-      `${CONFIG_NAMESPACE}:dbMaxStorageGb: ${config.dbMaxStorageGb} is below openemr:dbStorageGb (${config.dbStorageGb}); expected at least ${config.dbStorageGb}`,
+      `${CONFIG_NAMESPACE}:dbMaxStorageGb: ${config.dbMaxStorageGb} is below openemr:dbStorageGb ` +
+        `(${config.dbStorageGb}); expected at least ${config.dbStorageGb}`,
     );
   if (config.backupExpiryDays < config.objectLockDays)
     problems.push(
-      `${CONFIG_NAMESPACE}:backupExpiryDays: ${config.backupExpiryDays} is below openemr:objectLockDays (${config.objectLockDays}); a backup cannot expire while it is locked`,
+      `${CONFIG_NAMESPACE}:backupExpiryDays: ${config.backupExpiryDays} is below openemr:objectLockDays ` +
+        `(${config.objectLockDays}); a backup cannot expire while it is locked`,
     );
   if (config.hostedZoneId && !config.domain)
     problems.push(
-      `${CONFIG_NAMESPACE}:hostedZoneId: "${config.hostedZoneId}" is set without openemr:domain; expected openemr:domain too (the name to certify in that zone)`,
+      `${CONFIG_NAMESPACE}:hostedZoneId: "${config.hostedZoneId}" is set without openemr:domain; ` +
+        "expected openemr:domain too (the name to certify in that zone)",
     );
   if (minimumVersionProblem(config.openemrVersion))
     problems.push(
-      `${CONFIG_NAMESPACE}:openemrVersion: "${config.openemrVersion}" is too old; expected 8.0.0 or later (health endpoints, PHP 8.4 on Debian 13)`,
+      `${CONFIG_NAMESPACE}:openemrVersion: "${config.openemrVersion}" is too old; ` +
+        "expected 8.0.0 or later (health endpoints, PHP 8.4 on Debian 13)",
     );
   if (/^[a-z]+\d+[a-z]*g[a-z]*\./.test(config.instanceType) && !/^(g|p)\d/.test(config.instanceType)) {
     problems.push(
-      `${CONFIG_NAMESPACE}:instanceType: "${config.instanceType}" is an arm64 (Graviton) type; expected an x86_64 type such as t3.medium (the host image is amd64)`,
+      `${CONFIG_NAMESPACE}:instanceType: "${config.instanceType}" is an arm64 (Graviton) type; ` +
+        "expected an x86_64 type such as t3.medium (the host image is amd64)",
     );
   }
   return problems;
@@ -232,15 +245,18 @@ function warningsFor(config: StackConfig): string[] {
   const warnings: string[] = [];
   if (config.alertEmails.length === 0)
     warnings.push(
-      `${CONFIG_NAMESPACE}:alertEmails is empty: alarms go to an SNS topic nobody is subscribed to; set at least one address`,
+      `${CONFIG_NAMESPACE}:alertEmails is empty: alarms go to an SNS topic nobody is subscribed to; ` +
+        "set at least one address",
     );
   if (config.allowedCidrs.includes("0.0.0.0/0"))
     warnings.push(
-      `${CONFIG_NAMESPACE}:allowedCidrs includes 0.0.0.0/0: the login page is reachable from the whole internet (behind WAF); narrow it to the clinic's networks if you can`,
+      `${CONFIG_NAMESPACE}:allowedCidrs includes 0.0.0.0/0: the login page is reachable from the whole internet ` +
+        "(behind WAF); narrow it to the clinic's networks if you can",
     );
   if (!config.openemrSha256)
     warnings.push(
-      `${CONFIG_NAMESPACE}:openemrSha256 is not set: the host trusts the .sha256 published beside the release; pin it for a reproducible install`,
+      `${CONFIG_NAMESPACE}:openemrSha256 is not set: the host trusts the .sha256 published beside the release; ` +
+        "pin it for a reproducible install",
     );
   return warnings;
 }

@@ -64,7 +64,10 @@ export const hostLogGroupNames = [
   "openemr-backup",
   "system",
 ] as const;
-/** Special characters generated passwords may hold: none of `=`, space or quotes (OpenEMR's installer splits its arguments on `=`). */
+/**
+ * Special characters generated passwords may hold: none of `=`, space or quotes (OpenEMR's
+ * installer splits its arguments on `=`).
+ */
 export const passwordSpecialCharacters = "!#%*+,-.:;<>?@^_~";
 
 export class Host extends pulumi.ComponentResource {
@@ -162,7 +165,8 @@ export class Host extends pulumi.ComponentResource {
       `${name}-access`,
       {
         description:
-          "OpenEMR host: read its own secrets, use the data key, read and write (never delete) its backup prefix, read the host bundle",
+          "OpenEMR host: read its own secrets, use the data key, read and write (never delete) its backup prefix, " +
+          "read the host bundle",
         policy: pulumi.jsonStringify({
           Version: "2012-10-17",
           Statement: [

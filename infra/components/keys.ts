@@ -42,6 +42,8 @@ export class Keys extends pulumi.ComponentResource {
       Resource: "*",
     };
 
+    const logGroupArns = pulumi.interpolate`arn:${partition.partition}:logs:${args.region}:${accountId}:log-group:*`;
+    const trailArns = pulumi.interpolate`arn:${partition.partition}:cloudtrail:*:${accountId}:trail/*`;
     const serviceStatements: Record<KeyPurpose, pulumi.Input<any>[]> = {
       // EBS, RDS, Secrets Manager, S3 and AWS Backup use the key on a principal's behalf
       // (kms:ViaService grants), which the root statement delegates to IAM: no service statement.
@@ -55,7 +57,7 @@ export class Keys extends pulumi.ComponentResource {
           Resource: "*",
           Condition: {
             ArnLike: {
-              "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:${partition.partition}:logs:${args.region}:${accountId}:log-group:*`,
+              "kms:EncryptionContext:aws:logs:arn": logGroupArns,
             },
           },
         },
@@ -67,7 +69,7 @@ export class Keys extends pulumi.ComponentResource {
           Resource: "*",
           Condition: {
             StringLike: {
-              "kms:EncryptionContext:aws:cloudtrail:arn": pulumi.interpolate`arn:${partition.partition}:cloudtrail:*:${accountId}:trail/*`,
+              "kms:EncryptionContext:aws:cloudtrail:arn": trailArns,
             },
             StringEquals: { "aws:SourceAccount": accountId },
           },

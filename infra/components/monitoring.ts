@@ -19,7 +19,10 @@ const DB_FREE_STORAGE_SHARE = 0.1;
 const GIB = 1024 * 1024 * 1024;
 
 export interface MonitoringArgs {
-  /** Prefix of the topic, alarm and dashboard names, and the `Stack` dimension of the backup metrics (the stack name). */
+  /**
+   * Prefix of the topic, alarm and dashboard names, and the `Stack` dimension of the backup
+   * metrics (the stack name).
+   */
   namePrefix: string;
   /** Region of the stack (the EC2 recover action and the dashboard name it). */
   region: string;
@@ -180,7 +183,8 @@ function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): Ala
     {
       id: "host-instance-status",
       description:
-        "The host's operating system failed its status check (kernel, network or disk trouble); see the console output.",
+        "The host's operating system failed its status check (kernel, network or disk trouble); " +
+        "see the console output.",
       namespace: "AWS/EC2",
       metricName: "StatusCheckFailed_Instance",
       dimensions: host,
@@ -250,7 +254,9 @@ function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): Ala
       },
       {
         id: "db-free-storage",
-        description: `Database free storage under ${DB_FREE_STORAGE_SHARE * 100}% of the ${args.database.allocatedStorageGb} GiB allocated.`,
+        description:
+          `Database free storage under ${DB_FREE_STORAGE_SHARE * 100}% ` +
+          `of the ${args.database.allocatedStorageGb} GiB allocated.`,
         namespace: "AWS/RDS",
         metricName: "FreeStorageSpace",
         dimensions: db,
@@ -349,7 +355,8 @@ function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): Ala
       // backup finishing a little later than yesterday's does not raise a false alarm.
       id: "backup-age",
       description:
-        "No successful logical backup in the last 26 hours (a missing metric counts as a failure). Run `openemr-backup` on the host through SSM and read its log.",
+        "No successful logical backup in the last 26 hours (a missing metric counts as a failure). " +
+        "Run `openemr-backup` on the host through SSM and read its log.",
       namespace: BACKUP_METRICS_NAMESPACE,
       metricName: "BackupSuccess",
       dimensions: { Stack: args.namePrefix },
@@ -361,11 +368,12 @@ function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): Ala
       treatMissingData: "breaching",
     },
     {
-      // Seven days is the longest window a CloudWatch alarm can evaluate
-      // (period x evaluation periods <= 604,800 s), so the drill runs twice a week to always report within it.
+      // Seven days is the longest window a CloudWatch alarm can evaluate (period x evaluation
+      // periods <= 604,800 s), so the drill runs twice a week to always report within it.
       id: "restore-drill",
       description:
-        "No successful restore drill in the last 7 days (a missing metric counts as a failure). Run `openemr-restore drill` on the host.",
+        "No successful restore drill in the last 7 days (a missing metric counts as a failure). " +
+        "Run `openemr-restore drill` on the host.",
       namespace: BACKUP_METRICS_NAMESPACE,
       metricName: "RestoreDrillSuccess",
       dimensions: { Stack: args.namePrefix },
@@ -392,7 +400,8 @@ function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): Ala
     {
       id: "certificate-expiry",
       description:
-        "The HTTPS certificate expires in less than 30 days. ACM renews DNS-validated certificates itself; a self-signed one is renewed by `pulumi up`.",
+        "The HTTPS certificate expires in less than 30 days. " +
+        "ACM renews DNS-validated certificates itself; a self-signed one is renewed by `pulumi up`.",
       namespace: "AWS/CertificateManager",
       metricName: "DaysToExpiry",
       dimensions: { CertificateArn: args.certificateArn },

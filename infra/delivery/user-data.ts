@@ -30,7 +30,8 @@ export function renderSettings(settings: HostSettings): string {
         throw new Error(`settings.env: key ${JSON.stringify(key)} is not an upper-case shell name`);
       if (/[\s"'`$\\]/.test(value))
         throw new Error(
-          `settings.env: ${key}=${JSON.stringify(value)} holds whitespace, a quote or a shell character; expected a plain name, ARN or number`,
+          `settings.env: ${key}=${JSON.stringify(value)} holds whitespace, a quote or a shell character; ` +
+            "expected a plain name, ARN or number",
         );
       return `${key}=${value}\n`;
     })

@@ -29,6 +29,7 @@ function shortHash(text: string, length: number): string {
 function arnFor(type: string, name: string, physicalName: string, region: string): string {
   const account = PLACEHOLDERS.accountId;
   const service = (type.split(":")[1] ?? "").split("/")[0];
+  const elbArnPrefix = `arn:aws:elasticloadbalancing:${region}:${account}`;
   switch (type) {
     case "aws:s3/bucket:Bucket":
     case "aws:s3/bucketV2:BucketV2":
@@ -48,9 +49,9 @@ function arnFor(type: string, name: string, physicalName: string, region: string
     case "aws:secretsmanager/secret:Secret":
       return `arn:aws:secretsmanager:${region}:${account}:secret:${physicalName}-${shortHash(name, 6)}`;
     case "aws:lb/loadBalancer:LoadBalancer":
-      return `arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/app/${physicalName}/${shortHash(name, 16)}`;
+      return `${elbArnPrefix}:loadbalancer/app/${physicalName}/${shortHash(name, 16)}`;
     case "aws:lb/targetGroup:TargetGroup":
-      return `arn:aws:elasticloadbalancing:${region}:${account}:targetgroup/${physicalName}/${shortHash(name, 16)}`;
+      return `${elbArnPrefix}:targetgroup/${physicalName}/${shortHash(name, 16)}`;
     case "aws:rds/instance:Instance":
       return `arn:aws:rds:${region}:${account}:db:${physicalName}`;
     case "aws:wafv2/webAcl:WebAcl":
@@ -128,7 +129,8 @@ export function computedOutputs(
         masterUserSecrets: inputs.manageMasterUserPassword
           ? [
               {
-                secretArn: `arn:aws:secretsmanager:${region}:${PLACEHOLDERS.accountId}:secret:rds!db-${shortHash(name, 8)}-${shortHash(name, 6)}`,
+                // RDS names the master secret it manages `rds!db-<id>`.
+                secretArn: arnFor("aws:secretsmanager/secret:Secret", name, `rds!db-${shortHash(name, 8)}`, region),
                 kmsKeyId: inputs.masterUserSecretKmsKeyId,
                 secretStatus: "active",
               },

@@ -61,6 +61,8 @@ type Show = (value: unknown) => string;
 type Describe = (inputs: Record<string, any>, show: Show) => string[];
 
 const yesNo = (value: unknown) => (value ? "yes" : "no");
+/** An RDS parameter or option setting as `name=value`. */
+const nameEqualsValue = (setting: { name: string; value: string }) => `${setting.name}=${setting.value}`;
 
 function statements(policy: unknown): any[] {
   const document = typeof policy === "string" ? JSON.parse(policy) : policy;
@@ -93,7 +95,8 @@ const describers: Record<string, Describe> = {
   ],
   "aws:ec2/vpc:Vpc": (inputs) => [`cidr: ${inputs.cidrBlock}`],
   "aws:ec2/subnet:Subnet": (inputs, show) => [
-    `cidr: ${inputs.cidrBlock}, zone: ${show(inputs.availabilityZone)}, public IP on launch: ${yesNo(inputs.mapPublicIpOnLaunch)}`,
+    `cidr: ${inputs.cidrBlock}, zone: ${show(inputs.availabilityZone)}, ` +
+      `public IP on launch: ${yesNo(inputs.mapPublicIpOnLaunch)}`,
   ],
   "aws:ec2/route:Route": (inputs, show) => [
     `${show(inputs.routeTableId)}: ${inputs.destinationCidrBlock} -> ${show(inputs.gatewayId ?? inputs.natGatewayId)}`,
@@ -123,34 +126,48 @@ const describers: Record<string, Describe> = {
       .join(", ")}`,
   ],
   "aws:iam/policy:Policy": (inputs, show) =>
-    statements(inputs.policy).map(
-      (statement) =>
-        `${statement.Effect} ${([] as string[]).concat(statement.Action).join(",")} on ${([] as unknown[]).concat(statement.Resource).map(show).join(", ")}${statement.Condition ? " (conditioned)" : ""}`,
-    ),
+    statements(inputs.policy).map((statement) => {
+      const actions = ([] as string[]).concat(statement.Action).join(",");
+      const resources = ([] as unknown[]).concat(statement.Resource).map(show).join(", ");
+      return `${statement.Effect} ${actions} on ${resources}${statement.Condition ? " (conditioned)" : ""}`;
+    }),
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (inputs, show) => [
     `${show(inputs.role)} <- ${show(inputs.policyArn)}`,
   ],
   "aws:rds/instance:Instance": (inputs, show) => [
-    `${inputs.engine} ${inputs.engineVersion} on ${inputs.instanceClass}, ${inputs.storageType} ${inputs.allocatedStorage}-${inputs.maxAllocatedStorage} GB`,
-    `storage encrypted: ${yesNo(inputs.storageEncrypted)} (key ${show(inputs.kmsKeyId)}), public: ${yesNo(inputs.publiclyAccessible)}, Multi-AZ: ${yesNo(inputs.multiAz)}`,
-    `deletion protection: ${yesNo(inputs.deletionProtection)}, backups kept ${inputs.backupRetentionPeriod} days, final snapshot: ${inputs.skipFinalSnapshot ? "no" : inputs.finalSnapshotIdentifier}`,
-    `logs exported: ${(inputs.enabledCloudwatchLogsExports ?? []).join(", ")}; enhanced monitoring every ${inputs.monitoringInterval}s; Performance Insights key ${show(inputs.performanceInsightsKmsKeyId)}`,
+    `${inputs.engine} ${inputs.engineVersion} on ${inputs.instanceClass}, ` +
+      `${inputs.storageType} ${inputs.allocatedStorage}-${inputs.maxAllocatedStorage} GB`,
+    `storage encrypted: ${yesNo(inputs.storageEncrypted)} (key ${show(inputs.kmsKeyId)}), ` +
+      `public: ${yesNo(inputs.publiclyAccessible)}, Multi-AZ: ${yesNo(inputs.multiAz)}`,
+    `deletion protection: ${yesNo(inputs.deletionProtection)}, ` +
+      `backups kept ${inputs.backupRetentionPeriod} days, ` +
+      `final snapshot: ${inputs.skipFinalSnapshot ? "no" : inputs.finalSnapshotIdentifier}`,
+    `logs exported: ${(inputs.enabledCloudwatchLogsExports ?? []).join(", ")}; ` +
+      `enhanced monitoring every ${inputs.monitoringInterval}s; ` +
+      `Performance Insights key ${show(inputs.performanceInsightsKmsKeyId)}`,
     `master password managed by RDS (key ${show(inputs.masterUserSecretKmsKeyId)}); CA ${inputs.caCertIdentifier}`,
   ],
   "aws:rds/parameterGroup:ParameterGroup": (inputs) => [
-    `${inputs.family}: ${(inputs.parameters ?? []).map((parameter: any) => `${parameter.name}=${parameter.value}`).join(", ")}`,
+    `${inputs.family}: ${(inputs.parameters ?? []).map(nameEqualsValue).join(", ")}`,
   ],
   "aws:rds/optionGroup:OptionGroup": (inputs) => [
-    `options: ${(inputs.options ?? []).map((option: any) => `${option.optionName}(${(option.optionSettings ?? []).map((setting: any) => `${setting.name}=${setting.value}`).join(" ")})`).join(", ")}`,
+    `options: ${(inputs.options ?? [])
+      .map((option: any) => `${option.optionName}(${(option.optionSettings ?? []).map(nameEqualsValue).join(" ")})`)
+      .join(", ")}`,
   ],
   "aws:ec2/instance:Instance": (inputs, show) => [
-    `${inputs.instanceType}, AMI ${show(inputs.ami)}, subnet ${show(inputs.subnetId)}, public IP: ${yesNo(inputs.associatePublicIpAddress)}, key pair: ${inputs.keyName ?? "none"}`,
-    `IMDS tokens: ${inputs.metadataOptions?.httpTokens}, hop limit ${inputs.metadataOptions?.httpPutResponseHopLimit}; detailed monitoring: ${yesNo(inputs.monitoring)}; EBS-optimized: ${yesNo(inputs.ebsOptimized)}`,
-    `root: ${inputs.rootBlockDevice?.volumeType} ${inputs.rootBlockDevice?.volumeSize} GB, encrypted: ${yesNo(inputs.rootBlockDevice?.encrypted)} (key ${show(inputs.rootBlockDevice?.kmsKeyId)})`,
+    `${inputs.instanceType}, AMI ${show(inputs.ami)}, subnet ${show(inputs.subnetId)}, ` +
+      `public IP: ${yesNo(inputs.associatePublicIpAddress)}, key pair: ${inputs.keyName ?? "none"}`,
+    `IMDS tokens: ${inputs.metadataOptions?.httpTokens}, ` +
+      `hop limit ${inputs.metadataOptions?.httpPutResponseHopLimit}; ` +
+      `detailed monitoring: ${yesNo(inputs.monitoring)}; EBS-optimized: ${yesNo(inputs.ebsOptimized)}`,
+    `root: ${inputs.rootBlockDevice?.volumeType} ${inputs.rootBlockDevice?.volumeSize} GB, ` +
+      `encrypted: ${yesNo(inputs.rootBlockDevice?.encrypted)} (key ${show(inputs.rootBlockDevice?.kmsKeyId)})`,
     `user-data: ${Buffer.byteLength(inputs.userData ?? "")} bytes`,
   ],
   "aws:ebs/volume:Volume": (inputs, show) => [
-    `${inputs.type} ${inputs.size} GB in ${show(inputs.availabilityZone)}, encrypted: ${yesNo(inputs.encrypted)} (key ${show(inputs.kmsKeyId)})`,
+    `${inputs.type} ${inputs.size} GB in ${show(inputs.availabilityZone)}, ` +
+      `encrypted: ${yesNo(inputs.encrypted)} (key ${show(inputs.kmsKeyId)})`,
   ],
   "aws:secretsmanager/secret:Secret": (inputs, show) => [`${inputs.name}: key ${show(inputs.kmsKeyId)}`],
   "aws:secretsmanager/secretVersion:SecretVersion": () => [`value: ${REDACTED}`],
@@ -220,9 +237,8 @@ export function formatRun(run: OfflineRun, region: string): string {
       const flags = [resource.retainOnDelete ? "retained on destroy" : "", resource.protect ? "protected" : ""].filter(
         Boolean,
       );
-      lines.push(
-        `  ${resource.type.split(":").slice(1).join(":")} ${resource.name}${flags.length ? ` (${flags.join(", ")})` : ""}`,
-      );
+      const type = resource.type.split(":").slice(1).join(":");
+      lines.push(`  ${type} ${resource.name}${flags.length ? ` (${flags.join(", ")})` : ""}`);
       for (const line of describe(resource, show)) lines.push(`      ${line}`);
     }
   }

@@ -72,7 +72,8 @@ describe("config mistakes: each named with its key, value and expectation", () =
     [
       "log retention under a year",
       { logRetentionDays: 30 },
-      "openemr:logRetentionDays: 30 is not allowed; expected one of 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
+      "openemr:logRetentionDays: 30 is not allowed; " +
+        "expected one of 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
     ],
     [
       "object lock under the minimum",
@@ -130,12 +131,14 @@ describe("config mistakes: each named with its key, value and expectation", () =
     [
       "a VPC too small for its subnets",
       { vpcCidr: "10.40.0.0/24" },
-      'openemr:vpcCidr: "10.40.0.0/24" is a /24; expected a /16 to /22 (AWS allows /16 at most, and three subnets a zone need room)',
+      'openemr:vpcCidr: "10.40.0.0/24" is a /24; ' +
+        "expected a /16 to /22 (AWS allows /16 at most, and three subnets a zone need room)",
     ],
     [
       "a public VPC range",
       { vpcCidr: "8.8.0.0/16" },
-      'openemr:vpcCidr: "8.8.0.0/16" is not a private range; expected a range inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10',
+      'openemr:vpcCidr: "8.8.0.0/16" is not a private range; ' +
+        "expected a range inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10",
     ],
     [
       "a storage ceiling under the storage",
@@ -150,7 +153,8 @@ describe("config mistakes: each named with its key, value and expectation", () =
     [
       "a zone without a domain",
       { hostedZoneId: "Z0123456789ABCDEFGHIJ" },
-      'openemr:hostedZoneId: "Z0123456789ABCDEFGHIJ" is set without openemr:domain; expected openemr:domain too (the name to certify in that zone)',
+      'openemr:hostedZoneId: "Z0123456789ABCDEFGHIJ" is set without openemr:domain; ' +
+        "expected openemr:domain too (the name to certify in that zone)",
     ],
     [
       "an OpenEMR older than 8",
@@ -160,7 +164,8 @@ describe("config mistakes: each named with its key, value and expectation", () =
     [
       "a Graviton instance type",
       { instanceType: "m7g.large" },
-      'openemr:instanceType: "m7g.large" is an arm64 (Graviton) type; expected an x86_64 type such as t3.medium (the host image is amd64)',
+      'openemr:instanceType: "m7g.large" is an arm64 (Graviton) type; ' +
+        "expected an x86_64 type such as t3.medium (the host image is amd64)",
     ],
   ];
 

@@ -227,7 +227,13 @@ describe("delivery script", () => {
       mkdirSync(join(root, dir), { recursive: true });
     writeFileSync(
       join(root, "bin", "aws"),
-      `#!/bin/sh\n# aws s3 cp --only-show-errors --region R s3://BUCKET/KEY DEST\neval "src=\\$$(($# - 1))"; eval "dest=\\$$#"\ncp "${root}/s3/\${src#s3://}" "$dest"\n`,
+      [
+        "#!/bin/sh",
+        "# aws s3 cp --only-show-errors --region R s3://BUCKET/KEY DEST",
+        'eval "src=\\$$(($# - 1))"; eval "dest=\\$$#"',
+        `cp "${root}/s3/\${src#s3://}" "$dest"`,
+        "",
+      ].join("\n"),
     );
     chmodSync(join(root, "bin", "aws"), 0o755);
     const bundle = buildHostBundle(hostCopy(`bundle-${root.slice(-6)}`));

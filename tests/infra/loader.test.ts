@@ -4,11 +4,18 @@
 import { spawnSync } from "child_process";
 import { describe, expect, it } from "vitest";
 
-// Mirrors @pulumi/pulumi/cmd/run/run.js: tsn.register({ compiler, transpileOnly, project, skipProject, compilerOptions }).
+// Mirrors @pulumi/pulumi/cmd/run/run.js:
+// tsn.register({ compiler, transpileOnly, project, skipProject, compilerOptions }).
 const child = `
 const path = require("path");
 const { parse } = require("yaml");
-require("ts-node").register({ compiler: "typescript", transpileOnly: false, project: "tsconfig.json", skipProject: false, compilerOptions: {} });
+require("ts-node").register({
+  compiler: "typescript",
+  transpileOnly: false,
+  project: "tsconfig.json",
+  skipProject: false,
+  compilerOptions: {},
+});
 const main = path.resolve(parse(require("fs").readFileSync("Pulumi.yaml", "utf8")).main);
 const { runOffline } = require("./infra/offline/run");
 (async () => {

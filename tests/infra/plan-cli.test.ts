@@ -1,5 +1,6 @@
-// The offline plan as a user runs it (`npm run plan` is `node infra/plan/launch.js`): with no argument, with a stack file,
-// with --json; exit codes 0 (planned), 1 (config mistake, no stack trace), 2 (bad arguments).
+// The offline plan as a user runs it (`npm run plan` is `node infra/plan/launch.js`): with no
+// argument, with a stack file, with --json; exit codes 0 (planned), 1 (config mistake, no stack
+// trace), 2 (bad arguments).
 import { spawnSync } from "child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";

@@ -43,6 +43,9 @@ const group = (run: OfflineRun, role: string) =>
   named(run, "aws:ec2/securityGroup:SecurityGroup", `security-groups-${role}`);
 const rulesOf = (rules: PlannedResource[], securityGroup: PlannedResource) =>
   rules.filter((rule) => rule.inputs.securityGroupId === securityGroup.state.id);
+/** A rule as `<from port>-<to port> <peer>`, the peer a CIDR or a security group id. */
+const portsAndPeer = ({ inputs }: PlannedResource) =>
+  `${inputs.fromPort}-${inputs.toPort} ${inputs.cidrIpv4 ?? inputs.referencedSecurityGroupId}`;
 const key = (run: OfflineRun, purpose: string) => named(run, "aws:kms/key:Key", `keys-${purpose}`);
 const keyPolicy = (run: OfflineRun, purpose: string) => policyStatements(key(run, purpose).inputs.policy);
 const hostPolicy = (run: OfflineRun) =>
@@ -280,10 +283,7 @@ describe("security groups", () => {
     ).toEqual([]);
   });
   it("security groups: load balancer takes 443 and 80 from each allowed CIDR and nothing else", () => {
-    const rules = rulesOf(ingressRules(standard), group(standard, "alb")).map(
-      (rule) =>
-        `${rule.inputs.fromPort}-${rule.inputs.toPort} ${rule.inputs.cidrIpv4 ?? rule.inputs.referencedSecurityGroupId}`,
-    );
+    const rules = rulesOf(ingressRules(standard), group(standard, "alb")).map(portsAndPeer);
     expect(rules.sort()).toEqual([
       "443-443 198.51.100.7/32",
       "443-443 203.0.113.0/24",
@@ -312,10 +312,7 @@ describe("security groups", () => {
     ).toEqual([[443, 443, group(run, "alb").state.id, undefined]]);
   });
   it("security groups: standard host egress is 443 to anywhere and 3306 to the db group", () => {
-    const rules = rulesOf(egressRules(standard), group(standard, "host")).map(
-      (rule) =>
-        `${rule.inputs.fromPort}-${rule.inputs.toPort} ${rule.inputs.cidrIpv4 ?? rule.inputs.referencedSecurityGroupId}`,
-    );
+    const rules = rulesOf(egressRules(standard), group(standard, "host")).map(portsAndPeer);
     expect(rules.sort()).toEqual([`3306-3306 ${group(standard, "db").state.id}`, "443-443 0.0.0.0/0"]);
   });
   it("security groups: single host egress is 443 only, and there is no db group", () => {
