@@ -10,8 +10,8 @@ import {
 import { quote } from "zx";
 import { awsCall, EXIT_FAILED, EXIT_OK, OpsError, UsageError } from "../lib/errors";
 import type { Context } from "../lib/context";
-import { emit } from "../lib/output";
-import { requireOutputs } from "../lib/outputs";
+import { emit } from "../lib/printing";
+import { requireOutputs } from "../lib/stack-outputs";
 import { READ_HOST_SETTINGS, runOnHost } from "../lib/ssm";
 
 interface Credentials {

@@ -12,8 +12,8 @@ import {
   type BackupManifest,
   type StoredBackup,
 } from "../lib/backups";
-import { emit, formatAge, formatBytes, lastLine, renderTable } from "../lib/output";
-import { requireOutputs } from "../lib/outputs";
+import { emit, formatAge, formatBytes, lastLine, renderTable } from "../lib/printing";
+import { requireOutputs } from "../lib/stack-outputs";
 import { lastJsonLine, READ_HOST_SETTINGS, runOnHost } from "../lib/ssm";
 
 const BACKUP_TIMEOUT_SECONDS = 3 * 3600;

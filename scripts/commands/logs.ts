@@ -2,7 +2,7 @@
 import { FilterLogEventsCommand, type FilteredLogEvent } from "@aws-sdk/client-cloudwatch-logs";
 import { awsCall, EXIT_OK, OpsError } from "../lib/errors";
 import { sleep, type Context } from "../lib/context";
-import { requireOutputs } from "../lib/outputs";
+import { requireOutputs } from "../lib/stack-outputs";
 
 /** The log groups the host ships (docs/host-interface.md). */
 export const LOG_NAMES = [

@@ -9,9 +9,9 @@ import { $, which } from "zx";
 import { awsCall, EXIT_FAILED, EXIT_OK, OpsError, UsageError } from "../lib/errors";
 import { renderFindings, runChecks, verdictOf, type Check, type Finding } from "../lib/checks";
 import { contextWith, sleep, type Context, type RunSettings, type StackOptions } from "../lib/context";
-import { loadOutputs, requireOutputs } from "../lib/outputs";
+import { loadOutputs, requireOutputs } from "../lib/stack-outputs";
 import { agentStatus, hostScript, runOnHost } from "../lib/ssm";
-import { emit, lastLine } from "../lib/output";
+import { emit, lastLine } from "../lib/printing";
 import { collectHealth, type HealthOptions } from "./health";
 
 export interface ProvisionOptions extends HealthOptions {

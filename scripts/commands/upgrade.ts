@@ -6,8 +6,8 @@ import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand } from "@aws-sdk/cl
 import { awsCall, EXIT_FAILED, EXIT_OK, OpsError, UsageError } from "../lib/errors";
 import { renderFindings, verdictOf, type Finding } from "../lib/checks";
 import { sleep, type Context } from "../lib/context";
-import { emit, lastLine } from "../lib/output";
-import { requireOutputs } from "../lib/outputs";
+import { emit, lastLine } from "../lib/printing";
+import { requireOutputs } from "../lib/stack-outputs";
 import { hostScript, runOnHost } from "../lib/ssm";
 import { collectHealth, type HealthOptions } from "./health";
 import { takeBackup } from "./backups";

@@ -19,7 +19,7 @@ import {
   readManifest,
   verifyAgainstManifest,
 } from "../lib/backups";
-import { formatAge, formatBytes } from "../lib/output";
+import { formatAge, formatBytes } from "../lib/printing";
 
 /** The stack's alarms are those that notify its SNS topic; ALARM is CRIT, INSUFFICIENT_DATA is WARN. */
 export async function alarmFindings(ctx: Context, alarmTopicArn: string): Promise<Finding[]> {

@@ -3,7 +3,7 @@
 // `OPENEMR-HEALTH <json>`, which is parsed here into findings.
 import type { Finding } from "../lib/checks";
 import { ageHours, backupIdTime, BACKUP_AGE_CRIT_HOURS, BACKUP_AGE_WARN_HOURS } from "../lib/backups";
-import { formatAge } from "../lib/output";
+import { formatAge } from "../lib/printing";
 import { hostScript } from "../lib/ssm";
 
 export const HOST_REPORT_MARKER = "OPENEMR-HEALTH ";

@@ -31,7 +31,7 @@ export interface StoredBackup {
   objects: Record<string, number>;
 }
 
-/** The hours between a backup id's start time and `now`, or undefined for an id not of that shape. */
+/** The start time a backup id encodes, or undefined for an id not of that shape. */
 export function backupIdTime(id: string): Date | undefined {
   const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(id);
   if (!match) return undefined;

@@ -1,6 +1,6 @@
 // Checks and their verdict: every check runs concurrently under its own timeout and yields
 // findings of OK, WARN or CRIT with the evidence that decided it and, when not OK, what to do.
-import { renderTable } from "./output";
+import { renderTable } from "./printing";
 import type { Progress } from "./progress";
 
 export type Status = "OK" | "WARN" | "CRIT";

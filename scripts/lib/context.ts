@@ -2,7 +2,7 @@
 // the stack's region, the stack's outputs and how often to poll long-running work.
 import { awsClients, type AwsClients } from "./aws";
 import type { Io } from "./io";
-import { loadOutputs } from "./outputs";
+import { loadOutputs } from "./stack-outputs";
 import { progressFor, type Progress } from "./progress";
 
 /** Options every command accepts (see addStackOptions in cli.ts). */

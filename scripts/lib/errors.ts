@@ -43,34 +43,34 @@ const NO_CREDENTIALS = new Set([
 ]);
 
 /**
- * One line an operator can act on, for an error an AWS call threw. `action` names the call,
+ * One line an operator can act on, for an error an AWS call threw. `operation` names the call,
  * e.g. `SSM SendCommand`; `instanceId` turns SSM's InvalidInstanceId into a hint about the agent.
  */
-export function describeAwsError(error: unknown, action: string, instanceId?: string): string {
+export function describeAwsError(error: unknown, operation: string, instanceId?: string): string {
   const { name = "Error", message = String(error) } = (error ?? {}) as AwsErrorShape;
-  if (THROTTLING.has(name)) return `AWS throttled ${action} (${name}); wait a minute and run the command again`;
+  if (THROTTLING.has(name)) return `AWS throttled ${operation} (${name}); wait a minute and run the command again`;
   if (ACCESS_DENIED.has(name))
     return (
-      `access denied to ${action} (${name}): the AWS identity in use lacks that permission; ` +
+      `access denied to ${operation} (${name}): the AWS identity in use lacks that permission; ` +
       "see the README's operator permissions"
     );
   if (NO_CREDENTIALS.has(name))
-    return `no usable AWS credentials for ${action} (${name}): set AWS_PROFILE or refresh your session`;
+    return `no usable AWS credentials for ${operation} (${name}): set AWS_PROFILE or refresh your session`;
   if (name === "InvalidInstanceId" || name === "InvalidInstanceID.NotFound") {
     return (
       `instance ${instanceId ?? "(unknown)"} is not managed by SSM (${name}): ` +
       "check that it is running, its SSM agent is online and its role allows SSM"
     );
   }
-  return `${action} failed (${name}): ${message}`;
+  return `${operation} failed (${name}): ${message}`;
 }
 
 /** Wraps an AWS call so its failure becomes an OpsError with the one-line description. */
-export async function awsCall<T>(action: string, call: () => Promise<T>, instanceId?: string): Promise<T> {
+export async function awsCall<T>(operation: string, call: () => Promise<T>, instanceId?: string): Promise<T> {
   try {
     return await call();
   } catch (error) {
     if (error instanceof UsageError || error instanceof OpsError) throw error;
-    throw new OpsError(describeAwsError(error, action, instanceId));
+    throw new OpsError(describeAwsError(error, operation, instanceId));
   }
 }

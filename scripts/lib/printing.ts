@@ -1,5 +1,6 @@
-// The two output forms: a plain text table with a verdict line for people, and one JSON
-// document on stdout for machines (shapes in docs/ops-json.md).
+// Printing a command's result in its two forms: a plain text table with a verdict line for
+// people, or one JSON document on stdout for machines (shapes in docs/ops-json.md); and the
+// formatters of sizes, ages and output lines the messages share.
 import type { Context } from "./context";
 
 /** Columns padded to their widest cell; no colour, so it reads the same in a log. */
