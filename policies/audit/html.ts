@@ -3,7 +3,7 @@
 // evidence that decided each result.
 import type { EvaluationStatus } from "../engine";
 import type { Report, ReportControl, ReportResult, ReportRule } from "./report";
-import { statusLabel } from "./markdown";
+import { RULE_CATALOG, statusLabel } from "./markdown";
 
 // Five characters to escape; a templating library would add a dependency for this alone.
 function escapeHtml(value: unknown): string {
@@ -201,6 +201,7 @@ export function renderHtml(report: Report): string {
 <h1>HIPAA Security Rule audit: ${escapeHtml(report.stack.project)} / ${escapeHtml(report.stack.name)}</h1>
 <p class="result result-${report.result}" id="result">${verdict}: ${failures}</p>
 <p class="meta">${provenance}</p>
+<p class="meta">Rule catalog: <code>${RULE_CATALOG}</code> (each rule's check, citations and remediation)</p>
 <table class="summary"><tr>${counts}</tr></table>
 </header>
 <main>

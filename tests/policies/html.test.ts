@@ -73,6 +73,7 @@ describe("report.html in Chromium", () => {
     const { page, requests } = await open(renderHtml(report), "non-compliant");
 
     await expect(page.locator("#result").textContent()).resolves.toBe("FAIL: 2 mandatory failures");
+    await expect(page.locator("header").textContent()).resolves.toContain("Rule catalog: docs/rules.md");
     const controls = page.locator("#controls tbody tr");
     await expect(controls.count()).resolves.toBe(report.controls.length);
     const auditRow = page.locator('#controls tr[data-section="164.312(b)"]');

@@ -14,6 +14,7 @@ describe("report.md", () => {
     );
     expect(text).toMatch(/^# HIPAA Security Rule audit: openemr-aws \/ fixture\n/);
     expect(text).toContain("Result: **FAIL** (1 mandatory failure)");
+    expect(text).toContain("- Rule catalog: docs/rules.md");
     const failures = text.slice(text.indexOf("## Failures"), text.indexOf("## Controls"));
     expect(failures).toContain(
       "| test-log-retention | mandatory | app | log group app: retentionInDays is 30, expected >= 365 |",
