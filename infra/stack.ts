@@ -7,7 +7,6 @@ import type { StackConfig } from "./config";
 import {
   Audit,
   BackupStorage,
-  dataMount,
   Database,
   Edge,
   Host,
@@ -105,7 +104,6 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
     "host",
     {
       stackName,
-      tier: config.tier,
       region: config.region,
       instanceType: config.instanceType,
       rootVolumeGb: config.rootVolumeGb,
@@ -123,8 +121,8 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
         address: database.instance.address,
         port: database.instance.port,
         masterSecretArn: database.masterSecretArn,
+        appUserHost: tierNetmask(config.vpcCidr, "app"),
       },
-      dbAppHost: tierNetmask(config.vpcCidr, "app"),
       openemrVersion: config.openemrVersion,
       openemrSha256: config.openemrSha256,
       domain: config.domain,
@@ -160,8 +158,6 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       alertsKeyArn: keys.alerts.arn,
       alertEmails: config.alertEmails,
       hostInstanceId: host.instance.id,
-      // The mount points the CloudWatch agent reports (docs/host-interface.md).
-      diskPaths: config.tier === "single" ? ["/", dataMount] : ["/"],
       database: database && { identifier: database.identifier, allocatedStorageGb: config.dbStorageGb },
       loadBalancerArnSuffix: edge.loadBalancer.arnSuffix,
       targetGroupArnSuffix: edge.targetGroup.arnSuffix,

@@ -3,26 +3,37 @@
 // copy in CloudWatch Logs, and EBS encryption by default.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { configDefault } from "../config-defaults";
 import { SecureBucket } from "./secure-bucket";
 import { assumableByService } from "./trust-policy";
 
 export interface AuditArgs {
   /** Prefix of the trail's name (the stack name). */
   namePrefix: string;
-  /** Region the stack deploys into (part of the trail's ARN). */
-  region: string;
-  /** False when the account already logs through an organisation trail: no trail is created. */
-  createCloudTrail: boolean;
+  /** Region of the trail (part of its ARN). Defaults to the provider's region, the trail's home. */
+  region?: pulumi.Input<string>;
+  /**
+   * False when the account already logs through an organisation trail: no trail is created.
+   * Defaults to the stack's `createCloudTrail`, which creates one: without a trail nothing records
+   * who changed the account.
+   */
+  createCloudTrail?: boolean;
   /** Customer KMS key ARN (the `logs` key) for the trail's log files, its bucket and log group. */
   logsKeyArn: pulumi.Input<string>;
-  /** Days the trail's log group and log files are kept. */
-  logRetentionDays: number;
+  /**
+   * Days the trail's log group and log files are kept. Defaults to the stack's `logRetentionDays`,
+   * the shortest retention the stack allows for an audit record.
+   */
+  logRetentionDays?: number;
   /** Prefix of the stack's CloudWatch Logs groups; the trail's group is `<prefix>/cloudtrail`. */
   logGroupPrefix: string;
   /** Bucket receiving the trail bucket's S3 server access logs. */
   accessLogBucket: pulumi.Input<string>;
-  /** Keep the trail's bucket and log group (the audit record) when the stack is destroyed. */
-  retainOnDelete: boolean;
+  /**
+   * Keep the trail's bucket and log group (the audit record) when the stack is destroyed. Defaults
+   * to the stack's `retainDataOnDestroy`, which keeps them: the record outlives the stack.
+   */
+  retainOnDelete?: boolean;
 }
 
 export class Audit extends pulumi.ComponentResource {
@@ -43,15 +54,20 @@ export class Audit extends pulumi.ComponentResource {
       { ...child, retainOnDelete: true },
     );
 
-    if (args.createCloudTrail) {
-      const trail = this.trail(name, args);
+    if (args.createCloudTrail ?? configDefault("createCloudTrail")) {
+      const trail = this.trail(name, {
+        ...args,
+        region: args.region ?? aws.getRegionOutput({}, child).region,
+        logRetentionDays: args.logRetentionDays ?? configDefault("logRetentionDays"),
+        retainOnDelete: args.retainOnDelete ?? configDefault("retainDataOnDestroy"),
+      });
       this.trailArn = trail.arn;
       this.trailBucketName = pulumi.output(trail.s3BucketName);
     }
     this.registerOutputs({ trailArn: this.trailArn, trailBucketName: this.trailBucketName });
   }
 
-  private trail(name: string, args: AuditArgs): aws.cloudtrail.Trail {
+  private trail(name: string, args: Required<Omit<AuditArgs, "createCloudTrail">>): aws.cloudtrail.Trail {
     const child = { parent: this };
     const accountId = aws.getCallerIdentityOutput({}, child).accountId;
     const partition = aws.getPartitionOutput({}, child).partition;

@@ -3,6 +3,7 @@
 // the database, which it selects) takes AWS Backup snapshots of both.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { configDefault } from "../config-defaults";
 import { SecureBucket } from "./secure-bucket";
 import { assumableByService } from "./trust-policy";
 
@@ -12,17 +13,28 @@ export const BACKUP_OBJECT_PREFIX = "backups/";
 export interface BackupStorageArgs {
   /** Customer KMS key ARN (the `data` key) for SSE-KMS on the backup bucket. */
   dataKeyArn: pulumi.Input<string>;
-  /** Days each backup object is locked in governance mode (Object Lock default retention). */
-  objectLockDays: number;
-  /** Days after which objects under `backups/` expire; at least `objectLockDays`. */
-  backupExpiryDays: number;
-  /** Days access logs (S3 and ALB) are kept in the log bucket. */
-  logRetentionDays: number;
+  /**
+   * Days each backup object is locked in governance mode (Object Lock default retention). Defaults
+   * to the stack's `objectLockDays`, as long as RDS keeps its own backups at most: both layers can
+   * go back as far.
+   */
+  objectLockDays?: number;
+  /**
+   * Days after which objects under `backups/` expire; at least `objectLockDays`. Defaults to the
+   * stack's `backupExpiryDays`: a year of logical backups, most of it in colder storage.
+   */
+  backupExpiryDays?: number;
+  /**
+   * Days access logs (S3 and ALB) are kept in the log bucket. Defaults to the stack's
+   * `logRetentionDays`, the shortest retention the stack allows for an audit record.
+   */
+  logRetentionDays?: number;
   /**
    * Keep the access-log bucket when the stack is destroyed. The backup bucket is always kept:
    * its policy denies deleting it to everyone, so `pulumi destroy` leaves it rather than failing.
+   * Defaults to the stack's `retainDataOnDestroy`, which keeps it: the record outlives the stack.
    */
-  retainOnDelete: boolean;
+  retainOnDelete?: boolean;
 }
 
 export class BackupStorage extends pulumi.ComponentResource {
@@ -43,13 +55,13 @@ export class BackupStorage extends pulumi.ComponentResource {
     const logBucket = new SecureBucket(
       `${name}-access-logs`,
       {
-        retainOnDelete: args.retainOnDelete,
+        retainOnDelete: args.retainOnDelete ?? configDefault("retainDataOnDestroy"),
         lifecycleRules: [
           {
             id: "expire-access-logs",
             status: "Enabled",
             filter: {},
-            expiration: { days: args.logRetentionDays },
+            expiration: { days: args.logRetentionDays ?? configDefault("logRetentionDays") },
             noncurrentVersionExpiration: { noncurrentDays: 30 },
             abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
           },
@@ -90,7 +102,7 @@ export class BackupStorage extends pulumi.ComponentResource {
         kmsKeyArn: args.dataKeyArn,
         accessLogBucket: logBucket.bucketName,
         retainOnDelete: true,
-        objectLock: { mode: "GOVERNANCE", days: args.objectLockDays },
+        objectLock: { mode: "GOVERNANCE", days: args.objectLockDays ?? configDefault("objectLockDays") },
         lifecycleRules: [
           {
             id: "backups-to-colder-storage-then-expire",
@@ -100,7 +112,7 @@ export class BackupStorage extends pulumi.ComponentResource {
               { days: 30, storageClass: "STANDARD_IA" },
               { days: 90, storageClass: "GLACIER_IR" },
             ],
-            expiration: { days: args.backupExpiryDays },
+            expiration: { days: args.backupExpiryDays ?? configDefault("backupExpiryDays") },
             noncurrentVersionExpiration: { noncurrentDays: 30 },
             abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
           },
@@ -164,8 +176,11 @@ export interface SnapshotBackupsArgs {
   namePrefix: string;
   /** Customer KMS key ARN (the `data` key) that encrypts the vault's recovery points. */
   dataKeyArn: pulumi.Input<string>;
-  /** Days each daily snapshot is kept. */
-  backupRetentionDays: number;
+  /**
+   * Days each daily snapshot is kept. Defaults to the stack's `backupRetentionDays`, as long as
+   * RDS keeps its automated backups at most.
+   */
+  backupRetentionDays?: number;
   /** ARN of the host instance; AWS Backup snapshots all its EBS volumes. */
   hostInstanceArn: pulumi.Input<string>;
   /** ARN of the RDS instance (`standard` tier); omitted on `single`. */
@@ -208,7 +223,7 @@ export class SnapshotBackups extends pulumi.ComponentResource {
             schedule: "cron(0 5 * * ? *)",
             startWindow: 60,
             completionWindow: 360,
-            lifecycle: { deleteAfter: args.backupRetentionDays },
+            lifecycle: { deleteAfter: args.backupRetentionDays ?? configDefault("backupRetentionDays") },
           },
         ],
       },

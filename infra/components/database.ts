@@ -3,6 +3,7 @@
 // groups this component creates encrypted and with a retention.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { configDefault } from "../config-defaults";
 import { assumableByService } from "./trust-policy";
 
 export interface DatabaseArgs {
@@ -14,14 +15,38 @@ export interface DatabaseArgs {
   dataKeyArn: pulumi.Input<string>;
   /** Encrypts the exported log groups. */
   logsKeyArn: pulumi.Input<string>;
-  logRetentionDays: number;
-  instanceClass: string;
-  storageGb: number;
-  maxStorageGb: number;
-  multiAz: boolean;
-  backupRetentionDays: number;
-  /** Leave the instance and its log groups in place (out of the stack) on `pulumi destroy`. */
-  retainDataOnDestroy: boolean;
+  /**
+   * Days the exported log groups keep logs. Defaults to the stack's `logRetentionDays`, the
+   * shortest retention the stack allows for an audit record.
+   */
+  logRetentionDays?: number;
+  /**
+   * RDS instance class. Defaults to the stack's `dbInstanceClass`, the smallest class Performance
+   * Insights runs on.
+   */
+  instanceClass?: string;
+  /** Initial gp3 storage in GB. Defaults to the stack's `dbStorageGb`; autoscaling grows it to `maxStorageGb`. */
+  storageGb?: number;
+  /**
+   * Ceiling of storage autoscaling in GB. Defaults to the stack's `dbMaxStorageGb`: growth without
+   * a page, with a bound on the bill.
+   */
+  maxStorageGb?: number;
+  /**
+   * Keep a standby in a second zone. Defaults to the stack's `multiAz`, off: it about doubles the
+   * database's cost, and snapshots with point-in-time recovery already protect the data.
+   */
+  multiAz?: boolean;
+  /**
+   * Days automated backups are kept. Defaults to the stack's `backupRetentionDays`, the most RDS
+   * allows: the longest window for a point-in-time restore.
+   */
+  backupRetentionDays?: number;
+  /**
+   * Leave the instance and its log groups in place (out of the stack) on `pulumi destroy`.
+   * Defaults to the stack's `retainDataOnDestroy`, which keeps them: they hold the patient record.
+   */
+  retainDataOnDestroy?: boolean;
 }
 
 /** The database logs RDS exports to CloudWatch Logs. */
@@ -46,6 +71,8 @@ export class Database extends pulumi.ComponentResource {
     super("openemr-aws:database:Database", name, {}, opts);
     const parent = { parent: this };
     this.identifier = dbInstanceIdentifier(args.stackName);
+    const logRetentionDays = args.logRetentionDays ?? configDefault("logRetentionDays");
+    const retainOnDelete = args.retainDataOnDestroy ?? configDefault("retainDataOnDestroy");
 
     const subnetGroup = new aws.rds.SubnetGroup(
       `${name}-subnets`,
@@ -95,9 +122,9 @@ export class Database extends pulumi.ComponentResource {
           {
             name: `/aws/rds/instance/${this.identifier}/${logType}`,
             kmsKeyId: args.logsKeyArn,
-            retentionInDays: args.logRetentionDays,
+            retentionInDays: logRetentionDays,
           },
-          { parent: this, retainOnDelete: args.retainDataOnDestroy },
+          { parent: this, retainOnDelete },
         ),
     );
 
@@ -121,16 +148,16 @@ export class Database extends pulumi.ComponentResource {
         identifier: this.identifier,
         engine: "mysql",
         engineVersion: "8.4",
-        instanceClass: args.instanceClass,
-        allocatedStorage: args.storageGb,
-        maxAllocatedStorage: args.maxStorageGb,
+        instanceClass: args.instanceClass ?? configDefault("dbInstanceClass"),
+        allocatedStorage: args.storageGb ?? configDefault("dbStorageGb"),
+        maxAllocatedStorage: args.maxStorageGb ?? configDefault("dbMaxStorageGb"),
         storageType: "gp3",
         storageEncrypted: true,
         kmsKeyId: args.dataKeyArn,
         dbSubnetGroupName: subnetGroup.name,
         vpcSecurityGroupIds: [args.securityGroupId],
         publiclyAccessible: false,
-        multiAz: args.multiAz,
+        multiAz: args.multiAz ?? configDefault("multiAz"),
         parameterGroupName: parameterGroup.name,
         optionGroupName: optionGroup.name,
         caCertIdentifier: "rds-ca-rsa2048-g1",
@@ -138,7 +165,7 @@ export class Database extends pulumi.ComponentResource {
         manageMasterUserPassword: true,
         masterUserSecretKmsKeyId: args.dataKeyArn,
         deletionProtection: true,
-        backupRetentionPeriod: args.backupRetentionDays,
+        backupRetentionPeriod: args.backupRetentionDays ?? configDefault("backupRetentionDays"),
         skipFinalSnapshot: false,
         finalSnapshotIdentifier: `${this.identifier}-final`,
         copyTagsToSnapshot: true,
@@ -150,7 +177,7 @@ export class Database extends pulumi.ComponentResource {
         performanceInsightsKmsKeyId: args.dataKeyArn,
         performanceInsightsRetentionPeriod: 7,
       },
-      { parent: this, dependsOn: [...logGroups, monitoringPolicy], retainOnDelete: args.retainDataOnDestroy },
+      { parent: this, dependsOn: [...logGroups, monitoringPolicy], retainOnDelete },
     );
     this.masterSecretArn = this.instance.masterUserSecrets.apply((secrets) => secrets[0].secretArn);
     this.registerOutputs({ endpoint: this.instance.endpoint, masterSecretArn: this.masterSecretArn });

@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as tls from "@pulumi/tls";
+import { configDefault } from "../config-defaults";
 
 /** TLS 1.3 and 1.2 only, forward-secret ciphers (AWS's recommended policy for ALB HTTPS listeners). */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -34,14 +35,20 @@ export interface EdgeArgs {
   accessLogBucket: pulumi.Input<string>;
   /** Customer KMS key ARN (the `logs` key) for the WAF log group. */
   logsKeyArn: pulumi.Input<string>;
-  /** Days the WAF log group keeps logs. */
-  logRetentionDays: number;
+  /**
+   * Days the WAF log group keeps logs. Defaults to the stack's `logRetentionDays`, the shortest
+   * retention the stack allows for an audit record.
+   */
+  logRetentionDays?: number;
   /** Public host name; with `hostedZoneId` ACM issues a DNS-validated certificate for it. */
   domain?: string;
   /** Route 53 public hosted zone holding `domain`. */
   hostedZoneId?: string;
-  /** Keep the WAF log group (a record of who reached the site) on `pulumi destroy`. */
-  retainLogsOnDestroy: boolean;
+  /**
+   * Keep the WAF log group (a record of who reached the site) on `pulumi destroy`. Defaults to the
+   * stack's `retainDataOnDestroy`, which keeps it: the record outlives the site.
+   */
+  retainLogsOnDestroy?: boolean;
 }
 
 export class Edge extends pulumi.ComponentResource {
@@ -278,8 +285,12 @@ export class Edge extends pulumi.ComponentResource {
     // WAF only logs to log groups whose name starts with `aws-waf-logs-`.
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-waf-logs`,
-      { name: `aws-waf-logs-${args.namePrefix}`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays },
-      { ...child, retainOnDelete: args.retainLogsOnDestroy },
+      {
+        name: `aws-waf-logs-${args.namePrefix}`,
+        kmsKeyId: args.logsKeyArn,
+        retentionInDays: args.logRetentionDays ?? configDefault("logRetentionDays"),
+      },
+      { ...child, retainOnDelete: args.retainLogsOnDestroy ?? configDefault("retainDataOnDestroy") },
     );
     new aws.wafv2.WebAclLoggingConfiguration(
       `${name}-waf-logging`,

@@ -6,6 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { buildHostBundle } from "../delivery/bundle";
+import { configDefault } from "../config-defaults";
+import type { Tier } from "../config";
 import { renderDeliveryDocument, renderUserData } from "../delivery/user-data";
 import { assumableByService } from "./trust-policy";
 
@@ -15,16 +17,32 @@ export interface HostDatabase {
   port: pulumi.Input<number>;
   /** ARN of the RDS-managed master secret. */
   masterSecretArn: pulumi.Input<string>;
+  /**
+   * `DB_APP_HOST`: the host part of the app DB user, the block the host connects from, e.g.
+   * `10.40.64.0/255.255.192.0` (network.ts's `tierNetmask` of the app subnets).
+   */
+  appUserHost: string;
 }
 
 export interface HostArgs {
   stackName: string;
-  tier: "single" | "standard";
-  region: string;
-  instanceType: string;
-  rootVolumeGb: number;
-  /** `single`: size of the separate data volume (MariaDB's data and the web tree with `sites/`). */
-  dataVolumeGb: number;
+  /**
+   * Region of the host's AWS API calls (secrets, logs, backups). Defaults to the provider's
+   * region, the host's own.
+   */
+  region?: pulumi.Input<string>;
+  /**
+   * EC2 instance type (x86_64: the host image is amd64). Defaults to the stack's `instanceType`,
+   * enough memory for PHP-FPM and, on `single`, MariaDB beside it.
+   */
+  instanceType?: string;
+  /** Root volume in GB. Defaults to the stack's `rootVolumeGb`: the system and local logs, with room for updates. */
+  rootVolumeGb?: number;
+  /**
+   * Without `database`: size in GB of the separate data volume (MariaDB's data and the web tree
+   * with `sites/`). Defaults to the stack's `dataVolumeGb`; EBS grows a volume in place later.
+   */
+  dataVolumeGb?: number;
   /** The private app subnet and its availability zone (the data volume must share it). */
   subnetId: pulumi.Input<string>;
   availabilityZone: pulumi.Input<string>;
@@ -33,21 +51,39 @@ export interface HostArgs {
   dataKeyArn: pulumi.Input<string>;
   /** Encrypts the host's log groups. */
   logsKeyArn: pulumi.Input<string>;
-  logRetentionDays: number;
+  /**
+   * Days the host's log groups keep logs. Defaults to the stack's `logRetentionDays`, the
+   * shortest retention the stack allows for an audit record.
+   */
+  logRetentionDays?: number;
   logGroupPrefix: string;
   /** The backup bucket: holds the host bundle and the host's backups. */
   backupBucketName: pulumi.Input<string>;
   backupBucketArn: pulumi.Input<string>;
-  /** `standard`: the RDS database. */
+  /**
+   * The RDS database (the `standard` tier). Without it the host runs MariaDB itself on a data
+   * volume of its own (the `single` tier).
+   */
   database?: HostDatabase;
-  /** `DB_APP_HOST`: the host part of the app DB user, e.g. `10.40.64.0/255.255.192.0`. */
-  dbAppHost: string;
-  openemrVersion: string;
+  /**
+   * OpenEMR release to install. Defaults to the stack's `openemrVersion`: a pinned release, so a
+   * replaced host installs the same code.
+   */
+  openemrVersion?: string;
+  /** Pinned sha256 of the release tarball; without it the host checks the `.sha256` published beside it. */
   openemrSha256?: string;
+  /** Public host name OpenEMR is served under; without it, the load balancer's. */
   domain?: string;
-  uploadMaxMb: number;
-  /** Keep the data volume and the host's log groups on `pulumi destroy`. */
-  retainDataOnDestroy: boolean;
+  /**
+   * Largest upload OpenEMR accepts, in MB. Defaults to the stack's `uploadMaxMb`, the limit
+   * OpenEMR's install guide recommends.
+   */
+  uploadMaxMb?: number;
+  /**
+   * Keep the data volume and the host's log groups on `pulumi destroy`. Defaults to the stack's
+   * `retainDataOnDestroy`, which keeps them: the data volume holds the `single` tier's records.
+   */
+  retainDataOnDestroy?: boolean;
 }
 
 /** Debian's AWS account, the publisher of the official Debian AMIs. */
@@ -85,6 +121,10 @@ export class Host extends pulumi.ComponentResource {
     super("openemr-aws:host:Host", name, {}, opts);
     const parent = { parent: this };
     this.backupPrefix = `backups/${openemrSite}`;
+    const tier: Tier = args.database ? "standard" : "single";
+    const region = args.region ?? aws.getRegionOutput({}, parent).region;
+    const logRetentionDays = args.logRetentionDays ?? configDefault("logRetentionDays");
+    const retainOnDelete = args.retainDataOnDestroy ?? configDefault("retainDataOnDestroy");
 
     const secret = (purpose: string, username: string, description: string) => {
       const password = new random.RandomPassword(
@@ -125,9 +165,9 @@ export class Host extends pulumi.ComponentResource {
         {
           name: `${args.logGroupPrefix}/${logName}`,
           kmsKeyId: args.logsKeyArn,
-          retentionInDays: args.logRetentionDays,
+          retentionInDays: logRetentionDays,
         },
-        { parent: this, retainOnDelete: args.retainDataOnDestroy },
+        { parent: this, retainOnDelete },
       );
     }
 
@@ -212,42 +252,42 @@ export class Host extends pulumi.ComponentResource {
     );
     const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: this.role.name }, parent);
 
-    if (args.tier === "single") {
+    if (!args.database) {
       this.dataVolume = new aws.ebs.Volume(
         `${name}-data`,
         {
           availabilityZone: args.availabilityZone,
-          size: args.dataVolumeGb,
+          size: args.dataVolumeGb ?? configDefault("dataVolumeGb"),
           type: "gp3",
           encrypted: true,
           kmsKeyId: args.dataKeyArn,
           finalSnapshot: true,
           tags: { Name: `${args.stackName}-openemr-data` },
         },
-        { parent: this, retainOnDelete: args.retainDataOnDestroy },
+        { parent: this, retainOnDelete },
       );
     }
 
     const settings: Record<string, pulumi.Input<string>> = {
       OPENEMR_MODE: "ec2",
       OPENEMR_STACK: args.stackName,
-      OPENEMR_TIER: args.tier,
+      OPENEMR_TIER: tier,
       OPENEMR_SITE: openemrSite,
-      OPENEMR_VERSION: args.openemrVersion,
+      OPENEMR_VERSION: args.openemrVersion ?? configDefault("openemrVersion"),
       OPENEMR_SHA256: args.openemrSha256 ?? "",
       OPENEMR_RELEASE_URL: "",
       OPENEMR_DOMAIN: args.domain ?? "",
-      OPENEMR_UPLOAD_MAX_MB: String(args.uploadMaxMb),
+      OPENEMR_UPLOAD_MAX_MB: String(args.uploadMaxMb ?? configDefault("uploadMaxMb")),
       DB_HOST: args.database ? args.database.address : "localhost",
       DB_PORT: args.database ? pulumi.output(args.database.port).apply(String) : "3306",
       DB_NAME: "openemr",
       DB_APP_USER: "openemr_app",
-      DB_APP_HOST: args.database ? args.dbAppHost : "localhost",
+      DB_APP_HOST: args.database ? args.database.appUserHost : "localhost",
       DB_CA_FILE: args.database ? "/etc/openemr-aws/rds-ca.pem" : "",
       SECRET_DB_MASTER: args.database ? args.database.masterSecretArn : "",
       SECRET_DB_APP: this.appDbSecret.arn,
       SECRET_ADMIN: this.adminSecret.arn,
-      AWS_REGION: args.region,
+      AWS_REGION: region,
       BACKUP_BUCKET: args.backupBucketName,
       BACKUP_PREFIX: this.backupPrefix,
       BACKUP_KMS_KEY_ID: args.dataKeyArn,
@@ -276,7 +316,7 @@ export class Host extends pulumi.ComponentResource {
       `${name}-instance`,
       {
         ami: ami.id,
-        instanceType: args.instanceType,
+        instanceType: args.instanceType ?? configDefault("instanceType"),
         subnetId: args.subnetId,
         vpcSecurityGroupIds: [args.securityGroupId],
         associatePublicIpAddress: false,
@@ -292,7 +332,7 @@ export class Host extends pulumi.ComponentResource {
         maintenanceOptions: { autoRecovery: "default" },
         rootBlockDevice: {
           volumeType: "gp3",
-          volumeSize: args.rootVolumeGb,
+          volumeSize: args.rootVolumeGb ?? configDefault("rootVolumeGb"),
           encrypted: true,
           kmsKeyId: args.dataKeyArn,
           deleteOnTermination: true,

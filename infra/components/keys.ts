@@ -2,14 +2,22 @@
 // that purpose needs and a reviewer can read who may use what.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { configDefault } from "../config-defaults";
 
 export interface KeysArgs {
   /** Stack name, used in the key aliases. */
   stackName: string;
-  /** Region the stack deploys into (CloudWatch Logs' service principal is regional). */
-  region: string;
-  /** Keep the keys (and so the data they encrypt) readable after `pulumi destroy`. */
-  retainDataOnDestroy: boolean;
+  /**
+   * Region the keys live in (CloudWatch Logs' service principal is regional). Defaults to the
+   * provider's region, the one the keys are created in.
+   */
+  region?: pulumi.Input<string>;
+  /**
+   * Keep the keys (and so the data they encrypt) readable after `pulumi destroy`. Defaults to the
+   * stack's `retainDataOnDestroy`, which keeps them: a key deleted with the stack would make every
+   * backup encrypted with it unreadable.
+   */
+  retainDataOnDestroy?: boolean;
 }
 
 type KeyPurpose = "data" | "logs" | "alerts";
@@ -30,6 +38,8 @@ export class Keys extends pulumi.ComponentResource {
 
   constructor(name: string, args: KeysArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openemr-aws:keys:Keys", name, {}, opts);
+    const region = args.region ?? aws.getRegionOutput({}, { parent: this }).region;
+    const retainOnDelete = args.retainDataOnDestroy ?? configDefault("retainDataOnDestroy");
     const identity = aws.getCallerIdentityOutput({}, { parent: this });
     const partition = aws.getPartitionOutput({}, { parent: this });
     const accountId = identity.accountId;
@@ -42,7 +52,7 @@ export class Keys extends pulumi.ComponentResource {
       Resource: "*",
     };
 
-    const logGroupArns = pulumi.interpolate`arn:${partition.partition}:logs:${args.region}:${accountId}:log-group:*`;
+    const logGroupArns = pulumi.interpolate`arn:${partition.partition}:logs:${region}:${accountId}:log-group:*`;
     const trailArns = pulumi.interpolate`arn:${partition.partition}:cloudtrail:*:${accountId}:trail/*`;
     const serviceStatements: Record<KeyPurpose, pulumi.Input<any>[]> = {
       // EBS, RDS, Secrets Manager, S3 and AWS Backup use the key on a principal's behalf
@@ -52,7 +62,7 @@ export class Keys extends pulumi.ComponentResource {
         {
           Sid: "CloudWatchLogsEncryptsLogGroups",
           Effect: "Allow",
-          Principal: { Service: `logs.${args.region}.amazonaws.com` },
+          Principal: { Service: pulumi.interpolate`logs.${region}.amazonaws.com` },
           Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
           Resource: "*",
           Condition: {
@@ -107,7 +117,7 @@ export class Keys extends pulumi.ComponentResource {
           }),
           tags: { Purpose: purpose },
         },
-        { parent: this, retainOnDelete: args.retainDataOnDestroy },
+        { parent: this, retainOnDelete },
       );
       new aws.kms.Alias(
         `${name}-${purpose}`,

@@ -2,6 +2,8 @@
 // e-mails them, and a dashboard drawn from the same alarm definitions.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { configDefault } from "../config-defaults";
+import { dataMount } from "./host";
 
 /** Namespace and metrics the host's backup and restore-drill scripts publish (docs/host-interface.md). */
 export const BACKUP_METRICS_NAMESPACE = "OpenEMR";
@@ -24,16 +26,27 @@ export interface MonitoringArgs {
    * metrics (the stack name).
    */
   namePrefix: string;
-  /** Region of the stack (the EC2 recover action and the dashboard name it). */
-  region: string;
+  /**
+   * Region of the alarmed resources (the EC2 recover action and the dashboard name it). Defaults
+   * to the provider's region, where the alarms are created.
+   */
+  region?: pulumi.Input<string>;
   /** Customer KMS key ARN (the `alerts` key) that encrypts the topic. */
   alertsKeyArn: pulumi.Input<string>;
-  /** Addresses subscribed to the topic; each must confirm AWS's e-mail. */
-  alertEmails: string[];
+  /**
+   * Addresses subscribed to the topic; each must confirm AWS's e-mail. Defaults to the stack's
+   * `alertEmails`, none: there is no address to assume, and the topic (`topicArn`) takes any
+   * subscription later.
+   */
+  alertEmails?: string[];
   /** The OpenEMR host. */
   hostInstanceId: pulumi.Input<string>;
-  /** Mount points whose disk use is alarmed (`/`, and `/srv/openemr-data` on `single`). */
-  diskPaths: string[];
+  /**
+   * Mount points whose disk use is alarmed. Defaults to those the Host component's CloudWatch agent
+   * reports (docs/host-interface.md): `/`, and without `database` (the `single` tier) the data
+   * volume's mount too.
+   */
+  diskPaths?: string[];
   /** The RDS instance (`standard` tier). */
   database?: {
     /** DB instance identifier. */
@@ -50,6 +63,9 @@ export interface MonitoringArgs {
   /** AWS Backup vault of the snapshots. */
   backupVaultName: pulumi.Input<string>;
 }
+
+/** The args with every default applied. */
+type MonitoringSettings = MonitoringArgs & Required<Pick<MonitoringArgs, "region" | "alertEmails" | "diskPaths">>;
 
 /** One alarm, described once: the alarm and its dashboard widget are both made from it. */
 interface AlarmSpec {
@@ -76,9 +92,15 @@ export class Monitoring extends pulumi.ComponentResource {
   public readonly topicArn: pulumi.Output<string>;
   public readonly dashboardName: pulumi.Output<string>;
 
-  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, given: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openemr-aws:monitoring:Monitoring", name, {}, opts);
     const child = { parent: this };
+    const args: MonitoringSettings = {
+      ...given,
+      region: given.region ?? aws.getRegionOutput({}, child).region,
+      alertEmails: given.alertEmails ?? configDefault("alertEmails"),
+      diskPaths: given.diskPaths ?? (given.database ? ["/"] : ["/", dataMount]),
+    };
     const accountId = aws.getCallerIdentityOutput({}, child).accountId;
     const partition = aws.getPartitionOutput({}, child).partition;
 
@@ -161,7 +183,7 @@ export class Monitoring extends pulumi.ComponentResource {
   }
 }
 
-function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): AlarmSpec[] {
+function alarmSpecs(args: MonitoringSettings, partition: pulumi.Output<string>): AlarmSpec[] {
   const host = { InstanceId: args.hostInstanceId };
   const alb = { LoadBalancer: args.loadBalancerArnSuffix };
   const specs: AlarmSpec[] = [
@@ -418,7 +440,7 @@ function alarmSpecs(args: MonitoringArgs, partition: pulumi.Output<string>): Ala
 
 /** An alarm-status widget over every alarm, then one graph per alarm with its threshold drawn. */
 function dashboardBody(
-  region: string,
+  region: pulumi.Input<string>,
   specs: AlarmSpec[],
   alarms: aws.cloudwatch.MetricAlarm[],
 ): pulumi.Output<string> {

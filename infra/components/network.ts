@@ -3,22 +3,36 @@
 // the internet, and flow logs.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { configDefault } from "../config-defaults";
 import { assumableByService } from "./trust-policy";
 
 export interface NetworkArgs {
-  /** IPv4 range of the VPC, a /16 to /22. */
-  vpcCidr: string;
-  /** Availability zones to spread each subnet tier over (2 or 3). */
-  azCount: number;
+  /**
+   * IPv4 range of the VPC, a /16 to /22. Defaults to the stack's `vpcCidr`: a private /16, the
+   * largest AWS allows, so no subnet runs short of addresses.
+   */
+  vpcCidr?: string;
+  /**
+   * Availability zones to spread each subnet tier over (2 or 3). Defaults to the stack's
+   * `azCount`: two, the fewest a load balancer and an RDS subnet group accept.
+   */
+  azCount?: number;
   /** KMS key (ARN) that encrypts the flow-log group. */
   logsKeyArn: pulumi.Input<string>;
-  /** Retention of the flow-log group, in days. */
-  logRetentionDays: number;
+  /**
+   * Retention of the flow-log group, in days. Defaults to the stack's `logRetentionDays`, the
+   * shortest retention the stack allows for an audit record.
+   */
+  logRetentionDays?: number;
   /** Prefix of the stack's CloudWatch Logs groups, e.g. `/openemr-aws/clinic-prod`. */
   logGroupPrefix: string;
-  /** Keep the flow-log group (an audit record) on `pulumi destroy`. */
-  retainDataOnDestroy: boolean;
-  region: string;
+  /**
+   * Keep the flow-log group (an audit record) on `pulumi destroy`. Defaults to the stack's
+   * `retainDataOnDestroy`, which keeps it: the record outlives the network it describes.
+   */
+  retainDataOnDestroy?: boolean;
+  /** Region of the VPC endpoints' services. Defaults to the provider's region, the VPC's own. */
+  region?: pulumi.Input<string>;
 }
 
 /** The AWS APIs the host calls, reached through interface endpoints with private DNS. */
@@ -80,12 +94,15 @@ export class Network extends pulumi.ComponentResource {
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openemr-aws:network:Network", name, {}, opts);
     const parent = { parent: this };
+    const vpcCidr = args.vpcCidr ?? configDefault("vpcCidr");
+    const azCount = args.azCount ?? configDefault("azCount");
+    const region = args.region ?? aws.getRegionOutput({}, parent).region;
     const zones = aws.getAvailabilityZonesOutput({ state: "available" }, parent);
-    const zoneNames = Array.from({ length: args.azCount }, (_, index) => zones.names.apply((names) => names[index]));
+    const zoneNames = Array.from({ length: azCount }, (_, index) => zones.names.apply((names) => names[index]));
 
     this.vpc = new aws.ec2.Vpc(
       `${name}-vpc`,
-      { cidrBlock: args.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: name } },
+      { cidrBlock: vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: name } },
       parent,
     );
     const vpcId = this.vpc.id;
@@ -101,7 +118,7 @@ export class Network extends pulumi.ComponentResource {
             {
               vpcId,
               availabilityZone,
-              cidrBlock: subnetCidr(args.vpcCidr, tier, index),
+              cidrBlock: subnetCidr(vpcCidr, tier, index),
               mapPublicIpOnLaunch: false,
               tags: { Name: `${name}-${tier}-${index}`, Tier: tier },
             },
@@ -160,7 +177,7 @@ export class Network extends pulumi.ComponentResource {
       `${name}-s3`,
       {
         vpcId,
-        serviceName: `com.amazonaws.${args.region}.s3`,
+        serviceName: pulumi.interpolate`com.amazonaws.${region}.s3`,
         vpcEndpointType: "Gateway",
         routeTableIds: [appRoutes.id],
         tags: { Name: `${name}-s3` },
@@ -181,7 +198,7 @@ export class Network extends pulumi.ComponentResource {
         `${name}-${service}`,
         {
           vpcId,
-          serviceName: `com.amazonaws.${args.region}.${service}`,
+          serviceName: pulumi.interpolate`com.amazonaws.${region}.${service}`,
           vpcEndpointType: "Interface",
           privateDnsEnabled: true,
           subnetIds: this.appSubnetIds,
@@ -197,9 +214,9 @@ export class Network extends pulumi.ComponentResource {
       {
         name: `${args.logGroupPrefix}/vpc-flow-logs`,
         kmsKeyId: args.logsKeyArn,
-        retentionInDays: args.logRetentionDays,
+        retentionInDays: args.logRetentionDays ?? configDefault("logRetentionDays"),
       },
-      { parent: this, retainOnDelete: args.retainDataOnDestroy },
+      { parent: this, retainOnDelete: args.retainDataOnDestroy ?? configDefault("retainDataOnDestroy") },
     );
     const flowLogRole = new aws.iam.Role(
       `${name}-flow-logs`,

@@ -3,13 +3,22 @@
 // HTTPS egress (Debian mirror, OpenEMR release, AWS APIs). No rule opens port 22.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { configDefault } from "../config-defaults";
+import type { Tier } from "../config";
 
 export interface SecurityGroupsArgs {
   vpcId: pulumi.Input<string>;
-  /** Client IPv4 ranges allowed to reach the load balancer on 443 and 80. */
-  allowedCidrs: string[];
-  /** `standard` adds the database group and the host's 3306 egress to it. */
-  tier: "single" | "standard";
+  /**
+   * Client IPv4 ranges allowed to reach the load balancer on 443 and 80. Defaults to the stack's
+   * `allowedCidrs`, the whole internet: a clinic's staff work from addresses nobody lists up front,
+   * and the WAF stands in front.
+   */
+  allowedCidrs?: string[];
+  /**
+   * `standard` adds the database group and the host's 3306 egress to it. Defaults to the stack's
+   * default `tier`, which runs the database on RDS.
+   */
+  tier?: Tier;
   /** Group of the VPC interface endpoints (from the network component). */
   endpointSecurityGroupId: pulumi.Input<string>;
 }
@@ -23,6 +32,8 @@ export class SecurityGroups extends pulumi.ComponentResource {
   constructor(name: string, args: SecurityGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openemr-aws:network:SecurityGroups", name, {}, opts);
     const parent = { parent: this };
+    const allowedCidrs = args.allowedCidrs ?? configDefault("allowedCidrs");
+    const tier = args.tier ?? configDefault("tier");
     const group = (role: string, description: string) =>
       new aws.ec2.SecurityGroup(
         `${name}-${role}`,
@@ -38,7 +49,7 @@ export class SecurityGroups extends pulumi.ComponentResource {
     this.alb = group("alb", "OpenEMR load balancer: HTTPS (and HTTP, which redirects) from allowed clients");
     this.host = group("host", "OpenEMR host: HTTPS from the load balancer");
 
-    args.allowedCidrs.forEach((cidr, index) => {
+    allowedCidrs.forEach((cidr, index) => {
       ingress(`alb-https-${index}`, {
         securityGroupId: this.alb.id,
         ...tcp(443),
@@ -78,7 +89,7 @@ export class SecurityGroups extends pulumi.ComponentResource {
       description: "HTTPS from the OpenEMR host",
     });
 
-    if (args.tier === "standard") {
+    if (tier === "standard") {
       this.db = group("db", "OpenEMR database: MySQL from the OpenEMR host only");
       ingress("db-from-host", {
         securityGroupId: this.db.id,
