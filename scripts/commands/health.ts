@@ -43,7 +43,7 @@ export async function collectHealth(ctx: Context, options: HealthOptions): Promi
     ]);
     checks.push({ name: "rds", timeoutMs, run: () => rdsFindings(ctx, dbInstanceIdentifier) });
   }
-  return ctx.progress.step(`checking ${checks.length} areas of the stack`, () => runChecks(checks, ctx.progress));
+  return runChecks(`checking ${checks.length} areas of the stack`, checks, ctx.progress);
 }
 
 async function hostCheck(ctx: Context, instanceId: string, timeoutSeconds: number): Promise<Finding[]> {

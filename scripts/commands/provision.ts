@@ -263,9 +263,7 @@ export async function provision(
   const config = await readStackConfig(options.cwd, stack);
   const ctx = contextWith({ region: stackOptions.region ?? config.region }, stackOptions, settings);
 
-  const preflight = await ctx.progress.step("preflight", () =>
-    runChecks(preflightChecks(ctx, options, stack, config), ctx.progress),
-  );
+  const preflight = await runChecks("preflight", preflightChecks(ctx, options, stack, config), ctx.progress);
   if (verdictOf(preflight) === "CRIT") {
     emit(
       ctx,

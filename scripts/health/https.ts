@@ -6,6 +6,7 @@ import * as tls from "node:tls";
 import type { IncomingHttpHeaders } from "node:http";
 import type { Finding, Status } from "../lib/checks";
 import { worst } from "../lib/checks";
+import { OpsError } from "../lib/errors";
 
 export interface ProbeResult {
   statusCode: number;
@@ -45,7 +46,12 @@ export function probe(url: string, options: ProbeOptions): Promise<ProbeResult> 
       request.destroy(new Error(`no answer from ${url} within ${options.timeoutMs / 1000}s`)),
     );
     request.on("error", (error: NodeJS.ErrnoException) =>
-      reject(new Error(`${url}: ${error.code ?? ""} ${error.message}`.replace(/\s+/g, " ").trim())),
+      reject(
+        new OpsError(
+          `${url}: ${error.code ?? ""} ${error.message}`.replace(/\s+/g, " ").trim(),
+          "the site does not answer: check its DNS name, the load balancer's target health and the host checks",
+        ),
+      ),
     );
     request.on("response", (response) => {
       const socket = response.socket as tls.TLSSocket;

@@ -1,5 +1,6 @@
 // Checks and their verdict: every check runs concurrently under its own timeout and yields
 // findings of OK, WARN or CRIT with the evidence that decided it and, when not OK, what to do.
+import { OpsError } from "./errors";
 import { renderTable } from "./printing";
 import type { Progress } from "./progress";
 
@@ -35,23 +36,39 @@ export function verdictOf(findings: Finding[]): Status {
   return worst(findings.map((finding) => finding.status));
 }
 
-/** Runs the checks concurrently; a check that throws or overruns becomes one CRIT finding. */
-export async function runChecks(checks: Check[], progress?: Progress): Promise<Finding[]> {
-  const results = await Promise.all(
-    checks.map(async (check) => {
-      const findings = await withTimeout(check).catch((error: unknown): Finding[] => [
-        {
-          check: check.name,
-          status: "CRIT",
-          summary: error instanceof Error ? error.message : String(error),
-          evidence: {},
-        },
-      ]);
-      progress?.line(`${check.name}: ${verdictOf(findings)}`);
-      return findings;
-    }),
+/**
+ * Runs the checks concurrently as one progress step, titled `title`: a line as each check
+ * ends, and the step closes with their verdict. A check that throws or overruns becomes one
+ * CRIT finding.
+ */
+export async function runChecks(title: string, checks: Check[], progress: Progress): Promise<Finding[]> {
+  const run = async (check: Check) => {
+    const findings = await withTimeout(check).catch((error: unknown) => [failedCheck(check, error)]);
+    progress.line(`${check.name}: ${verdictOf(findings)}`);
+    return findings;
+  };
+  return progress.step(
+    title,
+    async () => (await Promise.all(checks.map(run))).flat(),
+    (findings) => {
+      const verdict = verdictOf(findings);
+      return verdict === "OK" ? "ok" : verdict;
+    },
   );
-  return results.flat();
+}
+
+/** The finding of a check that threw: what failed and, from the error when it knows, what to do. */
+function failedCheck(check: Check, error: unknown): Finding {
+  const summary = error instanceof OpsError ? error.problem : error instanceof Error ? error.message : String(error);
+  return {
+    check: check.name,
+    status: "CRIT",
+    summary: summary || `the check failed without a message (${String(error)})`,
+    evidence: {},
+    action:
+      (error instanceof OpsError ? error.action : undefined) ??
+      "the check could not run: fix what its finding names, then run health again",
+  };
 }
 
 async function withTimeout(check: Check): Promise<Finding[]> {
@@ -85,17 +102,23 @@ function evidenceText(evidence: Record<string, unknown>): string {
     .join(" ");
 }
 
-/** The findings table, worst first, with evidence and actions, and the verdict line. */
+/**
+ * The findings table, worst first; then each WARN and CRIT again with its summary, its
+ * evidence and what to do; then the verdict line.
+ */
 export function renderFindings(findings: Finding[], subject: string): string {
   const sorted = [...findings].sort((a, b) => RANK[b.status] - RANK[a.status] || a.check.localeCompare(b.check));
   const rows = sorted.map((finding) => [finding.status, finding.check, finding.summary]);
   const details = sorted
     .filter((finding) => finding.status !== "OK")
-    .map(
-      (finding) =>
-        `${finding.status} ${finding.check}: ${evidenceText(finding.evidence)}` +
-        (finding.action ? `\n  -> ${finding.action}` : ""),
-    );
+    .map((finding) => {
+      const evidence = evidenceText(finding.evidence);
+      return [
+        `${finding.status} ${finding.check}: ${finding.summary}`,
+        ...(evidence ? [`  evidence: ${evidence}`] : []),
+        ...(finding.action ? [`  -> ${finding.action}`] : []),
+      ].join("\n");
+    });
   const counts = (status: Status) => findings.filter((finding) => finding.status === status).length;
   const verdict =
     `Verdict: ${verdictOf(findings)} for ${subject}: ` +

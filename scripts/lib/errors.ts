@@ -11,9 +11,20 @@ export class UsageError extends Error {
   readonly exitCode = EXIT_USAGE;
 }
 
-/** The operation could not be done; the message says what happened and what to do next. */
+/**
+ * The operation could not be done. The message, one line, says what happened and what to do
+ * next; when the two are given apart (`problem`, `action`), a health check that fails with
+ * this error reports them as its finding's summary and action.
+ */
 export class OpsError extends Error {
   readonly exitCode = EXIT_FAILED;
+
+  constructor(
+    readonly problem: string,
+    readonly action?: string,
+  ) {
+    super(action ? `${problem}; ${action}` : problem);
+  }
 }
 
 interface AwsErrorShape {
@@ -43,34 +54,37 @@ const NO_CREDENTIALS = new Set([
 ]);
 
 /**
- * One line an operator can act on, for an error an AWS call threw. `operation` names the call,
+ * What an operator can act on, for an error an AWS call threw. `operation` names the call,
  * e.g. `SSM SendCommand`; `instanceId` turns SSM's InvalidInstanceId into a hint about the agent.
  */
-export function describeAwsError(error: unknown, operation: string, instanceId?: string): string {
+function awsFailure(error: unknown, operation: string, instanceId?: string): OpsError {
   const { name = "Error", message = String(error) } = (error ?? {}) as AwsErrorShape;
-  if (THROTTLING.has(name)) return `AWS throttled ${operation} (${name}); wait a minute and run the command again`;
+  if (THROTTLING.has(name))
+    return new OpsError(`AWS throttled ${operation} (${name})`, "wait a minute and run the command again");
   if (ACCESS_DENIED.has(name))
-    return (
-      `access denied to ${operation} (${name}): the AWS identity in use lacks that permission; ` +
-      "see the README's operator permissions"
+    return new OpsError(
+      `access denied to ${operation} (${name}): the AWS identity in use lacks that permission`,
+      "see the README's operator permissions",
     );
   if (NO_CREDENTIALS.has(name))
-    return `no usable AWS credentials for ${operation} (${name}): set AWS_PROFILE or refresh your session`;
-  if (name === "InvalidInstanceId" || name === "InvalidInstanceID.NotFound") {
-    return (
-      `instance ${instanceId ?? "(unknown)"} is not managed by SSM (${name}): ` +
-      "check that it is running, its SSM agent is online and its role allows SSM"
+    return new OpsError(
+      `no usable AWS credentials for ${operation} (${name})`,
+      "set AWS_PROFILE or refresh your session",
     );
-  }
-  return `${operation} failed (${name}): ${message}`;
+  if (name === "InvalidInstanceId" || name === "InvalidInstanceID.NotFound")
+    return new OpsError(
+      `instance ${instanceId ?? "(unknown)"} is not managed by SSM (${name})`,
+      "check that it is running, its SSM agent is online and its role allows SSM",
+    );
+  return new OpsError(`${operation} failed (${name}): ${message}`);
 }
 
-/** Wraps an AWS call so its failure becomes an OpsError with the one-line description. */
+/** Wraps an AWS call so its failure becomes an OpsError saying what failed and what to do. */
 export async function awsCall<T>(operation: string, call: () => Promise<T>, instanceId?: string): Promise<T> {
   try {
     return await call();
   } catch (error) {
     if (error instanceof UsageError || error instanceof OpsError) throw error;
-    throw new OpsError(describeAwsError(error, operation, instanceId));
+    throw awsFailure(error, operation, instanceId);
   }
 }

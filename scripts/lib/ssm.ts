@@ -73,7 +73,8 @@ export async function runOnHost(ctx: Context, job: HostScript): Promise<HostResu
     if (Date.now() > deadline) {
       throw new OpsError(
         `${job.purpose} on ${job.instanceId}: SSM still reports ${status} after ${job.timeoutSeconds + 120}s ` +
-          `(command ${commandId}); check it in the SSM console`,
+          `(command ${commandId})`,
+        "check it in the SSM console",
       );
     }
   }
@@ -111,8 +112,8 @@ function settle(job: HostScript, commandId: string, invocation: GetCommandInvoca
     case "Failed":
       if (invocation.StatusDetails === "Undeliverable" || invocation.StatusDetails === "DeliveryTimedOut") {
         throw new OpsError(
-          `${job.purpose}: SSM could not deliver the command to ${job.instanceId} (${detail}); ` +
-            "check that the SSM agent is online",
+          `${job.purpose}: SSM could not deliver the command to ${job.instanceId} (${detail})`,
+          "check that the SSM agent is online",
         );
       }
       return {
@@ -124,7 +125,8 @@ function settle(job: HostScript, commandId: string, invocation: GetCommandInvoca
     case "TimedOut":
       throw new OpsError(
         `${job.purpose} timed out on ${job.instanceId} after ${job.timeoutSeconds}s ` +
-          `(SSM ${detail}, command ${commandId}); the host may still be working: check its log before retrying`,
+          `(SSM ${detail}, command ${commandId})`,
+        "the host may still be working: check its log before retrying",
       );
     default:
       throw new OpsError(`${job.purpose} on ${job.instanceId} ended as ${detail} (command ${commandId})`);

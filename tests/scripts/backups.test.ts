@@ -84,7 +84,7 @@ describe("backup", () => {
         stack.mocks.ssm
           .on(SendCommandCommand)
           .rejects(new InvalidInstanceId({ message: "Instances not in a valid state", $metadata: {} })),
-      `error: instance ${INSTANCE_ID} is not managed by SSM (InvalidInstanceId): ` +
+      `error: instance ${INSTANCE_ID} is not managed by SSM (InvalidInstanceId); ` +
         "check that it is running, its SSM agent is online and its role allows SSM",
     ],
     [

@@ -242,11 +242,50 @@ describe("health fault matrix", () => {
       expect(run.json.verdict).toBe(status);
       expect(run.code).toBe(status === "CRIT" ? 1 : 0);
       expect(run.json.findings.find((finding) => finding.check === check)?.action).toBeTruthy();
+      // The progress line closes with the verdict, not with `ok` over a failing area.
+      expect(run.stderr).toMatch(new RegExp(`^${status} checking 6 areas of the stack \\(\\d+\\.\\ds\\)$`, "m"));
     });
   }
 });
 
 describe("health when AWS or the host says no", () => {
+  it("without AWS credentials, every CRIT names the call that failed and says what to do", async () => {
+    const noCredentials = awsError("CredentialsProviderError", "Could not load credentials from any providers");
+    stack.mocks.cloudwatch.reset().onAnyCommand().rejects(noCredentials);
+    stack.mocks.ssm.reset().onAnyCommand().rejects(noCredentials);
+    stack.mocks.s3.reset().onAnyCommand().rejects(noCredentials);
+    stack.mocks.rds.reset().onAnyCommand().rejects(noCredentials);
+    const json = await health();
+    expect(json.code).toBe(1);
+    expect(json.json.findings.find((finding) => finding.check === "alarms")).toEqual({
+      check: "alarms",
+      status: "CRIT",
+      summary: "no usable AWS credentials for CloudWatch DescribeAlarms (CredentialsProviderError)",
+      evidence: {},
+      action: "set AWS_PROFILE or refresh your session",
+    });
+    for (const finding of json.json.findings.filter(({ status }) => status !== "OK")) {
+      expect(finding.summary, finding.check).not.toBe("");
+      expect(finding.action, finding.check).toBeTruthy();
+    }
+
+    const human = await runCli([
+      "health",
+      "--outputs",
+      writeOutputs(stackOutputs(site.url)),
+      "--ca-file",
+      certs.caFile,
+    ]);
+    const details = human.stdout.split("\n\n")[1].split("\n");
+    expect(details.slice(0, 2)).toEqual([
+      "CRIT alarms: no usable AWS credentials for CloudWatch DescribeAlarms (CredentialsProviderError)",
+      "  -> set AWS_PROFILE or refresh your session",
+    ]);
+    expect(details.filter((line) => /^(WARN|CRIT) /.test(line))).toHaveLength(4);
+    expect(details.filter((line) => line.startsWith("  -> "))).toHaveLength(4);
+    expect(human.stderr).toMatch(/^CRIT checking 6 areas of the stack \(\d+\.\ds\)$/m);
+  });
+
   it("an instance not managed by SSM is a CRIT with the reason", async () => {
     stack.mocks.ssm.on(SendCommandCommand).rejects(
       new InvalidInstanceId({
@@ -258,9 +297,8 @@ describe("health when AWS or the host says no", () => {
     expect(run.code).toBe(1);
     expect(run.json.findings.find((finding) => finding.check === "host")).toMatchObject({
       status: "CRIT",
-      summary:
-        `instance ${INSTANCE_ID} is not managed by SSM (InvalidInstanceId): ` +
-        "check that it is running, its SSM agent is online and its role allows SSM",
+      summary: `instance ${INSTANCE_ID} is not managed by SSM (InvalidInstanceId)`,
+      action: "check that it is running, its SSM agent is online and its role allows SSM",
     });
   });
 
@@ -281,7 +319,8 @@ describe("health when AWS or the host says no", () => {
     const run = await health();
     expect(run.json.findings.find((finding) => finding.check === "alarms")).toMatchObject({
       status: "CRIT",
-      summary: "AWS throttled CloudWatch DescribeAlarms (ThrottlingException); wait a minute and run the command again",
+      summary: "AWS throttled CloudWatch DescribeAlarms (ThrottlingException)",
+      action: "wait a minute and run the command again",
     });
   });
 
@@ -295,19 +334,20 @@ describe("health when AWS or the host says no", () => {
         ),
       );
     const run = await health();
-    expect(run.json.findings.find((finding) => finding.check === "alarms")?.summary).toBe(
-      "access denied to CloudWatch DescribeAlarms (AccessDenied): " +
-        "the AWS identity in use lacks that permission; see the README's operator permissions",
-    );
+    expect(run.json.findings.find((finding) => finding.check === "alarms")).toMatchObject({
+      summary:
+        "access denied to CloudWatch DescribeAlarms (AccessDenied): the AWS identity in use lacks that permission",
+      action: "see the README's operator permissions",
+    });
   });
 
   it("a host script that times out is a CRIT with the SSM status", async () => {
     stack.host.handle = () => ({ status: "TimedOut", statusDetails: "ExecutionTimedOut", exitCode: -1 });
     const run = await health();
-    expect(run.json.findings.find((finding) => finding.check === "host")?.summary).toBe(
-      `health check timed out on ${INSTANCE_ID} after 65s (SSM ExecutionTimedOut, command cmd-1); ` +
-        "the host may still be working: check its log before retrying",
-    );
+    expect(run.json.findings.find((finding) => finding.check === "host")).toMatchObject({
+      summary: `health check timed out on ${INSTANCE_ID} after 65s (SSM ExecutionTimedOut, command cmd-1)`,
+      action: "the host may still be working: check its log before retrying",
+    });
   });
 
   it("a check that does not answer in time is CRIT and the others still report", async () => {

@@ -130,11 +130,11 @@ describe("provision", () => {
     const run = await provision(["--yes", "--json"]);
     expect(run.code).toBe(1);
     expect(
-      JSON.parse(run.stdout).preflight.find((finding: { check: string }) => finding.check === "preflight.identity")
-        .summary,
-    ).toBe(
-      "no usable AWS credentials for STS GetCallerIdentity (ExpiredToken): set AWS_PROFILE or refresh your session",
-    );
+      JSON.parse(run.stdout).preflight.find((finding: { check: string }) => finding.check === "preflight.identity"),
+    ).toMatchObject({
+      summary: "no usable AWS credentials for STS GetCallerIdentity (ExpiredToken)",
+      action: "set AWS_PROFILE or refresh your session",
+    });
     expect(pulumi.calls().some((args) => args[0] === "up")).toBe(false);
   });
 
