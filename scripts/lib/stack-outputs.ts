@@ -31,13 +31,25 @@ export interface OutputsSource {
   cwd?: string;
 }
 
-/** Reads the outputs: the --outputs file when given, else the Pulumi CLI when on PATH. */
+const OR_OUTPUTS_FILE = "or pass --outputs FILE (the JSON of `pulumi stack output --json`)";
+const INSTALL_URL = "https://www.pulumi.com/docs/install/";
+
+/**
+ * Reads the outputs: the --outputs file when given, else the Pulumi CLI. When the CLI fails,
+ * the error says whether it could not be started or ran and failed, with its own reason.
+ */
 export async function loadOutputs(source: OutputsSource): Promise<Record<string, unknown>> {
   if (source.outputsFile) return readOutputsFile(source.outputsFile);
+  const subject = source.stack ? `--stack ${source.stack}` : "the selected Pulumi stack";
   if (!(await which("pulumi", { nothrow: true }))) {
-    throw new UsageError(
-      "no stack outputs: pass --outputs FILE (the JSON of `pulumi stack output --json`), " +
-        "or install the Pulumi CLI and pass --stack",
+    if (!source.stack)
+      throw new UsageError(
+        "no stack outputs: pass --outputs FILE (the JSON of `pulumi stack output --json`), " +
+          "or install the Pulumi CLI and pass --stack",
+      );
+    throw new OpsError(
+      `${subject}: the Pulumi CLI could not be started: \`pulumi\` is not on PATH`,
+      `install it (${INSTALL_URL}) and log in, ${OR_OUTPUTS_FILE}`,
     );
   }
   const stackArgs = source.stack ? ["--stack", source.stack] : [];
@@ -46,13 +58,32 @@ export async function loadOutputs(source: OutputsSource): Promise<Record<string,
     quiet: true,
     cwd: source.cwd,
   })`pulumi stack output --json --show-secrets=false ${stackArgs}`;
-  if (result.exitCode !== 0) {
-    const reason = result.stderr.trim().split("\n").pop() ?? "";
+  // zx runs the command through bash, which answers 126 or 127 when it cannot execute it.
+  if (result.exitCode === null || result.exitCode === 126 || result.exitCode === 127) {
     throw new OpsError(
-      `pulumi stack output failed (exit ${result.exitCode}): ${reason}; pass --stack, or --outputs FILE`,
+      `${subject}: the Pulumi CLI could not be started (exit ${result.exitCode}: ${firstErrorLine(result.stderr)})`,
+      `reinstall it (${INSTALL_URL}) and log in, ${OR_OUTPUTS_FILE}`,
+    );
+  }
+  if (result.exitCode !== 0) {
+    throw new OpsError(
+      `${subject}: \`pulumi stack output\` ran and failed (exit ${result.exitCode}): ${firstErrorLine(result.stderr)}`,
+      `check the login (\`pulumi whoami\`) and the stack's name (\`pulumi stack ls\`), ${OR_OUTPUTS_FILE}`,
     );
   }
   return parseOutputs(result.stdout, "`pulumi stack output`");
+}
+
+/**
+ * The line of a failed command's stderr that says why: its first `error:` line, else its first
+ * line. The Pulumi CLI may follow its error with other lines, such as an upgrade notice.
+ */
+function firstErrorLine(stderr: string): string {
+  const lines = stderr
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return (lines.find((line) => /^error:/i.test(line)) ?? lines[0] ?? "no output").slice(0, 300);
 }
 
 async function readOutputsFile(file: string): Promise<Record<string, unknown>> {

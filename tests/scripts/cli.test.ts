@@ -149,6 +149,68 @@ describe("stack outputs", () => {
       pulumi.restorePath();
     }
   });
+
+  it("--stack without the Pulumi CLI on PATH says the CLI could not be started and what to do", async () => {
+    const path = process.env.PATH;
+    process.env.PATH = mkdtempSync(join(tmpdir(), "empty-path-"));
+    try {
+      const run = await runCli(["health", "--stack", "clinic-prod"]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(
+        "error: --stack clinic-prod: the Pulumi CLI could not be started: `pulumi` is not on PATH; " +
+          "install it (https://www.pulumi.com/docs/install/) and log in, " +
+          "or pass --outputs FILE (the JSON of `pulumi stack output --json`)",
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
+  it("--stack with a Pulumi CLI that cannot run says it could not be started, with the shell's reason", async () => {
+    const pulumi = installFakePulumi();
+    writeFileSync(join(pulumi.dir, "pulumi"), "#!/nonexistent/interpreter\n");
+    try {
+      const run = await runCli(["health", "--stack", "clinic-prod"]);
+      expect(run.code).toBe(1);
+      // bash says "bad interpreter" (exit 126) or "required file not found" (exit 127), by version.
+      expect(run.stderr).toMatch(
+        /^error: --stack clinic-prod: the Pulumi CLI could not be started \(exit 12[67]: .*\/pulumi: /,
+      );
+      expect(run.stderr).toMatch(
+        /; reinstall it \(https:\/\/www\.pulumi\.com\/docs\/install\/\) and log in, or pass --outputs/,
+      );
+    } finally {
+      pulumi.restorePath();
+    }
+  });
+
+  it("--stack with an unreachable backend shows Pulumi's first error line, not its upgrade notice", async () => {
+    const pulumi = installFakePulumi();
+    pulumi.failStackOutput(
+      255,
+      [
+        'error: failed to get stack clinic-prod: Get "https://api.pulumi.com/api/user": ' +
+          "dial tcp: lookup api.pulumi.com: no such host",
+        "warning: A new version of Pulumi is available. To upgrade from version '3.265.0' to '3.266.0', run",
+        "   $ curl -sSL https://get.pulumi.com | sh",
+        "or visit https://pulumi.com/docs/install/ for manual instructions and release notes.",
+        "",
+      ].join("\n"),
+    );
+    try {
+      const run = await runCli(["health", "--stack", "clinic-prod"]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(
+        "error: --stack clinic-prod: `pulumi stack output` ran and failed (exit 255): " +
+          'error: failed to get stack clinic-prod: Get "https://api.pulumi.com/api/user": ' +
+          "dial tcp: lookup api.pulumi.com: no such host; " +
+          "check the login (`pulumi whoami`) and the stack's name (`pulumi stack ls`), " +
+          "or pass --outputs FILE (the JSON of `pulumi stack output --json`)",
+      );
+    } finally {
+      pulumi.restorePath();
+    }
+  });
 });
 
 describe("the openemr-ops executable", () => {

@@ -12,6 +12,8 @@ export interface FakePulumi {
   setOutputs(outputs: Record<string, unknown>): void;
   /** Exit code of `pulumi up` (0 by default). */
   setUpExitCode(code: number): void;
+  /** Makes `pulumi stack output` print `stderr` and exit with `code`, as when the backend is unreachable. */
+  failStackOutput(code: number, stderr: string): void;
   restorePath(): void;
 }
 
@@ -29,7 +31,12 @@ case "$1 $2" in
   "up "*)
     echo "Updating (test):"; echo "Resources: + 84 created"
     exit "$(cat ${JSON.stringify(join(dir, "up-exit"))})" ;;
-  "stack output") cat ${JSON.stringify(join(dir, "outputs.json"))} ;;
+  "stack output")
+    if [ -f ${JSON.stringify(join(dir, "stack-output-stderr"))} ]; then
+      cat ${JSON.stringify(join(dir, "stack-output-stderr"))} >&2
+      exit "$(cat ${JSON.stringify(join(dir, "stack-output-exit"))})"
+    fi
+    cat ${JSON.stringify(join(dir, "outputs.json"))} ;;
   *) echo "fake pulumi: unexpected $*" >&2; exit 9 ;;
 esac
 `,
@@ -49,6 +56,10 @@ esac
         : [],
     setOutputs: (outputs) => writeFileSync(join(dir, "outputs.json"), JSON.stringify(outputs)),
     setUpExitCode: (code) => writeFileSync(join(dir, "up-exit"), String(code)),
+    failStackOutput: (code, stderr) => {
+      writeFileSync(join(dir, "stack-output-exit"), String(code));
+      writeFileSync(join(dir, "stack-output-stderr"), stderr);
+    },
     restorePath: () => {
       process.env.PATH = originalPath;
     },
