@@ -1,8 +1,7 @@
 // Backup rules on real AWS Backup declarations: a plan with a keyed vault selecting the host
 // (and through it its data volume) and the database; then gaps.
 import * as aws from "@pulumi/aws";
-import { beforeAll, describe, it } from "vitest";
-import type { RuleResource } from "../../../policies/rules/types";
+import { describe, it } from "vitest";
 import { backupPlanRetention, inBackupPlan } from "../../../policies/rules/backup";
 import { declared, expectFails, expectPasses } from "./harness";
 
@@ -53,24 +52,21 @@ function snapshots(options: { selectDatabase: boolean; retentionDays: number; va
   };
 }
 
+/** Host, attached volume and database selected, kept 35 days, in a vault under the data key. */
+const complete = { selectDatabase: true, retentionDays: 35, vaultKey: true };
+
 describe("backup rules", () => {
-  let good: RuleResource[];
-  let bad: RuleResource[];
-  let keyless: RuleResource[];
-  beforeAll(async () => {
-    good = await declared(snapshots({ selectDatabase: true, retentionDays: 35, vaultKey: true }));
-    bad = await declared(snapshots({ selectDatabase: false, retentionDays: 3, vaultKey: true }));
-    keyless = await declared(snapshots({ selectDatabase: true, retentionDays: 35, vaultKey: false }));
+  it("in-backup-plan: host, attached volume and database selected; an unselected database fails", async () => {
+    expectPasses(inBackupPlan, await declared(snapshots(complete)));
+    const hostOnly = await declared(snapshots({ ...complete, selectDatabase: false }));
+    expectFails(inBackupPlan, hostOnly, "db", "arn");
   });
 
-  it("in-backup-plan: host, attached volume and database selected; an unselected database fails", () => {
-    expectPasses(inBackupPlan, good);
-    expectFails(inBackupPlan, bad, "db", "arn");
-  });
-
-  it("backup-plan-retention: schedule, retention and vault key", () => {
-    expectPasses(backupPlanRetention, good);
-    expectFails(backupPlanRetention, bad, "plan", "rules[0].lifecycle.deleteAfter");
+  it("backup-plan-retention: schedule, retention and vault key", async () => {
+    expectPasses(backupPlanRetention, await declared(snapshots(complete)));
+    const shortLived = await declared(snapshots({ ...complete, retentionDays: 3 }));
+    expectFails(backupPlanRetention, shortLived, "plan", "rules[0].lifecycle.deleteAfter");
+    const keyless = await declared(snapshots({ ...complete, vaultKey: false }));
     expectFails(backupPlanRetention, keyless, "vault", "kmsKeyArn");
   });
 });

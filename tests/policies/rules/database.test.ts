@@ -1,8 +1,7 @@
-// Database rules on real RDS declarations: a compliant instance (the stack's settings) and one
-// instance per broken property.
+// Database rules on real RDS declarations: a compliant instance (the stack's settings) and, in
+// each rule's test, an instance breaking that rule's property.
 import * as aws from "@pulumi/aws";
-import { beforeAll, describe, expect, it } from "vitest";
-import type { RuleResource } from "../../../policies/rules/types";
+import { describe, expect, it } from "vitest";
 import { evaluate } from "../../../policies/engine";
 import {
   rdsBackupRetention,
@@ -58,95 +57,97 @@ function tlsParameters(name: string, value: string): aws.rds.ParameterGroup {
   });
 }
 
-function databases(): void {
-  const key = new aws.kms.Key("data-key", { enableKeyRotation: true });
-  const tls = tlsParameters("tls-required", "1");
-  database("compliant-db", key, tls);
-  database("plain-db", key, tls, { storageEncrypted: false, kmsKeyId: undefined });
-  database("aws-key-db", key, tls, { kmsKeyId: "alias/aws/rds" });
-  database("public-db", key, tls, { publiclyAccessible: true });
-  database("short-backups-db", key, tls, { backupRetentionPeriod: 1 });
-  database("single-az-db", key, tls, { multiAz: false });
-  database("unprotected-db", key, tls, { deletionProtection: false });
-  database("quiet-db", key, tls, { enabledCloudwatchLogsExports: ["error"] });
-  database("unmonitored-db", key, tls, { monitoringInterval: 0 });
-  database("pinned-db", key, tls, { autoMinorVersionUpgrade: false });
-  database("plaintext-db", key, tlsParameters("tls-optional", "0"));
-  database("pi-aws-key-db", key, tls, { performanceInsightsKmsKeyId: undefined });
+/** The data key, a TLS-requiring parameter group and one database: the stack's, but for `overrides`. */
+function databaseWith(name: string, overrides: Partial<aws.rds.InstanceArgs> = {}): () => void {
+  return () => {
+    const key = new aws.kms.Key("data-key", { enableKeyRotation: true });
+    database(name, key, tlsParameters("tls-required", "1"), overrides);
+  };
 }
 
+const compliantDatabase = databaseWith("compliant-db");
+
 describe("database rules", () => {
-  let resources: RuleResource[];
-  let compliant: RuleResource[];
-  beforeAll(async () => {
-    resources = await declared(databases);
-    compliant = resources.filter(
-      (resource) => resource.type !== "aws:rds/instance:Instance" || resource.name === "compliant-db",
+  it("rds-storage-encrypted", async () => {
+    expectPasses(rdsStorageEncrypted, await declared(compliantDatabase));
+    const plain = await declared(databaseWith("plain-db", { storageEncrypted: false, kmsKeyId: undefined }));
+    expectFails(rdsStorageEncrypted, plain, "plain-db", "storageEncrypted");
+  });
+
+  it("rds-cmk: a customer key; not applicable when storage is unencrypted", async () => {
+    expectPasses(rdsCmk, await declared(compliantDatabase));
+    expectFails(
+      rdsCmk,
+      await declared(databaseWith("aws-key-db", { kmsKeyId: "alias/aws/rds" })),
+      "aws-key-db",
+      "kmsKeyId",
     );
-  });
-
-  it("rds-storage-encrypted", () => {
-    expectPasses(rdsStorageEncrypted, compliant);
-    expectFails(rdsStorageEncrypted, resources, "plain-db", "storageEncrypted");
-  });
-
-  it("rds-cmk: a customer key; not applicable when storage is unencrypted", () => {
-    expectPasses(rdsCmk, compliant);
-    expectFails(rdsCmk, resources, "aws-key-db", "kmsKeyId");
-    const plain = evaluate([rdsCmk], resources).find((result) => result.resourceName === "plain-db");
+    const unencrypted = await declared(databaseWith("plain-db", { storageEncrypted: false, kmsKeyId: undefined }));
+    const plain = evaluate([rdsCmk], unencrypted).find((result) => result.resourceName === "plain-db");
     expect(plain?.status).toBe("not-applicable");
   });
 
-  it("rds-not-public", () => {
-    expectPasses(rdsNotPublic, compliant);
-    expectFails(rdsNotPublic, resources, "public-db", "publiclyAccessible");
+  it("rds-not-public", async () => {
+    expectPasses(rdsNotPublic, await declared(compliantDatabase));
+    const exposed = await declared(databaseWith("public-db", { publiclyAccessible: true }));
+    expectFails(rdsNotPublic, exposed, "public-db", "publiclyAccessible");
   });
 
-  it("rds-backup-retention follows minBackupRetentionDays", () => {
+  it("rds-backup-retention follows minBackupRetentionDays", async () => {
+    const compliant = await declared(compliantDatabase);
     expectPasses(rdsBackupRetention, compliant);
-    expectFails(rdsBackupRetention, resources, "short-backups-db", "backupRetentionPeriod");
+    const shortBackups = await declared(databaseWith("short-backups-db", { backupRetentionPeriod: 1 }));
+    expectFails(rdsBackupRetention, shortBackups, "short-backups-db", "backupRetentionPeriod");
     expectFails(rdsBackupRetention, compliant, "compliant-db", "backupRetentionPeriod", { minBackupRetentionDays: 36 });
   });
 
-  it("rds-multi-az: fails single-AZ; mandatory on ha only", () => {
-    expectPasses(rdsMultiAz, compliant);
-    expectFails(rdsMultiAz, resources, "single-az-db", "multiAz");
+  it("rds-multi-az: fails single-AZ; mandatory on ha only", async () => {
+    expectPasses(rdsMultiAz, await declared(compliantDatabase));
+    const singleAz = await declared(databaseWith("single-az-db", { multiAz: false }));
+    expectFails(rdsMultiAz, singleAz, "single-az-db", "multiAz");
     const enforcementOn = (tier: string) =>
-      evaluate([rdsMultiAz], resources, { settings: { tier } }).find(
-        (result) => result.resourceName === "single-az-db",
-      );
+      evaluate([rdsMultiAz], singleAz, { settings: { tier } }).find((result) => result.resourceName === "single-az-db");
     expect(enforcementOn("standard")).toMatchObject({ enforcement: "advisory", blocking: false });
     expect(enforcementOn("ha")).toMatchObject({ enforcement: "mandatory", blocking: true });
   });
 
-  it("rds-deletion-protection", () => {
-    expectPasses(rdsDeletionProtection, compliant);
-    expectFails(rdsDeletionProtection, resources, "unprotected-db", "deletionProtection");
+  it("rds-deletion-protection", async () => {
+    expectPasses(rdsDeletionProtection, await declared(compliantDatabase));
+    const unprotected = await declared(databaseWith("unprotected-db", { deletionProtection: false }));
+    expectFails(rdsDeletionProtection, unprotected, "unprotected-db", "deletionProtection");
   });
 
-  it("rds-log-exports names the missing logs", () => {
-    expectPasses(rdsLogExports, compliant);
-    const message = expectFails(rdsLogExports, resources, "quiet-db", "enabledCloudwatchLogsExports");
+  it("rds-log-exports names the missing logs", async () => {
+    expectPasses(rdsLogExports, await declared(compliantDatabase));
+    const quiet = await declared(databaseWith("quiet-db", { enabledCloudwatchLogsExports: ["error"] }));
+    const message = expectFails(rdsLogExports, quiet, "quiet-db", "enabledCloudwatchLogsExports");
     expect(message).toContain("audit, general, slowquery");
   });
 
-  it("rds-enhanced-monitoring", () => {
-    expectPasses(rdsEnhancedMonitoring, compliant);
-    expectFails(rdsEnhancedMonitoring, resources, "unmonitored-db", "monitoringInterval");
+  it("rds-enhanced-monitoring", async () => {
+    expectPasses(rdsEnhancedMonitoring, await declared(compliantDatabase));
+    const unmonitored = await declared(databaseWith("unmonitored-db", { monitoringInterval: 0 }));
+    expectFails(rdsEnhancedMonitoring, unmonitored, "unmonitored-db", "monitoringInterval");
   });
 
-  it("rds-minor-upgrade", () => {
-    expectPasses(rdsMinorUpgrade, compliant);
-    expectFails(rdsMinorUpgrade, resources, "pinned-db", "autoMinorVersionUpgrade");
+  it("rds-minor-upgrade", async () => {
+    expectPasses(rdsMinorUpgrade, await declared(compliantDatabase));
+    const pinned = await declared(databaseWith("pinned-db", { autoMinorVersionUpgrade: false }));
+    expectFails(rdsMinorUpgrade, pinned, "pinned-db", "autoMinorVersionUpgrade");
   });
 
-  it("rds-require-tls joins the instance to its parameter group", () => {
-    expectPasses(rdsRequireTls, compliant);
-    expectFails(rdsRequireTls, resources, "tls-optional", "parameters[0].value");
+  it("rds-require-tls joins the instance to its parameter group", async () => {
+    expectPasses(rdsRequireTls, await declared(compliantDatabase));
+    const plaintext = await declared(() => {
+      const key = new aws.kms.Key("data-key", { enableKeyRotation: true });
+      database("plaintext-db", key, tlsParameters("tls-optional", "0"));
+    });
+    expectFails(rdsRequireTls, plaintext, "tls-optional", "parameters[0].value");
   });
 
-  it("rds-pi-cmk", () => {
-    expectPasses(rdsPiCmk, compliant);
-    expectFails(rdsPiCmk, resources, "pi-aws-key-db", "performanceInsightsKmsKeyId");
+  it("rds-pi-cmk", async () => {
+    expectPasses(rdsPiCmk, await declared(compliantDatabase));
+    const piAwsKey = await declared(databaseWith("pi-aws-key-db", { performanceInsightsKmsKeyId: undefined }));
+    expectFails(rdsPiCmk, piAwsKey, "pi-aws-key-db", "performanceInsightsKmsKeyId");
   });
 });

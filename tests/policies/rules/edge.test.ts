@@ -2,8 +2,7 @@
 // with an ACM certificate and a TLS 1.2 policy, HTTP redirect, WAF with managed groups and
 // logging) and an edge breaking each rule.
 import * as aws from "@pulumi/aws";
-import { beforeAll, describe, it } from "vitest";
-import type { RuleResource } from "../../../policies/rules/types";
+import { describe, it } from "vitest";
 import {
   albAccessLogs,
   albAcmCert,
@@ -77,14 +76,55 @@ function edge(options: { secure: boolean }): () => void {
   };
 }
 
+const secureEdge = edge({ secure: true });
+/** The same edge with every setting weakened: each rule finds its failure in it. */
+const weakEdge = edge({ secure: false });
+
 describe("edge rules", () => {
-  let good: RuleResource[];
-  let bad: RuleResource[];
-  let countingOnly: RuleResource[];
-  beforeAll(async () => {
-    good = await declared(edge({ secure: true }));
-    bad = await declared(edge({ secure: false }));
-    countingOnly = await declared(() => {
+  it("alb-https-redirect", async () => {
+    expectPasses(albHttpsRedirect, await declared(secureEdge));
+    expectFails(albHttpsRedirect, await declared(weakEdge), "http-forward", "defaultActions[0].type");
+  });
+
+  it("alb-tls12-policy", async () => {
+    expectPasses(albTls12Policy, await declared(secureEdge));
+    expectFails(albTls12Policy, await declared(weakEdge), "weak-https", "sslPolicy");
+  });
+
+  it("alb-acm-cert", async () => {
+    expectPasses(albAcmCert, await declared(secureEdge));
+    expectFails(albAcmCert, await declared(weakEdge), "weak-https", "certificateArn");
+  });
+
+  it("alb-drop-invalid-headers", async () => {
+    expectPasses(albDropInvalidHeaders, await declared(secureEdge));
+    expectFails(albDropInvalidHeaders, await declared(weakEdge), "weak-alb", "dropInvalidHeaderFields");
+  });
+
+  it("alb-access-logs", async () => {
+    expectPasses(albAccessLogs, await declared(secureEdge));
+    expectFails(albAccessLogs, await declared(weakEdge), "weak-alb", "accessLogs.enabled");
+  });
+
+  it("alb-deletion-protection", async () => {
+    expectPasses(albDeletionProtection, await declared(secureEdge));
+    expectFails(albDeletionProtection, await declared(weakEdge), "weak-alb", "enableDeletionProtection");
+  });
+
+  it("alb-waf", async () => {
+    expectPasses(albWaf, await declared(secureEdge));
+    expectFails(albWaf, await declared(weakEdge), "weak-alb", "resourceArn");
+  });
+
+  it("waf-logging", async () => {
+    expectPasses(wafLogging, await declared(secureEdge));
+    expectFails(wafLogging, await declared(weakEdge), "weak-waf", "resourceArn");
+  });
+
+  it("waf-managed-rules: both groups, blocking", async () => {
+    expectPasses(wafManagedRules, await declared(secureEdge));
+    expectFails(wafManagedRules, await declared(weakEdge), "weak-waf", "managedRuleGroupStatement.name");
+    const countingOnly = await declared(() => {
       new aws.wafv2.WebAcl("counting-waf", {
         scope: "REGIONAL",
         defaultAction: { allow: {} },
@@ -95,51 +135,6 @@ describe("edge rules", () => {
         ],
       });
     });
-  });
-
-  it("alb-https-redirect", () => {
-    expectPasses(albHttpsRedirect, good);
-    expectFails(albHttpsRedirect, bad, "http-forward", "defaultActions[0].type");
-  });
-
-  it("alb-tls12-policy", () => {
-    expectPasses(albTls12Policy, good);
-    expectFails(albTls12Policy, bad, "weak-https", "sslPolicy");
-  });
-
-  it("alb-acm-cert", () => {
-    expectPasses(albAcmCert, good);
-    expectFails(albAcmCert, bad, "weak-https", "certificateArn");
-  });
-
-  it("alb-drop-invalid-headers", () => {
-    expectPasses(albDropInvalidHeaders, good);
-    expectFails(albDropInvalidHeaders, bad, "weak-alb", "dropInvalidHeaderFields");
-  });
-
-  it("alb-access-logs", () => {
-    expectPasses(albAccessLogs, good);
-    expectFails(albAccessLogs, bad, "weak-alb", "accessLogs.enabled");
-  });
-
-  it("alb-deletion-protection", () => {
-    expectPasses(albDeletionProtection, good);
-    expectFails(albDeletionProtection, bad, "weak-alb", "enableDeletionProtection");
-  });
-
-  it("alb-waf", () => {
-    expectPasses(albWaf, good);
-    expectFails(albWaf, bad, "weak-alb", "resourceArn");
-  });
-
-  it("waf-logging", () => {
-    expectPasses(wafLogging, good);
-    expectFails(wafLogging, bad, "weak-waf", "resourceArn");
-  });
-
-  it("waf-managed-rules: both groups, blocking", () => {
-    expectPasses(wafManagedRules, good);
-    expectFails(wafManagedRules, bad, "weak-waf", "managedRuleGroupStatement.name");
     expectFails(wafManagedRules, countingOnly, "counting-waf", "rules[1].overrideAction");
   });
 });

@@ -1,8 +1,7 @@
 // IAM rules on real role and policy declarations: a least-privilege host role and one policy
 // per broken property.
 import * as aws from "@pulumi/aws";
-import { beforeAll, describe, it } from "vitest";
-import type { RuleResource } from "../../../policies/rules/types";
+import { describe, it } from "vitest";
 import {
   iamNoAdmin,
   iamNoInlinePolicy,
@@ -45,67 +44,80 @@ function compliantRole(): void {
   new aws.iam.RolePolicyAttachment("host-access", { role: role.name, policyArn: policy.arn });
 }
 
-function nonCompliantPolicies(): void {
-  new aws.iam.Policy("admin-policy", { policy: document({ Sid: "All", Effect: "Allow", Action: "*", Resource: "*" }) });
-  const role = new aws.iam.Role("ops-role", { assumeRolePolicy: ec2Trust });
-  new aws.iam.RolePolicyAttachment("ops-admin", {
-    role: role.name,
-    policyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
-  });
-  new aws.iam.Policy("s3-star-policy", {
-    policy: document({ Sid: "AllS3", Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::backups/*" }),
-  });
-  new aws.iam.RolePolicy("inline-policy", {
-    role: role.name,
-    policy: document({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::backups/*" }),
-  });
-  new aws.iam.Role("open-trust-role", {
-    assumeRolePolicy: document({ Sid: "Anyone", Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }),
-  });
-  new aws.iam.Policy("decrypt-everything", {
-    policy: document({ Sid: "Decrypt", Effect: "Allow", Action: "kms:Decrypt", Resource: "*" }),
-  });
-  new aws.iam.Policy("write-anywhere", {
-    policy: document({ Sid: "Put", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: "*" }),
-  });
+/** A role the EC2 service may assume, for attaching policies to. */
+function hostRole(): aws.iam.Role {
+  return new aws.iam.Role("ops-role", { assumeRolePolicy: ec2Trust });
 }
 
 describe("iam rules", () => {
-  let good: RuleResource[];
-  let bad: RuleResource[];
-  beforeAll(async () => {
-    good = await declared(compliantRole);
-    bad = await declared(nonCompliantPolicies);
+  it("iam-no-admin: no Action *, no AdministratorAccess", async () => {
+    expectPasses(iamNoAdmin, await declared(compliantRole));
+    const admin = await declared(() => {
+      new aws.iam.Policy("admin-policy", {
+        policy: document({ Sid: "All", Effect: "Allow", Action: "*", Resource: "*" }),
+      });
+      new aws.iam.RolePolicyAttachment("ops-admin", {
+        role: hostRole().name,
+        policyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
+      });
+    });
+    expectFails(iamNoAdmin, admin, "admin-policy", "policy.Statement[All].Action");
+    expectFails(iamNoAdmin, admin, "ops-admin", "policyArn");
   });
 
-  it("iam-no-admin: no Action *, no AdministratorAccess", () => {
-    expectPasses(iamNoAdmin, good);
-    expectFails(iamNoAdmin, bad, "admin-policy", "policy.Statement[All].Action");
-    expectFails(iamNoAdmin, bad, "ops-admin", "policyArn");
+  it("iam-no-service-wildcard", async () => {
+    expectPasses(iamNoServiceWildcard, await declared(compliantRole));
+    const serviceWide = await declared(() => {
+      new aws.iam.Policy("s3-star-policy", {
+        policy: document({ Sid: "AllS3", Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::backups/*" }),
+      });
+    });
+    expectFails(iamNoServiceWildcard, serviceWide, "s3-star-policy", "policy.Statement[AllS3].Action");
   });
 
-  it("iam-no-service-wildcard", () => {
-    expectPasses(iamNoServiceWildcard, good);
-    expectFails(iamNoServiceWildcard, bad, "s3-star-policy", "policy.Statement[AllS3].Action");
+  it("iam-no-inline-policy", async () => {
+    expectPasses(iamNoInlinePolicy, await declared(compliantRole));
+    const inline = await declared(() => {
+      new aws.iam.RolePolicy("inline-policy", {
+        role: hostRole().name,
+        policy: document({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::backups/*" }),
+      });
+    });
+    expectFails(iamNoInlinePolicy, inline, "inline-policy", "policy");
   });
 
-  it("iam-no-inline-policy", () => {
-    expectPasses(iamNoInlinePolicy, good);
-    expectFails(iamNoInlinePolicy, bad, "inline-policy", "policy");
+  it("iam-trust-restricted", async () => {
+    expectPasses(iamTrustRestricted, await declared(compliantRole));
+    const openTrust = await declared(() => {
+      new aws.iam.Role("open-trust-role", {
+        assumeRolePolicy: document({
+          Sid: "Anyone",
+          Effect: "Allow",
+          Principal: { AWS: "*" },
+          Action: "sts:AssumeRole",
+        }),
+      });
+    });
+    expectFails(iamTrustRestricted, openTrust, "open-trust-role", "assumeRolePolicy.Statement[Anyone].Principal");
   });
 
-  it("iam-trust-restricted", () => {
-    expectPasses(iamTrustRestricted, good);
-    expectFails(iamTrustRestricted, bad, "open-trust-role", "assumeRolePolicy.Statement[Anyone].Principal");
+  it("iam-no-kms-decrypt-star", async () => {
+    expectPasses(iamNoKmsDecryptStar, await declared(compliantRole));
+    const decryptAll = await declared(() => {
+      new aws.iam.Policy("decrypt-everything", {
+        policy: document({ Sid: "Decrypt", Effect: "Allow", Action: "kms:Decrypt", Resource: "*" }),
+      });
+    });
+    expectFails(iamNoKmsDecryptStar, decryptAll, "decrypt-everything", "policy.Statement[Decrypt].Resource");
   });
 
-  it("iam-no-kms-decrypt-star", () => {
-    expectPasses(iamNoKmsDecryptStar, good);
-    expectFails(iamNoKmsDecryptStar, bad, "decrypt-everything", "policy.Statement[Decrypt].Resource");
-  });
-
-  it("iam-scoped-writes: unscopable actions such as PutMetricData excepted", () => {
-    expectPasses(iamScopedWrites, good);
-    expectFails(iamScopedWrites, bad, "write-anywhere", "policy.Statement[Put].Resource");
+  it("iam-scoped-writes: unscopable actions such as PutMetricData excepted", async () => {
+    expectPasses(iamScopedWrites, await declared(compliantRole));
+    const writeAnywhere = await declared(() => {
+      new aws.iam.Policy("write-anywhere", {
+        policy: document({ Sid: "Put", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: "*" }),
+      });
+    });
+    expectFails(iamScopedWrites, writeAnywhere, "write-anywhere", "policy.Statement[Put].Resource");
   });
 });

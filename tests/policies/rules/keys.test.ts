@@ -1,7 +1,6 @@
 // Key rules on real KMS declarations.
 import * as aws from "@pulumi/aws";
-import { beforeAll, describe, it } from "vitest";
-import type { RuleResource } from "../../../policies/rules/types";
+import { describe, it } from "vitest";
 import { kmsDeletionWindow, kmsPolicyNoWildcard, kmsRotation } from "../../../policies/rules/keys";
 import { declared, expectFails, expectPasses } from "./harness";
 
@@ -14,25 +13,42 @@ const accountRoot = {
 };
 const policy = (...statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 
+/** Rotated, the full deletion window, and a wildcard principal only under a condition. */
+function compliantKey(): void {
+  new aws.kms.Key("good-key", {
+    enableKeyRotation: true,
+    deletionWindowInDays: 30,
+    policy: policy(accountRoot, {
+      Sid: "ViaEbs",
+      Effect: "Allow",
+      Principal: "*",
+      Action: "kms:Decrypt",
+      Resource: "*",
+      Condition: { StringEquals: { "kms:ViaService": "ec2.us-east-1.amazonaws.com" } },
+    }),
+  });
+}
+
 describe("key rules", () => {
-  let resources: RuleResource[];
-  let compliant: RuleResource[];
-  beforeAll(async () => {
-    resources = await declared(() => {
-      new aws.kms.Key("good-key", {
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        policy: policy(accountRoot, {
-          Sid: "ViaEbs",
-          Effect: "Allow",
-          Principal: "*",
-          Action: "kms:Decrypt",
-          Resource: "*",
-          Condition: { StringEquals: { "kms:ViaService": "ec2.us-east-1.amazonaws.com" } },
-        }),
-      });
+  it("kms-rotation", async () => {
+    expectPasses(kmsRotation, await declared(compliantKey));
+    const unrotated = await declared(() => {
       new aws.kms.Key("unrotated-key", { enableKeyRotation: false, deletionWindowInDays: 30 });
+    });
+    expectFails(kmsRotation, unrotated, "unrotated-key", "enableKeyRotation");
+  });
+
+  it("kms-deletion-window: 30 days", async () => {
+    expectPasses(kmsDeletionWindow, await declared(compliantKey));
+    const hasty = await declared(() => {
       new aws.kms.Key("hasty-key", { enableKeyRotation: true, deletionWindowInDays: 7 });
+    });
+    expectFails(kmsDeletionWindow, hasty, "hasty-key", "deletionWindowInDays");
+  });
+
+  it("kms-policy-no-wildcard: a conditioned wildcard passes, a bare one fails", async () => {
+    expectPasses(kmsPolicyNoWildcard, await declared(compliantKey));
+    const open = await declared(() => {
       new aws.kms.Key("open-key", {
         enableKeyRotation: true,
         policy: policy(accountRoot, {
@@ -44,21 +60,6 @@ describe("key rules", () => {
         }),
       });
     });
-    compliant = resources.filter((resource) => resource.name === "good-key");
-  });
-
-  it("kms-rotation", () => {
-    expectPasses(kmsRotation, compliant);
-    expectFails(kmsRotation, resources, "unrotated-key", "enableKeyRotation");
-  });
-
-  it("kms-deletion-window: 30 days", () => {
-    expectPasses(kmsDeletionWindow, compliant);
-    expectFails(kmsDeletionWindow, resources, "hasty-key", "deletionWindowInDays");
-  });
-
-  it("kms-policy-no-wildcard: a conditioned wildcard passes, a bare one fails", () => {
-    expectPasses(kmsPolicyNoWildcard, compliant);
-    expectFails(kmsPolicyNoWildcard, resources, "open-key", "policy.Statement[Everyone].Principal");
+    expectFails(kmsPolicyNoWildcard, open, "open-key", "policy.Statement[Everyone].Principal");
   });
 });

@@ -1,33 +1,33 @@
 // Log group rules on real CloudWatch Logs declarations.
 import * as aws from "@pulumi/aws";
-import { beforeAll, describe, it } from "vitest";
-import type { RuleResource } from "../../../policies/rules/types";
+import { describe, it } from "vitest";
 import { logGroupKms, logGroupRetention } from "../../../policies/rules/logs";
 import { declared, expectFails, expectPasses } from "./harness";
 
+function keptEncryptedLogs(): void {
+  const key = new aws.kms.Key("logs-key", { enableKeyRotation: true });
+  new aws.cloudwatch.LogGroup("good-logs", { kmsKeyId: key.arn, retentionInDays: 365 });
+}
+
 describe("log rules", () => {
-  let resources: RuleResource[];
-  let compliant: RuleResource[];
-  beforeAll(async () => {
-    resources = await declared(() => {
-      const key = new aws.kms.Key("logs-key", { enableKeyRotation: true });
-      new aws.cloudwatch.LogGroup("good-logs", { kmsKeyId: key.arn, retentionInDays: 365 });
+  it("log-group-kms", async () => {
+    expectPasses(logGroupKms, await declared(keptEncryptedLogs));
+    const plain = await declared(() => {
       new aws.cloudwatch.LogGroup("plain-logs", { retentionInDays: 365 });
+    });
+    expectFails(logGroupKms, plain, "plain-logs", "kmsKeyId");
+  });
+
+  it("log-group-retention: at least minLogRetentionDays, and set", async () => {
+    const compliant = await declared(keptEncryptedLogs);
+    expectPasses(logGroupRetention, compliant);
+    const shortLived = await declared(() => {
+      const key = new aws.kms.Key("logs-key", { enableKeyRotation: true });
       new aws.cloudwatch.LogGroup("short-logs", { kmsKeyId: key.arn, retentionInDays: 30 });
       new aws.cloudwatch.LogGroup("forever-logs", { kmsKeyId: key.arn });
     });
-    compliant = resources.filter((resource) => resource.name === "good-logs");
-  });
-
-  it("log-group-kms", () => {
-    expectPasses(logGroupKms, compliant);
-    expectFails(logGroupKms, resources, "plain-logs", "kmsKeyId");
-  });
-
-  it("log-group-retention: at least minLogRetentionDays, and set", () => {
-    expectPasses(logGroupRetention, compliant);
-    expectFails(logGroupRetention, resources, "short-logs", "retentionInDays");
-    expectFails(logGroupRetention, resources, "forever-logs", "retentionInDays");
+    expectFails(logGroupRetention, shortLived, "short-logs", "retentionInDays");
+    expectFails(logGroupRetention, shortLived, "forever-logs", "retentionInDays");
     expectFails(logGroupRetention, compliant, "good-logs", "retentionInDays", { minLogRetentionDays: 400 });
   });
 });

@@ -1,8 +1,7 @@
 // Monitoring rules on real CloudWatch and SNS declarations: the baseline alarm set for a host,
 // a database and a load balancer, then gaps.
 import * as aws from "@pulumi/aws";
-import { beforeAll, describe, it } from "vitest";
-import type { RuleResource } from "../../../policies/rules/types";
+import { describe, it } from "vitest";
 import { alarmHasActions, requiredAlarms, snsKms } from "../../../policies/rules/monitoring";
 import { declared, expectFails, expectPasses } from "./harness";
 
@@ -45,16 +44,13 @@ function watched(options: { backupAlarm: "breaching" | "notBreaching" | "none"; 
   };
 }
 
+/** Every baseline alarm, the backup-age one treating missing data as breaching. */
+const baseline = { backupAlarm: "breaching", dbAlarm: true } as const;
+
 describe("monitoring rules", () => {
-  let good: RuleResource[];
-  let gaps: RuleResource[];
-  let quietBackup: RuleResource[];
-  let silent: RuleResource[];
-  beforeAll(async () => {
-    good = await declared(watched({ backupAlarm: "breaching", dbAlarm: true }));
-    gaps = await declared(watched({ backupAlarm: "none", dbAlarm: false }));
-    quietBackup = await declared(watched({ backupAlarm: "notBreaching", dbAlarm: true }));
-    silent = await declared(() => {
+  it("alarm-has-actions", async () => {
+    expectPasses(alarmHasActions, await declared(watched(baseline)));
+    const mute = await declared(() => {
       new aws.cloudwatch.MetricAlarm("mute-alarm", {
         namespace: "AWS/EC2",
         metricName: "CPUUtilization",
@@ -64,24 +60,24 @@ describe("monitoring rules", () => {
         period: 300,
         statistic: "Average",
       });
-      new aws.sns.Topic("plain-topic", {});
     });
+    expectFails(alarmHasActions, mute, "mute-alarm", "alarmActions");
   });
 
-  it("alarm-has-actions", () => {
-    expectPasses(alarmHasActions, good);
-    expectFails(alarmHasActions, silent, "mute-alarm", "alarmActions");
-  });
-
-  it("required-alarms: host, backup age (missing data breaching), database and load balancer", () => {
-    expectPasses(requiredAlarms, good);
+  it("required-alarms: host, backup age (missing data breaching), database and load balancer", async () => {
+    expectPasses(requiredAlarms, await declared(watched(baseline)));
+    const gaps = await declared(watched({ backupAlarm: "none", dbAlarm: false }));
     expectFails(requiredAlarms, gaps, "db", "dimensions.DBInstanceIdentifier");
     expectFails(requiredAlarms, gaps, "host", "BackupSuccess");
+    const quietBackup = await declared(watched({ ...baseline, backupAlarm: "notBreaching" }));
     expectFails(requiredAlarms, quietBackup, "backup-age", "treatMissingData");
   });
 
-  it("sns-kms", () => {
-    expectPasses(snsKms, good);
-    expectFails(snsKms, silent, "plain-topic", "kmsMasterKeyId");
+  it("sns-kms", async () => {
+    expectPasses(snsKms, await declared(watched(baseline)));
+    const plain = await declared(() => {
+      new aws.sns.Topic("plain-topic", {});
+    });
+    expectFails(snsKms, plain, "plain-topic", "kmsMasterKeyId");
   });
 });

@@ -1,9 +1,8 @@
 // Network rules on real declarations: a compliant VPC (flow log, closed default group, public
 // subnet holding the load balancer and NAT, private subnets routed through NAT, groups by
-// reference) and a non-compliant one breaking each rule once.
+// reference), and beside each rule's test the declarations that break it.
 import * as aws from "@pulumi/aws";
-import { beforeAll, describe, expect, it } from "vitest";
-import type { RuleResource } from "../../../policies/rules/types";
+import { describe, expect, it } from "vitest";
 import {
   routeNoOpenIgw,
   sgNoPublicSsh,
@@ -77,90 +76,95 @@ function compliantNetwork(): void {
   new aws.lb.LoadBalancer("alb", { subnets: [publicA.id, publicB.id], securityGroups: [albGroup.id] });
 }
 
-function nonCompliantNetwork(): void {
-  const vpc = new aws.ec2.Vpc("unlogged-vpc", { cidrBlock: "10.1.0.0/16" });
-  const openDefaultVpc = new aws.ec2.Vpc("open-default-vpc", { cidrBlock: "10.2.0.0/16" });
-  new aws.ec2.DefaultSecurityGroup("open-default-sg", {
-    vpcId: openDefaultVpc.id,
-    ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, self: true }],
-  });
-  const privateSubnet = new aws.ec2.Subnet("private-public-ip", {
-    vpcId: vpc.id,
-    cidrBlock: "10.1.2.0/24",
-    mapPublicIpOnLaunch: true,
-  });
-  const igw = new aws.ec2.InternetGateway("bad-igw", { vpcId: vpc.id });
-  const routes = new aws.ec2.RouteTable("private-routes", { vpcId: vpc.id });
-  new aws.ec2.Route("private-to-internet", {
-    routeTableId: routes.id,
-    destinationCidrBlock: "0.0.0.0/0",
-    gatewayId: igw.id,
-  });
-  new aws.ec2.RouteTableAssociation("private-routes", { routeTableId: routes.id, subnetId: privateSubnet.id });
-  new aws.ec2.SecurityGroup("ssh-sg", {
-    vpcId: vpc.id,
-    ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }],
-  });
-  const dbGroup = new aws.ec2.SecurityGroup("db-sg", { vpcId: vpc.id });
-  new aws.vpc.SecurityGroupIngressRule("mysql-from-world", {
-    securityGroupId: dbGroup.id,
-    ipProtocol: "tcp",
-    fromPort: 3306,
-    toPort: 3306,
-    cidrIpv6: "::/0",
-  });
-  new aws.vpc.SecurityGroupIngressRule("app-port-from-world", {
-    securityGroupId: dbGroup.id,
-    ipProtocol: "tcp",
-    fromPort: 8443,
-    toPort: 8443,
-    cidrIpv4: "0.0.0.0/0",
-  });
-}
-
 describe("network rules", () => {
-  let good: RuleResource[];
-  let bad: RuleResource[];
-  beforeAll(async () => {
-    good = await declared(compliantNetwork);
-    bad = await declared(nonCompliantNetwork);
+  it("vpc-flow-logs: a VPC with a flow log passes; one without fails", async () => {
+    expectPasses(vpcFlowLogs, await declared(compliantNetwork));
+    const unlogged = await declared(() => {
+      new aws.ec2.Vpc("unlogged-vpc", { cidrBlock: "10.1.0.0/16" });
+    });
+    expectFails(vpcFlowLogs, unlogged, "unlogged-vpc", "vpcId");
   });
 
-  it("vpc-flow-logs: a VPC with a flow log passes; one without fails", () => {
-    expectPasses(vpcFlowLogs, good);
-    expectFails(vpcFlowLogs, bad, "unlogged-vpc", "vpcId");
+  it("vpc-default-sg-closed: an adopted, empty default group passes; a missing or open one fails", async () => {
+    expectPasses(vpcDefaultSgClosed, await declared(compliantNetwork));
+    const defaults = await declared(() => {
+      new aws.ec2.Vpc("unlogged-vpc", { cidrBlock: "10.1.0.0/16" });
+      const openDefaultVpc = new aws.ec2.Vpc("open-default-vpc", { cidrBlock: "10.2.0.0/16" });
+      new aws.ec2.DefaultSecurityGroup("open-default-sg", {
+        vpcId: openDefaultVpc.id,
+        ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, self: true }],
+      });
+    });
+    expectFails(vpcDefaultSgClosed, defaults, "unlogged-vpc", "defaultSecurityGroup");
+    expectFails(vpcDefaultSgClosed, defaults, "open-default-sg", "ingress");
   });
 
-  it("vpc-default-sg-closed: an adopted, empty default group passes; a missing or open one fails", () => {
-    expectPasses(vpcDefaultSgClosed, good);
-    expectFails(vpcDefaultSgClosed, bad, "unlogged-vpc", "defaultSecurityGroup");
-    expectFails(vpcDefaultSgClosed, bad, "open-default-sg", "ingress");
+  it("subnet-no-auto-public-ip: only the subnet holding the NAT gateway or load balancer maps public IPs", async () => {
+    expectPasses(subnetNoAutoPublicIp, await declared(compliantNetwork));
+    const mapping = await declared(() => {
+      const vpc = new aws.ec2.Vpc("vpc", { cidrBlock: "10.1.0.0/16" });
+      new aws.ec2.Subnet("private-public-ip", { vpcId: vpc.id, cidrBlock: "10.1.2.0/24", mapPublicIpOnLaunch: true });
+    });
+    expectFails(subnetNoAutoPublicIp, mapping, "private-public-ip", "mapPublicIpOnLaunch");
   });
 
-  it("subnet-no-auto-public-ip: only the subnet holding the NAT gateway or load balancer maps public IPs", () => {
-    expectPasses(subnetNoAutoPublicIp, good);
-    expectFails(subnetNoAutoPublicIp, bad, "private-public-ip", "mapPublicIpOnLaunch");
+  it("route-no-open-igw: the internet route only in the public subnets' table", async () => {
+    expectPasses(routeNoOpenIgw, await declared(compliantNetwork));
+    const privateToInternet = await declared(() => {
+      const vpc = new aws.ec2.Vpc("vpc", { cidrBlock: "10.1.0.0/16" });
+      const privateSubnet = new aws.ec2.Subnet("private", { vpcId: vpc.id, cidrBlock: "10.1.2.0/24" });
+      const igw = new aws.ec2.InternetGateway("igw", { vpcId: vpc.id });
+      const routes = new aws.ec2.RouteTable("private-routes", { vpcId: vpc.id });
+      new aws.ec2.Route("private-to-internet", {
+        routeTableId: routes.id,
+        destinationCidrBlock: "0.0.0.0/0",
+        gatewayId: igw.id,
+      });
+      new aws.ec2.RouteTableAssociation("private-routes", { routeTableId: routes.id, subnetId: privateSubnet.id });
+    });
+    expectFails(routeNoOpenIgw, privateToInternet, "private-to-internet", "gatewayId");
   });
 
-  it("route-no-open-igw: the internet route only in the public subnets' table", () => {
-    expectPasses(routeNoOpenIgw, good);
-    expectFails(routeNoOpenIgw, bad, "private-to-internet", "gatewayId");
-  });
-
-  it("sg-no-public-ssh: world-open 22 fails, inline or as a rule resource", () => {
-    expectPasses(sgNoPublicSsh, good);
-    const message = expectFails(sgNoPublicSsh, bad, "ssh-sg", "ingress[0].cidrBlocks");
+  it("sg-no-public-ssh: world-open 22 fails, inline or as a rule resource", async () => {
+    expectPasses(sgNoPublicSsh, await declared(compliantNetwork));
+    const ssh = await declared(() => {
+      new aws.ec2.SecurityGroup("ssh-sg", {
+        ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }],
+      });
+    });
+    const message = expectFails(sgNoPublicSsh, ssh, "ssh-sg", "ingress[0].cidrBlocks");
     expect(message).toContain("0.0.0.0/0");
   });
 
-  it("sg-restricted-common-ports: world-open 3306 fails, IPv6 included", () => {
-    expectPasses(sgRestrictedCommonPorts, good);
-    expectFails(sgRestrictedCommonPorts, bad, "mysql-from-world", "cidrIpv6");
+  it("sg-restricted-common-ports: world-open 3306 fails, IPv6 included", async () => {
+    expectPasses(sgRestrictedCommonPorts, await declared(compliantNetwork));
+    const mysql = await declared(() => {
+      const dbGroup = new aws.ec2.SecurityGroup("db-sg", {});
+      new aws.vpc.SecurityGroupIngressRule("mysql-from-world", {
+        securityGroupId: dbGroup.id,
+        ipProtocol: "tcp",
+        fromPort: 3306,
+        toPort: 3306,
+        cidrIpv6: "::/0",
+      });
+    });
+    expectFails(sgRestrictedCommonPorts, mysql, "mysql-from-world", "cidrIpv6");
   });
 
-  it("sg-public-only-on-alb: world-open ingress only on the load balancer's group and ports", () => {
-    expectPasses(sgPublicOnlyOnAlb, good);
-    expectFails(sgPublicOnlyOnAlb, bad, "app-port-from-world", "cidrIpv4");
-    expectFails(sgPublicOnlyOnAlb, good, "alb-https", "cidrIpv4", { worldOpenPorts: [80] });
+  it("sg-public-only-on-alb: world-open ingress only on the load balancer's group and ports", async () => {
+    const compliant = await declared(compliantNetwork);
+    expectPasses(sgPublicOnlyOnAlb, compliant);
+    const appPort = await declared(() => {
+      const dbGroup = new aws.ec2.SecurityGroup("db-sg", {});
+      new aws.vpc.SecurityGroupIngressRule("app-port-from-world", {
+        securityGroupId: dbGroup.id,
+        ipProtocol: "tcp",
+        fromPort: 8443,
+        toPort: 8443,
+        cidrIpv4: "0.0.0.0/0",
+      });
+    });
+    expectFails(sgPublicOnlyOnAlb, appPort, "app-port-from-world", "cidrIpv4");
+    expectFails(sgPublicOnlyOnAlb, compliant, "alb-https", "cidrIpv4", { worldOpenPorts: [80] });
   });
 });

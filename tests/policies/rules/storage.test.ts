@@ -1,9 +1,8 @@
 // Storage rules on real S3 declarations: each bucket joined to its separate v7 configuration
-// resources. A compliant data bucket and log bucket, then buckets each missing one setting.
+// resources. A compliant data bucket and log bucket; each test adds a bucket missing one setting.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
-import type { RuleResource } from "../../../policies/rules/types";
+import { describe, expect, it } from "vitest";
 import { evaluate } from "../../../policies/engine";
 import {
   s3AccessLogging,
@@ -133,88 +132,79 @@ function compliantBuckets(): { key: aws.kms.Key; logs: aws.s3.Bucket } {
   return { key, logs };
 }
 
-function nonCompliantBuckets(): void {
-  const { key, logs } = compliantBuckets();
-  const broken: [string, Omitted | "sse-s3" | "short-lifecycle"][] = [
-    ["open-bucket", "publicAccess"],
-    ["unowned-bucket", "ownership"],
-    ["sse-s3-bucket", "sse-s3"],
-    ["http-bucket", "policy"],
-    ["unversioned-bucket", "versioning"],
-    ["unlogged-bucket", "logging"],
-    ["unreplicated-bucket", "replication"],
-    ["unlocked-bucket", "objectLock"],
-    ["forever-bucket", "lifecycle"],
-    ["short-lifecycle-bucket", "short-lifecycle"],
-  ];
-  for (const [name, breakage] of broken) {
-    if (breakage === "sse-s3") bucket(name, { logBucket: logs });
-    else if (breakage === "short-lifecycle")
-      bucket(name, { key: key.arn, logBucket: logs, lifecycleNoncurrentDays: 1 });
-    else bucket(name, { key: key.arn, logBucket: logs, omit: [breakage] });
-  }
-  const publicAcl = bucket("public-acl-bucket", { key: key.arn, logBucket: logs });
-  new aws.s3.BucketAcl("public-acl-bucket-acl", { bucket: publicAcl.id, acl: "public-read" });
+/** The compliant buckets, and beside them one more bucket declared with `options`. */
+function compliantAnd(name: string, options: BucketOptions): () => void {
+  return () => {
+    const { key, logs } = compliantBuckets();
+    bucket(name, { key: key.arn, logBucket: logs, ...options });
+  };
 }
 
 describe("storage rules", () => {
-  let good: RuleResource[];
-  let bad: RuleResource[];
-  beforeAll(async () => {
-    good = await declared(() => {
-      compliantBuckets();
+  it("s3-public-access-block: all four flags", async () => {
+    expectPasses(s3PublicAccessBlock, await declared(compliantBuckets));
+    const open = await declared(compliantAnd("open-bucket", { omit: ["publicAccess"] }));
+    expectFails(s3PublicAccessBlock, open, "open-bucket", "BucketPublicAccessBlock");
+  });
+
+  it("s3-no-public-acl: ownership enforced, no public ACL", async () => {
+    expectPasses(s3NoPublicAcl, await declared(compliantBuckets));
+    const unowned = await declared(compliantAnd("unowned-bucket", { omit: ["ownership"] }));
+    expectFails(s3NoPublicAcl, unowned, "unowned-bucket", "objectOwnership");
+    const publicAcl = await declared(() => {
+      const { key, logs } = compliantBuckets();
+      const shared = bucket("public-acl-bucket", { key: key.arn, logBucket: logs });
+      new aws.s3.BucketAcl("public-acl-bucket-acl", { bucket: shared.id, acl: "public-read" });
     });
-    bad = await declared(nonCompliantBuckets);
+    expectFails(s3NoPublicAcl, publicAcl, "public-acl-bucket-acl", "acl");
   });
 
-  it("s3-public-access-block: all four flags", () => {
-    expectPasses(s3PublicAccessBlock, good);
-    expectFails(s3PublicAccessBlock, bad, "open-bucket", "BucketPublicAccessBlock");
+  it("s3-sse-kms: aws:kms with a customer key; SSE-S3 fails", async () => {
+    expectPasses(s3SseKms, await declared(compliantBuckets));
+    const sseS3 = await declared(compliantAnd("sse-s3-bucket", { key: undefined }));
+    expectFails(s3SseKms, sseS3, "sse-s3-bucket-sse", "sseAlgorithm");
   });
 
-  it("s3-no-public-acl: ownership enforced, no public ACL", () => {
-    expectPasses(s3NoPublicAcl, good);
-    expectFails(s3NoPublicAcl, bad, "unowned-bucket", "objectOwnership");
-    expectFails(s3NoPublicAcl, bad, "public-acl-bucket-acl", "acl");
+  it("s3-ssl-only: the TLS-only deny", async () => {
+    expectPasses(s3SslOnly, await declared(compliantBuckets));
+    const http = await declared(compliantAnd("http-bucket", { omit: ["policy"] }));
+    expectFails(s3SslOnly, http, "http-bucket", "policy");
   });
 
-  it("s3-sse-kms: aws:kms with a customer key; SSE-S3 fails", () => {
-    expectPasses(s3SseKms, good);
-    expectFails(s3SseKms, bad, "sse-s3-bucket-sse", "sseAlgorithm");
+  it("s3-versioning", async () => {
+    expectPasses(s3Versioning, await declared(compliantBuckets));
+    const unversioned = await declared(compliantAnd("unversioned-bucket", { omit: ["versioning"] }));
+    expectFails(s3Versioning, unversioned, "unversioned-bucket", "versioningConfiguration.status");
   });
 
-  it("s3-ssl-only: the TLS-only deny", () => {
-    expectPasses(s3SslOnly, good);
-    expectFails(s3SslOnly, bad, "http-bucket", "policy");
-  });
-
-  it("s3-versioning", () => {
-    expectPasses(s3Versioning, good);
-    expectFails(s3Versioning, bad, "unversioned-bucket", "versioningConfiguration.status");
-  });
-
-  it("s3-access-logging: data buckets log; the log bucket itself is not applicable", () => {
-    expectPasses(s3AccessLogging, good);
-    expect(evaluate([s3AccessLogging], good).find((result) => result.resourceName === "access-logs")?.status).toBe(
+  it("s3-access-logging: data buckets log; the log bucket itself is not applicable", async () => {
+    const compliant = await declared(compliantBuckets);
+    expectPasses(s3AccessLogging, compliant);
+    expect(evaluate([s3AccessLogging], compliant).find((result) => result.resourceName === "access-logs")?.status).toBe(
       "not-applicable",
     );
-    expectFails(s3AccessLogging, bad, "unlogged-bucket", "BucketLogging");
+    const unlogged = await declared(compliantAnd("unlogged-bucket", { omit: ["logging"] }));
+    expectFails(s3AccessLogging, unlogged, "unlogged-bucket", "BucketLogging");
   });
 
-  it("s3-replication: advisory, data buckets replicate", () => {
-    expectPasses(s3Replication, good);
-    expectFails(s3Replication, bad, "unreplicated-bucket", "BucketReplicationConfig");
+  it("s3-replication: advisory, data buckets replicate", async () => {
+    expectPasses(s3Replication, await declared(compliantBuckets));
+    const unreplicated = await declared(compliantAnd("unreplicated-bucket", { omit: ["replication"] }));
+    expectFails(s3Replication, unreplicated, "unreplicated-bucket", "BucketReplicationConfig");
     expect(s3Replication.enforcement).toBe("advisory");
   });
 
-  it("s3-object-lock: data buckets locked with a default retention", () => {
-    expectPasses(s3ObjectLock, good);
-    expectFails(s3ObjectLock, bad, "unlocked-bucket", "objectLockEnabled");
+  it("s3-object-lock: data buckets locked with a default retention", async () => {
+    expectPasses(s3ObjectLock, await declared(compliantBuckets));
+    const unlocked = await declared(compliantAnd("unlocked-bucket", { omit: ["objectLock"] }));
+    expectFails(s3ObjectLock, unlocked, "unlocked-bucket", "objectLockEnabled");
   });
 
-  it("s3-lifecycle: noncurrent versions expire, not before the minimum retention", () => {
-    expectPasses(s3Lifecycle, good);
-    expectFails(s3Lifecycle, bad, "forever-bucket", "noncurrentVersionExpiration");
-    expectFails(s3Lifecycle, bad, "short-lifecycle-bucket-lifecycle", "noncurrentDays");
+  it("s3-lifecycle: noncurrent versions expire, not before the minimum retention", async () => {
+    expectPasses(s3Lifecycle, await declared(compliantBuckets));
+    const forever = await declared(compliantAnd("forever-bucket", { omit: ["lifecycle"] }));
+    expectFails(s3Lifecycle, forever, "forever-bucket", "noncurrentVersionExpiration");
+    const shortLived = await declared(compliantAnd("short-lifecycle-bucket", { lifecycleNoncurrentDays: 1 }));
+    expectFails(s3Lifecycle, shortLived, "short-lifecycle-bucket-lifecycle", "noncurrentDays");
   });
 });
