@@ -2,13 +2,10 @@
 # Run on the host by `openemr-ops health` through SSM (AWS-RunShellScript). Prints one line,
 # `OPENEMR-HEALTH <json>`; free-form command output travels base64-encoded so the JSON stays valid.
 set -u
-die() {
-  echo "openemr-health: $*" >&2
-  exit 1
-}
-# The bundle's settings reader: settings.env is parsed, never sourced.
-# shellcheck source=SCRIPTDIR/../../infra/host/lib/settings.sh
-. /opt/openemr-aws/lib/settings.sh
+PROG=openemr-health
+# The bundle's library: settings.env is parsed, never sourced.
+# shellcheck source=SCRIPTDIR/../../infra/host/lib/common.sh
+. /opt/openemr-aws/lib/common.sh
 read_settings_file
 tier=${OPENEMR_TIER:-standard}
 

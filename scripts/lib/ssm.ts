@@ -159,13 +159,13 @@ export function lastJsonLine(stdout: string, purpose: string): unknown {
 }
 
 /**
- * Lines that start a host script needing settings.env: the host bundle's own reader
- * (infra/host/lib/settings.sh: parsed, never sourced, every key exported); a bad file stops
- * the script with one line on stderr. scripts/host/*.sh carry the same lines.
+ * Lines that start a host script needing settings.env: the host bundle's own library
+ * (infra/host/lib/common.sh: settings parsed, never sourced, every key exported); a bad file
+ * stops the script with one line on stderr. scripts/host/*.sh carry the same lines.
  */
 export const READ_HOST_SETTINGS = [
-  'die() { echo "openemr-ops on the host: $*" >&2; exit 1; }',
-  ". /opt/openemr-aws/lib/settings.sh",
+  "PROG='openemr-ops on the host'",
+  ". /opt/openemr-aws/lib/common.sh",
   "read_settings_file",
 ].join("\n");
 

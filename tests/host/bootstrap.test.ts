@@ -158,7 +158,7 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     const run = await bootstrap();
     expect(run.code).not.toBe(0);
     expect(run.lastLine).toMatch(
-      /openemr-bootstrap: FAILED at settings: settings: OPENEMR_TIER is 'huge'; expected single or standard$/,
+      /openemr-bootstrap: FAILED at settings: \/etc\/openemr-aws\/settings\.env: OPENEMR_TIER is 'huge'; expected single or standard$/,
     );
   });
 

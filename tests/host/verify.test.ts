@@ -17,7 +17,7 @@ function bash(script: string, env: Record<string, string> = {}) {
       "--norc",
       "--noprofile",
       "-c",
-      `set -euo pipefail; source ${HOST}/lib/common.sh; source ${HOST}/lib/verify.sh; source ${HOST}/lib/steps.sh; ${script}`,
+      `set -euo pipefail; source ${HOST}/lib/common.sh; source ${HOST}/lib/verify.sh; source ${HOST}/lib/release.sh; source ${HOST}/lib/steps.sh; ${script}`,
     ],
     {
       encoding: "utf8",

@@ -267,7 +267,7 @@ describe("restore guards", () => {
     chmodSync(join(root, "openemr-restore"), 0o755);
     chmodSync(join(root, "systemctl"), 0o755);
     const local = script
-      .replaceAll("/opt/openemr-aws/lib/settings.sh", resolve("infra/host/lib/settings.sh"))
+      .replaceAll("/opt/openemr-aws/lib/", `${resolve("infra/host/lib")}/`)
       .replaceAll("/opt/openemr-aws/bin/openemr-restore", join(root, "openemr-restore"));
     const result = spawnSync("sh", ["-c", local], {
       encoding: "utf8",

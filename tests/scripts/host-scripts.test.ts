@@ -30,10 +30,10 @@ esac`,
   tool("mariadb-admin", 'echo "mysqld is alive"');
   tool("openemr-backup", `[ "$*" = "list --json" ] || exit 2\nprintf '%s\\n' '${backupList}'\nexit ${backupExit}`);
   writeFileSync(join(root, "settings.env"), "OPENEMR_TIER=single\nOPENEMR_STACK=clinic-prod\n");
-  const script = HOST_HEALTH_SCRIPT.replace(
-    "/opt/openemr-aws/lib/settings.sh",
-    resolve("infra/host/lib/settings.sh"),
-  ).replace("/opt/openemr-aws/bin/", `${bin}/`);
+  const script = HOST_HEALTH_SCRIPT.replace("/opt/openemr-aws/lib/", `${resolve("infra/host/lib")}/`).replace(
+    "/opt/openemr-aws/bin/",
+    `${bin}/`,
+  );
   // Run as SSM would: `sh` running the wrapped command.
   const stdout = execFileSync("sh", ["-c", asBash(script)], {
     encoding: "utf8",

@@ -56,9 +56,7 @@ function fakeHost(schemaUpgradeOutput: string): FakeHost {
   tool("openemr-restore", "");
   const localize = (script: string) =>
     script
-      .replaceAll("/var/www/openemr", code)
-      .replaceAll("/opt/openemr-aws/lib/settings.sh", resolve("infra/host/lib/settings.sh"))
-      .replaceAll("/var/lib/openemr-aws", join(root, "state"))
+      .replaceAll("/opt/openemr-aws/lib/", `${resolve("infra/host/lib")}/`)
       .replaceAll("/opt/openemr-aws/bin/openemr-restore", join(bin, "openemr-restore"));
   return {
     root,
@@ -68,7 +66,13 @@ function fakeHost(schemaUpgradeOutput: string): FakeHost {
     run: (name, inputs) =>
       spawnSync("sh", ["-c", asBash(localize(hostScript(name, inputs)))], {
         encoding: "utf8",
-        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, OPENEMR_AWS_ETC: join(root, "etc") },
+        env: {
+          ...process.env,
+          PATH: `${bin}:${process.env.PATH}`,
+          OPENEMR_AWS_ETC: join(root, "etc"),
+          OPENEMR_AWS_STATE: join(root, "state"),
+          OPENEMR_WEB_ROOT: code,
+        },
       }),
     read: (path) => readFileSync(join(root, path), "utf8"),
     calls: () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : []),
@@ -84,9 +88,9 @@ describe("upgrade.sh and rollback.sh", () => {
       RELEASE_URL: `file://${host.tarball}`,
       RELEASE_SHA256: host.sha256,
     });
-    expect(run.stderr).toBe("");
+    expect(run.stderr).not.toContain("ERROR");
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain(`release verified: sha256 ${host.sha256}`);
+    expect(run.stderr).toContain(`openemr-upgrade: release openemr-8.3.1 verified: sha256 ${host.sha256}`);
     expect(run.stdout).toContain("openemr-upgrade: code swapped");
     expect(host.read("www/openemr/index.php")).toContain("8.3.1");
     expect(host.read("www/openemr/sites/default/sqlconf.php")).toContain("$config = 1;");
@@ -113,9 +117,9 @@ describe("upgrade.sh and rollback.sh", () => {
       RELEASE_SHA256: "0".repeat(64),
     });
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain(
-      `openemr-upgrade: release checksum mismatch: expected ${"0".repeat(64)}, got ${host.sha256}`,
-    );
+    expect(run.stderr).toContain(`sha256 mismatch for openemr-8.3.1.tar.gz.part: expected ${"0".repeat(64)}`);
+    expect(run.stderr).toContain(`got ${host.sha256}`);
+    expect(run.stderr).toMatch(/openemr-upgrade: ERROR: refusing OpenEMR 8\.3\.1 from file:.*: checksum mismatch/);
     expect(run.stdout).not.toContain("code swapped");
     expect(host.read("www/openemr/index.php")).toContain("8.3.0");
     expect(host.calls()).toEqual([]);
@@ -131,11 +135,11 @@ describe("upgrade.sh and rollback.sh", () => {
     });
     expect(upgrade.status).toBe(1);
     expect(upgrade.stdout).toContain("openemr-upgrade: code swapped");
-    expect(upgrade.stderr).toContain("openemr-upgrade: sql_upgrade.php failed");
+    expect(upgrade.stderr).toContain("openemr-upgrade: ERROR: sql_upgrade.php failed");
     expect(host.read("etc/settings.env")).toContain("OPENEMR_VERSION=8.3.0\n");
 
     const rollback = host.run("rollback", { FROM_VERSION: "8.3.0", BACKUP_ID: "20261126T023000Z" });
-    expect(rollback.stderr).toBe("");
+    expect(rollback.stderr).not.toContain("ERROR");
     expect(rollback.status).toBe(0);
     expect(host.read("www/openemr/index.php")).toContain("8.3.0");
     expect(host.read("www/openemr.failed/index.php")).toContain("8.3.1");

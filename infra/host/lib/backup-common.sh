@@ -1,75 +1,45 @@
 # shellcheck shell=bash
-# Shared by openemr-backup and openemr-restore: settings, secrets, the database client,
+# Shared by openemr-backup and openemr-restore, on top of lib/common.sh: the database client,
 # backup storage (S3 on EC2, a directory on-prem), checksums and metrics.
 # Contract: docs/host-interface.md. Sourced by scripts that already run `set -Eeuo pipefail`.
 
-# shellcheck source=SCRIPTDIR/settings.sh
-source "$(dirname "${BASH_SOURCE[0]}")/settings.sh"
-OPENEMR_WEB_ROOT="${OPENEMR_WEB_ROOT:-/var/www/openemr}"
+# shellcheck source=SCRIPTDIR/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# Run by a timer or by hand, with nothing else capturing the output: log() also journals it.
+LOG_TO_JOURNAL=yes
 
 # Backup ids are the UTC start time; anything else in the folder is ignored.
 BACKUP_ID_PATTERN='^[0-9]{8}T[0-9]{6}Z$'
 
-# Logs to stderr. Under systemd stderr is the journal already (SyslogIdentifier); run any
-# other way (SSM, a shell) the line also goes to the journal under the same tag, from where
-# rsyslog writes /var/log/openemr-aws/backup.log for the CloudWatch agent.
-log() {
-  local line
-  line="$(date -u +%Y-%m-%dT%H:%M:%SZ) ${PROG}: $*"
-  printf '%s\n' "$line" >&2
-  if [[ -z "${INVOCATION_ID:-}" ]]; then
-    logger -t "$PROG" -- "$*" 2>/dev/null || true
-  fi
-}
-
-# A failure of the job: exit 1 (the EXIT trap of each script reports it).
-die() {
-  log "ERROR: $*"
-  exit 1
-}
-
-# A mistake on the command line: exit 2, one line, no stack trace.
-usage_error() {
-  printf '%s: %s\n%s\n' "$PROG" "$1" "$USAGE" >&2
-  exit 2
-}
-
-# settings.env through lib/settings.sh, checked for what backup and restore use.
-load_settings() {
-  read_settings_file
-  OPENEMR_MODE="${OPENEMR_MODE:-}"
-  case "$OPENEMR_MODE" in
-    ec2)
-      require_setting OPENEMR_STACK BACKUP_BUCKET BACKUP_PREFIX BACKUP_KMS_KEY_ID AWS_REGION
-      export AWS_REGION AWS_DEFAULT_REGION="$AWS_REGION"
-      ;;
-    onprem) require_setting BACKUP_DIR ;;
-    *) die "$OPENEMR_AWS_SETTINGS: OPENEMR_MODE is '$OPENEMR_MODE', expected ec2 or onprem" ;;
+# settings.env through lib/common.sh, and the keys backup and restore cannot do without.
+load_backup_settings() {
+  load_settings
+  case $OPENEMR_MODE in
+    ec2) require_settings OPENEMR_STACK BACKUP_BUCKET BACKUP_PREFIX BACKUP_KMS_KEY_ID ;;
+    onprem) require_settings BACKUP_DIR ;;
   esac
-  require_setting OPENEMR_SITE DB_NAME
-  [[ "$OPENEMR_SITE" =~ ^[A-Za-z0-9_.-]+$ ]] ||
-    die "$OPENEMR_AWS_SETTINGS: OPENEMR_SITE is '$OPENEMR_SITE', expected letters, digits, '.', '_' or '-'"
-  OPENEMR_STACK="${OPENEMR_STACK:-}"
-  OPENEMR_VERSION="${OPENEMR_VERSION:-}"
-  DB_HOST="${DB_HOST:-localhost}"
-  DB_PORT="${DB_PORT:-3306}"
-  DB_CA_FILE="${DB_CA_FILE:-}"
-  SECRET_DB_MASTER="${SECRET_DB_MASTER:-}"
-  BACKUP_PREFIX="${BACKUP_PREFIX:-}"
-  BACKUP_PREFIX="${BACKUP_PREFIX%/}"
+  require_settings DB_NAME
+  OPENEMR_VERSION=${OPENEMR_VERSION:-}
+  DB_CA_FILE=${DB_CA_FILE:-}
+  SECRET_DB_MASTER=${SECRET_DB_MASTER:-}
 }
 
-require_setting() {
-  local key
-  for key in "$@"; do
-    [[ -n "${!key:-}" ]] || die "$OPENEMR_AWS_SETTINGS: $key is empty; it is required with OPENEMR_MODE=$OPENEMR_MODE"
-  done
-}
-
-# A private directory for the client option file and part checksums; removed on exit.
+# A private directory for the client option file (credentials) and part checksums, named after
+# the process so the next run can tell it is stale: removed on exit, and by the next backup or
+# restore when a killed run left it behind (only directories of processes no longer alive).
 make_runtime_dir() {
-  RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/${PROG}.XXXXXX")"
-  chmod 700 "$RUN_DIR"
+  local base=${OPENEMR_AWS_RUN:-/run/openemr-aws} stale pid
+  install -d -m 0700 "$base"
+  for stale in "$base"/openemr-backup.* "$base"/openemr-restore.*; do
+    [[ -d $stale ]] || continue
+    pid=${stale##*.}
+    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && continue
+    rm -rf -- "$stale"
+    log "removed $stale, left by a run that did not finish (it may have held credentials)"
+  done
+  RUN_DIR=$base/$PROG.$$
+  rm -rf -- "$RUN_DIR"
+  install -d -m 0700 "$RUN_DIR"
 }
 
 # Writes the [client] option file every mariadb/mariadb-dump call reads with

@@ -1,20 +1,44 @@
 # shellcheck shell=bash disable=SC2034 # settings and paths here are read by the files that source it
-# Shared helpers of the host scripts: logging, settings, secrets, idempotent file installs,
-# service control with or without systemd, and the database client. Sourced, never run.
+# The host scripts' one library: logging and errors, settings (lib/settings.sh reads them),
+# service control with or without systemd, idempotent file installs and the database client.
+# Every script under bin/ and the ops tool's host scripts source it. Sourced, never run.
 
 # shellcheck source=SCRIPTDIR/settings.sh
 source "$(dirname "${BASH_SOURCE[0]}")/settings.sh"
 OPENEMR_AWS_STATE=${OPENEMR_AWS_STATE:-/var/lib/openemr-aws}
 OPENEMR_AWS_LOG_DIR=${OPENEMR_AWS_LOG_DIR:-/var/log/openemr-aws}
-OPENEMR_WEB_ROOT=/var/www/openemr
+OPENEMR_WEB_ROOT=${OPENEMR_WEB_ROOT:-/var/www/openemr}
+# The name each line is tagged with; a script sets its own before sourcing.
+PROG=${PROG:-${0##*/}}
 
+# Settings every script checks the same way, so no two drift apart.
+SITE_NAME_PATTERN='^[A-Za-z0-9_-]+$'
+SITE_NAME_EXPECTED="letters, digits, _ or -"
+DB_NAME_PATTERN='^[A-Za-z0-9_-]+$'
+DB_NAME_EXPECTED="letters, digits, _ or - (OpenEMR's installer allows no more)"
+
+# Logs a timestamped line tagged with PROG to stderr. A script that runs on a timer or by hand
+# with nothing capturing its output (backup, restore) sets LOG_TO_JOURNAL=yes: outside a
+# systemd unit, whose stderr is the journal already, the line also goes to the journal under
+# the same tag, from where rsyslog writes the file the CloudWatch agent ships.
 log() {
-  printf "%s %s\n" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
+  printf '%s %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$PROG" "$*" >&2
+  if [[ ${LOG_TO_JOURNAL:-} == yes && -z ${INVOCATION_ID:-} ]]; then
+    logger -t "$PROG" -- "$*" 2>/dev/null || true
+  fi
 }
 
+# A failure: logged, kept in FAILURE_MESSAGE for the script's EXIT trap to report, exit 1.
 die() {
-  printf '%s\n' "$*" >&2
+  FAILURE_MESSAGE=$*
+  log "ERROR: $*"
   exit 1
+}
+
+# A mistake on the command line: exit 2, one line and the usage, no stack trace.
+usage_error() {
+  printf '%s: %s\n%s\n' "$PROG" "$1" "${USAGE:-}" >&2
+  exit 2
 }
 
 have_systemd() {
@@ -39,6 +63,15 @@ service_restart() {
     systemctl restart "$name"
   else
     service "$name" restart
+  fi
+}
+
+service_start() {
+  local name=$1
+  if have_systemd; then
+    systemctl start "$name"
+  else
+    service "$name" start
   fi
 }
 
@@ -92,46 +125,58 @@ install_text() {
   rm -f "$staged"
 }
 
-SETTINGS_REQUIRED=(OPENEMR_MODE OPENEMR_TIER OPENEMR_SITE OPENEMR_VERSION DB_HOST DB_PORT DB_NAME DB_APP_USER DB_APP_HOST SECRET_DB_APP SECRET_ADMIN)
-
-# Loads settings.env (lib/settings.sh) and checks every value the bootstrap uses.
+# Reads settings.env (lib/settings.sh) and checks the format of every value it sets, the same
+# for every script; which keys a script cannot do without, it says with require_settings.
 load_settings() {
-  local file=$OPENEMR_AWS_SETTINGS key
+  local file=$OPENEMR_AWS_SETTINGS
   read_settings_file
-  for key in "${SETTINGS_REQUIRED[@]}"; do
-    [[ -n ${!key:-} ]] || die "$file: $key is empty; expected a value (see docs/host-interface.md)"
-  done
+  require_settings OPENEMR_MODE
   OPENEMR_STACK=${OPENEMR_STACK:-openemr}
+  OPENEMR_SITE=${OPENEMR_SITE:-default}
   OPENEMR_UPLOAD_MAX_MB=${OPENEMR_UPLOAD_MAX_MB:-30}
+  DB_HOST=${DB_HOST:-localhost}
+  DB_PORT=${DB_PORT:-3306}
+  BACKUP_PREFIX=${BACKUP_PREFIX:-}
+  BACKUP_PREFIX=${BACKUP_PREFIX%/}
   check_setting OPENEMR_MODE '^(ec2|onprem)$' "ec2 or onprem"
   check_setting OPENEMR_TIER '^(single|standard)$' "single or standard"
-  check_setting OPENEMR_SITE '^[A-Za-z0-9_-]+$' "letters, digits, _ or -"
+  check_setting OPENEMR_SITE "$SITE_NAME_PATTERN" "$SITE_NAME_EXPECTED"
   check_setting OPENEMR_VERSION '^[0-9]+\.[0-9]+\.[0-9]+$' "a version like 8.3.0"
-  check_setting OPENEMR_SHA256 '^([0-9a-f]{64})?$' "64 lowercase hex digits, or empty"
+  check_setting OPENEMR_SHA256 '^[0-9a-f]{64}$' "64 lowercase hex digits, or empty"
   check_setting OPENEMR_UPLOAD_MAX_MB '^[0-9]+$' "a whole number of MB"
   ((OPENEMR_UPLOAD_MAX_MB >= 2 && OPENEMR_UPLOAD_MAX_MB <= 1024)) ||
     die "$file: OPENEMR_UPLOAD_MAX_MB is '$OPENEMR_UPLOAD_MAX_MB'; expected 2 to 1024"
-  check_setting OPENEMR_DOMAIN '^([A-Za-z0-9.-]+)?$' "a host name, or empty"
+  check_setting OPENEMR_DOMAIN '^[A-Za-z0-9.-]+$' "a host name, or empty"
   check_setting DB_HOST '^[A-Za-z0-9.:-]+$' "a host name or address"
   check_setting DB_PORT '^[0-9]+$' "a port number"
-  check_setting DB_NAME '^[A-Za-z0-9_-]+$' "letters, digits, _ or - (OpenEMR's installer allows no more)"
+  check_setting DB_NAME "$DB_NAME_PATTERN" "$DB_NAME_EXPECTED"
   check_setting DB_APP_USER '^[A-Za-z0-9_]{1,32}$' "up to 32 letters, digits or _"
   check_setting DB_APP_HOST '^[A-Za-z0-9.%_:-]+$' "a MySQL host pattern such as 10.0.% or localhost"
-  check_setting DATA_DIR '^((/[A-Za-z0-9._-]+)+)?$' "an absolute directory path such as /srv/openemr-data, or empty"
-  [[ ${DATA_DIR:-} != /var/www* ]] || die "$file: DATA_DIR is '$DATA_DIR'; expected a directory outside /var/www, which is bind-mounted from it"
-  [[ -z ${DATA_VOLUME_ID:-} || -n ${DATA_DIR:-} ]] || die "$file: DATA_DIR is empty; DATA_VOLUME_ID needs the directory to mount the volume at"
+  check_setting DATA_DIR '^(/[A-Za-z0-9._-]+)+$' "an absolute directory path such as /srv/openemr-data, or empty"
+  [[ ${DATA_DIR:-} != /var/www* ]] ||
+    die "$file: DATA_DIR is '$DATA_DIR'; expected a directory outside /var/www, which is bind-mounted from it"
+  [[ -z ${DATA_VOLUME_ID:-} || -n ${DATA_DIR:-} ]] ||
+    die "$file: DATA_DIR is empty; DATA_VOLUME_ID needs the directory to mount the volume at"
   if [[ $OPENEMR_MODE == ec2 ]]; then
+    require_settings AWS_REGION
     check_setting AWS_REGION '^[a-z]{2}(-gov)?-[a-z]+-[0-9]$' "an AWS region such as us-east-1"
-  fi
-  if [[ $OPENEMR_TIER == standard ]]; then
-    [[ -n ${SECRET_DB_MASTER:-} ]] || die "$file: SECRET_DB_MASTER is empty; tier standard needs the database's master secret"
-    [[ -n ${DB_CA_FILE:-} ]] || die "$file: DB_CA_FILE is empty; tier standard connects to the database over TLS and needs its CA bundle"
+    export AWS_REGION AWS_DEFAULT_REGION=$AWS_REGION
   fi
 }
 
+# Dies naming the first KEY that settings.env leaves empty.
+require_settings() {
+  local key
+  for key in "$@"; do
+    [[ -n ${!key:-} ]] ||
+      die "$OPENEMR_AWS_SETTINGS: $key is empty; expected a value (see docs/host-interface.md)"
+  done
+}
+
+# Dies when KEY is set and does not match PATTERN; an empty KEY is require_settings' business.
 check_setting() {
   local key=$1 pattern=$2 expected=$3
-  [[ ${!key:-} =~ $pattern ]] || die "settings: $key is '${!key:-}'; expected $expected"
+  [[ -z ${!key:-} || ${!key} =~ $pattern ]] || die "$OPENEMR_AWS_SETTINGS: $key is '${!key:-}'; expected $expected"
 }
 
 # OpenEMR's installer splits its arguments on "=" and the SQL here quotes with '': passwords it

@@ -64,12 +64,6 @@ render_cloudwatch_config() {
   sed -e "s|@LOG_GROUP_PREFIX@|${LOG_GROUP_PREFIX:-/openemr-aws/$OPENEMR_STACK}|g" "$BUNDLE_DIR/conf/cloudwatch/amazon-cloudwatch-agent.json"
 }
 
-fetch() {
-  local url=$1 target=$2
-  curl --fail --silent --show-error --location --proto '=https,file' --retry 3 --max-time 600 --output "$target" "$url" ||
-    die "cannot download $url"
-}
-
 step_php() {
   local changed="" pool_dir=/etc/php/$PHP_VERSION/fpm/pool.d sapi
   for sapi in fpm cli; do
@@ -89,14 +83,6 @@ step_php() {
   service_ensure "$FPM_SERVICE" "$([[ -n $changed ]] && echo yes || echo no)"
 }
 
-release_url() {
-  if [[ -n ${OPENEMR_RELEASE_URL:-} ]]; then
-    printf '%s' "$OPENEMR_RELEASE_URL"
-  else
-    printf 'https://github.com/openemr/openemr/releases/download/v%s/openemr-%s.tar.gz' "${OPENEMR_VERSION//./_}" "$OPENEMR_VERSION"
-  fi
-}
-
 # X.Y.Z from the code's own version.php, or "unknown".
 installed_code_version() {
   # shellcheck disable=SC2016 # the $ are PHP's
@@ -111,45 +97,25 @@ site_installed() {
 # Downloads the pinned release, checks its sha256 (pinned, else the published .sha256) and
 # puts the code in place. An installed site keeps its code: upgrades are their own procedure.
 step_release() {
-  local url expected tarball staging top
+  local url
   if site_installed; then
     local installed
     # A host rebuilt on an existing DATA_DIR has no state yet: the code says what it is.
     installed=$(cat "$OPENEMR_AWS_STATE/openemr.version" 2>/dev/null || installed_code_version)
     [[ $installed == "$OPENEMR_VERSION" ]] ||
       die "OpenEMR $installed is installed but OPENEMR_VERSION is $OPENEMR_VERSION; upgrade with the upgrade procedure, not the bootstrap"
-    printf '%s\n' "$installed" | install_text "$OPENEMR_AWS_STATE/openemr.version" >/dev/null
+    record_installed_version "$installed"
     log "  OpenEMR $installed already installed"
     return 0
   fi
-  url=$(release_url)
-  tarball=$OPENEMR_AWS_STATE/downloads/openemr-$OPENEMR_VERSION.tar.gz
-  install -d -m 0700 "$OPENEMR_AWS_STATE/downloads"
-  fetch "$url" "$tarball.part"
-  if [[ -n ${OPENEMR_SHA256:-} ]]; then
-    expected=$OPENEMR_SHA256
-  else
-    fetch "$url.sha256" "$RUN_DIR/release.sha256"
-    expected=$(grep -Eo '^[0-9a-f]{64}' "$RUN_DIR/release.sha256" | head -n 1)
-    [[ -n $expected ]] || die "published checksum $url.sha256 holds no sha256"
-  fi
-  verify_sha256 "$tarball.part" "$expected" || {
-    rm -f "$tarball.part"
-    die "refusing OpenEMR $OPENEMR_VERSION from $url: checksum mismatch (expected $expected)"
-  }
-  mv "$tarball.part" "$tarball"
-  log "  sha256 $expected verified"
-
-  staging=$(mktemp -d /var/www/.openemr-staging.XXXXXX)
-  tar -xzf "$tarball" -C "$staging" --no-same-owner
-  top=$staging/openemr-$OPENEMR_VERSION
-  [[ -f $top/index.php && -f $top/contrib/util/installScripts/InstallerAuto.php ]] ||
-    die "release tarball has no openemr-$OPENEMR_VERSION/ with index.php and the unattended installer"
+  url=$(release_url "$OPENEMR_VERSION" "${OPENEMR_RELEASE_URL:-}")
+  download_release "$OPENEMR_VERSION" "$url" "${OPENEMR_SHA256:-}"
+  unpack_release "$RELEASE_TARBALL" "$OPENEMR_VERSION" contrib/util/installScripts/InstallerAuto.php
   # Not installed yet, so nothing of the site's is lost by replacing a previous attempt.
   rm -rf "$OPENEMR_WEB_ROOT"
-  mv "$top" "$OPENEMR_WEB_ROOT"
-  rm -rf "$staging"
-  printf '%s\n' "$OPENEMR_VERSION" >"$OPENEMR_AWS_STATE/openemr.version"
+  mv "$RELEASE_DIR" "$OPENEMR_WEB_ROOT"
+  rm -rf "$RELEASE_STAGING"
+  record_installed_version "$OPENEMR_VERSION"
   log "  OpenEMR $OPENEMR_VERSION unpacked in $OPENEMR_WEB_ROOT"
 }
 
@@ -314,22 +280,10 @@ step_globals() {
   log "  $(grep -c $'^[^#].*\t' "$BUNDLE_DIR/conf/openemr/globals.tsv") globals set"
 }
 
-SETUP_SCRIPTS=(admin.php acl_upgrade.php setup.php sql_patch.php sql_upgrade.php ippf_upgrade.php)
-
-# Code read-only to the web server; only sites/<site>/documents writable, by www-data alone.
 step_permissions() {
-  local script documents=$OPENEMR_WEB_ROOT/sites/$OPENEMR_SITE/documents
-  for script in "${SETUP_SCRIPTS[@]}"; do
-    rm -f "${OPENEMR_WEB_ROOT:?}/$script"
-  done
-  rm -rf "$OPENEMR_WEB_ROOT/contrib/util/installScripts"
-  chown -R root:www-data "$OPENEMR_WEB_ROOT"
-  find "$OPENEMR_WEB_ROOT" -path "$documents" -prune -o -type d ! -perm 0750 -exec chmod 0750 {} +
-  find "$OPENEMR_WEB_ROOT" -path "$documents" -prune -o -type f ! -perm 0440 -exec chmod 0440 {} +
-  chown -R www-data:www-data "$documents"
-  find "$documents" -type d ! -perm 0700 -exec chmod 0700 {} +
-  find "$documents" -type f ! -perm 0600 -exec chmod 0600 {} +
-  log "  code root:www-data read-only; $documents www-data only"
+  remove_setup_scripts "$OPENEMR_WEB_ROOT"
+  lock_down_code "$OPENEMR_WEB_ROOT"
+  log "  code root:www-data read-only; sites/$OPENEMR_SITE/documents www-data only"
 }
 
 # The host's TLS certificate: one the operator put in tls/ (on-prem, a real one) is kept;
