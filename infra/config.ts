@@ -9,6 +9,7 @@ import addFormats from "ajv-formats";
 import { closest, distance } from "fastest-levenshtein";
 import { parse as parseYaml } from "yaml";
 import schema from "../config/schema.json";
+import { canonicalCidr, cidrContains } from "./ipv4";
 
 export const CONFIG_NAMESPACE = "openemr";
 
@@ -157,31 +158,6 @@ function describeAjvError(error: ErrorObject, raw: Record<string, unknown>): str
     default:
       return `${key}: ${given} ${error.message ?? "is invalid"}`;
   }
-}
-
-function ipv4ToNumber(address: string): number {
-  return address.split(".").reduce((total, octet) => total * 256 + Number(octet), 0);
-}
-
-function numberToIpv4(value: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
-}
-
-/** The canonical form of a CIDR (host bits cleared); AWS rejects CIDRs with host bits set. */
-export function canonicalCidr(cidr: string): string {
-  const [address, prefix] = cidr.split("/");
-  const size = 2 ** (32 - Number(prefix));
-  return `${numberToIpv4(Math.floor(ipv4ToNumber(address) / size) * size)}/${prefix}`;
-}
-
-function cidrContains(outer: string, inner: string): boolean {
-  const [outerAddress, outerPrefix] = outer.split("/");
-  const [innerAddress, innerPrefix] = inner.split("/");
-  const size = 2 ** (32 - Number(outerPrefix));
-  return (
-    Number(innerPrefix) >= Number(outerPrefix) &&
-    Math.floor(ipv4ToNumber(innerAddress) / size) === Math.floor(ipv4ToNumber(outerAddress) / size)
-  );
 }
 
 const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];

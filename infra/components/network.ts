@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { configDefault } from "../config-defaults";
+import { blockSize, numberToIpv4, parseCidr } from "../ipv4";
 import { assumableByService } from "./trust-policy";
 
 export interface NetworkArgs {
@@ -46,21 +47,10 @@ export const interfaceEndpointServices = [
   "kms",
 ] as const;
 
-// Subnet math is four lines of bit arithmetic on one IPv4 range; a CIDR library would be a
-// dependency for less code than its import. The VPC is cut into 16 equal blocks: blocks 0-3
-// are public subnets, 4-7 app subnets, 8-11 database subnets (one per AZ), 12-15 spare.
+// The VPC is cut into 16 equal blocks: blocks 0-3 are public subnets, 4-7 app subnets, 8-11
+// database subnets (one per AZ), 12-15 spare.
 const blocksPerTier = 4;
 const subnetBits = 4;
-
-function parseCidr(cidr: string): { base: number; prefix: number } {
-  const [address, prefixText] = cidr.split("/");
-  const base = address.split(".").reduce((value, octet) => value * 256 + Number(octet), 0);
-  return { base, prefix: Number(prefixText) };
-}
-
-function formatAddress(value: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
-}
 
 export type SubnetTier = "public" | "app" | "db";
 const tierOffset: Record<SubnetTier, number> = { public: 0, app: blocksPerTier, db: 2 * blocksPerTier };
@@ -69,15 +59,15 @@ const tierOffset: Record<SubnetTier, number> = { public: 0, app: blocksPerTier, 
 export function subnetCidr(vpcCidr: string, tier: SubnetTier, azIndex: number): string {
   const { base, prefix } = parseCidr(vpcCidr);
   const prefixLength = prefix + subnetBits;
-  return `${formatAddress(base + (tierOffset[tier] + azIndex) * 2 ** (32 - prefixLength))}/${prefixLength}`;
+  return `${numberToIpv4(base + (tierOffset[tier] + azIndex) * blockSize(prefixLength))}/${prefixLength}`;
 }
 
 /** The block that holds every subnet of `tier`, as `address/netmask` (MySQL's host-pattern form). */
 export function tierNetmask(vpcCidr: string, tier: SubnetTier): string {
   const { base, prefix } = parseCidr(vpcCidr);
   const prefixLength = prefix + 2;
-  const mask = formatAddress(2 ** 32 - 2 ** (32 - prefixLength));
-  return `${formatAddress(base + (tierOffset[tier] / blocksPerTier) * 2 ** (32 - prefixLength))}/${mask}`;
+  const mask = numberToIpv4(2 ** 32 - blockSize(prefixLength));
+  return `${numberToIpv4(base + (tierOffset[tier] / blocksPerTier) * blockSize(prefixLength))}/${mask}`;
 }
 
 export class Network extends pulumi.ComponentResource {

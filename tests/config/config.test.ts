@@ -4,7 +4,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import {
   ConfigError,
-  canonicalCidr,
   configProperties,
   loadStackFile,
   rawConfigFrom,
@@ -12,6 +11,7 @@ import {
   validateConfig,
 } from "../../infra/config";
 import { README_PATH, readmeWithTable } from "../../config/readme-table";
+import { canonicalCidr } from "../../infra/ipv4";
 import { runOffline } from "../../infra/offline/run";
 
 const examplesDir = join(__dirname, "..", "..", "config", "examples");
