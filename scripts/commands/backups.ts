@@ -157,13 +157,12 @@ export async function restore(ctx: Context, options: RestoreOptions): Promise<nu
   const live = options.newDatabase === undefined;
   if (live) await confirmLiveRestore(ctx, chosen, options.yes === true);
 
-  // settings.env names the live database, restored with Apache stopped so nobody writes to it
-  // meanwhile; a new database gets its own sites directory beside the code.
+  // settings.env names the live database. openemr-restore loads beside it and pauses Apache and
+  // PHP for the swap alone, keeping the previous copy for `commit` or `rollback` on the host; a
+  // new database gets its own sites directory beside the code.
   const target = live
     ? [
         READ_HOST_SETTINGS,
-        "systemctl stop apache2",
-        "trap 'systemctl start apache2' EXIT",
         `${BIN}/openemr-restore --backup ${quote(chosen.id)} --database "$DB_NAME" --sites-dir ${LIVE_SITES_DIR} --yes`,
       ].join("\n")
     : [

@@ -268,7 +268,8 @@ describe("on-host backup and restore", () => {
 
     async function copyBackup(id: string, damage: string): Promise<void> {
       await root.sh(
-        `cp -a /var/backups/openemr/${manifest.id} /var/backups/openemr/${id} && cd /var/backups/openemr/${id} && ${damage}`,
+        `cp -a /var/backups/openemr/${manifest.id} /var/backups/openemr/${id} && cd /var/backups/openemr/${id} && ` +
+          `jq -c '.id = "${id}"' manifest.json > m && mv m manifest.json && ${damage}`,
       );
     }
 
@@ -345,7 +346,7 @@ describe("on-host backup and restore", () => {
         [[`${BIN}/openemr-restore`, "--database", "x"], "openemr-restore: --sites-dir is required"],
         [
           [`${BIN}/openemr-restore`, "--database", "bad-name", "--sites-dir", "/srv/x"],
-          "openemr-restore: --database is 'bad-name', expected letters, digits or _ (at most 64)",
+          "openemr-restore: --database is 'bad-name', expected letters, digits or _ (at most 40)",
         ],
         [
           [`${BIN}/openemr-restore`, "--backup", "yesterday", "--database", "x", "--sites-dir", "/srv/x"],

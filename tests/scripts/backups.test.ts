@@ -151,7 +151,7 @@ describe("restore", () => {
     expect(run.asked).toEqual([`Type the backup id (${stack.backupId}) to continue: `]);
     expect(run.code).toBe(0);
     expect(stack.host.scripts[0]).toContain(
-      `${READ_HOST_SETTINGS}\nsystemctl stop apache2\ntrap 'systemctl start apache2' EXIT\n` +
+      `${READ_HOST_SETTINGS}\n` +
         `/opt/openemr-aws/bin/openemr-restore --backup ${stack.backupId} --database "$DB_NAME" ` +
         "--sites-dir /var/www/openemr/sites --yes",
     );
