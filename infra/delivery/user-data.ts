@@ -93,8 +93,11 @@ export function renderDeliveryDocument(settings: HostSettings, bundle: BundleLoc
         name: "deliver",
         inputs: {
           timeoutSeconds: "3600",
+          // aws:runShellScript hands these lines to `sh` (dash on Debian), which has no `pipefail`:
+          // they stay POSIX sh and pipe-free; the delivery script runs under its own bash shebang.
+          // https://docs.aws.amazon.com/systems-manager/latest/userguide/documents-command-ssm-plugin-reference.html
           runCommand: [
-            "set -euo pipefail",
+            "set -eu",
             ...heredoc(settingsPath, "0644", renderSettings(settings)),
             ...heredoc(deliverScriptPath, "0755", deliverScript),
             `${deliverScriptPath} '{{ BundleBucket }}' '{{ BundleKey }}' '{{ BundleSha256 }}'`,

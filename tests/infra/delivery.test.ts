@@ -202,6 +202,36 @@ describe("SSM delivery document", () => {
       "/usr/local/sbin/openemr-aws-deliver '{{ BundleBucket }}' '{{ BundleKey }}' '{{ BundleSha256 }}'",
     ]);
   });
+  // Run Command's aws:runShellScript runs the commands with `sh`, dash on Debian.
+  it("ssm document: its commands run under sh (dash) and write settings.env and the delivery script", () => {
+    const commands: string[] = JSON.parse(named(standard, "aws:ssm/document:Document", "host-deliver").inputs.content)
+      .mainSteps[0].inputs.runCommand;
+    const root = mkdtempSync(join(scratch, "ssm-sh-"));
+    // Absolute paths point into `root`, on each command's first line only: heredoc bodies stay as they are.
+    const inRoot = (command: string) =>
+      command.replace(/^[^\n]*/, (line) => line.replace(/ \/(etc|usr)\//g, ` ${root}/$1/`));
+    const body = [...commands.slice(0, -1).map(inRoot), "echo reached the delivery"].join("\n");
+    writeFileSync(join(root, "commands.sh"), body);
+    const result = spawnSync("dash", [join(root, "commands.sh")], { encoding: "utf8" });
+    const written = (path: string) => (existsSync(join(root, path)) ? readFileSync(join(root, path), "utf8") : null);
+    expect([
+      `${result.status} ${result.stderr}`,
+      result.stdout,
+      written("etc/openemr-aws/settings.env"),
+      written("usr/local/sbin/openemr-aws-deliver"),
+    ]).toEqual([
+      "0 ",
+      "reached the delivery\n",
+      renderSettings(userDataSettings(standard)),
+      readFileSync("infra/delivery/openemr-aws-deliver.sh", "utf8"),
+    ]);
+  });
+  it("ssm document: its commands are POSIX sh by shellcheck", () => {
+    const commands: string[] = JSON.parse(named(standard, "aws:ssm/document:Document", "host-deliver").inputs.content)
+      .mainSteps[0].inputs.runCommand;
+    const result = spawnSync("shellcheck", ["--shell=sh", "-"], { input: commands.join("\n"), encoding: "utf8" });
+    expect(`${result.status}${result.stdout}`).toBe("0");
+  });
   it("ssm document: output names it", () => {
     expect(standard.outputs.bootstrapDocumentName).toBe(
       named(standard, "aws:ssm/document:Document", "host-deliver").inputs.name,
