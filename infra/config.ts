@@ -188,10 +188,14 @@ function crossFieldProblems(config: StackConfig): string[] {
       `${CONFIG_NAMESPACE}:vpcCidr: "${config.vpcCidr}" is not a private range; ` +
         `expected a range inside ${PRIVATE_RANGES.join(", ")}`,
     );
-  if (config.dbMaxStorageGb < config.dbStorageGb)
+  // RDS storage autoscaling: the ceiling must be at least 10% above the allocated storage
+  // (1000 GiB allows 1100 or more). https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.Autoscaling.html
+  const minMaxStorageGb = Math.ceil((config.dbStorageGb * 11) / 10);
+  if (config.dbMaxStorageGb < minMaxStorageGb)
     problems.push(
-      `${CONFIG_NAMESPACE}:dbMaxStorageGb: ${config.dbMaxStorageGb} is below openemr:dbStorageGb ` +
-        `(${config.dbStorageGb}); expected at least ${config.dbStorageGb}`,
+      `${CONFIG_NAMESPACE}:dbMaxStorageGb: ${config.dbMaxStorageGb} is less than 10% above openemr:dbStorageGb ` +
+        `(${config.dbStorageGb}); expected at least ${minMaxStorageGb} ` +
+        "(RDS refuses a storage autoscaling ceiling closer to the storage)",
     );
   if (config.backupExpiryDays < config.objectLockDays)
     problems.push(

@@ -143,7 +143,14 @@ describe("config mistakes: each named with its key, value and expectation", () =
     [
       "a storage ceiling under the storage",
       { dbStorageGb: 100, dbMaxStorageGb: 50 },
-      "openemr:dbMaxStorageGb: 50 is below openemr:dbStorageGb (100); expected at least 100",
+      "openemr:dbMaxStorageGb: 50 is less than 10% above openemr:dbStorageGb (100); " +
+        "expected at least 110 (RDS refuses a storage autoscaling ceiling closer to the storage)",
+    ],
+    [
+      "a storage ceiling under 10% above the storage",
+      { dbStorageGb: 21, dbMaxStorageGb: 23 },
+      "openemr:dbMaxStorageGb: 23 is less than 10% above openemr:dbStorageGb (21); " +
+        "expected at least 24 (RDS refuses a storage autoscaling ceiling closer to the storage)",
     ],
     [
       "backups that expire while locked",
@@ -187,6 +194,10 @@ describe("config mistakes: each named with its key, value and expectation", () =
     });
     expect(problems).toHaveLength(5);
     for (const problem of problems) expect(problem).not.toContain("\n");
+  });
+
+  it("accepts a storage ceiling exactly 10% above the storage (RDS's own example: 1000 -> 1100)", () => {
+    expect(problemsOf({ dbStorageGb: 1000, dbMaxStorageGb: 1100 })).toEqual([]);
   });
 
   it("accepts an x86_64 GPU type despite the g in its name", () => {
