@@ -47,7 +47,8 @@ describe("on-host backup and restore", () => {
     const tables = (
       await mariadbSql(
         root,
-        `SELECT table_name FROM information_schema.tables WHERE table_schema='${database}' AND table_type='BASE TABLE' ORDER BY 1`,
+        `SELECT table_name FROM information_schema.tables WHERE table_schema='${database}'` +
+          " AND table_type='BASE TABLE' ORDER BY 1",
       )
     )
       .trim()
@@ -66,7 +67,8 @@ describe("on-host backup and restore", () => {
   async function treeFingerprint(dir: string): Promise<string> {
     return (
       await root.sh(
-        `cd '${dir}' && find . -printf '%p %M %U:%G\\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum`,
+        `cd '${dir}' && find . -printf '%p %M %U:%G\\n' | sort && ` +
+          "find . -type f -print0 | sort -z | xargs -0 sha256sum",
       )
     ).stdout;
   }
@@ -94,14 +96,17 @@ describe("on-host backup and restore", () => {
       root,
       TRICKY_NOTES.map(
         (body, i) =>
-          `INSERT INTO pnotes (date, body, pid, user, groupname, activity, authorized, title, assigned_to, deleted, message_status) VALUES (NOW(), ${sqlString(body)}, ${i + 1}, 'admin', 'Default', 1, 1, 'Unassigned', 'admin', 0, 'New');`,
+          "INSERT INTO pnotes (date, body, pid, user, groupname, activity, authorized, title, assigned_to, deleted," +
+          ` message_status) VALUES (NOW(), ${sqlString(body)}, ${i + 1},` +
+          " 'admin', 'Default', 1, 1, 'Unassigned', 'admin', 0, 'New');",
       ).join("\n"),
       "openemr",
     );
 
     // A site as OpenEMR leaves it: config, documents, the DB CA, OAuth and disk encryption keys.
+    const siteDirs = `${SITE}/documents/certificates ${SITE}/documents/logs_and_misc/methods ${SITE}/documents/edi`;
     await root.sh(`set -e
-      install -d -o www-data -g www-data -m 0700 ${SITE}/documents/certificates ${SITE}/documents/logs_and_misc/methods ${SITE}/documents/edi
+      install -d -o www-data -g www-data -m 0700 ${siteDirs}
       printf '<?php\\n$host = "db";\\n$config = 1;\\n' > ${SITE}/sqlconf.php
       head -c 300000 /dev/urandom > ${SITE}/documents/scan-0001.pdf
       printf 'ISA*00*\\n' > ${SITE}/documents/edi/claim.837
@@ -276,7 +281,8 @@ describe("on-host backup and restore", () => {
     it("refuses a part with one flipped byte before touching anything", async () => {
       await copyBackup(
         "20000101T000001Z",
-        `printf '\\x%02x' $(( $(od -An -tu1 -j100 -N1 db.sql.zst) ^ 1 )) | dd of=db.sql.zst bs=1 seek=100 conv=notrunc status=none`,
+        `printf '\\x%02x' $(( $(od -An -tu1 -j100 -N1 db.sql.zst) ^ 1 ))` +
+          " | dd of=db.sql.zst bs=1 seek=100 conv=notrunc status=none",
       );
       const result = await onprem([
         `${BIN}/openemr-restore`,
@@ -289,7 +295,10 @@ describe("on-host backup and restore", () => {
       ]);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(
-        /backup 20000101T000001Z: db\.sql\.zst is corrupt: sha256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}; refusing to restore/,
+        new RegExp(
+          /backup 20000101T000001Z: db\.sql\.zst is corrupt: sha256 [0-9a-f]{64}, /.source +
+            /the manifest says [0-9a-f]{64}; refusing to restore/.source,
+        ),
       );
       expect(await databases()).not.toContain("flipped");
       expect((await root.run(["test", "-e", "/srv/flipped"], { check: false })).code).not.toBe(0);
@@ -308,7 +317,8 @@ describe("on-host backup and restore", () => {
       ]);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(
-        `backup 20000101T000002Z: sites.tar.zst is truncated or altered: ${manifest.parts[1].bytes - 1000} bytes, the manifest says ${manifest.parts[1].bytes}; refusing to restore`,
+        `backup 20000101T000002Z: sites.tar.zst is truncated or altered: ${manifest.parts[1].bytes - 1000} bytes,` +
+          ` the manifest says ${manifest.parts[1].bytes}; refusing to restore`,
       );
       expect(await databases()).not.toContain("truncated");
       expect((await root.run(["test", "-e", "/srv/truncated"], { check: false })).code).not.toBe(0);
@@ -458,11 +468,12 @@ describe("on-host backup and restore", () => {
     });
 
     it("refuses a corrupted object in the bucket", async () => {
+      const part = `s3://clinic-test-backups/backups/default/${manifest.id}/db.sql.zst`;
       await root.sh(
         `set -e
-        aws s3 cp s3://clinic-test-backups/backups/default/${manifest.id}/db.sql.zst /tmp/db.sql.zst --only-show-errors
+        aws s3 cp ${part} /tmp/db.sql.zst --only-show-errors
         printf 'X' | dd of=/tmp/db.sql.zst bs=1 seek=50 conv=notrunc status=none
-        aws s3 cp /tmp/db.sql.zst s3://clinic-test-backups/backups/default/${manifest.id}/db.sql.zst --only-show-errors`,
+        aws s3 cp /tmp/db.sql.zst ${part} --only-show-errors`,
         { env: AWS_ENV },
       );
       const result = await ec2([
@@ -475,7 +486,8 @@ describe("on-host backup and restore", () => {
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(
         new RegExp(
-          `backup ${manifest.id}: db\\.sql\\.zst is corrupt: sha256 [0-9a-f]{64}, the manifest says ${manifest.parts[0].sha256}; refusing to restore`,
+          `backup ${manifest.id}: db\\.sql\\.zst is corrupt: sha256 [0-9a-f]{64},` +
+            ` the manifest says ${manifest.parts[0].sha256}; refusing to restore`,
         ),
       );
       expect(await databases()).not.toContain("openemr_bad_s3");

@@ -158,7 +158,10 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     const run = await bootstrap();
     expect(run.code).not.toBe(0);
     expect(run.lastLine).toMatch(
-      /openemr-bootstrap: FAILED at settings: \/etc\/openemr-aws\/settings\.env: OPENEMR_TIER is 'huge'; expected single or standard$/,
+      new RegExp(
+        /openemr-bootstrap: FAILED at settings: \/etc\/openemr-aws\/settings\.env: /.source +
+          /OPENEMR_TIER is 'huge'; expected single or standard$/.source,
+      ),
     );
   });
 
@@ -170,7 +173,10 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     chmodSync(secretsFile, 0o600);
     expect(open.code).not.toBe(0);
     expect(open.lastLine).toMatch(
-      /FAILED at settings: secrets file \/etc\/openemr-aws\/secrets\.json must be owned by root with mode 0600 \(it is root 644\)$/,
+      new RegExp(
+        /FAILED at settings: secrets file \/etc\/openemr-aws\/secrets\.json /.source +
+          /must be owned by root with mode 0600 \(it is root 644\)$/.source,
+      ),
     );
     settings({ SECRET_ADMIN: "no-such-secret" });
     const missing = await bootstrap();
@@ -334,7 +340,9 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     // ini_get() gives "" for a flag set Off in an ini file; "0" says the same.
     root.writeFile(
       probe,
-      `<?php\nheader('Content-Type: application/json');\necho json_encode(array_combine(${JSON.stringify(keys)}, array_map(fn ($key) => ini_get($key) === '' ? '0' : ini_get($key), ${JSON.stringify(keys)})));\n`,
+      `<?php\nheader('Content-Type: application/json');\n` +
+        `echo json_encode(array_combine(${JSON.stringify(keys)}, ` +
+        `array_map(fn ($key) => ini_get($key) === '' ? '0' : ini_get($key), ${JSON.stringify(keys)})));\n`,
       0o444,
     );
     try {
@@ -355,12 +363,14 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     expect(
       await mariadbSql(
         root,
-        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'openemr'",
+        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA" +
+          " WHERE SCHEMA_NAME = 'openemr'",
       ),
     ).toBe("utf8mb4\tutf8mb4_general_ci\n");
     const globals = await mariadbSql(
       root,
-      "SELECT gl_name, gl_value FROM globals WHERE gl_name IN ('timeout', 'secure_password', 'gbl_minimum_password_length') ORDER BY gl_name",
+      "SELECT gl_name, gl_value FROM globals" +
+        " WHERE gl_name IN ('timeout', 'secure_password', 'gbl_minimum_password_length') ORDER BY gl_name",
       "openemr",
     );
     expect(globals).toBe("gbl_minimum_password_length\t12\nsecure_password\t1\ntimeout\t900\n");
@@ -385,7 +395,8 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     const snapshot = async () =>
       (
         await root.sh(
-          "find /etc /var/www -xdev \\( -type f -o -type l -o -type d \\) -printf '%p %m %U %G %T@ %s\\n' | sort && find /etc /var/www -xdev -type f -exec sha256sum {} + | sort",
+          "find /etc /var/www -xdev \\( -type f -o -type l -o -type d \\) -printf '%p %m %U %G %T@ %s\\n' | sort" +
+            " && find /etc /var/www -xdev -type f -exec sha256sum {} + | sort",
         )
       ).stdout;
     const before = await snapshot();

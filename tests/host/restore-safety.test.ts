@@ -43,7 +43,8 @@ describe("a restore never leaves the live record partial", () => {
     const tables = (
       await mariadbSql(
         root,
-        "SELECT table_name FROM information_schema.tables WHERE table_schema='openemr' AND table_type='BASE TABLE' ORDER BY 1",
+        "SELECT table_name FROM information_schema.tables" +
+          " WHERE table_schema='openemr' AND table_type='BASE TABLE' ORDER BY 1",
       )
     )
       .trim()
@@ -69,7 +70,8 @@ describe("a restore never leaves the live record partial", () => {
       .filter((name) => /_(restore|before)_/.test(name));
     const files = (
       await root.sh(
-        `ls -d ${SITES}/.restore-* /run/openemr-aws/openemr-restore.* /var/lib/openemr-aws/swaps/*.json 2>/dev/null || true`,
+        `ls -d ${SITES}/.restore-* /run/openemr-aws/openemr-restore.*` +
+          ` /var/lib/openemr-aws/swaps/*.json 2>/dev/null || true`,
       )
     ).stdout
       .split("\n")
@@ -179,13 +181,18 @@ describe("a restore never leaves the live record partial", () => {
     expect(await leftovers()).toEqual([]);
   });
 
-  it(`is killed at ${KILL_POINTS} points over its run; after each the live record is whole, and nothing is left behind`, async () => {
+  const killedTitle =
+    `is killed at ${KILL_POINTS} points over its run; ` +
+    "after each the live record is whole, and nothing is left behind";
+  it(killedTitle, async () => {
     const outcomes: string[] = [];
+    let killedWhileRunning = 0;
     for (let point = 1; point <= KILL_POINTS; point++) {
       const pid = await startRestore();
       await new Promise((wake) => setTimeout(wake, (fullRunMs * point) / (KILL_POINTS + 1)));
       try {
         process.kill(-pid, "SIGKILL");
+        killedWhileRunning++;
       } catch {
         // finished before the kill
       }
@@ -204,7 +211,8 @@ describe("a restore never leaves the live record partial", () => {
       }
       expect(await leftovers(), `kill point ${point}`).toEqual([]);
     }
-    // The points span the run: some kills land before the swap.
+    // The points span the run: most kills land while it runs, some of them before the swap.
+    expect(killedWhileRunning).toBeGreaterThanOrEqual(KILL_POINTS / 2);
     expect(outcomes).toContain("before");
   });
 
@@ -238,13 +246,17 @@ describe("a restore never leaves the live record partial", () => {
       ${change}`);
   }
 
-  it("a part that passes its checksum but does not load fails without touching the live record or logging a row", async () => {
+  const unloadableTitle =
+    "a part that passes its checksum but does not load fails without touching the live record or logging a row";
+  it(unloadableTitle, async () => {
     const id = "20000101T000010Z";
+    const brokenSql = `CREATE TABLE pnotes (id int);\\nINSERT INTO pnotes VALUES ('${PATIENT_MARKER}' 'broken);\\n`;
+    const setPart = `'(.parts[] | select(.name == "db.sql.zst")) |= (.sha256 = $sha | .bytes = $bytes)'`;
     await copyBackup(
       id,
-      `printf "CREATE TABLE pnotes (id int);\\nINSERT INTO pnotes VALUES ('${PATIENT_MARKER}' 'broken);\\n" | zstd -q > db.sql.zst
+      `printf "${brokenSql}" | zstd -q > db.sql.zst
        jq -c --arg sha "$(sha256sum db.sql.zst | cut -c1-64)" --argjson bytes "$(stat -c %s db.sql.zst)" \
-         '(.parts[] | select(.name == "db.sql.zst")) |= (.sha256 = $sha | .bytes = $bytes)' manifest.json > m && mv m manifest.json`,
+         ${setPart} manifest.json > m && mv m manifest.json`,
     );
     const result = await run([RESTORE, ...restoreArgs(id)]);
     expect(result.code).toBe(1);

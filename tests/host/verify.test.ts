@@ -17,7 +17,8 @@ function bash(script: string, env: Record<string, string> = {}) {
       "--norc",
       "--noprofile",
       "-c",
-      `set -euo pipefail; source ${HOST}/lib/common.sh; source ${HOST}/lib/verify.sh; source ${HOST}/lib/release.sh; source ${HOST}/lib/steps.sh; ${script}`,
+      `set -euo pipefail; source ${HOST}/lib/common.sh; source ${HOST}/lib/verify.sh; ` +
+        `source ${HOST}/lib/release.sh; source ${HOST}/lib/steps.sh; ${script}`,
     ],
     {
       encoding: "utf8",
@@ -69,7 +70,8 @@ describe("signed downloads", () => {
 
   it("pins the SSM agent key shipped in the bundle", () => {
     const run = bash(
-      `gpg --homedir "$(mktemp -d)" --batch --with-colons --show-keys ${HOST}/keys/amazon-ssm-agent.asc 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }'; echo "$SSM_AGENT_KEY_FINGERPRINT"`,
+      `gpg --homedir "$(mktemp -d)" --batch --with-colons --show-keys ${HOST}/keys/amazon-ssm-agent.asc 2>/dev/null` +
+        ` | awk -F: '$1 == "fpr" { print $10; exit }'; echo "$SSM_AGENT_KEY_FINGERPRINT"`,
     );
     const [shipped, pinned] = run.stdout.trim().split("\n");
     expect(shipped).toBe(pinned);

@@ -416,7 +416,8 @@ export async function issueCert(
   ];
   writeFileSync(
     ext,
-    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n${altNames.length ? `subjectAltName=${altNames.join(",")}\n` : ""}`,
+    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n` +
+      (altNames.length ? `subjectAltName=${altNames.join(",")}\n` : ""),
   );
   await runHost([
     "openssl",

@@ -62,7 +62,8 @@ if (file_exists($ca)) {
     $db->options(MYSQLI_OPT_SSL_VERIFY_SERVER_CERT, true);
     $flags = MYSQLI_CLIENT_SSL;
 }
-if (!@$db->real_connect($args['server'], $args['login'], $args['pass'], $args['dbname'], (int) $args['port'], null, $flags)) {
+if (!@$db->real_connect($args['server'], $args['login'], $args['pass'], $args['dbname'],` +
+  String.raw` (int) $args['port'], null, $flags)) {
     echo "ERROR: unable to connect to the database: " . mysqli_connect_error() . "\n";
     exit(0);
 }
@@ -72,10 +73,13 @@ if ($existing > 0) {
     exit(0);
 }
 $statements = [
-    "CREATE TABLE globals (gl_name varchar(63) NOT NULL, gl_index int NOT NULL DEFAULT 0, gl_value varchar(255) NOT NULL DEFAULT '', PRIMARY KEY (gl_name, gl_index))",
-    "CREATE TABLE users (id bigint AUTO_INCREMENT PRIMARY KEY, username varchar(255), fname varchar(255), password varchar(255))",
+    "CREATE TABLE globals (gl_name varchar(63) NOT NULL, gl_index int NOT NULL DEFAULT 0,` +
+  String.raw` gl_value varchar(255) NOT NULL DEFAULT '', PRIMARY KEY (gl_name, gl_index))",
+    "CREATE TABLE users (id bigint AUTO_INCREMENT PRIMARY KEY, username varchar(255),` +
+  String.raw` fname varchar(255), password varchar(255))",
     "CREATE TABLE version (v_major int, v_minor int, v_patch int, v_database int)",
-    "CREATE TABLE patient_data (id bigint AUTO_INCREMENT PRIMARY KEY, fname varchar(255), lname varchar(255), DOB date)",
+    "CREATE TABLE patient_data (id bigint AUTO_INCREMENT PRIMARY KEY, fname varchar(255),` +
+  String.raw` lname varchar(255), DOB date)",
     "CREATE TABLE ` +
   "`keys`" +
   String.raw` (id bigint AUTO_INCREMENT PRIMARY KEY, name varchar(20), value text)",
@@ -95,7 +99,8 @@ $stmt = $db->prepare("INSERT INTO users (username, fname, password) VALUES (?, '
 $hash = password_hash($args['iuserpass'], PASSWORD_DEFAULT);
 $stmt->bind_param('ss', $args['iuser'], $hash);
 $stmt->execute();
-[$major, $minor, $patch] = array_map('intval', explode('.', trim(file_get_contents(__DIR__ . '/../../../version.txt'))));
+[$major, $minor, $patch] = array_map('intval', explode('.',` +
+  String.raw` trim(file_get_contents(__DIR__ . '/../../../version.txt'))));
 $db->query("INSERT INTO version VALUES ($major, $minor, $patch, 1)");
 $conf = "<?php\n" .
     '$host = ' . var_export($args['server'], true) . ";\n" .
@@ -112,7 +117,8 @@ if (file_put_contents("$siteDir/sqlconf.php", $conf) === false) {
 echo "OpenEMR installed for site {$args['site']}\n";
 `;
 
-const HEALTH = String.raw`<?php
+const HEALTH =
+  String.raw`<?php
 // Stand-in for OpenEMR's /meta/health endpoints: always HTTP 200, status in the JSON.
 header('Content-Type: application/json');
 $probe = $_GET['probe'] ?? '';
@@ -135,7 +141,8 @@ if (file_exists($ca)) {
 }
 $connected = @$db->real_connect($host, $login, $pass, $dbase, (int) $port, null, $flags);
 $cipher = $connected ? ($db->query("SHOW STATUS LIKE 'Ssl_cipher'")->fetch_row()[1] ?? '') : '';
-echo json_encode(['status' => $connected ? 'ready' : 'not_ready', 'checks' => ['database' => (bool) $connected, 'database_tls_cipher' => $cipher]]);
+echo json_encode(['status' => $connected ? 'ready' : 'not_ready',` +
+  String.raw` 'checks' => ['database' => (bool) $connected, 'database_tls_cipher' => $cipher]]);
 `;
 
 export interface ReleaseOptions {
@@ -162,14 +169,16 @@ export function buildRelease(dir: string, options: ReleaseOptions): Release {
     "meta/health/index.php": HEALTH,
     "apis/.htaccess": "RewriteEngine On\nRewriteRule ^(.*)$ dispatch.php?_REWRITE_COMMAND=$1 [L,QSA]\n",
     "apis/dispatch.php":
-      "<?php\nheader('Content-Type: application/json');\necho json_encode(['route' => $_GET['_REWRITE_COMMAND'] ?? '']);\n",
+      "<?php\nheader('Content-Type: application/json');\n" +
+      "echo json_encode(['route' => $_GET['_REWRITE_COMMAND'] ?? '']);\n",
     "oauth2/.htaccess": "RewriteEngine On\nRewriteRule ^(.*)$ authorize.php?_REWRITE_COMMAND=$1 [L,QSA]\n",
     "oauth2/authorize.php": "<?php\necho 'oauth2';\n",
     "bin/console": '#!/usr/bin/env php\n<?php\necho "console\\n";\n',
     ".gitignore": "vendor/\n",
     "contrib/util/installScripts/InstallerAuto.php": INSTALLER,
     "sites/default/sqlconf.php":
-      "<?php\n$host = 'localhost';\n$port = '3306';\n$login = '';\n$pass = '';\n$dbase = '';\n$config = 0; /////WILL BE CHANGED BY INSTALL\n",
+      "<?php\n$host = 'localhost';\n$port = '3306';\n$login = '';\n$pass = '';\n$dbase = '';\n" +
+      "$config = 0; /////WILL BE CHANGED BY INSTALL\n",
     "sites/default/documents/edi/README.txt": "edi\n",
     "sites/default/documents/logs_and_misc/methods/README.txt": "keys\n",
     ...Object.fromEntries(
