@@ -31,4 +31,6 @@ export default tseslint.config(
     },
   },
   prettier,
+  // Prettier wraps code but not strings or comments: this keeps those to the same width.
+  { rules: { "max-len": ["error", { code: 120 }] } },
 );
