@@ -22,7 +22,7 @@ export interface DatabaseArgs {
   logRetentionDays?: number;
   /**
    * RDS instance class. Defaults to the stack's `dbInstanceClass`, the smallest class Performance
-   * Insights runs on.
+   * Insights runs on; on a smaller one (micro, small) Performance Insights is left off.
    */
   instanceClass?: string;
   /** Initial gp3 storage in GB. Defaults to the stack's `dbStorageGb`; autoscaling grows it to `maxStorageGb`. */
@@ -51,6 +51,18 @@ export interface DatabaseArgs {
 
 /** The database logs RDS exports to CloudWatch Logs. */
 export const exportedLogTypes = ["audit", "error", "general", "slowquery"] as const;
+
+/**
+ * Whether RDS for MySQL runs Performance Insights on `instanceClass`: every class but db.t2, db.t3
+ * and db.t4g micro and small. AWS is folding Performance Insights into CloudWatch Database
+ * Insights (its console and paid tiers end in 2026; the API and the 7-day free tier stay), which
+ * has the same class restrictions.
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PerfInsights.Overview.Engines.html
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DatabaseInsights.Engines.html
+ */
+export function performanceInsightsSupported(instanceClass: string): boolean {
+  return !/^db\.t(2|3|4g)\.(micro|small)$/.test(instanceClass);
+}
 
 /** RDS identifiers: lower-case letters, digits and single hyphens, starting with a letter, at most 63 characters. */
 export function dbInstanceIdentifier(stackName: string): string {
@@ -142,13 +154,16 @@ export class Database extends pulumi.ComponentResource {
       parent,
     );
 
+    const instanceClass = args.instanceClass ?? configDefault("dbInstanceClass");
+    const performanceInsights = performanceInsightsSupported(instanceClass);
+
     this.instance = new aws.rds.Instance(
       `${name}-instance`,
       {
         identifier: this.identifier,
         engine: "mysql",
         engineVersion: "8.4",
-        instanceClass: args.instanceClass ?? configDefault("dbInstanceClass"),
+        instanceClass,
         allocatedStorage: args.storageGb ?? configDefault("dbStorageGb"),
         maxAllocatedStorage: args.maxStorageGb ?? configDefault("dbMaxStorageGb"),
         storageType: "gp3",
@@ -173,9 +188,9 @@ export class Database extends pulumi.ComponentResource {
         enabledCloudwatchLogsExports: [...exportedLogTypes],
         monitoringInterval: 60,
         monitoringRoleArn: monitoringRole.arn,
-        performanceInsightsEnabled: true,
-        performanceInsightsKmsKeyId: args.dataKeyArn,
-        performanceInsightsRetentionPeriod: 7,
+        performanceInsightsEnabled: performanceInsights,
+        performanceInsightsKmsKeyId: performanceInsights ? args.dataKeyArn : undefined,
+        performanceInsightsRetentionPeriod: performanceInsights ? 7 : undefined,
       },
       { parent: this, dependsOn: [...logGroups, monitoringPolicy], retainOnDelete },
     );

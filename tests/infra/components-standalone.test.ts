@@ -124,6 +124,47 @@ describe("Database alone", () => {
   });
 });
 
+describe("Database Performance Insights by instance class", () => {
+  const planned = async (instanceClass: string) =>
+    named(
+      await standalone(
+        () =>
+          new Database("database", {
+            stackName: "clinic",
+            subnetIds: ["subnet-db-a", "subnet-db-b"],
+            securityGroupId: "sg-db",
+            dataKeyArn: DATA_KEY,
+            logsKeyArn: LOGS_KEY,
+            instanceClass,
+          }),
+      ),
+      "aws:rds/instance:Instance",
+      "database-instance",
+    ).inputs;
+
+  it.each(["db.t3.micro", "db.t3.small", "db.t4g.micro", "db.t4g.small", "db.t2.small"])(
+    "%s: off, with no key or retention (RDS MySQL has no Performance Insights there)",
+    async (instanceClass) => {
+      const inputs = await planned(instanceClass);
+      expect([
+        inputs.performanceInsightsEnabled,
+        inputs.performanceInsightsKmsKeyId,
+        inputs.performanceInsightsRetentionPeriod,
+      ]).toEqual([false, undefined, undefined]);
+    },
+  );
+  it.each(["db.t3.medium", "db.t4g.medium", "db.t4g.large", "db.m7g.large", "db.r6i.xlarge"])(
+    "%s: on, encrypted with the data key",
+    async (instanceClass) => {
+      expect(await planned(instanceClass)).toMatchObject({
+        performanceInsightsEnabled: true,
+        performanceInsightsKmsKeyId: DATA_KEY,
+        performanceInsightsRetentionPeriod: 7,
+      });
+    },
+  );
+});
+
 describe("Host alone", () => {
   it("without a database: the single tier, with the default sizes, release and upload limit", async () => {
     const run = await standalone(() => new Host("host", hostWiring));
