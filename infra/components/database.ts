@@ -102,6 +102,9 @@ export class Database extends pulumi.ComponentResource {
           { name: "character_set_server", value: "utf8mb4" },
           { name: "collation_server", value: "utf8mb4_general_ci" },
           { name: "slow_query_log", value: "1" },
+          // RDS exports the slow and general logs to CloudWatch Logs only when they are written to files.
+          // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.MySQLDB.PublishtoCloudWatchLogs.html
+          { name: "log_output", value: "FILE" },
           // The general log would copy every statement, PHI included, into CloudWatch; the audit
           // plugin records connections, DDL and DCL instead.
           { name: "general_log", value: "0" },

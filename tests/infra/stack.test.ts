@@ -366,6 +366,8 @@ describe("database", () => {
     expect(parameters()).toMatchObject({ character_set_server: "utf8mb4", collation_server: "utf8mb4_general_ci" }));
   it("db: slow query log on, general log off", () =>
     expect(parameters()).toMatchObject({ slow_query_log: "1", general_log: "0" }));
+  it("db: slow and general logs written to files, the only output RDS exports to CloudWatch Logs", () =>
+    expect(parameters().log_output).toBe("FILE"));
   it("db: instance uses its parameter and option groups", () => {
     const parameterGroup = named(standard, "aws:rds/parameterGroup:ParameterGroup", "database-params");
     const optionGroup = named(standard, "aws:rds/optionGroup:OptionGroup", "database-options");
