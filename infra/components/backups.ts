@@ -10,6 +10,22 @@ import { assumableByService } from "./trust-policy";
 /** Key prefix of the logical backups the host writes (`<prefix><site>/<id>/`). */
 export const BACKUP_OBJECT_PREFIX = "backups/";
 
+/** Where logical backups go as they age: days after upload, coldest last. */
+const BACKUP_TRANSITIONS = [
+  { days: 30, storageClass: "STANDARD_IA" },
+  { days: 90, storageClass: "GLACIER_IR" },
+];
+
+/**
+ * The transitions that come before `expiryDays`: S3 refuses a lifecycle rule whose expiration is
+ * not later than its transitions, and `backupExpiryDays` may be as short as 30.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html
+ */
+export function backupTransitions(expiryDays: number): typeof BACKUP_TRANSITIONS | undefined {
+  const transitions = BACKUP_TRANSITIONS.filter((transition) => transition.days < expiryDays);
+  return transitions.length > 0 ? transitions : undefined;
+}
+
 export interface BackupStorageArgs {
   /** Customer KMS key ARN (the `data` key) for SSE-KMS on the backup bucket. */
   dataKeyArn: pulumi.Input<string>;
@@ -96,6 +112,7 @@ export class BackupStorage extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const backupExpiryDays = args.backupExpiryDays ?? configDefault("backupExpiryDays");
     const backupBucket = new SecureBucket(
       `${name}-backups`,
       {
@@ -108,11 +125,8 @@ export class BackupStorage extends pulumi.ComponentResource {
             id: "backups-to-colder-storage-then-expire",
             status: "Enabled",
             filter: { prefix: BACKUP_OBJECT_PREFIX },
-            transitions: [
-              { days: 30, storageClass: "STANDARD_IA" },
-              { days: 90, storageClass: "GLACIER_IR" },
-            ],
-            expiration: { days: args.backupExpiryDays ?? configDefault("backupExpiryDays") },
+            transitions: backupTransitions(backupExpiryDays),
+            expiration: { days: backupExpiryDays },
             noncurrentVersionExpiration: { noncurrentDays: 30 },
             abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
           },

@@ -103,6 +103,30 @@ describe("BackupStorage", () => {
     expect(backups.noncurrentVersionExpiration.noncurrentDays).toBeGreaterThan(0);
   });
 
+  // S3 refuses a lifecycle rule whose expiration is not later than its last transition.
+  it.each([
+    [30, []],
+    [60, [{ days: 30, storageClass: "STANDARD_IA" }]],
+    [90, [{ days: 30, storageClass: "STANDARD_IA" }]],
+    [
+      91,
+      [
+        { days: 30, storageClass: "STANDARD_IA" },
+        { days: 90, storageClass: "GLACIER_IR" },
+      ],
+    ],
+  ])("backup bucket: expiring at %i days, only the transitions before it", async (backupExpiryDays, transitions) => {
+    const short = await runOffline(() => {
+      new BackupStorage("backup", { dataKeyArn: DATA_KEY, objectLockDays: 30, backupExpiryDays });
+    });
+    const backups = named(
+      short,
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+      "backup-backups-lifecycle",
+    ).inputs.rules.find((rule: any) => rule.filter?.prefix === "backups/");
+    expect([backups.transitions ?? [], backups.expiration]).toEqual([transitions, { days: backupExpiryDays }]);
+  });
+
   it("backup bucket: host-bundle/ never expires, incomplete uploads aborted everywhere", () => {
     const rules = named(
       run,
