@@ -67,6 +67,21 @@ write_db_client_options() {
   )
 }
 
+# Binary logs are this host's to ship when the server is local and logs: RDS (standard) keeps
+# its own for its point-in-time restore, and does not allow the read lock --master-data takes.
+binlog_is_local() {
+  [[ $DB_HOST == localhost && $(db_query -e 'SELECT @@log_bin') == 1 ]]
+}
+
+# Client options for loading a restore or drill: on a local server that logs, the load stays
+# out of the binary log (it is a copy of old data, not a change to replay).
+# shellcheck disable=SC2034 # UNLOGGED_LOAD is read by openemr-restore
+unlogged_load_options() {
+  UNLOGGED_LOAD=()
+  binlog_is_local && UNLOGGED_LOAD=(--init-command="SET sql_log_bin=0")
+  return 0
+}
+
 # shellcheck disable=SC2034 # MYSQLDUMP_BIN is used by openemr-backup
 pick_db_clients() {
   MYSQL_BIN="$(command -v mariadb || command -v mysql)" || die "no mariadb client installed"
@@ -140,6 +155,17 @@ storage_has() {
   fi
 }
 
+# The part names in folder ID of the backup store, one a line, sorted.
+storage_list_parts() {
+  if [[ "$OPENEMR_MODE" == ec2 ]]; then
+    aws s3api list-objects-v2 --bucket "$BACKUP_BUCKET" --prefix "$BACKUP_PREFIX/$1/" --output json |
+      jq -r --arg prefix "$BACKUP_PREFIX/$1/" '.Contents // [] | .[].Key | ltrimstr($prefix)' | sort
+  else
+    [[ -d "${BACKUP_DIR%/}/$1" ]] || return 0
+    find "${BACKUP_DIR%/}/$1" -maxdepth 1 -type f -printf '%f\n' | sort
+  fi
+}
+
 # One JSON line per backup, newest first: {"id", "bytes", "complete"}.
 storage_list() {
   if [[ "$OPENEMR_MODE" == ec2 ]]; then
@@ -178,9 +204,10 @@ put_metric() {
     log "warning: could not publish metric $name"
 }
 
-# One backup or restore at a time on this host.
+# One backup or restore at a time on this host (or one of another job, given its lock file).
+# shellcheck disable=SC2120 # the lock file argument is for openemr-backup ship-binlogs
 take_lock() {
-  local lock_file="${OPENEMR_AWS_LOCK:-/run/lock/openemr-backup.lock}"
+  local lock_file="${1:-${OPENEMR_AWS_LOCK:-/run/lock/openemr-backup.lock}}"
   mkdir -p -- "$(dirname "$lock_file")"
   exec {LOCK_FD}>"$lock_file" || die "cannot open lock file $lock_file"
   flock -n "$LOCK_FD" || die "another backup or restore is running (lock $lock_file)"
@@ -191,10 +218,10 @@ take_lock() {
 TABLE_NAME_PATTERN='^[A-Za-z0-9_$]{1,64}$'
 
 # Passes a mariadb-dump stream through unchanged and writes "<table>\t<rows>" lines to $1
-# when it ends. The counts are read from the dump itself, so they belong to the dump's own
-# consistent snapshot exactly; a second connection could not share that snapshot. No tool
-# counts rows in a dump stream, hence these lines of Perl (perl-base is on every Debian
-# host). The stream is copied in 1 MB blocks and scanned for statement boundaries only, so
+# when it ends, and "<binlog file>\t<position>" to $1.binlog when the dump names one. The
+# counts are read from the dump itself, so they belong to the dump's own consistent snapshot
+# exactly; a second connection could not share that snapshot. No tool counts rows in a dump
+# stream, hence these lines of Perl (perl-base is on every Debian host). The stream is copied in 1 MB blocks and scanned for statement boundaries only, so
 # the backup keeps the bare dump's pace: string literals never span lines (mariadb-dump
 # escapes newlines), MariaDB writes "INSERT INTO `t` VALUES" alone on a line and then one
 # row a line up to the first ");" that ends a line, so a statement's rows are its newlines.
@@ -241,11 +268,17 @@ count_dump_rows() {
     binmode STDIN; binmode STDOUT;
     fcntl(STDIN, 1031, 1 << 20);
     fcntl(STDOUT, 1031, 1 << 20);
-    my ($block, $carry) = ("", "");
+    my ($block, $carry, $coordinates, $seen) = ("", "", undef, 0);
     while (1) {
       my $read = sysread(STDIN, $block, 1 << 20);
       die "count_dump_rows: read failed: $!\n" unless defined $read;
       last if $read == 0;
+      # --master-data=2 writes the binary log position of the snapshot in the header.
+      if (!defined $coordinates && $seen < (1 << 20)
+        && $block =~ /^-- CHANGE MASTER TO MASTER_LOG_FILE=\x27([^\x27]+)\x27, MASTER_LOG_POS=(\d+);/m) {
+        $coordinates = "$1\t$2";
+      }
+      $seen += $read;
       for (my $done = 0; $done < $read;) {
         my $written = syswrite(STDOUT, $block, $read - $done, $done);
         die "count_dump_rows: write failed: $!\n" unless defined $written;
@@ -260,6 +293,11 @@ count_dump_rows() {
     open my $fh, ">", $out or die "count_dump_rows: $out: $!\n";
     print {$fh} "$_\t$rows{$_}\n" for @tables;
     close $fh or die "count_dump_rows: $out: $!\n";
+    if (defined $coordinates) {
+      open my $bh, ">", "$out.binlog" or die "count_dump_rows: $out.binlog: $!\n";
+      print {$bh} "$coordinates\n";
+      close $bh or die "count_dump_rows: $out.binlog: $!\n";
+    }
   ' "$1"
 }
 

@@ -183,6 +183,7 @@ add_fstab_line() {
 ensure_local_mariadb() {
   local changed=""
   changed+=$(install_file "$BUNDLE_DIR/conf/mariadb/90-openemr.cnf" /etc/mysql/mariadb.conf.d/90-openemr.cnf)
+  changed+=$(install_file "$BUNDLE_DIR/conf/mariadb/92-openemr-binlog.cnf" /etc/mysql/mariadb.conf.d/92-openemr-binlog.cnf)
   if [[ -n ${DATA_DIR:-} ]]; then
     if [[ ! -d $DATA_DIR/mysql ]]; then
       service_running mariadb && service_stop mariadb
@@ -372,7 +373,10 @@ step_timers() {
   fi
   [[ -n $changed ]] && systemctl daemon-reload
   for unit in "$BUNDLE_DIR"/systemd/*.timer; do
-    [[ -e $unit ]] && systemctl enable --now --quiet "${unit##*/}"
+    [[ -e $unit ]] || continue
+    # Binary logs are shipped from a local MariaDB only; RDS keeps its own for point-in-time restore.
+    [[ ${unit##*/} == openemr-binlog-ship.timer && $OPENEMR_TIER != single ]] && continue
+    systemctl enable --now --quiet "${unit##*/}"
   done
   log "  timers enabled"
 }
