@@ -199,7 +199,10 @@ export interface SnapshotBackupsArgs {
   hostInstanceArn: pulumi.Input<string>;
   /** ARN of the RDS instance (`standard` tier); omitted on `single`. */
   dbInstanceArn?: pulumi.Input<string>;
-  /** SNS topic that hears of failed and expired backup jobs; omitted when there is none yet. */
+  /**
+   * SNS topic that hears of failed, aborted and expired backup jobs (it must let EventBridge publish);
+   * omitted when there is none yet.
+   */
   notificationTopicArn?: pulumi.Input<string>;
 }
 
@@ -269,13 +272,32 @@ export class SnapshotBackups extends pulumi.ComponentResource {
     );
 
     if (args.notificationTopicArn) {
+      // Vault notifications no longer send BACKUP_JOB_FAILED, BACKUP_JOB_EXPIRED or RESTORE_JOB_FAILED
+      // (deprecated), and the live BACKUP_JOB_COMPLETED cannot be narrowed to failures. So the vault
+      // keeps only the live COPY_JOB_FAILED, and failed, aborted or expired backup jobs reach the topic
+      // through an EventBridge rule, as AWS advises.
+      // https://docs.aws.amazon.com/aws-backup/latest/devguide/backup-notifications.html
+      // https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html
       new aws.backup.VaultNotifications(
         `${name}-notifications`,
+        { backupVaultName: vault.name, snsTopicArn: args.notificationTopicArn, backupVaultEvents: ["COPY_JOB_FAILED"] },
+        child,
+      );
+      const failedJobs = new aws.cloudwatch.EventRule(
+        `${name}-failed-jobs`,
         {
-          backupVaultName: vault.name,
-          snsTopicArn: args.notificationTopicArn,
-          backupVaultEvents: ["BACKUP_JOB_FAILED", "BACKUP_JOB_EXPIRED", "RESTORE_JOB_FAILED", "COPY_JOB_FAILED"],
+          description: "AWS Backup jobs of the OpenEMR vault that failed, were aborted or expired",
+          eventPattern: pulumi.jsonStringify({
+            source: ["aws.backup"],
+            "detail-type": ["Backup Job State Change"],
+            detail: { state: ["FAILED", "ABORTED", "EXPIRED"], backupVaultName: [vault.name] },
+          }),
         },
+        child,
+      );
+      new aws.cloudwatch.EventTarget(
+        `${name}-failed-jobs`,
+        { rule: failedJobs.name, arn: args.notificationTopicArn },
         child,
       );
     }

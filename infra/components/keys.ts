@@ -97,7 +97,8 @@ export class Keys extends pulumi.ComponentResource {
         {
           Sid: "AlarmAndBackupServicesPublish",
           Effect: "Allow",
-          Principal: { Service: ["cloudwatch.amazonaws.com", "backup.amazonaws.com"] },
+          // EventBridge publishes AWS Backup job failures to the encrypted alarm topic.
+          Principal: { Service: ["cloudwatch.amazonaws.com", "backup.amazonaws.com", "events.amazonaws.com"] },
           Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
           Resource: "*",
         },

@@ -119,7 +119,7 @@ export class Monitoring extends pulumi.ComponentResource {
             {
               Sid: "AlarmsAndBackupNotificationsFromThisAccount",
               Effect: "Allow",
-              Principal: { Service: ["cloudwatch.amazonaws.com", "backup.amazonaws.com"] },
+              Principal: { Service: ["cloudwatch.amazonaws.com", "backup.amazonaws.com", "events.amazonaws.com"] },
               Action: "sns:Publish",
               Resource: topic.arn,
               Condition: { StringEquals: { "aws:SourceAccount": accountId } },
@@ -409,6 +409,8 @@ function alarmSpecs(args: MonitoringSettings, partition: pulumi.Output<string>):
     {
       id: "snapshot-jobs-failed",
       description: "An AWS Backup snapshot job of the host or database failed.",
+      // AWS Backup publishes job counts in AWS/Backup by resource type and by backup vault.
+      // https://docs.aws.amazon.com/aws-backup/latest/devguide/cloudwatch.html
       namespace: "AWS/Backup",
       metricName: "NumberOfBackupJobsFailed",
       dimensions: { BackupVaultName: args.backupVaultName },

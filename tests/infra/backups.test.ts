@@ -287,14 +287,39 @@ describe("SnapshotBackups", () => {
     ]);
   });
 
-  it("vault: failed jobs notify the alarm topic", () => {
+  it("vault notifications: only events AWS Backup still sends (no deprecated *_FAILED/EXPIRED job events)", () => {
     const notifications = named(
       standard,
       "aws:backup/vaultNotifications:VaultNotifications",
       "snapshots-notifications",
     ).inputs;
-    expect(notifications.snsTopicArn).toBe(TOPIC_ARN);
-    expect(notifications.backupVaultEvents).toContain("BACKUP_JOB_FAILED");
+    const deprecated = [
+      "BACKUP_JOB_SUCCESSFUL",
+      "BACKUP_JOB_FAILED",
+      "BACKUP_JOB_EXPIRED",
+      "RESTORE_JOB_SUCCESSFUL",
+      "RESTORE_JOB_FAILED",
+      "BACKUP_PLAN_CREATED",
+      "BACKUP_PLAN_MODIFIED",
+    ];
+    expect([
+      notifications.snsTopicArn,
+      notifications.backupVaultEvents.filter((event: string) => deprecated.includes(event)),
+    ]).toEqual([TOPIC_ARN, []]);
+  });
+
+  it("failed, aborted and expired backup jobs of the vault reach the alarm topic through EventBridge", () => {
+    const rule = named(standard, "aws:cloudwatch/eventRule:EventRule", "snapshots-failed-jobs");
+    const target = named(standard, "aws:cloudwatch/eventTarget:EventTarget", "snapshots-failed-jobs");
+    expect([JSON.parse(rule.inputs.eventPattern), target.inputs.rule, target.inputs.arn]).toEqual([
+      {
+        source: ["aws.backup"],
+        "detail-type": ["Backup Job State Change"],
+        detail: { state: ["FAILED", "ABORTED", "EXPIRED"], backupVaultName: ["clinic-openemr"] },
+      },
+      rule.state.name,
+      TOPIC_ARN,
+    ]);
   });
 });
 
@@ -346,8 +371,9 @@ describe("Backups in the stack", () => {
   });
 
   it("snapshot jobs that fail notify the alarm topic", () => {
-    expect(
+    expect([
       named(standard, "aws:backup/vaultNotifications:VaultNotifications", "snapshots-notifications").inputs.snsTopicArn,
-    ).toBe(standard.outputs.alarmTopicArn);
+      named(standard, "aws:cloudwatch/eventTarget:EventTarget", "snapshots-failed-jobs").inputs.arn,
+    ]).toEqual([standard.outputs.alarmTopicArn, standard.outputs.alarmTopicArn]);
   });
 });

@@ -65,10 +65,14 @@ describe("Monitoring, standard tier", () => {
     expect(named(run, "aws:sns/topic:Topic", "monitoring-alarms").inputs.kmsMasterKeyId).toBe(ALERTS_KEY);
   });
 
-  it("topic policy: CloudWatch and AWS Backup may publish, only for this account", () => {
+  it("topic policy: CloudWatch, AWS Backup and EventBridge may publish, only for this account", () => {
     const policy = policyStatements(named(run, "aws:sns/topicPolicy:TopicPolicy", "monitoring-alarms").inputs.policy);
     const allow = policy.find((statement: any) => statement.Effect === "Allow");
-    expect(allow.Principal.Service.sort()).toEqual(["backup.amazonaws.com", "cloudwatch.amazonaws.com"]);
+    expect(allow.Principal.Service.sort()).toEqual([
+      "backup.amazonaws.com",
+      "cloudwatch.amazonaws.com",
+      "events.amazonaws.com",
+    ]);
     expect(allow.Action).toBe("sns:Publish");
     expect(allow.Resource).toBe(topicArn);
     expect(allow.Condition).toEqual({ StringEquals: { "aws:SourceAccount": "111122223333" } });

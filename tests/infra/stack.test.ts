@@ -119,11 +119,11 @@ describe("keys", () => {
       StringEquals: { "aws:SourceAccount": PLACEHOLDERS.accountId },
     });
   });
-  it("keys: alerts key lets CloudWatch and AWS Backup only generate data keys and decrypt", () => {
+  it("keys: alerts key lets CloudWatch, AWS Backup and EventBridge only generate data keys and decrypt", () => {
     const [, ...services] = keyPolicy(standard, "alerts");
     expect(services).toEqual([
       expect.objectContaining({
-        Principal: { Service: ["cloudwatch.amazonaws.com", "backup.amazonaws.com"] },
+        Principal: { Service: ["cloudwatch.amazonaws.com", "backup.amazonaws.com", "events.amazonaws.com"] },
         Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
       }),
     ]);
