@@ -45,12 +45,70 @@ have_systemd() {
   [[ -d /run/systemd/system ]]
 }
 
-# Services: systemctl on a booted host; the package's init script where no init system runs
-# (containers, chroots), so one script serves both.
+# Services: systemctl on a booted host; where no init system runs (containers, chroots, the host
+# tests' roots) apache2, PHP-FPM and MariaDB go by their own pid files, other services by their
+# init scripts. Debian's init scripts find a daemon by name across all of /proc: apache2's stop
+# checks `pidof apache2` and refuses ("processes named 'apache2' running which do not match your
+# pid file") when any other apache2 runs, php-fpm's status asks `pidof` without its pid file, and
+# MariaDB's stop falls back to `killall mariadbd`. On a machine that runs a second copy (another
+# chroot, or the machine's own) they fail or signal the wrong one. A pid here counts only while
+# its process is alive and shares this root (/proc/PID/root is /), so a stale pid file that now
+# names another root's process is never acted on.
+
+# The pid file of a service handled by pid file (fails for the others).
+service_pid_file() {
+  local name=$1 version conf file=""
+  case $name in
+    apache2)
+      # shellcheck source=/dev/null # Debian's, sets APACHE_PID_FILE for apache2ctl too
+      file=$(. /etc/apache2/envvars && printf '%s' "${APACHE_PID_FILE:-}")
+      ;;
+    php*-fpm)
+      version=${name#php}
+      version=${version%-fpm}
+      conf=/etc/php/$version/fpm/php-fpm.conf
+      [[ -r $conf ]] && file=$(sed -n 's/^pid[ =]*//p' "$conf" | tail -n 1)
+      file=${file:-/run/php/$name.pid}
+      ;;
+    mariadb)
+      file=$(my_print_defaults mysqld mariadb mariadbd server 2>/dev/null | sed -n 's/^--pid-file=//p' | tail -n 1)
+      file=${file:-/run/mysqld/mysqld.pid}
+      ;;
+    *) return 1 ;;
+  esac
+  printf '%s\n' "$file"
+}
+
+# The pid of the service's running main process in this root, from its pid file; fails if none.
+service_pid() {
+  local file pid=""
+  file=$(service_pid_file "$1") || return 1
+  [[ -r $file ]] && read -r pid <"$file"
+  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && [[ /proc/$pid/root -ef / ]] || return 1
+  printf '%s\n' "$pid"
+}
+
+# Sends the stop signal to the pid file's process and waits for it to exit (60 s, then KILL).
+service_stop_pid() {
+  local name=$1 signal=TERM pid tries=0
+  pid=$(service_pid "$name") || return 0
+  [[ $name == php*-fpm ]] && signal=QUIT # php-fpm's graceful stop, as its init script does
+  kill -s "$signal" "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((++tries == 600)); then
+      log "  $name (pid $pid) did not stop in 60 s; killing it"
+      kill -s KILL "$pid" 2>/dev/null || true
+    fi
+    sleep 0.1
+  done
+}
+
 service_running() {
   local name=$1
   if have_systemd; then
     systemctl is-active --quiet "$name"
+  elif service_pid_file "$name" >/dev/null; then
+    service_pid "$name" >/dev/null
   else
     service "$name" status >/dev/null 2>&1
   fi
@@ -61,36 +119,66 @@ service_restart() {
   if have_systemd; then
     systemctl enable --quiet "$name"
     systemctl restart "$name"
+  elif service_pid_file "$name" >/dev/null; then
+    service_stop "$name"
+    service_start "$name"
   else
     service "$name" restart
   fi
 }
 
 service_start() {
-  local name=$1
+  local name=$1 version
   if have_systemd; then
     systemctl start "$name"
-  else
-    service "$name" start
+    return
   fi
+  case $name in
+    apache2) service_pid apache2 >/dev/null || apache2ctl start ;;
+    php*-fpm)
+      service_pid "$name" >/dev/null && return 0
+      version=${name#php}
+      version=${version%-fpm}
+      install -d -m 0755 -o www-data -g www-data /run/php
+      "/usr/sbin/php-fpm$version" --daemonize --fpm-config "/etc/php/$version/fpm/php-fpm.conf"
+      ;;
+    # MariaDB's start checks for a server by a ping on its own socket: it stays in this root.
+    *) service "$name" start ;;
+  esac
 }
 
 service_reload() {
-  local name=$1
+  local name=$1 pid
   if have_systemd; then
     systemctl reload "$name"
-  else
-    service "$name" reload
+    return
   fi
+  case $name in
+    apache2) service_pid apache2 >/dev/null && apache2ctl graceful ;;
+    php*-fpm) pid=$(service_pid "$name") && kill -s USR2 "$pid" ;;
+    # MariaDB's reload is mariadb-admin on its own socket.
+    *) service "$name" reload ;;
+  esac
 }
 
 service_stop() {
   local name=$1
   if have_systemd; then
     systemctl stop "$name"
-  else
-    service "$name" stop
+    return
   fi
+  case $name in
+    apache2 | php*-fpm) service_stop_pid "$name" ;;
+    mariadb)
+      # a clean shutdown over its own socket (mariadb-admin waits for the pid file to go), then
+      # by pid file where that fails, never by name
+      if service_pid mariadb >/dev/null; then
+        mariadb-admin --connect-timeout=10 shutdown >/dev/null 2>&1 || true
+        service_stop_pid mariadb
+      fi
+      ;;
+    *) service "$name" stop ;;
+  esac
 }
 
 # Restarts when asked to (a config changed) or when not running; otherwise leaves it alone.
