@@ -10,13 +10,21 @@
  *   `$OPENEMR_TEST_CACHE` (default `/var/cache/openemr-aws-tests`), keyed by suite, mirror,
  *   package list and build script. In the image `/usr/sbin/policy-rc.d` exits 101: there is no
  *   init system, so nothing starts a daemon but the code under test or the fixture.
- * - `freshRoot(name, { packages? }): Promise<DebianRoot>`: a writable copy of that image (or of
- *   one with only `packages`, e.g. `MINIMAL_PACKAGES` for a bare minbase baseline) in
- *   `$OPENEMR_TEST_ROOTS/<name>` (default `/var/tmp/openemr-aws-roots`), with /proc, /sys, /dev
- *   and /dev/pts mounted, and a network namespace `oe-<name>` joined to the host by a veth pair
- *   (host side `hostAddress`, root side `address`, a 10.231.N.0/30). The namespace has no default
- *   route: processes in the root reach nothing outside it; tests reach the root on `address`.
- *   A stale root or namespace of the same name (from a killed run) is removed first.
+ * - `freshRoot(name, { packages?, runId? }): Promise<DebianRoot>`: a writable copy of that image
+ *   (or of one with only `packages`, e.g. `MINIMAL_PACKAGES` for a bare minbase baseline) in
+ *   `$OPENEMR_TEST_ROOTS/<run>/<name>` (default `/var/tmp/openemr-aws-roots`), with /proc, /sys,
+ *   /dev and /dev/pts mounted, and a network namespace `oe-<run>-<name>` joined to the host by a
+ *   veth pair (host side `hostAddress`, root side `address`, a 10.231.N.0/30). The namespace has no
+ *   default route: processes in the root reach nothing outside it; tests reach the root on `address`.
+ * - Runs: `<run>` is `RUN_ID`, a hash of this checkout's path and the test process's pid, so two
+ *   runs on one machine (two clones, a developer and CI) never share a root, a namespace or a veth
+ *   name, and a run only ever tears down its own. `$OPENEMR_TEST_ROOTS/<run>/owner.json` names the
+ *   owning process; the roots of a run whose process is gone (a killed run) are removed at the next
+ *   `freshRoot` of any run. Only the cached image tarball is shared, built under a lock.
+ * - Progress: each slow step (building the image, unpacking a root, starting MariaDB, any command
+ *   in a root that runs 10 s or more, such as lynis) prints one line with its time to stderr,
+ *   `[host tests] <step> ... 95 s`, and a line every minute while it runs; `progress(text)` and
+ *   `timed(label, fn)` do the same for a test's own steps.
  * - `DebianRoot`:
  *   - `run(argv, options)`: runs argv chrooted into the root inside its namespace; resolves to
  *     `{ code, stdout, stderr }`; rejects on a non-zero exit unless `options.check === false`.
@@ -26,7 +34,7 @@
  *     `/var/log/<label>.fixture.log` in the root, and waits until `ready()` resolves true.
  *   - `destroy()`: kills every process whose root is this root or that runs in its namespace,
  *     unmounts, deletes the namespace and the directory. Safe to call twice; also runs at process
- *     exit for roots a test forgot, and at the next `freshRoot` of the same name after a crash.
+ *     exit for roots a test forgot, and at the next `freshRoot` after a crash (see Runs).
  * - `makeTestCa(dir)`: an openssl-made CA (`caCert`, `caKey` paths, `caPem` text) in `dir`;
  *   `issueCert(ca, dir, name, { cn, ips, dnsNames })`: a server certificate signed by it.
  * - `startMariadb(root, options)`: configures and starts MariaDB in the root with TLS on
@@ -51,6 +59,7 @@ import {
   rmSync,
   statSync,
   writeFileSync,
+  writeSync,
 } from "fs";
 import { dirname, join, resolve } from "path";
 
@@ -69,6 +78,37 @@ export const EXTRA_TEST_PACKAGES = ["lynis", "iproute2", "python3-moto", "python
 export const CACHE_DIR = process.env.OPENEMR_TEST_CACHE ?? "/var/cache/openemr-aws-tests";
 export const ROOTS_DIR = process.env.OPENEMR_TEST_ROOTS ?? "/var/tmp/openemr-aws-roots";
 const PATH_IN_ROOT = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/**
+ * This run: the checkout (two clones differ) and the test process (a developer's run and CI's
+ * differ), in roots' directories and namespaces' names; see "Runs" in the file header.
+ */
+export const RUN_ID = `${createHash("sha256").update(REPO_ROOT).digest("hex").slice(0, 6)}-${process.pid}`;
+
+/** One line to stderr at once, past Vitest's console capture, so a long step is never silent. */
+export function progress(text: string): void {
+  writeSync(2, `[host tests] ${text}\n`);
+}
+
+/**
+ * Runs `fn` and prints `label ... N s` when it took `quietMs` or more (default: always), and
+ * `label ... still running, N s` every minute until then; a failure prints `failed after N s`.
+ */
+export async function timed<T>(label: string, fn: () => Promise<T>, quietMs = 0): Promise<T> {
+  const started = Date.now();
+  const seconds = () => Math.round((Date.now() - started) / 1000);
+  const ticker = setInterval(() => progress(`${label} ... still running, ${seconds()} s`), 60_000);
+  ticker.unref();
+  try {
+    const result = await fn();
+    if (Date.now() - started >= quietMs) progress(`${label} ... ${seconds()} s`);
+    return result;
+  } catch (error) {
+    progress(`${label} ... failed after ${seconds()} s`);
+    throw error;
+  } finally {
+    clearInterval(ticker);
+  }
+}
 
 export interface RunResult {
   code: number;
@@ -130,11 +170,17 @@ export async function ensureDebianRoot(packages: string[] = imagePackages()): Pr
   const tarball = join(CACHE_DIR, `debian-${SUITE}-${key}.tar.zst`);
   if (existsSync(tarball)) return tarball;
   // flock serialises concurrent test processes; the script returns at once if another built it.
-  await runHost(
-    ["flock", "-x", join(CACHE_DIR, ".build.lock"), "bash", BUILD_SCRIPT, tarball, SUITE, MIRROR, ...packages],
-    {
-      timeoutMs: 1_500_000,
-    },
+  const lock = join(CACHE_DIR, ".build.lock");
+  if ((await runHost(["flock", "-n", lock, "true"], { check: false })).code !== 0) {
+    progress(`another test run is building the Debian ${SUITE} image; waiting for its lock ${lock}`);
+  }
+  await timed(
+    `building the Debian 13 (${SUITE}) image, ${packages.length} packages: debootstrap and apt-get (once a ` +
+      `machine, minutes)`,
+    () =>
+      runHost(["flock", "-x", lock, "bash", BUILD_SCRIPT, tarball, SUITE, MIRROR, ...packages], {
+        timeoutMs: 1_500_000,
+      }),
   );
   // Images of older package lists are kept a day (another checkout may still use one), then go.
   for (const entry of readdirSync(CACHE_DIR)) {
@@ -166,7 +212,76 @@ export interface DebianRoot {
   destroy(): Promise<void>;
 }
 
+/** This process's roots, by directory, for the exit handler. */
 const liveRoots = new Map<string, { dir: string; netns: string; vethHost: string }>();
+
+/** A run's roots' directory, namespace and veth names (a veth name is at most 15 characters). */
+function rootNames(runId: string, name: string): { dir: string; netns: string; vethHost: string; vethRoot: string } {
+  const hash = createHash("sha256").update(`${runId}/${name}`).digest("hex").slice(0, 8);
+  return {
+    dir: join(ROOTS_DIR, runId, name),
+    netns: `oe-${runId}-${name}`,
+    vethHost: `oeh-${hash}`,
+    vethRoot: `oer-${hash}`,
+  };
+}
+
+/** A process's start time (clock ticks after boot): tells it from a later process given its pid. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+const ownedRuns = new Set<string>();
+
+/** The run's directory, with `owner.json` naming this process as the one whose roots these are. */
+function ownRunDir(runId: string): string {
+  const dir = join(ROOTS_DIR, runId);
+  const owner = join(dir, "owner.json");
+  if (!existsSync(owner)) {
+    mkdirSync(dir, { recursive: true });
+    const startTime = processStartTime(process.pid);
+    writeFileSync(owner, JSON.stringify({ pid: process.pid, startTime, checkout: REPO_ROOT }) + "\n");
+  }
+  ownedRuns.add(runId);
+  return dir;
+}
+
+/**
+ * Tears down the roots of every run whose owning process is gone (a killed or crashed run) and
+ * returns those runs' ids. Directories without `owner.json` are not runs and are left alone.
+ */
+export function sweepStaleRuns(): string[] {
+  const swept: string[] = [];
+  if (!existsSync(ROOTS_DIR)) return swept;
+  for (const runId of readdirSync(ROOTS_DIR)) {
+    const dir = join(ROOTS_DIR, runId);
+    let owner: { pid: number; startTime?: string };
+    try {
+      owner = JSON.parse(readFileSync(join(dir, "owner.json"), "utf8"));
+    } catch {
+      continue;
+    }
+    if (processStartTime(owner.pid) === owner.startTime) continue;
+    progress(`removing the roots of run ${runId}: its process ${owner.pid} is gone`);
+    for (const name of readdirSync(dir)) {
+      if (name === "owner.json") continue;
+      const names = rootNames(runId, name);
+      safeTeardown(names.dir, names.netns, names.vethHost);
+    }
+    // a namespace whose directory never got made, or was already removed
+    for (const netns of existsSync("/run/netns") ? readdirSync("/run/netns") : []) {
+      if (netns.startsWith(`oe-${runId}-`)) safeTeardown(join(dir, netns.slice(`oe-${runId}-`.length)), netns, "");
+    }
+    if (mountsUnder(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+    swept.push(runId);
+  }
+  return swept;
+}
 
 function mountsUnder(dir: string): string[] {
   return readFileSync("/proc/self/mounts", "utf8")
@@ -229,7 +344,7 @@ function teardown(dir: string, netns: string, vethHost: string): void {
   }
   if (namespaceExists(netns)) execFileSync("ip", ["netns", "delete", netns]);
   try {
-    execFileSync("ip", ["link", "delete", vethHost], { stdio: "ignore" });
+    if (vethHost) execFileSync("ip", ["link", "delete", vethHost], { stdio: "ignore" });
   } catch {
     // deleting the namespace already removed the pair
   }
@@ -254,37 +369,61 @@ function safeTeardown(dir: string, netns: string, vethHost: string): void {
 
 process.on("exit", () => {
   for (const { dir, netns, vethHost } of liveRoots.values()) safeTeardown(dir, netns, vethHost);
+  for (const runId of ownedRuns) removeRunDirIfEmpty(runId);
 });
+
+/** Vitest may end a test process without its exit handler: each destroy() tidies up after itself. */
+function removeRunDirIfEmpty(runId: string): void {
+  const dir = join(ROOTS_DIR, runId);
+  const left = existsSync(dir) ? readdirSync(dir).filter((entry) => entry !== "owner.json") : [];
+  if (left.length === 0) rmSync(dir, { recursive: true, force: true });
+}
 
 function namespaceExists(netns: string): boolean {
   return existsSync(`/run/netns/${netns}`);
 }
 
-/** Picks a free 10.231.N.0/30 (N from the name, then the next free one). */
-function pickSubnet(name: string): number {
-  const used = execFileSync("ip", ["-o", "-4", "addr", "show"], { encoding: "utf8" });
-  const start = createHash("sha256").update(name).digest()[0];
-  for (let offset = 0; offset < 256; offset++) {
-    const n = (start + offset) % 250;
-    if (!used.includes(` 10.231.${n}.1/30`)) return n;
-  }
-  throw new Error("no free 10.231.N.0/30 subnet for a test root");
-}
+/**
+ * Makes the veth pair and gives the host side the first free 10.231.N.1/30 (N from the name, then
+ * the next free one), under a lock so two runs never pick the same N; prints N.
+ */
+const NETWORK_SETUP = `set -eu
+netns=$1 veth_host=$2 veth_root=$3 start=$4
+used=$(ip -o -4 addr show)
+for offset in $(seq 0 249); do
+  n=$(((start + offset) % 250))
+  case $used in *" 10.231.$n.1/30"*) continue ;; esac
+  ip link add "$veth_host" type veth peer name "$veth_root"
+  ip link set "$veth_root" netns "$netns"
+  ip addr add "10.231.$n.1/30" dev "$veth_host"
+  echo "$n"
+  exit 0
+done
+echo "no free 10.231.N.0/30 subnet for a test root" >&2
+exit 1`;
 
-/** A fresh writable Debian 13 root in its own network namespace (see the file header). */
-export async function freshRoot(name: string, options: { packages?: string[] } = {}): Promise<DebianRoot> {
+/**
+ * A fresh writable Debian 13 root in its own network namespace (see the file header). `runId`
+ * (default `RUN_ID`, this run) is for the fixture's own test of two runs side by side.
+ */
+export async function freshRoot(
+  name: string,
+  options: { packages?: string[]; runId?: string } = {},
+): Promise<DebianRoot> {
   if (!/^[a-z0-9-]{1,20}$/.test(name)) throw new Error(`freshRoot: name must match [a-z0-9-]{1,20}, got "${name}"`);
+  const runId = options.runId ?? RUN_ID;
   const tarball = await ensureDebianRoot(options.packages);
-  const dir = join(ROOTS_DIR, name);
-  const netns = `oe-${name}`;
-  const vethHost = `oeh-${createHash("sha256").update(name).digest("hex").slice(0, 8)}`;
-  const vethRoot = `oer-${vethHost.slice(4)}`;
+  sweepStaleRuns();
+  const { dir, netns, vethHost, vethRoot } = rootNames(runId, name);
+  ownRunDir(runId);
   safeTeardown(dir, netns, vethHost);
   if (namespaceExists(netns)) execFileSync("ip", ["netns", "delete", netns]);
 
   mkdirSync(dir, { recursive: true });
-  liveRoots.set(name, { dir, netns, vethHost });
-  await runHost(["tar", "--numeric-owner", "--zstd", "-xpf", tarball, "-C", dir]);
+  liveRoots.set(dir, { dir, netns, vethHost });
+  await timed(`${name}: unpacking a fresh root in ${dir}`, () =>
+    runHost(["tar", "--numeric-owner", "--zstd", "-xpf", tarball, "-C", dir]),
+  );
   execFileSync("mount", ["-t", "proc", "proc", join(dir, "proc")]);
   execFileSync("mount", ["-t", "sysfs", "sysfs", join(dir, "sys")]);
   execFileSync("mount", ["--bind", "/dev", join(dir, "dev")]);
@@ -292,13 +431,27 @@ export async function freshRoot(name: string, options: { packages?: string[] } =
   writeFileSync(join(dir, "etc/hostname"), `${name}\n`);
   writeFileSync(join(dir, "etc/hosts"), `127.0.0.1 localhost\n::1 localhost ip6-localhost\n`);
 
-  const n = pickSubnet(name);
+  execFileSync("ip", ["netns", "add", netns]);
+  const start = createHash("sha256").update(`${runId}/${name}`).digest()[0];
+  const n = execFileSync(
+    "flock",
+    [
+      "-w",
+      "60",
+      join(ROOTS_DIR, ".network.lock"),
+      "sh",
+      "-c",
+      NETWORK_SETUP,
+      "sh",
+      netns,
+      vethHost,
+      vethRoot,
+      `${start}`,
+    ],
+    { encoding: "utf8" },
+  ).trim();
   const hostAddress = `10.231.${n}.1`;
   const address = `10.231.${n}.2`;
-  execFileSync("ip", ["netns", "add", netns]);
-  execFileSync("ip", ["link", "add", vethHost, "type", "veth", "peer", "name", vethRoot]);
-  execFileSync("ip", ["link", "set", vethRoot, "netns", netns]);
-  execFileSync("ip", ["addr", "add", `${hostAddress}/30`, "dev", vethHost]);
   execFileSync("ip", ["link", "set", vethHost, "up"]);
   execFileSync("ip", ["-n", netns, "addr", "add", `${address}/30`, "dev", vethRoot]);
   execFileSync("ip", ["-n", netns, "link", "set", vethRoot, "up"]);
@@ -331,8 +484,19 @@ export async function freshRoot(name: string, options: { packages?: string[] } =
     hostAddress,
     address,
     path: pathIn,
-    run: (argv, options = {}) => runHost(inRoot(argv, options.env), { ...options, env: undefined }),
-    sh: (script, options = {}) => runHost(inRoot(["bash", "-c", script], options.env), { ...options, env: undefined }),
+    // Any command that takes 10 s or more (lynis, the bootstrap) says so, with its time.
+    run: (argv, options = {}) =>
+      timed(
+        `${name}: ${argv.join(" ").slice(0, 80)}`,
+        () => runHost(inRoot(argv, options.env), { ...options, env: undefined }),
+        10_000,
+      ),
+    sh: (script, options = {}) =>
+      timed(
+        `${name}: ${script.replace(/\s+/g, " ").trim().slice(0, 80)}`,
+        () => runHost(inRoot(["bash", "-c", script], options.env), { ...options, env: undefined }),
+        10_000,
+      ),
     writeFile(pathInRoot, text, mode = 0o644) {
       const target = pathIn(pathInRoot);
       mkdirSync(dirname(target), { recursive: true });
@@ -357,7 +521,8 @@ export async function freshRoot(name: string, options: { packages?: string[] } =
     },
     async destroy() {
       safeTeardown(dir, netns, vethHost);
-      liveRoots.delete(name);
+      liveRoots.delete(dir);
+      removeRunDirIfEmpty(runId);
     },
   };
   return root;
@@ -512,7 +677,11 @@ export async function startMariadb(root: DebianRoot): Promise<MariadbServer> {
   }
   await root.run(["install", "-d", "-o", "mysql", "-g", "mysql", "-m", "0755", "/run/mysqld"]);
   if (!(await mariadbAlive(root))) {
-    await root.startDaemon("mariadb", ["/usr/sbin/mariadbd", "--user=mysql"], () => mariadbAlive(root), 120_000);
+    await timed(
+      `${root.name}: starting MariaDB`,
+      () => root.startDaemon("mariadb", ["/usr/sbin/mariadbd", "--user=mysql"], () => mariadbAlive(root), 120_000),
+      5_000,
+    );
   }
   const password = readFileSync(adminFile, "utf8");
   await mariadbSql(
