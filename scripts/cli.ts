@@ -11,6 +11,7 @@ import { adminPassword, rotateAdminPassword } from "./commands/admin-password";
 import { upgrade } from "./commands/upgrade";
 import { logs, LOG_NAMES } from "./commands/logs";
 import { provision } from "./commands/provision";
+import { prices } from "./commands/prices";
 
 /** --stack, --outputs, --region and --json, on every command. */
 function withStackOptions(command: Command): Command {
@@ -165,6 +166,20 @@ Examples:
     .action(
       action((options: StackOptions & { projectDir: string; yes?: boolean; caFile?: string; timeout: number }) =>
         provision(options, { ...options, cwd: options.projectDir }, settings),
+      ),
+    );
+
+  // Needs no stack: it refreshes the repository's price table for a region.
+  program
+    .command("prices")
+    .description("refresh config/prices/<region>.json from the AWS Price List API (used by `npm run cost`)")
+    .option("--refresh", "read the prices from the AWS Price List API and rewrite the file")
+    .requiredOption("--region <region>", "the region whose prices to refresh")
+    .option("--file <path>", "write here instead of config/prices/<region>.json")
+    .option("--json", "print one JSON document instead of a summary")
+    .action(
+      action((options: StackOptions & { refresh?: boolean; region: string; file?: string; json?: boolean }) =>
+        prices(settings.io, options),
       ),
     );
 

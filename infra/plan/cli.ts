@@ -7,6 +7,8 @@ import { ConfigError, loadStackFile, stackNameOfFile } from "../config";
 import type { OfflineRun } from "../offline/run";
 import { planStack } from "./plan";
 import { formatRun, redactRun } from "./report";
+// The plan ends with the cost estimate's total (`npm run cost` has the details).
+import { planTotalLine } from "../cost/report";
 
 interface PlanTarget {
   stackName: string;
@@ -41,7 +43,8 @@ async function main(argv: string[]): Promise<number> {
     try {
       const run = await planStack(target);
       runs.push(run);
-      process.stdout.write(`${formatRun(run, target.config["openemr:region"] ?? "us-east-1")}\n\n`);
+      const region = target.config["openemr:region"] ?? "us-east-1";
+      process.stdout.write(`${formatRun(run, region)}\n\n${planTotalLine(run, region)}\n\n`);
     } catch (error) {
       return reportConfigError(error, target.stackName);
     }

@@ -14,6 +14,8 @@ import type { PolicySettings } from "../rules/types";
 import { defaultSettings, settingsFromConfig, SettingsError } from "../settings";
 import { defaultWaiversFile, loadWaivers, WaiverFileError } from "../waivers";
 import { auditRun, writeReports } from "./index";
+import { costSummary, estimatePlannedRun } from "../../infra/cost/report";
+import { CostInputError } from "../../infra/cost/tables";
 
 const packVersion: string = JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")).version;
 
@@ -99,7 +101,14 @@ export async function runAuditCli(argv: string[], output: Output = processOutput
     throw error;
   }
 
-  const report = auditRun(run, { rules: allRules, waivers, settings, configFile: stackFile ?? null });
+  // The monthly estimate next to the findings; a region without a price file has none.
+  let cost;
+  try {
+    cost = costSummary(estimatePlannedRun(run, config["openemr:region"] ?? "us-east-1"));
+  } catch (error) {
+    if (!(error instanceof CostInputError)) throw error;
+  }
+  const report = auditRun(run, { rules: allRules, waivers, settings, configFile: stackFile ?? null, cost });
   const files = writeReports(report, options.out, packVersion);
 
   const { summary } = report;
@@ -121,6 +130,7 @@ export async function runAuditCli(argv: string[], output: Output = processOutput
       output.stdout(`  ${result.blocking ? "FAIL" : "advisory"} ${rule.id}: ${result.message}\n`);
     }
   }
+  if (cost) output.stdout(`  monthly estimate: $${cost.monthlyUsd.toFixed(2)} (on-demand, ${cost.region})\n`);
   output.stdout(`  reports: ${files.join(", ")}\n`);
   return report.result === "pass" ? 0 : 1;
 }

@@ -154,6 +154,20 @@ ${table}
 </section>`;
 }
 
+/** The monthly estimate beside the findings. */
+function costHtml(report: Report): string {
+  const { cost } = report;
+  if (!cost) return "";
+  const gap = cost.notPriced.length ? `; not priced: ${escapeHtml(cost.notPriced.join(", "))}` : "";
+  const top = cost.top
+    .map((item) => `${escapeHtml(item.name)} ${escapeHtml(item.part)} $${item.monthlyUsd.toFixed(2)}`)
+    .join(", ");
+  return (
+    `<p class="meta" id="cost">Monthly estimate: <strong>$${cost.monthlyUsd.toFixed(2)}</strong> ` +
+    `(on-demand, ${escapeHtml(cost.region)}${gap}) · largest lines: ${top}</p>`
+  );
+}
+
 export function renderHtml(report: Report): string {
   const { summary } = report;
   const waiverRows = report.waivers
@@ -202,6 +216,7 @@ export function renderHtml(report: Report): string {
 <p class="result result-${report.result}" id="result">${verdict}: ${failures}</p>
 <p class="meta">${provenance}</p>
 <p class="meta">Rule catalog: <code>${RULE_CATALOG}</code> (each rule's check, citations and remediation)</p>
+${costHtml(report)}
 <table class="summary"><tr>${counts}</tr></table>
 </header>
 <main>

@@ -6,6 +6,7 @@ import type { OfflineRun } from "../../infra/offline/run";
 import { evaluate, toRuleResources } from "../engine";
 import type { PolicySettings, Rule } from "../rules/types";
 import type { Waiver } from "../waivers";
+import type { CostSummary } from "../../infra/cost/report";
 import { renderHtml } from "./html";
 import { renderMarkdown } from "./markdown";
 import { buildReport, type Report } from "./report";
@@ -18,6 +19,8 @@ export interface AuditOptions {
   /** The stack file audited, as given; null for the default configuration. */
   configFile: string | null;
   now?: Date;
+  /** The monthly estimate shown next to the findings. */
+  cost?: CostSummary;
 }
 
 export function auditRun(run: OfflineRun, options: AuditOptions): Report {
@@ -36,6 +39,7 @@ export function auditRun(run: OfflineRun, options: AuditOptions): Report {
     tier: options.settings.tier,
     configFile: options.configFile,
     now,
+    cost: options.cost,
   });
 }
 

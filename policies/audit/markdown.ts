@@ -82,6 +82,19 @@ function ruleSection(rule: ReportRule): string[] {
   return [...lines, ""];
 }
 
+/** The monthly estimate beside the findings: total, what is not priced, the largest lines. */
+function costLines(report: Report): string[] {
+  const { cost } = report;
+  if (!cost) return [];
+  const gap = cost.notPriced.length ? `; not priced: ${cost.notPriced.join(", ")}` : "";
+  const top = cost.top.map((item) => `${item.name} ${item.part} $${item.monthlyUsd.toFixed(2)}`).join(", ");
+  return [
+    `- Monthly estimate: $${cost.monthlyUsd.toFixed(2)} ` +
+      `(on-demand, ${cost.region}${gap}; \`npm run cost\` for every line)`,
+    `- Largest cost lines: ${top}`,
+  ];
+}
+
 export function renderMarkdown(report: Report): string {
   const { summary } = report;
   const failing = report.rules.flatMap((rule) =>
@@ -106,6 +119,7 @@ export function renderMarkdown(report: Report): string {
     `- Generated: ${report.generatedAt}, offline, from the planned resources (no AWS account was read)`,
     `- ${summary.resources} resources, ${summary.rules} rules: ${counts}`,
     `- Rule catalog: ${RULE_CATALOG} (each rule's check, citations and remediation)`,
+    ...costLines(report),
     "",
     CITATION_NOTE,
     "",

@@ -8,6 +8,7 @@ import { hasBlockingFailures, type Evaluation, type EvaluationStatus } from "../
 import { enforcementFor } from "../rules/enforcement";
 import { isExpired, type Waiver } from "../waivers";
 import { compareSections, controlTitles } from "./controls";
+import type { CostSummary } from "../../infra/cost/report";
 
 export const REPORT_FORMAT = "openemr-aws-audit/1";
 
@@ -75,6 +76,8 @@ export interface Report {
   controls: ReportControl[];
   rules: ReportRule[];
   waivers: (Waiver & { state: "applied" | "unused" | "expired" })[];
+  /** The stack's monthly estimate (infra/cost), when the audit computed one. */
+  cost?: CostSummary;
 }
 
 export interface ReportInput {
@@ -86,6 +89,7 @@ export interface ReportInput {
   tier: string;
   configFile: string | null;
   now: Date;
+  cost?: CostSummary;
 }
 
 const STATUSES: EvaluationStatus[] = ["fail", "unknown", "waived", "pass", "not-applicable"];
@@ -224,5 +228,6 @@ export function buildReport(input: ReportInput): Report {
       ...waiver,
       state: used.has(waiver) ? "applied" : isExpired(waiver, input.now) ? "expired" : "unused",
     })),
+    ...(input.cost ? { cost: input.cost } : {}),
   };
 }
