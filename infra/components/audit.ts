@@ -72,7 +72,7 @@ export class Audit extends pulumi.ComponentResource {
     const accountId = aws.getCallerIdentityOutput({}, child).accountId;
     const partition = aws.getPartitionOutput({}, child).partition;
     const trailName = `${args.namePrefix}-openemr`;
-    // Known before the trail exists, so the bucket policy and role trust can name exactly it.
+    // Known before the trail exists, so the bucket policy can name exactly it.
     const trailArn = pulumi.interpolate`arn:${partition}:cloudtrail:${args.region}:${accountId}:trail/${trailName}`;
 
     const bucket = new SecureBucket(
@@ -119,11 +119,19 @@ export class Audit extends pulumi.ComponentResource {
       { name: `${args.logGroupPrefix}/cloudtrail`, kmsKeyId: args.logsKeyArn, retentionInDays: args.logRetentionDays },
       { ...child, retainOnDelete: args.retainOnDelete },
     );
+    // Trusted exactly as AWS documents this role, with no aws:SourceArn / aws:SourceAccount condition:
+    // https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html
+    // CloudTrail's confused-deputy guidance puts those keys in resource policies (the bucket policy
+    // above has aws:SourceArn):
+    // https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cross-service-confused-deputy-prevention.html
+    // Nothing documents CloudTrail sending them on AssumeRole: a condition on a key it does not
+    // send denies, and CreateTrail fails. What keeps another account's trail off this role: a role
+    // cannot be passed across accounts (iam:PassRole), and it may write only to this log group.
     const role = new aws.iam.Role(
       `${name}-trail-delivery`,
       {
         description: "CloudTrail delivers the OpenEMR stack's trail to its CloudWatch Logs group",
-        assumeRolePolicy: assumableByService("cloudtrail.amazonaws.com", trailArn),
+        assumeRolePolicy: assumableByService("cloudtrail.amazonaws.com"),
       },
       child,
     );

@@ -313,8 +313,12 @@ describe("Audit alone", () => {
       schemaDefault("logRetentionDays"),
       schemaDefault("retainDataOnDestroy"),
     ]);
-    expect(policyStatements(trailRole.inputs.assumeRolePolicy)[0].Condition.StringEquals["aws:SourceArn"]).toBe(
-      `arn:aws:cloudtrail:${REGION}:111122223333:trail/clinic-openemr`,
+    const trailBucketPolicy = policyStatements(
+      named(run, "aws:s3/bucketPolicy:BucketPolicy", "audit-trail-policy").inputs.policy,
     );
+    expect(
+      trailBucketPolicy.find((statement) => statement.Sid === "CloudTrailWritesLogFiles").Condition.StringEquals,
+    ).toMatchObject({ "aws:SourceArn": `arn:aws:cloudtrail:${REGION}:111122223333:trail/clinic-openemr` });
+    expect(policyStatements(trailRole.inputs.assumeRolePolicy)[0].Principal.Service).toBe("cloudtrail.amazonaws.com");
   });
 });
