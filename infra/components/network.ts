@@ -5,7 +5,6 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { configDefault } from "../config-defaults";
 import { blockSize, numberToIpv4, parseCidr } from "../ipv4";
-import { assumableByService } from "./trust-policy";
 
 export interface NetworkArgs {
   /**
@@ -208,14 +207,38 @@ export class Network extends pulumi.ComponentResource {
       },
       { parent: this, retainOnDelete: args.retainDataOnDestroy ?? configDefault("retainDataOnDestroy") },
     );
+    // Trust and permissions follow AWS's "IAM role for publishing flow logs to CloudWatch Logs":
+    // https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
+    // The trust carries the page's recommended confused-deputy condition: this account's flow logs
+    // only (the flow log's id is not known before the role exists, hence the wildcard, as the page says).
+    const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
+    const partition = aws.getPartitionOutput({}, parent).partition;
     const flowLogRole = new aws.iam.Role(
       `${name}-flow-logs`,
       {
         description: "VPC flow logs deliver to their CloudWatch Logs group",
-        assumeRolePolicy: assumableByService("vpc-flow-logs.amazonaws.com"),
+        assumeRolePolicy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              Condition: {
+                StringEquals: { "aws:SourceAccount": accountId },
+                ArnLike: {
+                  "aws:SourceArn": pulumi.interpolate`arn:${partition}:ec2:${region}:${accountId}:vpc-flow-log/*`,
+                },
+              },
+            },
+          ],
+        }),
       },
       parent,
     );
+    // The page's policy, less logs:CreateLogGroup (the stack creates the group, encrypted and with its
+    // retention; the service must not re-create it without them), with the writes scoped to the one
+    // group. logs:DescribeLogGroups stays on "*": it lists groups and takes no single-group resource.
     const flowLogPolicy = new aws.iam.Policy(
       `${name}-flow-logs`,
       {
@@ -224,10 +247,12 @@ export class Network extends pulumi.ComponentResource {
           Version: "2012-10-17",
           Statement: [
             {
+              Sid: "WriteFlowLogs",
               Effect: "Allow",
               Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
               Resource: [this.flowLogGroup.arn, pulumi.interpolate`${this.flowLogGroup.arn}:*`],
             },
+            { Sid: "FindTheLogGroup", Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" },
           ],
         }),
       },
