@@ -114,7 +114,7 @@ describe("two test runs on one machine", () => {
 
   it("never tears down the other run's root of the same name", async () => {
     theirs.writeFile("/root/marker", "theirs\n");
-    await theirs.startDaemon("sleeper", ["sleep", "infinity"], async () => true);
+    await theirs.startDaemon("sleeper", ["sleep", "infinity"], async () => pidsInRoot(theirs.dir, "sleep").length > 0);
     const sleeper = pidsInRoot(theirs.dir, "sleep");
     expect(sleeper).toHaveLength(1);
 

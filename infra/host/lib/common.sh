@@ -89,17 +89,22 @@ service_pid() {
 }
 
 # Sends the stop signal to the pid file's process and waits for it to exit (60 s, then KILL).
+# Again while the pid file names another live process: a reload that re-executed the daemon
+# (php-fpm's USR2 forks a new master when daemonized) may have written a new pid meanwhile.
 service_stop_pid() {
-  local name=$1 signal=TERM pid tries=0
-  pid=$(service_pid "$name") || return 0
+  local name=$1 signal=TERM pid tries rounds=0
   [[ $name == php*-fpm ]] && signal=QUIT # php-fpm's graceful stop, as its init script does
-  kill -s "$signal" "$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((++tries == 600)); then
-      log "  $name (pid $pid) did not stop in 60 s; killing it"
-      kill -s KILL "$pid" 2>/dev/null || true
-    fi
-    sleep 0.1
+  while ((rounds++ < 5)) && pid=$(service_pid "$name"); do
+    kill -s "$signal" "$pid" 2>/dev/null || true
+    tries=0
+    while kill -0 "$pid" 2>/dev/null; do
+      if ((++tries == 600)); then
+        log "  $name (pid $pid) did not stop in 60 s; killing it"
+        kill -s KILL "$pid" 2>/dev/null || true
+      fi
+      sleep 0.1
+    done
+    sleep 0.2
   done
 }
 
