@@ -34,6 +34,8 @@ export interface StackConfig {
   backupRetentionDays: number;
   objectLockDays: number;
   backupExpiryDays: number;
+  /** Second region for a copy of the backups; "" for none. */
+  copyRegion: string;
   logRetentionDays: number;
   openemrVersion: string;
   openemrSha256?: string;
@@ -201,6 +203,11 @@ function crossFieldProblems(config: StackConfig): string[] {
     problems.push(
       `${CONFIG_NAMESPACE}:backupExpiryDays: ${config.backupExpiryDays} is below openemr:objectLockDays ` +
         `(${config.objectLockDays}); a backup cannot expire while it is locked`,
+    );
+  if (config.copyRegion === config.region)
+    problems.push(
+      `${CONFIG_NAMESPACE}:copyRegion: "${config.copyRegion}" is openemr:region itself; ` +
+        "expected another region (a copy in the same region survives no regional outage), or empty for none",
     );
   if (config.hostedZoneId && !config.domain)
     problems.push(

@@ -7,6 +7,7 @@ import type { StackConfig } from "./config";
 import {
   Audit,
   BackupStorage,
+  CopyRegionKey,
   Database,
   Edge,
   Host,
@@ -68,6 +69,22 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
     opts,
   );
 
+  // The second copy of the backups (openemr:copyRegion): a provider and a data key in that region.
+  const copy = config.copyRegion
+    ? (() => {
+        const copyProvider = new aws.Provider("aws-copy", {
+          region: config.copyRegion as aws.Region,
+          defaultTags: { tags: stackTags(config, stackName) },
+        });
+        const key = new CopyRegionKey(
+          "copy-keys",
+          { stackName, retainDataOnDestroy: config.retainDataOnDestroy },
+          { providers: { aws: copyProvider } },
+        );
+        return { region: config.copyRegion, provider: copyProvider, keyArn: key.key.arn };
+      })()
+    : undefined;
+
   const backupStorage = new BackupStorage(
     "backup-storage",
     {
@@ -76,6 +93,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       backupExpiryDays: config.backupExpiryDays,
       logRetentionDays: config.logRetentionDays,
       retainOnDelete: config.retainDataOnDestroy,
+      copy,
     },
     opts,
   );
@@ -175,6 +193,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       hostInstanceArn: host.instance.arn,
       dbInstanceArn: database?.instance.arn,
       notificationTopicArn: monitoring.topicArn,
+      copy,
     },
     opts,
   );
@@ -204,6 +223,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
     ...(database ? { dbInstanceIdentifier: database.identifier } : {}),
     backupBucket: backupStorage.bucketName,
     backupPrefix: host.backupPrefix,
+    ...(copy ? { copyRegion: copy.region, replicaBackupBucket: backupStorage.replicaBucketName } : {}),
     bootstrapDocumentName: host.bootstrapDocument.name,
     alarmTopicArn: monitoring.topicArn,
     dashboardName: monitoring.dashboardName,

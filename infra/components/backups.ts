@@ -51,7 +51,26 @@ export interface BackupStorageArgs {
    * Defaults to the stack's `retainDataOnDestroy`, which keeps it: the record outlives the stack.
    */
   retainOnDelete?: boolean;
+  /**
+   * A second copy of the logical backups in another region (the stack's `copyRegion`); none when
+   * omitted. Everything under `backups/` replicates to a bucket made there like the backup bucket
+   * (versioned, the same Object Lock, SSE-KMS with `keyArn`, public access blocked, TLS only, its
+   * own access-log bucket), by a role that may do no more than replicate these objects.
+   */
+  copy?: BackupCopyArgs;
 }
+
+export interface BackupCopyArgs {
+  /** The copy region, e.g. `us-west-2`. */
+  region: string;
+  /** An AWS provider for that region; the replica buckets are made with it. */
+  provider: pulumi.ProviderResource;
+  /** Customer KMS key ARN in that region (CopyRegionKey) for SSE-KMS on the replica bucket. */
+  keyArn: pulumi.Input<string>;
+}
+
+/** The primary region's name for the replica bucket's storage class: backups are read rarely. */
+const REPLICA_STORAGE_CLASS = "STANDARD_IA";
 
 export class BackupStorage extends pulumi.ComponentResource {
   public readonly bucketName: pulumi.Output<string>;
@@ -59,6 +78,9 @@ export class BackupStorage extends pulumi.ComponentResource {
   /** Receives S3 server access logs and ALB access logs. */
   public readonly logBucketName: pulumi.Output<string>;
   public readonly logBucketArn: pulumi.Output<string>;
+  /** The replica bucket in the copy region, when there is one. */
+  public readonly replicaBucketName?: pulumi.Output<string>;
+  public readonly replicaBucketArn?: pulumi.Output<string>;
 
   constructor(name: string, args: BackupStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openemr-aws:backups:BackupStorage", name, {}, opts);
@@ -66,60 +88,25 @@ export class BackupStorage extends pulumi.ComponentResource {
     const accountId = identity.accountId;
     const elbAccount = aws.elb.getServiceAccountOutput({}, { parent: this });
 
-    // SSE-S3, not SSE-KMS: AWS delivers S3 server access logs and ALB access logs only to
-    // buckets whose default encryption is SSE-S3.
-    const logBucket = new SecureBucket(
-      `${name}-access-logs`,
-      {
-        retainOnDelete: args.retainOnDelete ?? configDefault("retainDataOnDestroy"),
-        lifecycleRules: [
-          {
-            id: "expire-access-logs",
-            status: "Enabled",
-            filter: {},
-            expiration: { days: args.logRetentionDays ?? configDefault("logRetentionDays") },
-            noncurrentVersionExpiration: { noncurrentDays: 30 },
-            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
-          },
-        ],
-        policyStatements: (arn) => [
-          {
-            Sid: "S3ServerAccessLogDelivery",
-            Effect: "Allow",
-            Principal: { Service: "logging.s3.amazonaws.com" },
-            Action: "s3:PutObject",
-            Resource: pulumi.interpolate`${arn}/s3/*`,
-            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-          },
-          {
-            // Regions opened before August 2022 deliver ALB logs from a regional ELB account.
-            Sid: "AlbAccessLogDeliveryLegacyRegions",
-            Effect: "Allow",
-            Principal: { AWS: elbAccount.arn },
-            Action: "s3:PutObject",
-            Resource: pulumi.interpolate`${arn}/alb/AWSLogs/${accountId}/*`,
-          },
-          {
-            // Newer regions deliver ALB logs through this service principal.
-            Sid: "AlbAccessLogDelivery",
-            Effect: "Allow",
-            Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
-            Action: "s3:PutObject",
-            Resource: pulumi.interpolate`${arn}/alb/AWSLogs/${accountId}/*`,
-          },
-        ],
-      },
-      { parent: this },
-    );
+    const retainLogs = args.retainOnDelete ?? configDefault("retainDataOnDestroy");
+    const logRetentionDays = args.logRetentionDays ?? configDefault("logRetentionDays");
+    const logBucket = accessLogBucket(`${name}-access-logs`, {
+      retainOnDelete: retainLogs,
+      logRetentionDays,
+      accountId,
+      elbAccountArn: elbAccount.arn,
+      parent: this,
+    });
 
     const backupExpiryDays = args.backupExpiryDays ?? configDefault("backupExpiryDays");
+    const objectLock = { mode: "GOVERNANCE" as const, days: args.objectLockDays ?? configDefault("objectLockDays") };
     const backupBucket = new SecureBucket(
       `${name}-backups`,
       {
         kmsKeyArn: args.dataKeyArn,
         accessLogBucket: logBucket.bucketName,
         retainOnDelete: true,
-        objectLock: { mode: "GOVERNANCE", days: args.objectLockDays ?? configDefault("objectLockDays") },
+        objectLock,
         lifecycleRules: [
           {
             id: "backups-to-colder-storage-then-expire",
@@ -139,38 +126,82 @@ export class BackupStorage extends pulumi.ComponentResource {
             abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
           },
         ],
-        // Nobody, the deployer and the root user's IAM sessions included, may delete backups,
-        // shorten how long they are kept or lift the lock. Changing the lifecycle later means
-        // removing this statement first, on purpose, in its own change.
-        policyStatements: (arn) => [
-          {
-            Sid: "DenyDeletingBackups",
-            Effect: "Deny",
-            Principal: "*",
-            Action: [
-              "s3:DeleteObject",
-              "s3:DeleteObjectVersion",
-              "s3:BypassGovernanceRetention",
-              "s3:PutObjectRetention",
-            ],
-            Resource: pulumi.interpolate`${arn}/*`,
-          },
-          {
-            Sid: "DenyWeakeningRetention",
-            Effect: "Deny",
-            Principal: "*",
-            Action: [
-              "s3:DeleteBucket",
-              "s3:PutLifecycleConfiguration",
-              "s3:PutBucketObjectLockConfiguration",
-              "s3:PutBucketVersioning",
-            ],
-            Resource: arn,
-          },
-        ],
+        policyStatements: protectBackups,
       },
       { parent: this },
     );
+
+    if (args.copy) {
+      const copy = args.copy;
+      const inCopyRegion = { parent: this, providers: { aws: copy.provider } };
+      const replicaLogBucket = accessLogBucket(`${name}-replica-access-logs`, {
+        retainOnDelete: retainLogs,
+        logRetentionDays,
+        accountId,
+        parent: this,
+        provider: copy.provider,
+      });
+      const replica = new SecureBucket(
+        `${name}-replica`,
+        {
+          kmsKeyArn: copy.keyArn,
+          accessLogBucket: replicaLogBucket.bucketName,
+          retainOnDelete: true,
+          objectLock,
+          lifecycleRules: [
+            {
+              // Replicas arrive in Standard-IA (the replication rule says so): only the colder step is left.
+              id: "backups-to-colder-storage-then-expire",
+              status: "Enabled",
+              filter: { prefix: BACKUP_OBJECT_PREFIX },
+              transitions: backupTransitions(backupExpiryDays)?.filter(
+                (transition) => transition.storageClass !== REPLICA_STORAGE_CLASS,
+              ),
+              expiration: { days: backupExpiryDays },
+              noncurrentVersionExpiration: { noncurrentDays: 30 },
+              abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+            },
+          ],
+          policyStatements: protectBackups,
+        },
+        inCopyRegion,
+      );
+      const role = replicationRole(`${name}-replication`, {
+        source: backupBucket,
+        sourceKeyArn: args.dataKeyArn,
+        destination: replica,
+        destinationKeyArn: copy.keyArn,
+        copyRegion: copy.region,
+        accountId,
+        parent: this,
+      });
+      new aws.s3.BucketReplicationConfig(
+        `${name}-replication`,
+        {
+          bucket: backupBucket.bucket.id,
+          role: role.arn,
+          rules: [
+            {
+              id: "backups-to-copy-region",
+              status: "Enabled",
+              priority: 1,
+              filter: { prefix: BACKUP_OBJECT_PREFIX },
+              // A delete marker stays in this region: the copy keeps what the primary loses.
+              deleteMarkerReplication: { status: "Disabled" },
+              sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
+              destination: {
+                bucket: replica.arn,
+                storageClass: REPLICA_STORAGE_CLASS,
+                encryptionConfiguration: { replicaKmsKeyId: copy.keyArn },
+              },
+            },
+          ],
+        },
+        { parent: this, dependsOn: [backupBucket.versioning, replica.versioning, role.ready] },
+      );
+      this.replicaBucketName = replica.bucketName;
+      this.replicaBucketArn = replica.arn;
+    }
 
     this.bucketName = backupBucket.bucketName;
     this.bucketArn = backupBucket.arn;
@@ -181,8 +212,209 @@ export class BackupStorage extends pulumi.ComponentResource {
       bucketArn: this.bucketArn,
       logBucketName: this.logBucketName,
       logBucketArn: this.logBucketArn,
+      replicaBucketName: this.replicaBucketName,
+      replicaBucketArn: this.replicaBucketArn,
     });
   }
+}
+
+/**
+ * The backup buckets' own statements: nobody, the deployer and the root user's IAM sessions
+ * included, may delete backups, shorten how long they are kept or lift the lock. Changing the
+ * lifecycle later means removing the second statement first, on purpose, in its own change.
+ */
+function protectBackups(arn: pulumi.Output<string>): aws.iam.PolicyStatement[] {
+  return [
+    {
+      Sid: "DenyDeletingBackups",
+      Effect: "Deny",
+      Principal: "*",
+      Action: ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention", "s3:PutObjectRetention"],
+      Resource: pulumi.interpolate`${arn}/*`,
+    },
+    {
+      Sid: "DenyWeakeningRetention",
+      Effect: "Deny",
+      Principal: "*",
+      Action: [
+        "s3:DeleteBucket",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutBucketObjectLockConfiguration",
+        "s3:PutBucketVersioning",
+      ],
+      Resource: arn,
+    },
+  ];
+}
+
+/**
+ * The bucket receiving S3 server access logs (and, in the primary region, ALB access logs).
+ * SSE-S3, not SSE-KMS: AWS delivers those logs only to buckets whose default encryption is SSE-S3.
+ * S3 delivers server access logs only within a region, so the copy region has a log bucket too.
+ */
+function accessLogBucket(
+  name: string,
+  spec: {
+    retainOnDelete: boolean;
+    logRetentionDays: number;
+    accountId: pulumi.Output<string>;
+    /** The regional ELB log-delivery account; only the primary region's log bucket takes ALB logs. */
+    elbAccountArn?: pulumi.Output<string>;
+    parent: pulumi.Resource;
+    provider?: pulumi.ProviderResource;
+  },
+): SecureBucket {
+  const { accountId, elbAccountArn } = spec;
+  return new SecureBucket(
+    name,
+    {
+      retainOnDelete: spec.retainOnDelete,
+      lifecycleRules: [
+        {
+          id: "expire-access-logs",
+          status: "Enabled",
+          filter: {},
+          expiration: { days: spec.logRetentionDays },
+          noncurrentVersionExpiration: { noncurrentDays: 30 },
+          abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+        },
+      ],
+      policyStatements: (arn) => [
+        {
+          Sid: "S3ServerAccessLogDelivery",
+          Effect: "Allow",
+          Principal: { Service: "logging.s3.amazonaws.com" },
+          Action: "s3:PutObject",
+          Resource: pulumi.interpolate`${arn}/s3/*`,
+          Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+        },
+        ...(elbAccountArn
+          ? ([
+              {
+                // Regions opened before August 2022 deliver ALB logs from a regional ELB account.
+                Sid: "AlbAccessLogDeliveryLegacyRegions",
+                Effect: "Allow",
+                Principal: { AWS: elbAccountArn },
+                Action: "s3:PutObject",
+                Resource: pulumi.interpolate`${arn}/alb/AWSLogs/${accountId}/*`,
+              },
+              {
+                // Newer regions deliver ALB logs through this service principal.
+                Sid: "AlbAccessLogDelivery",
+                Effect: "Allow",
+                Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
+                Action: "s3:PutObject",
+                Resource: pulumi.interpolate`${arn}/alb/AWSLogs/${accountId}/*`,
+              },
+            ] satisfies aws.iam.PolicyStatement[])
+          : []),
+      ],
+    },
+    { parent: spec.parent, ...(spec.provider ? { providers: { aws: spec.provider } } : {}) },
+  );
+}
+
+/**
+ * The role S3 assumes to replicate the backups: only S3, only for this account and this source
+ * bucket (the confused-deputy conditions), and only reading what replication reads under
+ * `backups/` and writing replicas into the one destination, with each key used through S3 alone.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
+ */
+function replicationRole(
+  name: string,
+  spec: {
+    source: SecureBucket;
+    sourceKeyArn: pulumi.Input<string>;
+    destination: SecureBucket;
+    destinationKeyArn: pulumi.Input<string>;
+    copyRegion: string;
+    accountId: pulumi.Output<string>;
+    parent: pulumi.Resource;
+  },
+): { arn: pulumi.Output<string>; ready: pulumi.Resource } {
+  const child = { parent: spec.parent };
+  const region = aws.getRegionOutput({}, child).region;
+  const source = spec.source.arn;
+  const destination = spec.destination.arn;
+  const role = new aws.iam.Role(
+    name,
+    {
+      description: "S3 replication of the OpenEMR logical backups to the copy region",
+      assumeRolePolicy: pulumi.jsonStringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "s3.amazonaws.com" },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "aws:SourceAccount": spec.accountId, "aws:SourceArn": source } },
+          },
+        ],
+      }),
+    },
+    child,
+  );
+  // With S3 Bucket Keys the encryption context is the bucket's ARN; without, the object's.
+  const context = (arn: pulumi.Output<string>) => [arn, pulumi.interpolate`${arn}/${BACKUP_OBJECT_PREFIX}*`];
+  const policy = new aws.iam.Policy(
+    name,
+    {
+      description: "Replicate the OpenEMR logical backups (backups/) to the copy region's bucket, nothing else",
+      policy: pulumi.jsonStringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "ReadReplicationConfiguration",
+            Effect: "Allow",
+            Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+            Resource: source,
+          },
+          {
+            Sid: "ReadBackupVersions",
+            Effect: "Allow",
+            Action: [
+              "s3:GetObjectVersionForReplication",
+              "s3:GetObjectVersionAcl",
+              "s3:GetObjectVersionTagging",
+              "s3:GetObjectRetention",
+              "s3:GetObjectLegalHold",
+            ],
+            Resource: pulumi.interpolate`${source}/${BACKUP_OBJECT_PREFIX}*`,
+          },
+          {
+            Sid: "WriteReplicas",
+            Effect: "Allow",
+            Action: ["s3:ReplicateObject", "s3:ReplicateTags"],
+            Resource: pulumi.interpolate`${destination}/${BACKUP_OBJECT_PREFIX}*`,
+          },
+          {
+            Sid: "DecryptSourceThroughS3",
+            Effect: "Allow",
+            Action: "kms:Decrypt",
+            Resource: spec.sourceKeyArn,
+            Condition: {
+              StringEquals: { "kms:ViaService": pulumi.interpolate`s3.${region}.amazonaws.com` },
+              StringLike: { "kms:EncryptionContext:aws:s3:arn": context(source) },
+            },
+          },
+          {
+            Sid: "EncryptReplicasThroughS3",
+            Effect: "Allow",
+            Action: ["kms:Encrypt", "kms:GenerateDataKey"],
+            Resource: spec.destinationKeyArn,
+            Condition: {
+              StringEquals: { "kms:ViaService": `s3.${spec.copyRegion}.amazonaws.com` },
+              StringLike: { "kms:EncryptionContext:aws:s3:arn": context(destination) },
+            },
+          },
+        ],
+      }),
+    },
+    child,
+  );
+  const attachment = new aws.iam.RolePolicyAttachment(name, { role: role.name, policyArn: policy.arn }, child);
+  return { arn: role.arn, ready: attachment };
 }
 
 export interface SnapshotBackupsArgs {
@@ -204,6 +436,18 @@ export interface SnapshotBackupsArgs {
    * omitted when there is none yet.
    */
   notificationTopicArn?: pulumi.Input<string>;
+  /**
+   * A vault in the copy region (the stack's `copyRegion`) that receives a copy of every snapshot,
+   * kept as long; none when omitted. Copy failures reach the topic (COPY_JOB_FAILED).
+   */
+  copy?: SnapshotCopyArgs;
+}
+
+export interface SnapshotCopyArgs {
+  /** An AWS provider for the copy region; the copy vault is made with it. */
+  provider: pulumi.ProviderResource;
+  /** Customer KMS key ARN in that region (CopyRegionKey) that encrypts the copied recovery points. */
+  keyArn: pulumi.Input<string>;
 }
 
 /** The snapshot vault's name; monitoring needs it before the vault exists (its alarm dimension). */
@@ -228,6 +472,14 @@ export class SnapshotBackups extends pulumi.ComponentResource {
       { name: snapshotVaultName(args.namePrefix), kmsKeyArn: args.dataKeyArn, forceDestroy: false },
       child,
     );
+    const retentionDays = args.backupRetentionDays ?? configDefault("backupRetentionDays");
+    const copyVault = args.copy
+      ? new aws.backup.Vault(
+          `${name}-copy-vault`,
+          { name: `${snapshotVaultName(args.namePrefix)}-copy`, kmsKeyArn: args.copy.keyArn, forceDestroy: false },
+          { parent: this, provider: args.copy.provider },
+        )
+      : undefined;
     const plan = new aws.backup.Plan(
       `${name}-plan`,
       {
@@ -240,7 +492,10 @@ export class SnapshotBackups extends pulumi.ComponentResource {
             schedule: "cron(0 5 * * ? *)",
             startWindow: 60,
             completionWindow: 360,
-            lifecycle: { deleteAfter: args.backupRetentionDays ?? configDefault("backupRetentionDays") },
+            lifecycle: { deleteAfter: retentionDays },
+            ...(copyVault
+              ? { copyActions: [{ destinationVaultArn: copyVault.arn, lifecycle: { deleteAfter: retentionDays } }] }
+              : {}),
           },
         ],
       },

@@ -44,13 +44,7 @@ export class Keys extends pulumi.ComponentResource {
     const partition = aws.getPartitionOutput({}, { parent: this });
     const accountId = identity.accountId;
 
-    const rootStatement = {
-      Sid: "AccountAdministersKey",
-      Effect: "Allow",
-      Principal: { AWS: pulumi.interpolate`arn:${partition.partition}:iam::${accountId}:root` },
-      Action: "kms:*",
-      Resource: "*",
-    };
+    const rootStatement = accountAdministersKey(partition.partition, accountId);
 
     const logGroupArns = pulumi.interpolate`arn:${partition.partition}:logs:${region}:${accountId}:log-group:*`;
     const trailArns = pulumi.interpolate`arn:${partition.partition}:cloudtrail:*:${accountId}:trail/*`;
@@ -105,32 +99,86 @@ export class Keys extends pulumi.ComponentResource {
       ],
     };
 
-    const makeKey = (purpose: KeyPurpose): aws.kms.Key => {
-      const key = new aws.kms.Key(
-        `${name}-${purpose}`,
-        {
-          description: descriptions[purpose],
-          enableKeyRotation: true,
-          deletionWindowInDays: 30,
-          policy: pulumi.jsonStringify({
-            Version: "2012-10-17",
-            Statement: [rootStatement, ...serviceStatements[purpose]],
-          }),
-          tags: { Purpose: purpose },
-        },
-        { parent: this, retainOnDelete },
-      );
-      new aws.kms.Alias(
-        `${name}-${purpose}`,
-        { name: `alias/openemr-aws/${args.stackName}/${purpose}`, targetKeyId: key.keyId },
-        { parent: this },
-      );
-      return key;
-    };
+    const makeKey = (purpose: KeyPurpose): aws.kms.Key =>
+      customerKey(this, `${name}-${purpose}`, {
+        description: descriptions[purpose],
+        statements: [rootStatement, ...serviceStatements[purpose]],
+        alias: `alias/openemr-aws/${args.stackName}/${purpose}`,
+        purpose,
+        retainOnDelete,
+      });
 
     this.data = makeKey("data");
     this.logs = makeKey("logs");
     this.alerts = makeKey("alerts");
     this.registerOutputs({ dataKeyArn: this.data.arn, logsKeyArn: this.logs.arn, alertsKeyArn: this.alerts.arn });
+  }
+}
+
+/** The statement every key starts with: the account administers it, and IAM policies grant its use. */
+export function accountAdministersKey(partition: pulumi.Input<string>, accountId: pulumi.Input<string>) {
+  return {
+    Sid: "AccountAdministersKey",
+    Effect: "Allow",
+    Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${accountId}:root` },
+    Action: "kms:*",
+    Resource: "*",
+  };
+}
+
+/** A rotating customer key with a 30-day deletion window and its alias, a child of `parent`. */
+function customerKey(
+  parent: pulumi.Resource,
+  name: string,
+  spec: {
+    description: string;
+    statements: pulumi.Input<any>[];
+    alias: string;
+    purpose: string;
+    retainOnDelete: boolean;
+  },
+): aws.kms.Key {
+  const key = new aws.kms.Key(
+    name,
+    {
+      description: spec.description,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: spec.statements }),
+      tags: { Purpose: spec.purpose },
+    },
+    { parent, retainOnDelete: spec.retainOnDelete },
+  );
+  new aws.kms.Alias(name, { name: spec.alias, targetKeyId: key.keyId }, { parent });
+  return key;
+}
+
+export interface CopyRegionKeyArgs {
+  /** Stack name, used in the key's alias (`alias/openemr-aws/<stack>/data`, in the copy region). */
+  stackName: string;
+  /** Keep the key after `pulumi destroy`. Defaults to the stack's `retainDataOnDestroy`. */
+  retainDataOnDestroy?: boolean;
+}
+
+/**
+ * The data key of the copy region: KMS keys never leave their region, so the second copy of the
+ * backups (the replica bucket and the copy vault there) is encrypted by a key of its own, made
+ * with the provider of that region (pass it in `opts.provider` or `opts.providers`).
+ */
+export class CopyRegionKey extends pulumi.ComponentResource {
+  public readonly key: aws.kms.Key;
+
+  constructor(name: string, args: CopyRegionKeyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("openemr-aws:keys:CopyRegionKey", name, {}, opts);
+    const identity = aws.getCallerIdentityOutput({}, { parent: this });
+    const partition = aws.getPartitionOutput({}, { parent: this });
+    this.key = customerKey(this, `${name}-data`, {
+      description: "OpenEMR data, copy region: the replica of the logical backups and the copied snapshots",
+      statements: [accountAdministersKey(partition.partition, identity.accountId)],
+      alias: `alias/openemr-aws/${args.stackName}/data`,
+      purpose: "data",
+      retainOnDelete: args.retainDataOnDestroy ?? configDefault("retainDataOnDestroy"),
+    });
+    this.registerOutputs({ keyArn: this.key.arn });
   }
 }

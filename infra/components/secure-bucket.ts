@@ -32,6 +32,8 @@ export class SecureBucket extends pulumi.ComponentResource {
   public readonly arn: pulumi.Output<string>;
   /** The underlying bucket, for callers that need more of its outputs. */
   public readonly bucket: aws.s3.Bucket;
+  /** The versioning setting: what replication (which needs versioning) waits for. */
+  public readonly versioning: aws.s3.BucketVersioning;
 
   constructor(name: string, args: SecureBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openemr-aws:storage:SecureBucket", name, {}, opts);
@@ -65,6 +67,7 @@ export class SecureBucket extends pulumi.ComponentResource {
       { bucket: bucketId, versioningConfiguration: { status: "Enabled" } },
       child,
     );
+    this.versioning = versioning;
     const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-encryption`,
       {
