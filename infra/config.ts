@@ -33,9 +33,14 @@ export interface StackConfig {
   multiAz: boolean;
   backupRetentionDays: number;
   objectLockDays: number;
+  objectLockMode: "governance" | "compliance";
   backupExpiryDays: number;
   /** Second region for a copy of the backups; "" for none. */
   copyRegion: string;
+  backupVaultLock: boolean;
+  backupVaultLockChangeableDays: number;
+  /** The one role that may change the backup buckets' policy; "" for none. */
+  breakGlassRoleArn: string;
   logRetentionDays: number;
   openemrVersion: string;
   openemrSha256?: string;
@@ -239,6 +244,11 @@ function warningsFor(config: StackConfig): string[] {
     warnings.push(
       `${CONFIG_NAMESPACE}:allowedCidrs includes 0.0.0.0/0: the login page is reachable from the whole internet ` +
         "(behind WAF); narrow it to the clinic's networks if you can",
+    );
+  if (config.objectLockMode === "compliance")
+    warnings.push(
+      `${CONFIG_NAMESPACE}:objectLockMode is compliance: no one, the account's root user included, can delete ` +
+        `a backup (or a mistaken upload) for ${config.objectLockDays} days; its storage is paid for that long`,
     );
   if (!config.openemrSha256)
     warnings.push(

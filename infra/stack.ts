@@ -90,6 +90,8 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
     {
       dataKeyArn: keys.data.arn,
       objectLockDays: config.objectLockDays,
+      objectLockMode: config.objectLockMode === "compliance" ? "COMPLIANCE" : "GOVERNANCE",
+      breakGlassRoleArn: config.breakGlassRoleArn,
       backupExpiryDays: config.backupExpiryDays,
       logRetentionDays: config.logRetentionDays,
       retainOnDelete: config.retainDataOnDestroy,
@@ -194,6 +196,12 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       dbInstanceArn: database?.instance.arn,
       notificationTopicArn: monitoring.topicArn,
       copy,
+      vaultLock: config.backupVaultLock
+        ? {
+            changeableForDays: config.backupVaultLockChangeableDays,
+            maxRetentionDays: Math.max(config.backupRetentionDays, config.backupExpiryDays),
+          }
+        : undefined,
     },
     opts,
   );

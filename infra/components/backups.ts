@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { configDefault } from "../config-defaults";
-import { SecureBucket } from "./secure-bucket";
+import { SecureBucket, type ObjectLockMode } from "./secure-bucket";
 import { assumableByService } from "./trust-policy";
 
 /** Key prefix of the logical backups the host writes (`<prefix><site>/<id>/`). */
@@ -35,6 +35,19 @@ export interface BackupStorageArgs {
    * go back as far.
    */
   objectLockDays?: number;
+  /**
+   * Object Lock mode of the backup bucket and its replica. Defaults to the stack's `objectLockMode`,
+   * GOVERNANCE: the bucket policy denies bypassing it to everyone while the policy stands.
+   * COMPLIANCE: nobody, the root user included, can delete a locked version before its retention ends.
+   */
+  objectLockMode?: ObjectLockMode;
+  /**
+   * The one IAM role that may change or delete the backup buckets' policy, Object Lock configuration
+   * and versioning. Defaults to the stack's `breakGlassRoleArn`, none: then no such deny is added, so
+   * a fresh deploy and later `pulumi up` runs (as any principal allowed s3:PutBucketPolicy) can
+   * still manage the policy, and the audit reports that as an advisory finding.
+   */
+  breakGlassRoleArn?: string;
   /**
    * Days after which objects under `backups/` expire; at least `objectLockDays`. Defaults to the
    * stack's `backupExpiryDays`: a year of logical backups, most of it in colder storage.
@@ -99,7 +112,11 @@ export class BackupStorage extends pulumi.ComponentResource {
     });
 
     const backupExpiryDays = args.backupExpiryDays ?? configDefault("backupExpiryDays");
-    const objectLock = { mode: "GOVERNANCE" as const, days: args.objectLockDays ?? configDefault("objectLockDays") };
+    const objectLock = {
+      mode: args.objectLockMode ?? (configDefault("objectLockMode").toUpperCase() as ObjectLockMode),
+      days: args.objectLockDays ?? configDefault("objectLockDays"),
+    };
+    const protectBackups = backupBucketStatements(args.breakGlassRoleArn ?? configDefault("breakGlassRoleArn"));
     const backupBucket = new SecureBucket(
       `${name}-backups`,
       {
@@ -218,13 +235,23 @@ export class BackupStorage extends pulumi.ComponentResource {
   }
 }
 
+/** What the break-glass deny protects: the policy itself, and the lock and versioning it guards. */
+export const BREAK_GLASS_ACTIONS = [
+  "s3:PutBucketPolicy",
+  "s3:DeleteBucketPolicy",
+  "s3:PutBucketObjectLockConfiguration",
+  "s3:PutBucketVersioning",
+];
+
 /**
  * The backup buckets' own statements: nobody, the deployer and the root user's IAM sessions
  * included, may delete backups, shorten how long they are kept or lift the lock. Changing the
- * lifecycle later means removing the second statement first, on purpose, in its own change.
+ * lifecycle later means removing the second statement first, on purpose, in its own change. With
+ * a break-glass role, only that role may change or delete the policy itself (a statement denies
+ * everyone else): otherwise whoever may put a bucket policy could remove these denies first.
  */
-function protectBackups(arn: pulumi.Output<string>): aws.iam.PolicyStatement[] {
-  return [
+function backupBucketStatements(breakGlassRoleArn: string) {
+  return (arn: pulumi.Output<string>): aws.iam.PolicyStatement[] => [
     {
       Sid: "DenyDeletingBackups",
       Effect: "Deny",
@@ -244,6 +271,20 @@ function protectBackups(arn: pulumi.Output<string>): aws.iam.PolicyStatement[] {
       ],
       Resource: arn,
     },
+    ...(breakGlassRoleArn
+      ? [
+          {
+            // aws:PrincipalArn is the role's ARN for every session of it. The account's root user can
+            // still delete a bucket policy (S3 allows it whatever the policy says).
+            Sid: "DenyPolicyChangesExceptBreakGlass",
+            Effect: "Deny" as const,
+            Principal: "*",
+            Action: BREAK_GLASS_ACTIONS,
+            Resource: arn,
+            Condition: { ArnNotEquals: { "aws:PrincipalArn": breakGlassRoleArn } },
+          },
+        ]
+      : []),
   ];
 }
 
@@ -441,6 +482,13 @@ export interface SnapshotBackupsArgs {
    * kept as long; none when omitted. Copy failures reach the topic (COPY_JOB_FAILED).
    */
   copy?: SnapshotCopyArgs;
+  /**
+   * AWS Backup Vault Lock on the vault (and the copy vault): recovery points kept at least
+   * `backupRetentionDays` and at most `maxRetentionDays`, none deleted early. Within
+   * `changeableForDays` of its creation the lock can be removed; then it is permanent (compliance
+   * mode). None when omitted (the stack's `backupVaultLock` is off by default).
+   */
+  vaultLock?: { changeableForDays?: number; maxRetentionDays: number };
 }
 
 export interface SnapshotCopyArgs {
@@ -480,6 +528,22 @@ export class SnapshotBackups extends pulumi.ComponentResource {
           { parent: this, provider: args.copy.provider },
         )
       : undefined;
+    const lockVault = (id: string, vaultName: pulumi.Input<string>, lockOpts: pulumi.CustomResourceOptions) => {
+      if (!args.vaultLock) return;
+      new aws.backup.VaultLockConfiguration(
+        id,
+        {
+          backupVaultName: vaultName,
+          minRetentionDays: retentionDays,
+          maxRetentionDays: Math.max(retentionDays, args.vaultLock.maxRetentionDays),
+          changeableForDays: args.vaultLock.changeableForDays ?? configDefault("backupVaultLockChangeableDays"),
+        },
+        lockOpts,
+      );
+    };
+    lockVault(`${name}-vault-lock`, vault.name, child);
+    if (copyVault && args.copy)
+      lockVault(`${name}-copy-vault-lock`, copyVault.name, { parent: this, provider: args.copy.provider });
     const plan = new aws.backup.Plan(
       `${name}-plan`,
       {
