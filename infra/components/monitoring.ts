@@ -62,10 +62,17 @@ export interface MonitoringArgs {
   certificateArn: pulumi.Input<string>;
   /** AWS Backup vault of the snapshots. */
   backupVaultName: pulumi.Input<string>;
+  /**
+   * Alarm when the host's binary log shipping (`BinlogShipSuccess`, every five minutes) stops.
+   * Defaults to true without `database` (the `single` tier, whose MariaDB on the host ships its
+   * binary log); RDS keeps its own.
+   */
+  binlogShipping?: boolean;
 }
 
 /** The args with every default applied. */
-type MonitoringSettings = MonitoringArgs & Required<Pick<MonitoringArgs, "region" | "alertEmails" | "diskPaths">>;
+type MonitoringSettings = MonitoringArgs &
+  Required<Pick<MonitoringArgs, "region" | "alertEmails" | "diskPaths" | "binlogShipping">>;
 
 /** One alarm, described once: the alarm and its dashboard widget are both made from it. */
 interface AlarmSpec {
@@ -100,6 +107,7 @@ export class Monitoring extends pulumi.ComponentResource {
       region: given.region ?? aws.getRegionOutput({}, child).region,
       alertEmails: given.alertEmails ?? configDefault("alertEmails"),
       diskPaths: given.diskPaths ?? (given.database ? ["/"] : ["/", dataMount]),
+      binlogShipping: given.binlogShipping ?? !given.database,
     };
     const accountId = aws.getCallerIdentityOutput({}, child).accountId;
     const partition = aws.getPartitionOutput({}, child).partition;
@@ -389,6 +397,28 @@ function alarmSpecs(args: MonitoringSettings, partition: pulumi.Output<string>):
       threshold: 1,
       treatMissingData: "breaching",
     },
+    ...(args.binlogShipping
+      ? [
+          {
+            // Three five-minute sums, every one of them empty or zero: the timer ships every five
+            // minutes, so fifteen minutes without a success is three runs missed or failed, and the
+            // point-in-time recovery point is growing past its promise.
+            id: "binlog-shipping",
+            description:
+              "No successful binary log shipping in the last 15 minutes (a missing metric counts as a failure). " +
+              "Run `openemr-backup ship-binlogs` on the host through SSM and read its log.",
+            namespace: BACKUP_METRICS_NAMESPACE,
+            metricName: "BinlogShipSuccess",
+            dimensions: { Stack: args.namePrefix },
+            statistic: "Sum",
+            period: 300,
+            evaluationPeriods: 3,
+            comparisonOperator: "LessThanThreshold",
+            threshold: 1,
+            treatMissingData: "breaching",
+          } satisfies AlarmSpec,
+        ]
+      : []),
     {
       // Seven days is the longest window a CloudWatch alarm can evaluate (period x evaluation
       // periods <= 604,800 s), so the drill runs twice a week to always report within it.

@@ -247,6 +247,29 @@ describe("Monitoring, single tier", () => {
   it("single: backup age alarm still present, missing data breaching", () => {
     expect(alarmOn(run, "OpenEMR", "BackupSuccess").treatMissingData).toBe("breaching");
   });
+
+  it("single: no successful binary log shipping in 15 minutes alarms, missing data breaching, to the topic", () => {
+    const alarm = alarmOn(run, "OpenEMR", "BinlogShipSuccess");
+    expect(alarm).toMatchObject({
+      dimensions: { Stack: "clinic" },
+      statistic: "Sum",
+      comparisonOperator: "LessThanThreshold",
+      threshold: 1,
+      treatMissingData: "breaching",
+    });
+    // Every five-minute period of the window must breach: one shipped log anywhere in it is enough.
+    expect(alarm.datapointsToAlarm).toBe(alarm.evaluationPeriods);
+    expect(alarm.period * alarm.evaluationPeriods).toBe(15 * 60);
+    const backupAge = alarmOn(run, "OpenEMR", "BackupSuccess");
+    expect([alarm.alarmActions, alarm.okActions]).toEqual([backupAge.alarmActions, backupAge.okActions]);
+  });
+});
+
+describe("Monitoring, binary log shipping alarm", () => {
+  it("standard (RDS keeps its own logs): none", async () => {
+    const run = await monitoringRun(standardArgs);
+    expect(alarms(run).filter((alarm) => alarm.inputs.metricName === "BinlogShipSuccess")).toEqual([]);
+  });
 });
 
 describe("Monitoring in the stack", () => {

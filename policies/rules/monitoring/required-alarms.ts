@@ -10,6 +10,44 @@ import { identities, ofType } from "../joins";
  */
 export const BACKUP_METRIC = { namespace: "OpenEMR", metricName: "BackupSuccess", treatMissingData: "breaching" };
 
+/**
+ * On `single`, the binary log shipping signal (every five minutes) that keeps the recovery point
+ * at minutes: silence must alarm too.
+ */
+export const BINLOG_METRIC = { namespace: "OpenEMR", metricName: "BinlogShipSuccess", treatMissingData: "breaching" };
+
+/** The alarm on a host signal (`metric`) whose silence must alarm: pass, or a failure naming what is wrong. */
+function signalOutcome(
+  metrics: WatchedMetric[],
+  host: RuleResource,
+  metric: typeof BACKUP_METRIC,
+  what: string,
+  why: string,
+): Outcome {
+  const alarm = metrics.find(
+    (candidate) => candidate.namespace === metric.namespace && candidate.metricName === metric.metricName,
+  );
+  if (!alarm)
+    return fail(
+      host,
+      `no ${AwsType.metricAlarm} watches ${metric.namespace}/${metric.metricName} (${what}); expected one`,
+      {
+        "alarm.metricName": null,
+      },
+    );
+  if (alarm.alarm.props.treatMissingData !== metric.treatMissingData)
+    return fail(
+      alarm.alarm,
+      `treatMissingData is ${JSON.stringify(alarm.alarm.props.treatMissingData ?? null)}; ` +
+        `expected "${metric.treatMissingData}" (${why})`,
+      { treatMissingData: alarm.alarm.props.treatMissingData ?? null },
+    );
+  return pass({
+    [`${alarm.alarm.name}.metricName`]: alarm.metricName,
+    [`${alarm.alarm.name}.treatMissingData`]: metric.treatMissingData,
+  });
+}
+
 interface WatchedMetric {
   alarm: RuleResource;
   namespace?: string;
@@ -64,7 +102,8 @@ export const requiredAlarms: StackRule = {
   area: "monitoring",
   description:
     "The baseline alarm set exists: each host (AWS/EC2 or CWAgent, by InstanceId) and the backup age on it " +
-    "(OpenEMR BackupSuccess, missing data breaching), each RDS instance (AWS/RDS, " +
+    "(OpenEMR BackupSuccess, missing data breaching; on the single tier also OpenEMR BinlogShipSuccess, " +
+    "missing data breaching), each RDS instance (AWS/RDS, " +
     "by DBInstanceIdentifier) and each load balancer (AWS/ApplicationELB, by LoadBalancer).",
   citations: citeInferred("164.308(a)(1)(ii)(D)"),
   severity: "high",
@@ -72,7 +111,7 @@ export const requiredAlarms: StackRule = {
   remediation:
     "Declare aws.cloudwatch.MetricAlarm resources for the missing subject, " +
     "with the dimension naming it, notifying the alert topic.",
-  evaluate(resources) {
+  evaluate(resources, { settings }) {
     const metrics = ofType(resources, AwsType.metricAlarm).flatMap(watchedMetrics);
     const missing = (subject: RuleResource, what: string, dimension: string): Outcome =>
       fail(
@@ -88,32 +127,31 @@ export const requiredAlarms: StackRule = {
 
     const hosts = ofType(resources, AwsType.instance).map((host) => {
       const hostAlarm = watching(metrics, ["AWS/EC2", "CWAgent"], "InstanceId", identities(host));
-      const backupAlarm = metrics.find(
-        (metric) => metric.namespace === BACKUP_METRIC.namespace && metric.metricName === BACKUP_METRIC.metricName,
+      const backupOutcome = signalOutcome(
+        metrics,
+        host,
+        BACKUP_METRIC,
+        "the age of the host's last backup",
+        "no backup reported must alarm",
       );
-      const backupOutcome: Outcome = !backupAlarm
-        ? fail(
-            host,
-            `no ${AwsType.metricAlarm} watches ${BACKUP_METRIC.namespace}/${BACKUP_METRIC.metricName} ` +
-              "(the age of the host's last backup); expected one",
-            { "alarm.metricName": null },
-          )
-        : backupAlarm.alarm.props.treatMissingData !== BACKUP_METRIC.treatMissingData
-          ? fail(
-              backupAlarm.alarm,
-              `treatMissingData is ${JSON.stringify(backupAlarm.alarm.props.treatMissingData ?? null)}; ` +
-                `expected "${BACKUP_METRIC.treatMissingData}" (no backup reported must alarm)`,
-              { treatMissingData: backupAlarm.alarm.props.treatMissingData ?? null },
-            )
-          : pass({
-              [`${backupAlarm.alarm.name}.metricName`]: backupAlarm.metricName,
-              [`${backupAlarm.alarm.name}.treatMissingData`]: BACKUP_METRIC.treatMissingData,
-            });
+      const binlogOutcomes =
+        settings.tier === "single"
+          ? [
+              signalOutcome(
+                metrics,
+                host,
+                BINLOG_METRIC,
+                "the host's binary log shipping",
+                "no binary log shipped must alarm",
+              ),
+            ]
+          : [];
       return resultFor(
         host,
         all([
           hostAlarm ? found(hostAlarm, "InstanceId") : missing(host, "the host (AWS/EC2 or CWAgent)", "InstanceId"),
           backupOutcome,
+          ...binlogOutcomes,
         ]),
       );
     });

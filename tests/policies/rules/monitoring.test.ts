@@ -5,7 +5,9 @@ import { describe, it } from "vitest";
 import { alarmHasActions, requiredAlarms, snsKms } from "../../../policies/rules/monitoring";
 import { declared, expectFails, expectPasses } from "./harness";
 
-function watched(options: { backupAlarm: "breaching" | "notBreaching" | "none"; dbAlarm: boolean }): () => void {
+type Signal = "breaching" | "notBreaching" | "none";
+
+function watched(options: { backupAlarm: Signal; dbAlarm: boolean; binlogAlarm?: Signal }): () => void {
   return () => {
     const key = new aws.kms.Key("alerts-key", { enableKeyRotation: true });
     const topic = new aws.sns.Topic("alerts", { kmsMasterKeyId: key.arn });
@@ -41,6 +43,8 @@ function watched(options: { backupAlarm: "breaching" | "notBreaching" | "none"; 
     alarm("alb-5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", { LoadBalancer: alb.arnSuffix });
     if (options.backupAlarm !== "none")
       alarm("backup-age", "OpenEMR", "BackupSuccess", { Stack: "offline" }, options.backupAlarm);
+    if (options.binlogAlarm && options.binlogAlarm !== "none")
+      alarm("binlog-shipping", "OpenEMR", "BinlogShipSuccess", { Stack: "offline" }, options.binlogAlarm);
   };
 }
 
@@ -71,6 +75,16 @@ describe("monitoring rules", () => {
     expectFails(requiredAlarms, gaps, "host", "BackupSuccess");
     const quietBackup = await declared(watched({ ...baseline, backupAlarm: "notBreaching" }));
     expectFails(requiredAlarms, quietBackup, "backup-age", "treatMissingData");
+  });
+
+  it("required-alarms on single: binary log shipping too (missing data breaching); not asked elsewhere", async () => {
+    const single = { tier: "single" };
+    expectPasses(requiredAlarms, await declared(watched({ ...baseline, binlogAlarm: "breaching" })), single);
+    const noBinlogAlarm = await declared(watched(baseline));
+    expectFails(requiredAlarms, noBinlogAlarm, "host", "BinlogShipSuccess", single);
+    expectPasses(requiredAlarms, noBinlogAlarm, { tier: "standard" });
+    const quiet = await declared(watched({ ...baseline, binlogAlarm: "notBreaching" }));
+    expectFails(requiredAlarms, quiet, "binlog-shipping", "treatMissingData", single);
   });
 
   it("sns-kms", async () => {
