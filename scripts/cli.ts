@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { EXIT_FAILED, EXIT_USAGE, OpsError, UsageError } from "./lib/errors";
 import { processIo } from "./lib/io";
 import { stackContext, type RunSettings, type StackOptions } from "./lib/context";
-import { backupId, databaseName, duration, positiveInteger, sha256, version } from "./lib/parse";
+import { backupId, databaseName, duration, pastUtcTime, positiveInteger, sha256, version } from "./lib/parse";
 import { health } from "./commands/health";
 import { backup, backups, drill, restore } from "./commands/backups";
 import { adminPassword, rotateAdminPassword } from "./commands/admin-password";
@@ -80,7 +80,9 @@ Examples:
 
   withStackOptions(program.command("restore"))
     .description(
-      "restore a backup into the live database (asks for the backup id typed back, or --yes) or into a new database",
+      "restore a backup into the live database (asks for the backup id typed back, or --yes) or into a new database; " +
+        "--to-time: to a point in time (single: on the host from the shipped binary logs; " +
+        "standard: RDS point-in-time restore to a new instance)",
     )
     .addOption(new Option("--backup <id>", 'backup id, or "latest"').argParser(backupId).default("latest"))
     .addOption(
@@ -88,10 +90,29 @@ Examples:
         databaseName,
       ),
     )
+    .addOption(
+      new Option("--to-time <time>", "restore to this UTC time, e.g. 2026-11-30T14:05:00Z (in the past)")
+        .argParser((value) => pastUtcTime(value))
+        .conflicts(["backup", "newDatabase"]),
+    )
+    .addOption(
+      new Option("--wait-minutes <minutes>", "standard tier, --to-time: longest wait for the new RDS instance")
+        .argParser(positiveInteger)
+        .default(120),
+    )
     .option("-y, --yes", "restore into the live database without asking")
     .action(
-      inStack((ctx, options: StackOptions & { backup: string; newDatabase?: string; yes?: boolean }) =>
-        restore(ctx, options),
+      inStack(
+        (
+          ctx,
+          options: StackOptions & {
+            backup: string;
+            newDatabase?: string;
+            toTime?: string;
+            waitMinutes: number;
+            yes?: boolean;
+          },
+        ) => restore(ctx, options),
       ),
     );
 

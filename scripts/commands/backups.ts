@@ -15,6 +15,7 @@ import {
 import { emit, formatAge, formatBytes, lastLine, renderTable } from "../lib/printing";
 import { requireOutputs } from "../lib/stack-outputs";
 import { lastJsonLine, READ_HOST_SETTINGS, runOnHost } from "../lib/ssm";
+import { restoreRdsToTime } from "./restore-rds";
 
 const BACKUP_TIMEOUT_SECONDS = 3 * 3600;
 const BIN = "/opt/openemr-aws/bin";
@@ -148,22 +149,38 @@ export interface RestoreOptions {
   backup: string;
   /** Restore into this new database (and a scratch sites directory) instead of the live one. */
   newDatabase?: string;
+  /** Restore the live database to this UTC time (`YYYY-MM-DDTHH:MM:SSZ`, in the past). */
+  toTime?: string;
+  /** Standard tier with --to-time: longest wait for the new RDS instance. */
+  waitMinutes?: number;
   yes?: boolean;
 }
 
 export async function restore(ctx: Context, options: RestoreOptions): Promise<number> {
+  if (options.toTime !== undefined) {
+    const { tier } = requireOutputs(ctx.outputs, "restore --to-time", ["tier"]);
+    if (tier === "standard")
+      return restoreRdsToTime(ctx, { toTime: options.toTime, waitMinutes: options.waitMinutes ?? 120 });
+  }
   const { hostInstanceId } = requireOutputs(ctx.outputs, "restore", ["hostInstanceId"]);
-  const chosen = await ctx.progress.step(`finding backup ${options.backup}`, () => resolveBackup(ctx, options.backup));
+  const toTime = options.toTime;
+  const chosen = await ctx.progress.step(
+    toTime ? `finding the newest backup started before ${toTime}` : `finding backup ${options.backup}`,
+    () => (toTime ? backupBefore(ctx, toTime) : resolveBackup(ctx, options.backup)),
+  );
   const live = options.newDatabase === undefined;
-  if (live) await confirmLiveRestore(ctx, chosen, options.yes === true);
+  if (live) await confirmLiveRestore(ctx, chosen, options.yes === true, toTime);
 
   // settings.env names the live database. openemr-restore loads beside it and pauses Apache and
   // PHP for the swap alone, keeping the previous copy for `commit` or `rollback` on the host; a
   // new database gets its own sites directory beside the code.
+  // With --to-time the host picks the same backup itself and rolls it forward with the shipped
+  // binary logs (docs/host-interface.md).
   const target = live
     ? [
         READ_HOST_SETTINGS,
-        `${BIN}/openemr-restore --backup ${quote(chosen.id)} --database "$DB_NAME" --sites-dir ${LIVE_SITES_DIR} --yes`,
+        `${BIN}/openemr-restore ${toTime ? `--to-time ${quote(toTime)}` : `--backup ${quote(chosen.id)}`} ` +
+          `--database "$DB_NAME" --sites-dir ${LIVE_SITES_DIR} --yes`,
       ].join("\n")
     : [
         // A "new" database that is the live one would be overwritten without the confirmation.
@@ -175,7 +192,8 @@ export async function restore(ctx: Context, options: RestoreOptions): Promise<nu
           `--sites-dir ${quote(`/var/lib/openemr-aws/restores/${options.newDatabase}/sites`)} --yes`,
       ].join("\n");
   const result = await ctx.progress.step(
-    `restoring ${chosen.id} into ${live ? "the live database" : options.newDatabase}`,
+    `restoring ${chosen.id}${toTime ? ` rolled forward to ${toTime}` : ""} into ` +
+      (live ? "the live database" : options.newDatabase),
     () =>
       runOnHost(ctx, {
         instanceId: hostInstanceId,
@@ -194,10 +212,11 @@ export async function restore(ctx: Context, options: RestoreOptions): Promise<nu
       backupId: chosen.id,
       target: live ? "live" : options.newDatabase,
       exitCode: result.exitCode,
+      ...(toTime ? { toTime } : {}),
     },
     () =>
       ok
-        ? `Verdict: OK: backup ${chosen.id} restored into ` +
+        ? `Verdict: OK: backup ${chosen.id} ${toTime ? `rolled forward to ${toTime} and ` : ""}restored into ` +
           (live ? "the live database; run `openemr-ops health`" : `database ${options.newDatabase}`)
         : `Verdict: FAILED: restore of ${chosen.id} exited ${result.exitCode}: ` +
           lastLine(result.stderr || result.stdout),
@@ -205,21 +224,42 @@ export async function restore(ctx: Context, options: RestoreOptions): Promise<nu
   return ok ? EXIT_OK : EXIT_FAILED;
 }
 
-/** Restoring over the live database needs the backup id typed back, or --yes. */
-async function confirmLiveRestore(ctx: Context, chosen: StoredBackup, yes: boolean): Promise<void> {
+/** With --to-time: the newest complete backup that started at or before it, as the host picks it. */
+async function backupBefore(ctx: Context, toTime: string): Promise<StoredBackup> {
+  const outputs = requireOutputs(ctx.outputs, "restore", ["backupBucket", "backupPrefix"]);
+  const before = toTime.replace(/[-:]/g, "");
+  const stored = await listStoredBackups(ctx, outputs.backupBucket, outputs.backupPrefix);
+  const found = stored.find((item) => item.complete && item.id <= before);
+  if (!found)
+    throw new OpsError(
+      `--to-time: no complete backup started before ${toTime} in s3://${outputs.backupBucket}/${outputs.backupPrefix}/`,
+      "choose a later time; `openemr-ops backups` lists them",
+    );
+  return found;
+}
+
+/**
+ * Restoring over the live database needs the backup id typed back (with --to-time, the time),
+ * or --yes.
+ */
+async function confirmLiveRestore(ctx: Context, chosen: StoredBackup, yes: boolean, toTime?: string): Promise<void> {
   if (yes) return;
   if (!ctx.io.stdinIsTTY)
     throw new UsageError(
-      "restore into the live database: confirm by typing on a terminal, or pass --yes " +
-        "(or restore with --new-database NAME)",
+      "restore into the live database: confirm by typing on a terminal, or pass --yes" +
+        (toTime ? "" : " (or restore with --new-database NAME)"),
     );
   ctx.io.err(
-    `This replaces the live OpenEMR database and sites/ with backup ${chosen.id} ` +
-      `(${formatAge(ageHours(chosen.startedAt))} old). Changes since then are lost.`,
+    toTime
+      ? `This replaces the live OpenEMR database with backup ${chosen.id} rolled forward to ${toTime} ` +
+          "with the shipped binary logs, and sites/ with that backup's. Changes after that time are lost."
+      : `This replaces the live OpenEMR database and sites/ with backup ${chosen.id} ` +
+          `(${formatAge(ageHours(chosen.startedAt))} old). Changes since then are lost.`,
   );
-  const answer = (await ctx.io.ask(`Type the backup id (${chosen.id}) to continue: `)).trim();
-  if (answer !== chosen.id)
-    throw new OpsError(`confirmation "${answer}" does not match ${chosen.id}; nothing was restored`);
+  const expected = toTime ?? chosen.id;
+  const answer = (await ctx.io.ask(`Type the ${toTime ? "time" : "backup id"} (${expected}) to continue: `)).trim();
+  if (answer !== expected)
+    throw new OpsError(`confirmation "${answer}" does not match ${expected}; nothing was restored`);
 }
 
 interface DrillReport {

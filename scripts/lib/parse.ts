@@ -39,3 +39,19 @@ export function sha256(value: string): string {
   if (!/^[0-9a-f]{64}$/.test(value)) throw new InvalidArgumentError(`expected 64 lowercase hex digits, got "${value}"`);
   return value;
 }
+
+/**
+ * A UTC time to the second, `YYYY-MM-DDTHH:MM:SSZ`, that exists and is in the past: what
+ * `openemr-restore --to-time` and RDS's point-in-time restore take.
+ */
+export function pastUtcTime(value: string, now: number = Date.now()): string {
+  const time = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(value) ? Date.parse(value) : NaN;
+  // A round trip refuses dates the parser would roll over, such as 2026-02-30.
+  if (Number.isNaN(time) || new Date(time).toISOString().replace(/\.000Z$/, "Z") !== value)
+    throw new InvalidArgumentError(`expected a UTC time like 2026-11-30T14:05:00Z, got "${value}"`);
+  if (time >= now)
+    throw new InvalidArgumentError(
+      `${value} is not in the past (it is now ${new Date(now).toISOString().replace(/\.\d+Z$/, "Z")})`,
+    );
+  return value;
+}

@@ -14,6 +14,7 @@ import { DescribeAddressesCommand, DescribeInstancesCommand, DescribeInstanceTyp
 import { runCli } from "./support/cli";
 import { installFakePulumi } from "./support/fake-pulumi";
 import { makeCertificates, startOpenEmr, type Certificates, type FakeOpenEmr } from "./support/tls";
+import { mockPointInTimeRestore } from "./support/rds";
 import { manifestFor, mockStack, stackOutputs, writeOutputs } from "./support/stack";
 
 const doc = readFileSync(join(__dirname, "..", "..", "docs", "ops-json.md"), "utf8");
@@ -77,6 +78,20 @@ describe("--json output matches docs/ops-json.md", () => {
 
   it("restore", async () => {
     expectShape("restore", (await json("restore", "--yes")).stdout);
+  });
+
+  it("restore --to-time, single tier", async () => {
+    outputsFile = writeOutputs(stackOutputs(site.url, { tier: "single" }));
+    const toTime = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
+    expectShape("restore", (await json("restore", "--yes", "--to-time", toTime)).stdout);
+  });
+
+  it("restore-rds (restore --to-time, standard tier)", async () => {
+    mockPointInTimeRestore(stack);
+    const toTime = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
+    const run = await json("restore", "--to-time", toTime);
+    expect(JSON.parse(run.stdout).ok).toBe(true);
+    expectShape("restore-rds", run.stdout);
   });
 
   it("drill", async () => {
