@@ -10,6 +10,7 @@ import { configDefault } from "../config-defaults";
 import type { Tier } from "../config";
 import { renderDeliveryDocument, renderUserData } from "../delivery/user-data";
 import { assumableByService } from "./trust-policy";
+import { accountAdministersKey } from "./keys";
 
 export interface HostDatabase {
   /** The RDS endpoint's host name and port. */
@@ -111,6 +112,15 @@ export class Host extends pulumi.ComponentResource {
   public readonly role: aws.iam.Role;
   public readonly adminSecret: aws.secretsmanager.Secret;
   public readonly appDbSecret: aws.secretsmanager.Secret;
+  /** The backup's database user: what a consistent dump needs, on OpenEMR's database only. */
+  public readonly backupDbSecret: aws.secretsmanager.Secret;
+  /** The restore's database user: OpenEMR's database and its scratch and kept copies only. */
+  public readonly restoreDbSecret: aws.secretsmanager.Secret;
+  /**
+   * Signs each backup's manifest (ECC P-256, SIGN_VERIFY): the private half never leaves KMS,
+   * so a manifest written by anyone else who can write to the bucket is refused at restore.
+   */
+  public readonly backupSigningKey: aws.kms.Key;
   public readonly dataVolume?: aws.ebs.Volume;
   public readonly bootstrapDocument: aws.ssm.Document;
   public readonly backupPrefix: string;
@@ -157,6 +167,8 @@ export class Host extends pulumi.ComponentResource {
       return stored;
     };
     this.appDbSecret = secret("db-app", "openemr_app", "OpenEMR's least-privilege database user");
+    this.backupDbSecret = secret("db-backup", "openemr_backup", "The on-host backup's read-only database user");
+    this.restoreDbSecret = secret("db-restore", "openemr_restore", "The on-host restore's database user");
     this.adminSecret = secret("admin", "admin", "OpenEMR's initial administrator");
 
     for (const logName of hostLogGroupNames) {
@@ -181,11 +193,34 @@ export class Host extends pulumi.ComponentResource {
         key: bundle.key,
         contentBase64: bundle.content.toString("base64"),
         contentType: "application/gzip",
+        // The bucket's default Object Lock retention makes S3 refuse a PutObject with neither
+        // Content-MD5 nor a checksum header: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
+        checksumAlgorithm: "CRC32",
         serverSideEncryption: "aws:kms",
         kmsKeyId: args.dataKeyArn,
       },
       // The backup bucket locks objects and denies deleting them: a replaced bundle stays behind.
       { ...parent, retainOnDelete: true },
+    );
+
+    const identity = aws.getCallerIdentityOutput({}, parent);
+    const partition = aws.getPartitionOutput({}, parent);
+    this.backupSigningKey = new aws.kms.Key(
+      `${name}-backup-signing`,
+      {
+        description: `OpenEMR backup manifest signing (${args.stackName})`,
+        keyUsage: "SIGN_VERIFY",
+        customerMasterKeySpec: "ECC_NIST_P256",
+        // AWS rotates symmetric keys only; a new signing key is a new key, not a rotation.
+        enableKeyRotation: false,
+        deletionWindowInDays: 30,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [accountAdministersKey(partition.partition, identity.accountId)],
+        }),
+        tags: { Purpose: "backup-signing" },
+      },
+      { ...parent, retainOnDelete },
     );
 
     this.role = new aws.iam.Role(
@@ -198,6 +233,8 @@ export class Host extends pulumi.ComponentResource {
     );
     const secretArns: pulumi.Input<string>[] = [
       this.appDbSecret.arn,
+      this.backupDbSecret.arn,
+      this.restoreDbSecret.arn,
       this.adminSecret.arn,
       ...(args.database ? [args.database.masterSecretArn] : []),
     ];
@@ -216,6 +253,12 @@ export class Host extends pulumi.ComponentResource {
               Effect: "Allow",
               Action: ["kms:Decrypt", "kms:GenerateDataKey"],
               Resource: args.dataKeyArn,
+            },
+            {
+              Sid: "SignBackups",
+              Effect: "Allow",
+              Action: ["kms:Sign", "kms:GetPublicKey"],
+              Resource: this.backupSigningKey.arn,
             },
             {
               Sid: "ReadWriteOwnBackups",
@@ -286,6 +329,9 @@ export class Host extends pulumi.ComponentResource {
       DB_CA_FILE: args.database ? "/etc/openemr-aws/rds-ca.pem" : "",
       SECRET_DB_MASTER: args.database ? args.database.masterSecretArn : "",
       SECRET_DB_APP: this.appDbSecret.arn,
+      SECRET_DB_BACKUP: this.backupDbSecret.arn,
+      SECRET_DB_RESTORE: this.restoreDbSecret.arn,
+      BACKUP_SIGNING_KEY_ID: this.backupSigningKey.arn,
       SECRET_ADMIN: this.adminSecret.arn,
       AWS_REGION: region,
       BACKUP_BUCKET: args.backupBucketName,

@@ -10,6 +10,7 @@ import { cpSync, readFileSync } from "fs";
 import { join, resolve } from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DebianRoot, MariadbServer, RunResult, freshRoot, mariadbSql, startMariadb } from "./lib/debian-root";
+import { makeSigningKeyShell, signManifestShell } from "./lib/signing";
 
 const REPO_ROOT = resolve(__dirname, "../..");
 const SHARED_OPENEMR = process.env.OPENEMR_SHARED_DIR ?? resolve(REPO_ROOT, "../shared/openemr");
@@ -17,6 +18,7 @@ const BIN = "/opt/openemr-aws/bin";
 const SITE = "/var/www/openemr/sites/default";
 const ONPREM_ETC = "/etc/openemr-aws";
 const EC2_ETC = "/etc/openemr-aws-ec2";
+const SIGNING_KEY = `${ONPREM_ETC}/backup-signing.key`;
 const MOTO = "http://127.0.0.1:5000";
 const AWS_ENV = {
   AWS_ENDPOINT_URL: MOTO,
@@ -128,11 +130,17 @@ describe("on-host backup and restore", () => {
     ];
     root.writeFile(
       `${ONPREM_ETC}/settings.env`,
-      [...common, "OPENEMR_MODE=onprem", "SECRET_DB_MASTER=db-master", "BACKUP_DIR=/var/backups/openemr", ""].join(
-        "\n",
-      ),
+      [
+        ...common,
+        "OPENEMR_MODE=onprem",
+        "SECRET_DB_MASTER=db-master",
+        "BACKUP_DIR=/var/backups/openemr",
+        `BACKUP_SIGNING_KEY_FILE=${SIGNING_KEY}`,
+        "",
+      ].join("\n"),
     );
     root.writeFile(`${ONPREM_ETC}/secrets.json`, JSON.stringify({ "db-master": db.admin }), 0o600);
+    await root.sh(makeSigningKeyShell(SIGNING_KEY));
 
     await root.startDaemon(
       "moto",
@@ -142,6 +150,9 @@ describe("on-host backup and restore", () => {
     );
     await aws(["s3api", "create-bucket", "--bucket", "clinic-test-backups"]);
     kmsKeyArn = (await aws(["kms", "create-key", "--description", "backups"])).KeyMetadata.Arn;
+    const signingKeyArn = (
+      await aws(["kms", "create-key", "--key-usage", "SIGN_VERIFY", "--key-spec", "ECC_NIST_P256"])
+    ).KeyMetadata.Arn;
     const secretArn = (
       await aws([
         "secretsmanager",
@@ -162,6 +173,7 @@ describe("on-host backup and restore", () => {
         "BACKUP_BUCKET=clinic-test-backups",
         "BACKUP_PREFIX=backups/default",
         `BACKUP_KMS_KEY_ID=${kmsKeyArn}`,
+        `BACKUP_SIGNING_KEY_ID=${signingKeyArn}`,
         "",
       ].join("\n"),
     );
@@ -194,7 +206,10 @@ describe("on-host backup and restore", () => {
       expect(manifest.db_server_version).toMatch(/MariaDB/);
       const dir = `/var/backups/openemr/${manifest.id}`;
       const listing = (await root.sh(`cd ${dir} && stat -c '%n %s %a' * && sha256sum db.sql.zst sites.tar.zst`)).stdout;
-      expect(listing).toMatch(/^db\.sql\.zst \d+ 600\nmanifest\.json \d+ 600\nsites\.tar\.zst \d+ 600\n/);
+      expect(listing).toMatch(
+        /^db\.sql\.zst \d+ 600\nmanifest\.json \d+ 600\nmanifest\.sig \d+ 600\nsites\.tar\.zst \d+ 600\n/,
+      );
+      expect(JSON.parse(root.readFile(`${dir}/manifest.sig`))).toMatchObject({ format: 1 });
       for (const part of manifest.parts) {
         expect(listing).toContain(`${part.name} ${part.bytes} 600`);
         expect(listing).toContain(`${part.sha256}  ${part.name}`);
@@ -221,7 +236,12 @@ describe("on-host backup and restore", () => {
       const entry = listed.find((backup: any) => backup.id === manifest.id);
       expect(entry.complete).toBe(true);
       const manifestBytes = Number(
-        (await root.run(["stat", "-c", "%s", `/var/backups/openemr/${manifest.id}/manifest.json`])).stdout,
+        (
+          await root.sh(
+            `cd /var/backups/openemr/${manifest.id} && ` +
+              "stat -c %s manifest.json manifest.sig | awk '{ s += $1 } END { print s }'",
+          )
+        ).stdout,
       );
       expect(entry.bytes).toBe(manifest.parts[0].bytes + manifest.parts[1].bytes + manifestBytes);
       const human = await onprem([`${BIN}/openemr-backup`, "list"]);
@@ -274,9 +294,47 @@ describe("on-host backup and restore", () => {
     async function copyBackup(id: string, damage: string): Promise<void> {
       await root.sh(
         `cp -a /var/backups/openemr/${manifest.id} /var/backups/openemr/${id} && cd /var/backups/openemr/${id} && ` +
-          `jq -c '.id = "${id}"' manifest.json > m && mv m manifest.json && ${damage}`,
+          `jq -c '.id = "${id}"' manifest.json > m && mv m manifest.json && ${damage} && ` +
+          signManifestShell(id, SIGNING_KEY),
       );
     }
+
+    const signatureTitle = "refuses an unsigned backup, an altered manifest and another key's signature";
+    it(`${signatureTitle}, unless --allow-unsigned`, async () => {
+      const restoreInto = (id: string, name: string, ...extra: string[]) =>
+        onprem([`${BIN}/openemr-restore`, "--backup", id, "--database", name, "--sites-dir", `/srv/${name}`, ...extra]);
+      await copyBackup("20000101T000004Z", "true");
+      await root.sh("rm /var/backups/openemr/20000101T000004Z/manifest.sig");
+      const unsigned = await restoreInto("20000101T000004Z", "unsigned");
+      expect(unsigned.code).toBe(1);
+      expect(unsigned.stderr).toContain(
+        "backup 20000101T000004Z is refused: it is unsigned (no manifest.sig); " +
+          "pass --allow-unsigned to restore it anyway",
+      );
+      expect(await databases()).not.toContain("unsigned");
+      const allowed = await restoreInto("20000101T000004Z", "unsigned", "--allow-unsigned");
+      expect(allowed.code, allowed.stderr).toBe(0);
+      expect(allowed.stderr).toContain("restoring it because --allow-unsigned was given");
+
+      await copyBackup("20000101T000005Z", "true");
+      await root.sh(
+        "cd /var/backups/openemr/20000101T000005Z && " +
+          `jq -c '.stack = "elsewhere"' manifest.json > m && mv m manifest.json`,
+      );
+      const altered = await restoreInto("20000101T000005Z", "altered");
+      expect(altered.code).toBe(1);
+      expect(altered.stderr).toContain("is refused: manifest.json is not the manifest that was signed");
+
+      await copyBackup("20000101T000006Z", "true");
+      await root.sh(
+        `${makeSigningKeyShell("/root/other.key")} && cd /var/backups/openemr/20000101T000006Z && ` +
+          signManifestShell("20000101T000006Z", "/root/other.key"),
+      );
+      const foreign = await restoreInto("20000101T000006Z", "foreign");
+      expect(foreign.code).toBe(1);
+      expect(foreign.stderr).toContain("is refused: the signature does not match this host's signing key");
+      expect(await databases()).not.toContain("foreign");
+    });
 
     it("refuses a part with one flipped byte before touching anything", async () => {
       await copyBackup(

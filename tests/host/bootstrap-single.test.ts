@@ -35,6 +35,8 @@ describe("openemr-bootstrap, tier single, on-prem", () => {
       "/etc/openemr-aws/secrets.json",
       JSON.stringify({
         "db-app": { username: "openemr_app", password: password() },
+        "db-backup": { username: "openemr_backup", password: password() },
+        "db-restore": { username: "openemr_restore", password: password() },
         "openemr-admin": { username: "admin", password: password() },
       }),
       0o600,
@@ -73,6 +75,22 @@ describe("openemr-bootstrap, tier single, on-prem", () => {
     expect(grants[1]).toBe("GRANT ALL PRIVILEGES ON `openemr`.* TO `openemr_app`@`localhost`");
     expect(await mariadbSql(root, "SELECT username FROM users", "openemr")).toBe("admin\n");
     expect(root.readFile("/var/www/openemr/sites/default/sqlconf.php")).toContain("$config = 1;");
+  });
+
+  it("logs every change in the binary log, and backs up, ships and drills with the jobs' own accounts", async () => {
+    expect(await mariadbSql(root, "SELECT @@log_bin, @@binlog_format, @@binlog_checksum")).toBe("1\tROW\tCRC32\n");
+    const backupGrants = await mariadbSql(root, "SHOW GRANTS FOR 'openemr_backup'@'localhost'");
+    expect(backupGrants).toContain("GRANT RELOAD, BINLOG MONITOR ON *.* TO `openemr_backup`@`localhost`");
+    expect(backupGrants).toContain("GRANT SELECT, LOCK TABLES, SHOW VIEW, EVENT, TRIGGER ON `openemr`.*");
+    const backup = await root.run(["/opt/openemr-aws/bin/openemr-backup", "--json"], { check: false });
+    expect(backup.code, backup.stderr).toBe(0);
+    const manifest = JSON.parse(backup.stdout.trim().split("\n").pop() ?? "{}");
+    expect(manifest.binlog?.file, backup.stderr).toMatch(/^openemr-bin\.\d{6}$/);
+    const shipped = await root.run(["/opt/openemr-aws/bin/openemr-backup", "ship-binlogs"], { check: false });
+    expect(shipped.code, shipped.stderr).toBe(0);
+    const drill = await root.run(["/opt/openemr-aws/bin/openemr-restore", "drill", "--json"], { check: false });
+    expect(drill.code, drill.stderr).toBe(0);
+    expect(drill.stdout).toContain('"ok":true');
   });
 
   it("keeps MariaDB's data and the web tree, code and sites/, in DATA_DIR", async () => {

@@ -102,6 +102,8 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
       DB_CA_FILE: "/etc/openemr-aws/db-ca.pem",
       SECRET_DB_MASTER: "db-master",
       SECRET_DB_APP: "db-app",
+      SECRET_DB_BACKUP: "db-backup",
+      SECRET_DB_RESTORE: "db-restore",
       SECRET_ADMIN: "openemr-admin",
       BACKUP_DIR: "/var/backups/openemr",
       ...overrides,
@@ -143,6 +145,8 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     secrets = {
       "db-master": db.admin,
       "db-app": { username: "openemr_app", password: password() },
+      "db-backup": { username: "openemr_backup", password: password() },
+      "db-restore": { username: "openemr_restore", password: password() },
       "openemr-admin": { username: "admin", password: password() },
     };
     root.writeFile("/etc/openemr-aws/secrets.json", JSON.stringify(secrets, null, 2), 0o600);
@@ -377,6 +381,37 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     const sqlconf = root.readFile("/var/www/openemr/sites/default/sqlconf.php");
     expect(sqlconf).toContain("$login = 'openemr_app'");
     expect(sqlconf).not.toContain(db.admin.password);
+  });
+
+  it("gives the backup and the restore accounts of their own, and both jobs run without the master", async () => {
+    const privileges = async (account: string) =>
+      (await mariadbSql(root, `SHOW GRANTS FOR ${account}`))
+        .trim()
+        .split("\n")
+        .filter((grant) => !grant.startsWith("GRANT USAGE"))
+        .map((grant) => grant.replace(/ TO .*/, ""));
+    expect(await privileges("'openemr_backup'@'%'")).toEqual([
+      "GRANT SELECT, LOCK TABLES, SHOW VIEW, EVENT, TRIGGER ON `openemr`.*",
+    ]);
+    expect((await privileges("'openemr_restore'@'%'")).sort()).toEqual([
+      // `openemr\_%` as the server holds it; the client's batch output doubles the backslash.
+      "GRANT ALL PRIVILEGES ON `openemr\\\\_%`.*",
+      "GRANT ALL PRIVILEGES ON `openemr`.*",
+    ]);
+    expect(await mariadbSql(root, "SHOW GRANTS FOR 'openemr_backup'@'%'")).toContain("REQUIRE SSL");
+
+    // With the master's password wrong, only the jobs' own accounts can work.
+    const broken = { ...secrets, "db-master": { ...secrets["db-master"], password: "not-the-password-1" } };
+    root.writeFile("/etc/openemr-aws/secrets.json", JSON.stringify(broken, null, 2), 0o600);
+    try {
+      const backup = await root.run(["/opt/openemr-aws/bin/openemr-backup"], { check: false });
+      expect(backup.code, backup.stderr).toBe(0);
+      const drill = await root.run(["/opt/openemr-aws/bin/openemr-restore", "drill", "--json"], { check: false });
+      expect(drill.code, drill.stderr).toBe(0);
+      expect(drill.stdout).toContain('"ok":true');
+    } finally {
+      root.writeFile("/etc/openemr-aws/secrets.json", JSON.stringify(secrets, null, 2), 0o600);
+    }
   });
 
   it("leaves the code read-only to the web server and documents to www-data alone", async () => {

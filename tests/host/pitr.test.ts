@@ -8,6 +8,7 @@ import { cpSync, readFileSync } from "fs";
 import { join, resolve } from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DebianRoot, freshRoot, mariadbSql, startMariadb } from "./lib/debian-root";
+import { makeSigningKeyShell } from "./lib/signing";
 
 const REPO_ROOT = resolve(__dirname, "../..");
 const SHARED_OPENEMR = process.env.OPENEMR_SHARED_DIR ?? resolve(REPO_ROOT, "../shared/openemr");
@@ -59,6 +60,7 @@ describe("point-in-time recovery from shipped binary logs", () => {
       install -d -o www-data -g www-data -m 0700 ${SITES}/default/documents
       printf '<?php\\n$config = 1;\\n' > ${SITES}/default/sqlconf.php
       chown -R www-data:www-data ${SITES}/default`);
+    await root.sh(`mkdir -p ${ETC} && ${makeSigningKeyShell(`${ETC}/backup-signing.key`)}`);
     // `single` as on EC2, with a directory for the store: root over the local socket.
     root.writeFile(
       `${ETC}/settings.env`,

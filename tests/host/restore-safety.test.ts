@@ -10,6 +10,7 @@ import { cpSync, readFileSync } from "fs";
 import { join, resolve } from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DebianRoot, freshRoot, mariadbSql, startMariadb, stopMariadb } from "./lib/debian-root";
+import { makeSigningKeyShell, signManifestShell } from "./lib/signing";
 
 const REPO_ROOT = resolve(__dirname, "../..");
 const SHARED_OPENEMR = process.env.OPENEMR_SHARED_DIR ?? resolve(REPO_ROOT, "../shared/openemr");
@@ -143,6 +144,8 @@ describe("a restore never leaves the live record partial", () => {
       ].join("\n"),
     );
     root.writeFile(`${ETC}/secrets.json`, JSON.stringify({ "db-master": db.admin }), 0o600);
+    // The bootstrap makes this key on-prem; the backup signs with it and the restore checks it.
+    await root.sh(makeSigningKeyShell(`${ETC}/backup-signing.key`));
     const backup = await run(["/opt/openemr-aws/bin/openemr-backup", "--json"]);
     expect(backup.code, backup.stderr).toBe(0);
     backupId = JSON.parse(backup.stdout.trim().split("\n").pop() ?? "{}").id;
@@ -241,9 +244,11 @@ describe("a restore never leaves the live record partial", () => {
   });
 
   async function copyBackup(id: string, change: string): Promise<void> {
+    // Signed again with the host's key, so each case reaches the check it is about.
     await root.sh(`set -e; cp -a ${BACKUPS}/${backupId} ${BACKUPS}/${id} && cd ${BACKUPS}/${id}
       jq -c '.id = "${id}"' manifest.json > m && mv m manifest.json
-      ${change}`);
+      ${change}
+      ${signManifestShell(id, `${ETC}/backup-signing.key`)}`);
   }
 
   const unloadableTitle =

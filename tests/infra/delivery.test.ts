@@ -142,8 +142,11 @@ describe("user-data", () => {
     const keys = [...contract.matchAll(/^\| (`[A-Z0-9_]+`(?: \/ `[A-Z0-9_]+`)*) \|/gm)].flatMap((match) =>
       match[1].replace(/`/g, "").split(" / "),
     );
+    // BACKUP_DIR and the signing key file are on-prem's; RESTORE_KEEP_DAYS keeps its default.
     const ec2Keys = keys.filter(
-      (key) => key !== "BACKUP_DIR" && (!["DATA_VOLUME_ID", "DATA_DIR"].includes(key) || tier === "single"),
+      (key) =>
+        !["BACKUP_DIR", "BACKUP_SIGNING_KEY_FILE", "RESTORE_KEEP_DAYS"].includes(key) &&
+        (!["DATA_VOLUME_ID", "DATA_DIR"].includes(key) || tier === "single"),
     );
     expect(Object.keys(userDataSettings(runOf(tier))).sort()).toEqual(ec2Keys.sort());
   });

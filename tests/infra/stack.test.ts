@@ -542,28 +542,42 @@ describe("host", () => {
     expect(ofType(run, "aws:iam/rolePolicy:RolePolicy")).toEqual([]);
     expect(named(run, "aws:iam/role:Role", "host-role").inputs.inlinePolicies).toBeUndefined();
   });
-  it("host (standard): reads exactly its secrets: app DB user, admin, RDS master", () => {
+  it("host (standard): reads exactly its secrets: app, backup and restore DB users, admin, RDS master", () => {
     expect(statement(standard, "ReadOwnSecrets")).toMatchObject({
       Action: "secretsmanager:GetSecretValue",
       Resource: [
         named(standard, "aws:secretsmanager/secret:Secret", "host-db-app").state.arn,
+        named(standard, "aws:secretsmanager/secret:Secret", "host-db-backup").state.arn,
+        named(standard, "aws:secretsmanager/secret:Secret", "host-db-restore").state.arn,
         named(standard, "aws:secretsmanager/secret:Secret", "host-admin").state.arn,
         rds().state.masterUserSecrets[0].secretArn,
       ],
     });
   });
-  it("host (single): reads exactly its secrets: app DB user and admin", () => {
+  it("host (single): reads exactly its secrets: app, backup and restore DB users and admin", () => {
     expect(statement(single, "ReadOwnSecrets").Resource).toEqual([
       named(single, "aws:secretsmanager/secret:Secret", "host-db-app").state.arn,
+      named(single, "aws:secretsmanager/secret:Secret", "host-db-backup").state.arn,
+      named(single, "aws:secretsmanager/secret:Secret", "host-db-restore").state.arn,
       named(single, "aws:secretsmanager/secret:Secret", "host-admin").state.arn,
     ]);
   });
-  it.each(tierNames)("host (%s): uses the data key only", (tier) => {
+  it.each(tierNames)("host (%s): the bundle upload carries a checksum, as Object Lock requires", (tier) => {
+    expect(named(runOf(tier), "aws:s3/bucketObjectv2:BucketObjectv2", "host-bundle").inputs.checksumAlgorithm).toBe(
+      "CRC32",
+    );
+  });
+  it.each(tierNames)("host (%s): uses the data key, and signs with its own signing key only", (tier) => {
     const run = runOf(tier);
     const kms = hostPolicy(run).filter((item) =>
       [].concat(item.Action).some((action: string) => action.startsWith("kms:")),
     );
-    expect(kms.map((item) => item.Resource)).toEqual([key(run, "data").state.arn]);
+    const signing = named(run, "aws:kms/key:Key", "host-backup-signing");
+    expect(kms.map((item) => [item.Action, item.Resource])).toEqual([
+      [["kms:Decrypt", "kms:GenerateDataKey"], key(run, "data").state.arn],
+      [["kms:Sign", "kms:GetPublicKey"], signing.state.arn],
+    ]);
+    expect(signing.inputs).toMatchObject({ keyUsage: "SIGN_VERIFY", customerMasterKeySpec: "ECC_NIST_P256" });
   });
   it.each(tierNames)("host (%s): reads and writes its backup prefix only", (tier) => {
     const run = runOf(tier);
@@ -610,16 +624,15 @@ describe("host", () => {
       );
     },
   );
-  it.each(tierNames)("host (%s): app DB and admin secrets encrypted with the data key", (tier) => {
+  it.each(tierNames)("host (%s): the DB users' and admin secrets encrypted with the data key", (tier) => {
     const run = runOf(tier);
-    expect(ofType(run, "aws:secretsmanager/secret:Secret").map((secret) => secret.inputs.kmsKeyId)).toEqual([
-      key(run, "data").state.arn,
-      key(run, "data").state.arn,
-    ]);
+    expect(ofType(run, "aws:secretsmanager/secret:Secret").map((secret) => secret.inputs.kmsKeyId)).toEqual(
+      Array(4).fill(key(run, "data").state.arn),
+    );
   });
   it("host: generated passwords hold no =, space or quote", () => {
     const passwords = ofType(standard, "random:index/randomPassword:RandomPassword").map((password) => password.inputs);
-    expect(passwords).toHaveLength(2);
+    expect(passwords).toHaveLength(4);
     for (const password of passwords) {
       expect(password.special).toBe(true);
       expect(password.overrideSpecial).not.toMatch(/[= "'`]/);
@@ -627,7 +640,7 @@ describe("host", () => {
   });
   it.each(tierNames)("host (%s): secret values are stored as marked secrets", (tier) => {
     const versions = ofType(runOf(tier), "aws:secretsmanager/secretVersion:SecretVersion");
-    expect(versions.map((version) => version.secretPaths)).toEqual([["secretString"], ["secretString"]]);
+    expect(versions.map((version) => version.secretPaths)).toEqual(Array(4).fill(["secretString"]));
   });
 });
 

@@ -22,6 +22,12 @@ load_backup_settings() {
   OPENEMR_VERSION=${OPENEMR_VERSION:-}
   DB_CA_FILE=${DB_CA_FILE:-}
   SECRET_DB_MASTER=${SECRET_DB_MASTER:-}
+  SECRET_DB_BACKUP=${SECRET_DB_BACKUP:-}
+  SECRET_DB_RESTORE=${SECRET_DB_RESTORE:-}
+  # On-prem the bootstrap makes the key here; a host without one writes unsigned backups.
+  if [[ $OPENEMR_MODE == onprem && -z ${BACKUP_SIGNING_KEY_FILE:-} && -f $OPENEMR_AWS_ETC/backup-signing.key ]]; then
+    BACKUP_SIGNING_KEY_FILE=$OPENEMR_AWS_ETC/backup-signing.key
+  fi
 }
 
 # A private directory for the client option file (credentials) and part checksums, named after
@@ -43,19 +49,23 @@ make_runtime_dir() {
 }
 
 # Writes the [client] option file every mariadb/mariadb-dump call reads with
-# --defaults-extra-file, so the password is never on a command line. Empty
-# SECRET_DB_MASTER means root over the local socket (tier single, on-prem).
+# --defaults-extra-file, so the password is never on a command line. The account is the job's
+# own (SECRET_DB_BACKUP for a backup, SECRET_DB_RESTORE for a restore or drill, created by the
+# bootstrap with only what the job needs); where settings.env names none (an older on-prem
+# install), the master secret, and with none of them root over the local socket.
 write_db_client_options() {
+  local job_secret=$1 secret
+  secret=${job_secret:-$SECRET_DB_MASTER}
   DB_OPTIONS="$RUN_DIR/client.cnf"
-  [[ -n "$SECRET_DB_MASTER" ]] && load_credentials DB_MASTER "$SECRET_DB_MASTER"
+  [[ -n $secret ]] && load_credentials DB_JOB "$secret"
   (
     umask 077
     {
       printf '[client]\n'
       printf 'default-character-set=utf8mb4\n'
-      if [[ -n "$SECRET_DB_MASTER" ]]; then
-        printf 'user=%s\n' "$(option_value "$DB_MASTER_USER")"
-        printf 'password=%s\n' "$(option_value "$DB_MASTER_PASSWORD")"
+      if [[ -n $secret ]]; then
+        printf 'user=%s\n' "$(option_value "$DB_JOB_USER")"
+        printf 'password=%s\n' "$(option_value "$DB_JOB_PASSWORD")"
       fi
       if [[ "$DB_HOST" != localhost ]]; then
         printf 'host=%s\nport=%s\n' "$(option_value "$DB_HOST")" "$DB_PORT"
@@ -65,6 +75,66 @@ write_db_client_options() {
       fi
     } >"$DB_OPTIONS"
   )
+}
+
+# Manifests are signed so a restore can tell a backup this host made from one written by
+# whoever could write to the store: on EC2 with the stack's asymmetric KMS key
+# (BACKUP_SIGNING_KEY_ID; the private half never leaves KMS), on-prem with an EC P-256 key
+# file (BACKUP_SIGNING_KEY_FILE, made by the bootstrap). The signature covers a one-line
+# statement naming the backup and its manifest's sha256, short enough for KMS's RAW messages.
+signed_statement() { printf 'openemr-aws backup %s manifest sha256 %s\n' "$1" "$2"; }
+
+signing_configured() {
+  if [[ $OPENEMR_MODE == ec2 ]]; then [[ -n ${BACKUP_SIGNING_KEY_ID:-} ]]; else [[ -n ${BACKUP_SIGNING_KEY_FILE:-} ]]; fi
+}
+
+# Prints manifest.sig for backup ID's manifest file: {"format", "manifest_sha256", "signature"}.
+sign_manifest() {
+  local id=$1 manifest=$2 sha signature
+  sha=$(sha256sum -- "$manifest" | cut -c1-64)
+  signed_statement "$id" "$sha" >"$RUN_DIR/statement"
+  if [[ $OPENEMR_MODE == ec2 ]]; then
+    signature=$(aws kms sign --key-id "$BACKUP_SIGNING_KEY_ID" --message "fileb://$RUN_DIR/statement" \
+      --message-type RAW --signing-algorithm ECDSA_SHA_256 --query Signature --output text) || return 1
+  else
+    signature=$(openssl dgst -sha256 -sign "$BACKUP_SIGNING_KEY_FILE" "$RUN_DIR/statement" | base64 -w 0) || return 1
+  fi
+  jq -nc --arg sha "$sha" --arg signature "$signature" '{format: 1, manifest_sha256: $sha, signature: $signature}'
+}
+
+# Succeeds when SIGNATURE_FILE is a good signature of backup ID's MANIFEST by this host's key;
+# otherwise prints why and fails. The public key comes from the settings, never the backup.
+verify_manifest_signature() {
+  local id=$1 manifest=$2 signature_file=$3 sha
+  jq -e '.format == 1 and (.manifest_sha256 | type == "string" and test("^[0-9a-f]{64}$"))
+    and (.signature | type == "string" and test("^[A-Za-z0-9+/=]+$"))' "$signature_file" >/dev/null 2>&1 || {
+    printf 'manifest.sig is not a valid signature file'
+    return 1
+  }
+  sha=$(sha256sum -- "$manifest" | cut -c1-64)
+  [[ $sha == "$(jq -r .manifest_sha256 "$signature_file")" ]] || {
+    printf 'manifest.json is not the manifest that was signed'
+    return 1
+  }
+  if [[ $OPENEMR_MODE == ec2 ]]; then
+    if ! aws kms get-public-key --key-id "$BACKUP_SIGNING_KEY_ID" --query PublicKey --output text |
+      base64 -d >"$RUN_DIR/signing.der" ||
+      ! openssl pkey -pubin -inform DER -in "$RUN_DIR/signing.der" -out "$RUN_DIR/signing.pub" 2>/dev/null; then
+      printf 'cannot read the public half of signing key %s' "$BACKUP_SIGNING_KEY_ID"
+      return 1
+    fi
+  else
+    openssl pkey -in "$BACKUP_SIGNING_KEY_FILE" -pubout -out "$RUN_DIR/signing.pub" 2>/dev/null || {
+      printf 'cannot read signing key %s' "$BACKUP_SIGNING_KEY_FILE"
+      return 1
+    }
+  fi
+  signed_statement "$id" "$sha" >"$RUN_DIR/statement"
+  jq -r .signature "$signature_file" | base64 -d >"$RUN_DIR/signature.bin"
+  openssl dgst -sha256 -verify "$RUN_DIR/signing.pub" -signature "$RUN_DIR/signature.bin" "$RUN_DIR/statement" >/dev/null 2>&1 || {
+    printf 'the signature does not match this host'"'"'s signing key'
+    return 1
+  }
 }
 
 # Binary logs are this host's to ship when the server is local and logs: RDS (standard) keeps
@@ -132,7 +202,9 @@ storage_put() {
   if [[ "$OPENEMR_MODE" == ec2 ]]; then
     local extra=()
     [[ -n "$expected_size" ]] && extra=(--expected-size "$expected_size")
-    aws s3 cp - "$(storage_url "$id" "$part")" --only-show-errors \
+    # Object Lock buckets refuse an upload without a checksum. Debian 13's AWS CLI (2.23) sends one
+    # by default; named here so AWS_REQUEST_CHECKSUM_CALCULATION=when_required cannot drop it.
+    aws s3 cp - "$(storage_url "$id" "$part")" --only-show-errors --checksum-algorithm CRC32 \
       --sse aws:kms --sse-kms-key-id "$BACKUP_KMS_KEY_ID" "${extra[@]}"
   else
     (umask 077 && mkdir -p "${BACKUP_DIR%/}/$id" && cat >"$(storage_url "$id" "$part")")

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2016 # backticks in single quotes are SQL quoting, not shell
 # The bootstrap's steps, in the order bin/openemr-bootstrap runs them. Each step is safe to
 # re-run: it checks before it changes, and restarts a service only when its config changed.
 # Sourced, never run.
@@ -226,14 +226,12 @@ step_database() {
     log "  a previous install of $DB_NAME did not finish: dropping its partial database"
     db_master --execute="DROP DATABASE IF EXISTS \`$DB_NAME\`"
   fi
-  local require_tls=""
-  [[ $OPENEMR_TIER == standard ]] && require_tls="REQUIRE SSL"
-  db_master <<SQL
-CREATE DATABASE IF NOT EXISTS \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
-CREATE USER IF NOT EXISTS '$DB_APP_USER'@'$DB_APP_HOST' IDENTIFIED BY '$DB_APP_PASSWORD' $require_tls;
-ALTER USER '$DB_APP_USER'@'$DB_APP_HOST' IDENTIFIED BY '$DB_APP_PASSWORD' $require_tls;
-GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$DB_APP_USER'@'$DB_APP_HOST';
-SQL
+  {
+    printf 'CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;\n' "$DB_NAME"
+    db_user_sql "$DB_APP_USER" "$DB_APP_PASSWORD"
+    printf 'GRANT ALL PRIVILEGES ON `%s`.* TO %s;\n' "$DB_NAME" "$(db_account "$DB_APP_USER")"
+    job_users_sql
+  } | db_master || die "cannot create database $DB_NAME and its users"
   write_client_options "$RUN_DIR/app.cnf" "$DB_APP_USER" "$DB_APP_PASSWORD"
   db_app --execute='SELECT 1' "$DB_NAME" >/dev/null 2>"$RUN_DIR/db.err" ||
     die "app user $DB_APP_USER cannot connect to $DB_NAME: $(tr '\n' ' ' <"$RUN_DIR/db.err")"
@@ -268,6 +266,40 @@ step_install() {
   site_installed || die "OpenEMR's installer finished but sites/$OPENEMR_SITE/sqlconf.php does not say \$config = 1"
   rm -f "$OPENEMR_AWS_STATE/install.pending"
   log "  site $OPENEMR_SITE installed"
+}
+
+# 'USER'@'DB_APP_HOST': every account the host uses connects from where the app does.
+db_account() { printf "'%s'@'%s'" "$1" "$DB_APP_HOST"; }
+
+# Creates USER (or sets its password), TLS required where the database is remote.
+db_user_sql() {
+  local user=$1 password=$2 tls=""
+  [[ $OPENEMR_TIER == standard ]] && tls=" REQUIRE SSL"
+  printf 'CREATE USER IF NOT EXISTS %s IDENTIFIED BY '"'%s'"'%s;\n' "$(db_account "$user")" "$password" "$tls"
+  printf 'ALTER USER %s IDENTIFIED BY '"'%s'"'%s;\n' "$(db_account "$user")" "$password" "$tls"
+}
+
+# The backup's and the restore's own accounts, each with only what its job needs. Backup: what
+# a consistent dump of OpenEMR's database reads; on `single` also the binary log position and
+# rotation (RELOAD, BINLOG MONITOR). Restore: OpenEMR's database and the scratch and kept
+# copies named after it (DB_NAME_restore_*, _before_*, _drill_*: the pattern DB_NAME\_%); on
+# `single` also BINLOG ADMIN, so its loads of old data stay out of the binary log.
+job_users_sql() {
+  local copies=${DB_NAME//_/\\_}\\_%
+  if [[ -n ${SECRET_DB_BACKUP:-} ]]; then
+    load_credentials DB_BACKUP "$SECRET_DB_BACKUP"
+    db_user_sql "$DB_BACKUP_USER" "$DB_BACKUP_PASSWORD"
+    printf 'GRANT SELECT, SHOW VIEW, TRIGGER, LOCK TABLES, EVENT ON `%s`.* TO %s;\n' "$DB_NAME" "$(db_account "$DB_BACKUP_USER")"
+    [[ $OPENEMR_TIER == single ]] && printf 'GRANT RELOAD, BINLOG MONITOR ON *.* TO %s;\n' "$(db_account "$DB_BACKUP_USER")"
+  fi
+  if [[ -n ${SECRET_DB_RESTORE:-} ]]; then
+    load_credentials DB_RESTORE "$SECRET_DB_RESTORE"
+    db_user_sql "$DB_RESTORE_USER" "$DB_RESTORE_PASSWORD"
+    printf 'GRANT ALL PRIVILEGES ON `%s`.* TO %s;\n' "$DB_NAME" "$(db_account "$DB_RESTORE_USER")"
+    printf 'GRANT ALL PRIVILEGES ON `%s`.* TO %s;\n' "$copies" "$(db_account "$DB_RESTORE_USER")"
+    [[ $OPENEMR_TIER == single ]] && printf 'GRANT BINLOG ADMIN ON *.* TO %s;\n' "$(db_account "$DB_RESTORE_USER")"
+  fi
+  return 0
 }
 
 # Globals a clinic expects to be safe (conf/openemr/globals.tsv), set on every run.
@@ -360,9 +392,20 @@ unserve_site() {
   fi
 }
 
+# On-prem, the key that signs each backup's manifest (EC P-256, root's alone), made once; on
+# EC2 the stack's KMS key signs (BACKUP_SIGNING_KEY_ID).
+ensure_backup_signing_key() {
+  local key=$OPENEMR_AWS_ETC/backup-signing.key
+  [[ $OPENEMR_MODE == onprem && ! -s $key ]] || return 0
+  (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$key" 2>/dev/null) ||
+    die "cannot make the backup signing key $key"
+  log "  made the backup signing key $key: keep a copy away from this host, a restore elsewhere needs it"
+}
+
 # The backup and restore-drill timers (their units ship in systemd/); enabled where systemd runs.
 step_timers() {
   local unit changed=""
+  ensure_backup_signing_key
   for unit in "$BUNDLE_DIR"/systemd/*.service "$BUNDLE_DIR"/systemd/*.timer; do
     [[ -e $unit ]] || continue
     changed+=$(install_file "$unit" "/etc/systemd/system/${unit##*/}")

@@ -1,7 +1,7 @@
 import type { ResourceRule } from "../types";
 import { AwsType } from "../resource-types";
 import { citeInferred, sections } from "../citations";
-import { expectProperty, isTrue } from "../outcomes";
+import { expectProperty, isTrue, notApplicable } from "../outcomes";
 
 export const kmsRotation: ResourceRule = {
   kind: "resource",
@@ -13,5 +13,9 @@ export const kmsRotation: ResourceRule = {
   enforcement: "mandatory",
   remediation: "Set enableKeyRotation: true (yearly by default; rotationPeriodInDays may shorten it).",
   resourceTypes: [AwsType.kmsKey],
-  evaluate: (resource) => expectProperty(resource, "enableKeyRotation", isTrue, "true"),
+  // AWS rotates symmetric encryption keys only; a signing key is replaced, not rotated.
+  evaluate: (resource) =>
+    resource.props.keyUsage === "SIGN_VERIFY"
+      ? notApplicable("an asymmetric signing key: AWS does not rotate those")
+      : expectProperty(resource, "enableKeyRotation", isTrue, "true"),
 };

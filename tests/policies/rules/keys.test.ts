@@ -1,8 +1,8 @@
 // Key rules on real KMS declarations.
 import * as aws from "@pulumi/aws";
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { kmsDeletionWindow, kmsPolicyNoWildcard, kmsRotation } from "../../../policies/rules/keys";
-import { declared, expectFails, expectPasses } from "./harness";
+import { declared, evaluations, expectFails, expectPasses } from "./harness";
 
 const accountRoot = {
   Sid: "Account",
@@ -36,6 +36,18 @@ describe("key rules", () => {
       new aws.kms.Key("unrotated-key", { enableKeyRotation: false, deletionWindowInDays: 30 });
     });
     expectFails(kmsRotation, unrotated, "unrotated-key", "enableKeyRotation");
+  });
+
+  it("kms-rotation: an asymmetric signing key, which AWS cannot rotate, is not applicable", async () => {
+    const signing = await declared(() => {
+      new aws.kms.Key("signing-key", {
+        keyUsage: "SIGN_VERIFY",
+        customerMasterKeySpec: "ECC_NIST_P256",
+        enableKeyRotation: false,
+        deletionWindowInDays: 30,
+      });
+    });
+    expect(evaluations(kmsRotation, signing).map((result) => result.status)).toEqual(["not-applicable"]);
   });
 
   it("kms-deletion-window: 30 days", async () => {
