@@ -1,15 +1,17 @@
 // `openemr-ops`: the operator's command line. Parses arguments, runs one command, and turns
 // the outcome into an exit code: 0 ok, 1 failed, 2 usage error. Errors are one line.
-import { Command, CommanderError, Option } from "commander";
+import { Argument, Command, CommanderError, Option } from "commander";
 import { EXIT_FAILED, EXIT_USAGE, OpsError, UsageError } from "./lib/errors";
 import { processIo } from "./lib/io";
 import { stackContext, type RunSettings, type StackOptions } from "./lib/context";
-import { backupId, databaseName, duration, pastUtcTime, positiveInteger, sha256, version } from "./lib/parse";
+import { backupId, databaseName, duration, pastUtcTime, positiveInteger, sha256, swapId, version } from "./lib/parse";
 import { health } from "./commands/health";
-import { backup, backups, drill, restore } from "./commands/backups";
+import { backup, backups, drill, restore, type RestoreOptions } from "./commands/backups";
+import { restoreStatus, settleSwap } from "./commands/restore-swaps";
 import { adminPassword, rotateAdminPassword } from "./commands/admin-password";
 import { upgrade } from "./commands/upgrade";
-import { logs, LOG_NAMES } from "./commands/logs";
+import { logs } from "./commands/logs";
+import { hostLogGroupNames } from "../infra/host-log-groups";
 import { provision } from "./commands/provision";
 import { prices } from "./commands/prices";
 
@@ -101,19 +103,49 @@ Examples:
         .default(120),
     )
     .option("-y, --yes", "restore into the live database without asking")
+    .addArgument(
+      new Argument("[action]", "status, commit or rollback: the copies a live restore keeps on the host").choices([
+        "status",
+        "commit",
+        "rollback",
+      ]),
+    )
+    .addArgument(new Argument("[swap]", "commit or rollback: the swap id, e.g. 20261126t023000z").argParser(swapId))
+    .addHelpText(
+      "after",
+      `
+A live restore keeps the database and site from before it (its output names the swap):
+  openemr-ops restore status [--json]      the kept copies, with their size and when they are committed
+  openemr-ops restore rollback SWAP        swap the copy from before the restore back in
+  openemr-ops restore commit SWAP          drop it`,
+    )
     .action(
-      inStack(
-        (
-          ctx,
-          options: StackOptions & {
-            backup: string;
-            newDatabase?: string;
-            toTime?: string;
-            waitMinutes: number;
-            yes?: boolean;
-          },
-        ) => restore(ctx, options),
-      ),
+      async (
+        verb: "status" | "commit" | "rollback" | undefined,
+        swap: string | undefined,
+        options: StackOptions & RestoreOptions & { waitMinutes: number },
+        command: Command,
+      ) => {
+        if (verb === undefined) {
+          if (swap !== undefined) throw new UsageError(`restore: unexpected argument '${swap}'`);
+          return setExitCode(await restore(await stackContext(options, settings), options));
+        }
+        const given = ["--backup", "--new-database", "--to-time", "--wait-minutes", "--yes"].filter(
+          (flag) =>
+            command.getOptionValueSource(flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())) ===
+            "cli",
+        );
+        if (given.length) throw new UsageError(`restore ${verb} takes no ${given.join(", ")}`);
+        if (verb === "status") {
+          if (swap !== undefined) throw new UsageError(`restore status takes no swap id (got '${swap}')`);
+          return setExitCode(await restoreStatus(await stackContext(options, settings)));
+        }
+        if (swap === undefined)
+          throw new UsageError(
+            `restore ${verb} needs a swap id, e.g. 20261126t023000z (see \`openemr-ops restore status\`)`,
+          );
+        setExitCode(await settleSwap(await stackContext(options, settings), verb, swap));
+      },
     );
 
   withStackOptions(program.command("drill"))
@@ -162,7 +194,7 @@ Examples:
 
   withStackOptions(program.command("logs"))
     .description("print the host's logs from CloudWatch Logs")
-    .addOption(new Option("--log <name>", "which log").choices([...LOG_NAMES]).default("apache-error"))
+    .addOption(new Option("--log <name>", "which log").choices([...hostLogGroupNames]).default("apache-error"))
     .addOption(
       new Option("--since <duration>", "how far back: 30s, 15m, 2h, 1d")
         .argParser(duration)

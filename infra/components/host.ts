@@ -11,6 +11,7 @@ import type { Tier } from "../config";
 import { renderDeliveryDocument, renderUserData } from "../delivery/user-data";
 import { assumableByService } from "./trust-policy";
 import { accountAdministersKey } from "./keys";
+import { hostLogGroupNames } from "../host-log-groups";
 
 export interface HostDatabase {
   /** The RDS endpoint's host name and port. */
@@ -92,15 +93,6 @@ export const debianAmiOwner = "136693071363";
 export const openemrSite = "default";
 /** `single`: where the host mounts its data volume (the bootstrap's DATA_DIR). */
 export const dataMount = "/srv/openemr-data";
-/** Log groups the host writes to, under `<LOG_GROUP_PREFIX>/` (docs/host-interface.md). */
-export const hostLogGroupNames = [
-  "apache-access",
-  "apache-error",
-  "php-fpm",
-  "openemr-bootstrap",
-  "openemr-backup",
-  "system",
-] as const;
 /**
  * Special characters generated passwords may hold: none of `=`, space or quotes (OpenEMR's
  * installer splits its arguments on `=`).

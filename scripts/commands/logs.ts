@@ -4,16 +4,6 @@ import { awsCall, EXIT_OK, OpsError } from "../lib/errors";
 import { sleep, type Context } from "../lib/context";
 import { requireOutputs } from "../lib/stack-outputs";
 
-/** The log groups the host ships (docs/host-interface.md). */
-export const LOG_NAMES = [
-  "apache-access",
-  "apache-error",
-  "php-fpm",
-  "openemr-bootstrap",
-  "openemr-backup",
-  "system",
-] as const;
-
 export interface LogsOptions {
   log: string;
   sinceMs: number;

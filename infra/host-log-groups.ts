@@ -1,0 +1,11 @@
+// The log groups the host ships, under `<LOG_GROUP_PREFIX>/` (docs/host-interface.md): declared
+// by the Host component and read by `openemr-ops logs`, so the two name the same groups. A
+// module of its own so the ops tool does not load the Pulumi program to read it.
+export const hostLogGroupNames = [
+  "apache-access",
+  "apache-error",
+  "php-fpm",
+  "openemr-bootstrap",
+  "openemr-backup",
+  "system",
+] as const;
