@@ -38,6 +38,10 @@ describe("point-in-time recovery from shipped binary logs", () => {
     return bodies.split("\n").filter(Boolean);
   }
 
+  /** The live database and site restored to TIME, as an operator would. */
+  const restoreLiveTo = (time: string) =>
+    run([`${BIN}/openemr-restore`, "--to-time", time, "--database", "openemr", "--sites-dir", SITES, "--yes"]);
+
   async function ship(): Promise<void> {
     const shipped = await run([`${BIN}/openemr-backup`, "ship-binlogs"]);
     expect(shipped.code, shipped.stderr).toBe(0);
@@ -121,16 +125,7 @@ describe("point-in-time recovery from shipped binary logs", () => {
     await ship();
     expect(await notes()).toEqual(["pitr-in-backup", "pitr-before-1", "pitr-before-2", "pitr-after-1", "pitr-after-2"]);
 
-    const restored = await run([
-      `${BIN}/openemr-restore`,
-      "--to-time",
-      chosen,
-      "--database",
-      "openemr",
-      "--sites-dir",
-      SITES,
-      "--yes",
-    ]);
+    const restored = await restoreLiveTo(chosen);
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stderr).toContain(`to ${chosen} into openemr_restore_`);
     expect(await notes()).toEqual(["pitr-in-backup", "pitr-before-1", "pitr-before-2"]);
@@ -151,16 +146,7 @@ describe("point-in-time recovery from shipped binary logs", () => {
         `printf '\\x%02x' $(( $(od -An -tu1 -j20 -N1 ${part}) ^ 1 )) | ` +
         `dd of=${part} bs=1 seek=20 conv=notrunc status=none`,
     );
-    const refused = await run([
-      `${BIN}/openemr-restore`,
-      "--to-time",
-      chosen,
-      "--database",
-      "openemr",
-      "--sites-dir",
-      SITES,
-      "--yes",
-    ]);
+    const refused = await restoreLiveTo(chosen);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`binary log ${manifest.binlog?.file} is corrupt`);
     expect(await notes()).toEqual(before);
