@@ -55,3 +55,10 @@ export function pastUtcTime(value: string, now: number = Date.now()): string {
     );
   return value;
 }
+
+/** A swap of `openemr-restore`: its UTC start, lower-case, e.g. `20261126t023000z`. */
+export function swapId(value: string): string {
+  if (!/^[0-9]{8}t[0-9]{6}z$/.test(value))
+    throw new InvalidArgumentError(`expected a swap id like 20261126t023000z, got "${value}"`);
+  return value;
+}

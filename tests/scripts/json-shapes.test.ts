@@ -86,6 +86,34 @@ describe("--json output matches docs/ops-json.md", () => {
     expectShape("restore", (await json("restore", "--yes", "--to-time", toTime)).stdout);
   });
 
+  it("restore-status", async () => {
+    stack.host.handle = () => ({
+      stdout:
+        JSON.stringify([
+          {
+            id: "20261201t101500z",
+            backup: "20261126T023000Z",
+            database: "openemr",
+            phase: "kept",
+            swapped_at: "2026-12-01T10:16:40Z",
+            before_db: "openemr_before_20261201t101500z",
+            held_site: "/var/www/openemr/sites/.restore-20261201t101500z/default",
+            kept_bytes: 1024,
+            commit_after_days: 7,
+          },
+        ]) + "\n",
+    });
+    expectShape("restore-status", (await runCli(["restore", "status", "--outputs", outputsFile, "--json"])).stdout);
+  });
+
+  it("restore-swap (commit and rollback)", async () => {
+    for (const verb of ["commit", "rollback"])
+      expectShape(
+        "restore-swap",
+        (await runCli(["restore", verb, "20261201t101500z", "--outputs", outputsFile, "--json"])).stdout,
+      );
+  });
+
   it("restore-rds (restore --to-time, standard tier)", async () => {
     mockPointInTimeRestore(stack);
     const toTime = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
