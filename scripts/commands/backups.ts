@@ -204,6 +204,8 @@ export async function restore(ctx: Context, options: RestoreOptions): Promise<nu
       }),
   );
   const ok = result.exitCode === 0;
+  const swap = ok ? keptSwap(result.stdout) : undefined;
+  const stackFlag = ctx.stack ? ` --stack ${ctx.stack}` : "";
   emit(
     ctx,
     {
@@ -213,15 +215,32 @@ export async function restore(ctx: Context, options: RestoreOptions): Promise<nu
       target: live ? "live" : options.newDatabase,
       exitCode: result.exitCode,
       ...(toTime ? { toTime } : {}),
+      ...(swap ? { swapId: swap } : {}),
     },
     () =>
-      ok
-        ? `Verdict: OK: backup ${chosen.id} ${toTime ? `rolled forward to ${toTime} and ` : ""}restored into ` +
-          (live ? "the live database; run `openemr-ops health`" : `database ${options.newDatabase}`)
-        : `Verdict: FAILED: restore of ${chosen.id} exited ${result.exitCode}: ` +
-          lastLine(result.stderr || result.stdout),
+      [
+        ...(swap
+          ? [
+              `The database and site from before the restore are kept on the host as swap ${swap}, ` +
+                "for RESTORE_KEEP_DAYS (default 7) days:",
+              `  openemr-ops restore rollback ${swap}${stackFlag}   put it back`,
+              `  openemr-ops restore commit ${swap}${stackFlag}     drop it`,
+              "",
+            ]
+          : []),
+        ok
+          ? `Verdict: OK: backup ${chosen.id} ${toTime ? `rolled forward to ${toTime} and ` : ""}restored into ` +
+            (live ? "the live database; run `openemr-ops health`" : `database ${options.newDatabase}`)
+          : `Verdict: FAILED: restore of ${chosen.id} exited ${result.exitCode}: ` +
+            lastLine(result.stderr || result.stdout),
+      ].join("\n"),
   );
   return ok ? EXIT_OK : EXIT_FAILED;
+}
+
+/** The swap a restore made, from the line `openemr-restore rollback <swap>` it prints last. */
+export function keptSwap(stdout: string): string | undefined {
+  return [...stdout.matchAll(/\bopenemr-restore rollback ([0-9]{8}t[0-9]{6}z)\b/g)].pop()?.[1];
 }
 
 /** With --to-time: the newest complete backup that started at or before it, as the host picks it. */

@@ -160,6 +160,39 @@ describe("restore", () => {
     );
   });
 
+  it("after a live restore, says how to roll it back or commit it with openemr-ops", async () => {
+    const swap = "20261201t101500z";
+    stack.host.handle = () => ({
+      stdout:
+        "restored backup x into database openemr and /var/www/openemr/sites/default\n" +
+        "the copy from before is kept as database openemr_before_20261201t101500z and ... for 7 days:\n" +
+        `  openemr-restore commit ${swap}    (drop it)\n  openemr-restore rollback ${swap}  (swap it back)\n`,
+    });
+    const run = await runCli(["restore", "--outputs", outputsFile, "--yes"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.split("\n")).toEqual([
+      `The database and site from before the restore are kept on the host as swap ${swap}, ` +
+        "for RESTORE_KEEP_DAYS (default 7) days:",
+      `  openemr-ops restore rollback ${swap}   put it back`,
+      `  openemr-ops restore commit ${swap}     drop it`,
+      "",
+      `Verdict: OK: backup ${stack.backupId} restored into the live database; run \`openemr-ops health\``,
+    ]);
+    const json = await runCli(["restore", "--outputs", outputsFile, "--yes", "--json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, target: "live", swapId: swap });
+  });
+
+  it("a failed restore names no swap to roll back", async () => {
+    stack.host.handle = () => ({
+      exitCode: 1,
+      stdout: "  openemr-restore rollback 20261201t101500z  (swap it back)\n",
+      stderr: "openemr-restore: disk full\n",
+    });
+    const run = await runCli(["restore", "--outputs", outputsFile, "--yes", "--json"]);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout).swapId).toBeUndefined();
+  });
+
   it("a wrong confirmation restores nothing", async () => {
     const run = await runCli(["restore", "--outputs", outputsFile], { stdinIsTTY: true, answers: ["yes"] });
     expect(run.code).toBe(1);

@@ -78,6 +78,10 @@ describe("--json output matches docs/ops-json.md", () => {
 
   it("restore", async () => {
     expectShape("restore", (await json("restore", "--yes")).stdout);
+    stack.host.handle = () => ({ stdout: "  openemr-restore rollback 20261201t101500z  (swap it back)\n" });
+    const run = await json("restore", "--yes");
+    expect(JSON.parse(run.stdout).swapId).toBe("20261201t101500z");
+    expectShape("restore", run.stdout);
   });
 
   it("restore --to-time, single tier", async () => {
