@@ -27,9 +27,11 @@ function tableRow(cells: string[]): string {
   return `| ${cells.join(" | ")} |`;
 }
 
-/** The default enforcement, then any per-tier override: advisory (mandatory on `ha`). */
+/** The default enforcement, then any override: advisory (mandatory on `ha`), or once the stack opts in. */
 function enforcementText(rule: Rule): string {
   const overrides = Object.entries(rule.enforcementByTier ?? {}).map(([tier, level]) => `${level} on \`${tier}\``);
+  const opted = rule.enforcementWhenDeclared;
+  if (opted) overrides.push(`${opted.enforcement} when the stack declares ${opted.what}`);
   return overrides.length ? `${rule.enforcement} (${overrides.join(", ")})` : rule.enforcement;
 }
 

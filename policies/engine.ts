@@ -114,7 +114,7 @@ export function evaluate(rules: Rule[], resources: RuleResource[], options: Eval
   const evaluations: Evaluation[] = [];
 
   for (const rule of rules) {
-    const level = options.enforcement?.[rule.id] ?? enforcementFor(rule, context.settings);
+    const level = options.enforcement?.[rule.id] ?? enforcementFor(rule, context.settings, resources);
     if (level === "disabled") continue;
     const record = (urn: string, outcome: Outcome, unknown: boolean) => {
       const resource = byUrn.get(urn);

@@ -39,6 +39,8 @@ export const AwsType = {
   backupPlan: "aws:backup/plan:Plan",
   backupSelection: "aws:backup/selection:Selection",
   backupVault: "aws:backup/vault:Vault",
+  backupVaultLock: "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+  awsProvider: "pulumi:providers:aws",
   bucket: "aws:s3/bucket:Bucket",
   bucketV2: "aws:s3/bucketV2:BucketV2",
   bucketAcl: "aws:s3/bucketAcl:BucketAcl",

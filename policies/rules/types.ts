@@ -28,6 +28,16 @@ export interface RuleMeta {
   remediation: string;
   /** Enforcement for particular tiers (`settings.tier`), overriding `enforcement` there. */
   enforcementByTier?: Partial<Record<string, Enforcement>>;
+  /**
+   * Enforcement once the stack declares what the rule checks (it opted in, e.g. a copy region):
+   * a control the stack chose must then be whole. Overrides `enforcement`, not a tier's override.
+   */
+  enforcementWhenDeclared?: {
+    enforcement: Enforcement;
+    /** What counts as declared, for the catalog: "the stack declares ...". */
+    what: string;
+    declared(resources: RuleResource[]): boolean;
+  };
 }
 
 /** A declared resource as a rule sees it: inputs with secrets unwrapped. */

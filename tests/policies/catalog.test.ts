@@ -29,6 +29,15 @@ describe("the rule catalog, docs/rules.md", () => {
     expect(renderRuleCatalog()).toMatch(/^\| `rds-multi-az` \|.* \| advisory \(mandatory on `ha`\) \|/m);
   });
 
+  it("shows when a rule becomes mandatory because the stack opted into what it checks", () => {
+    expect(renderRuleCatalog()).toMatch(
+      /^\| `s3-replication` \|.* \| advisory \(mandatory when the stack declares a copy region .*\) \|/m,
+    );
+    expect(renderRuleCatalog()).toMatch(
+      /^\| `backup-vault-lock` \|.* \| advisory \(mandatory when the stack declares/m,
+    );
+  });
+
   it("keeps a row intact when a rule's text holds a pipe, a star, an angle bracket or a newline", () => {
     const awkward: ResourceRule = {
       ...logRetentionRule,

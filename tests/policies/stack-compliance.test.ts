@@ -80,6 +80,19 @@ interface Mutation {
 
 const statement = (document: any, sid: string) => document.Statement.find((item: any) => item.Sid === sid);
 
+/** A whole replication rule for the backups (what a copy region declares). */
+const replicationRules = [
+  {
+    id: "all",
+    status: "Enabled",
+    sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
+    destination: {
+      bucket: "arn:aws:s3:::replica",
+      encryptionConfiguration: { replicaKmsKeyId: "arn:aws:kms:us-west-2:111122223333:key/replica" },
+    },
+  },
+];
+
 /** One mutation per rule, keyed by rule id. */
 const mutations: Record<string, Mutation> = {
   "vpc-flow-logs": {
@@ -239,6 +252,25 @@ const mutations: Record<string, Mutation> = {
     breaks: "snapshots kept one day",
     apply: (s) => s.set("Plan", "snapshots-plan", "rules.0.lifecycle.deleteAfter", 1),
   },
+  "backup-vault-lock": {
+    breaks: "the vault lock's minimum above the plan's retention (every snapshot job would fail)",
+    given: (s) => {
+      const vault = s.find("backup/vault:Vault", "snapshots-vault");
+      const lock = { backupVaultName: vault.outputs?.name, minRetentionDays: 35, maxRetentionDays: 365 };
+      s.resources.push({
+        urn: vault.urn.replace(
+          /aws:backup\/vault:Vault::snapshots-vault$/,
+          "aws:backup/vaultLockConfiguration:VaultLockConfiguration::snapshots-vault-lock",
+        ),
+        type: "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+        name: "snapshots-vault-lock",
+        props: { ...lock, changeableForDays: 3 },
+        outputs: { ...lock, changeableForDays: 3, id: vault.outputs?.name },
+        provider: vault.provider,
+      });
+    },
+    apply: (s) => s.set("VaultLockConfiguration", "snapshots-vault-lock", "minRetentionDays", 40),
+  },
   "s3-public-access-block": {
     breaks: "public bucket policies allowed on the backups",
     apply: (s) => s.set("BucketPublicAccessBlock", "backup-storage-backups-public-access", "blockPublicPolicy", false),
@@ -291,17 +323,35 @@ const mutations: Record<string, Mutation> = {
         name: "backup-storage-backups-replication",
         props: {
           bucket: bucket.outputs?.id,
-          rules: [{ id: "all", status: "Enabled", destination: { bucket: "arn:aws:s3:::replica" } }],
+          rules: replicationRules,
         },
         outputs: {
           id: bucket.outputs?.id,
           bucket: bucket.outputs?.id,
-          rules: [{ id: "all", status: "Enabled", destination: { bucket: "arn:aws:s3:::replica" } }],
+          rules: replicationRules,
         },
         provider: bucket.provider,
       });
     },
     apply: (s) => s.set("BucketReplicationConfig", "backup-storage-backups-replication", "rules.0.status", "Disabled"),
+  },
+  "s3-policy-break-glass": {
+    breaks: "the break-glass deny excepts nobody (only the root user could change the policy)",
+    given: (s) =>
+      s.editDocument("BucketPolicy", "backup-storage-backups-policy", "policy", (document) =>
+        document.Statement.push({
+          Sid: "DenyPolicyChangesExceptBreakGlass",
+          Effect: "Deny",
+          Principal: "*",
+          Action: ["s3:PutBucketPolicy", "s3:DeleteBucketPolicy"],
+          Resource: statement(document, "DenyWeakeningRetention").Resource,
+          Condition: { ArnNotEquals: { "aws:PrincipalArn": "arn:aws:iam::111122223333:role/break-glass" } },
+        }),
+      ),
+    apply: (s) =>
+      s.editDocument("BucketPolicy", "backup-storage-backups-policy", "policy", (document) => {
+        delete statement(document, "DenyPolicyChangesExceptBreakGlass").Condition;
+      }),
   },
   "s3-object-lock": {
     breaks: "Object Lock off on the backups",

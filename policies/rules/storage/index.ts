@@ -7,3 +7,4 @@ export { s3AccessLogging } from "./s3-access-logging";
 export { s3Replication } from "./s3-replication";
 export { s3ObjectLock } from "./s3-object-lock";
 export { s3Lifecycle } from "./s3-lifecycle";
+export { s3PolicyBreakGlass } from "./s3-policy-break-glass";

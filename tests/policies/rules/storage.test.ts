@@ -9,6 +9,7 @@ import {
   s3Lifecycle,
   s3NoPublicAcl,
   s3ObjectLock,
+  s3PolicyBreakGlass,
   s3PublicAccessBlock,
   s3Replication,
   s3SseKms,
@@ -116,7 +117,11 @@ function bucket(name: string, options: BucketOptions): aws.s3.Bucket {
           id: "all",
           status: "Enabled",
           filter: {},
-          destination: { bucket: "arn:aws:s3:::replica" },
+          destination: {
+            bucket: "arn:aws:s3:::replica",
+            encryptionConfiguration: { replicaKmsKeyId: "arn:aws:kms:us-west-2:111122223333:key/replica" },
+          },
+          sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
           deleteMarkerReplication: { status: "Disabled" },
         },
       ],
@@ -192,6 +197,105 @@ describe("storage rules", () => {
     const unreplicated = await declared(compliantAnd("unreplicated-bucket", { omit: ["replication"] }));
     expectFails(s3Replication, unreplicated, "unreplicated-bucket", "BucketReplicationConfig");
     expect(s3Replication.enforcement).toBe("advisory");
+    // No copy region declared (one provider region, no replication): a gap is advisory, not blocking.
+    const [single] = evaluate([s3Replication], await declared(() => bucket("lone-bucket", { omit: ["replication"] })));
+    expect([single.status, single.enforcement, single.blocking]).toEqual(["fail", "advisory", false]);
+  });
+
+  it("s3-replication: mandatory once the stack declares a copy region; the replica itself is not asked", async () => {
+    const copyRegion = (options: { sameRegion?: boolean; noKey?: boolean; disabled?: boolean }) => () => {
+      const home = new aws.Provider("home", { region: "us-east-1" });
+      const away = new aws.Provider("away", { region: options.sameRegion ? "us-east-1" : "us-west-2" });
+      const replica = new aws.s3.Bucket("replica-bucket", { objectLockEnabled: true }, { provider: away });
+      const source = new aws.s3.Bucket("source-bucket", { objectLockEnabled: true }, { provider: home });
+      new aws.s3.BucketReplicationConfig(
+        "source-replication",
+        {
+          bucket: source.id,
+          role: "arn:aws:iam::111122223333:role/replication",
+          rules: [
+            {
+              id: "backups",
+              status: options.disabled ? "Disabled" : "Enabled",
+              filter: { prefix: "backups/" },
+              deleteMarkerReplication: { status: "Disabled" },
+              sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
+              destination: {
+                bucket: replica.arn,
+                encryptionConfiguration: options.noKey
+                  ? undefined
+                  : { replicaKmsKeyId: "arn:aws:kms:us-west-2:111122223333:key/replica" },
+              },
+            },
+          ],
+        },
+        { provider: home },
+      );
+    };
+    const whole = evaluate([s3Replication], await declared(copyRegion({})));
+    expect(whole.map((result) => [result.resourceName, result.status, result.enforcement]).sort()).toEqual([
+      ["replica-bucket", "not-applicable", "mandatory"],
+      ["source-bucket", "pass", "mandatory"],
+    ]);
+    expectFails(
+      s3Replication,
+      await declared(copyRegion({ sameRegion: true })),
+      "source-replication",
+      "another region",
+    );
+    expectFails(s3Replication, await declared(copyRegion({ noKey: true })), "source-replication", "replicaKmsKeyId");
+    const disabled = evaluate([s3Replication], await declared(copyRegion({ disabled: true })));
+    expect(disabled.find((result) => result.status === "fail")?.blocking).toBe(true);
+  });
+
+  it("s3-policy-break-glass: locked buckets' policies deny policy changes to all but a named role", async () => {
+    const guarded = (condition: Record<string, unknown> | undefined) => () => {
+      const locked = new aws.s3.Bucket("locked-bucket", { objectLockEnabled: true });
+      new aws.s3.Bucket("plain-bucket", {});
+      new aws.s3.BucketPolicy("locked-bucket-policy", {
+        bucket: locked.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "DenyInsecureTransport",
+              Effect: "Deny",
+              Principal: "*",
+              Action: "s3:*",
+              Resource: [locked.arn],
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+            ...(condition === undefined
+              ? []
+              : [
+                  {
+                    Sid: "DenyPolicyChangesExceptBreakGlass",
+                    Effect: "Deny",
+                    Principal: "*",
+                    Action: ["s3:PutBucketPolicy", "s3:DeleteBucketPolicy"],
+                    Resource: locked.arn,
+                    ...(Object.keys(condition).length ? { Condition: condition } : {}),
+                  },
+                ]),
+          ],
+        }),
+      });
+    };
+    const role = { ArnNotEquals: { "aws:PrincipalArn": "arn:aws:iam::111122223333:role/break-glass" } };
+    const passing = expectPasses(s3PolicyBreakGlass, await declared(guarded(role)));
+    expect(passing.map((result) => [result.resourceName, result.status, result.enforcement]).sort()).toEqual([
+      ["locked-bucket", "pass", "mandatory"],
+      ["plain-bucket", "not-applicable", "mandatory"],
+    ]);
+    // No such deny anywhere (the TLS-only deny does not count): an advisory finding.
+    const open = await declared(guarded(undefined));
+    expectFails(s3PolicyBreakGlass, open, "locked-bucket-policy", "s3:PutBucketPolicy");
+    expect(evaluate([s3PolicyBreakGlass], open).find((result) => result.status === "fail")?.enforcement).toBe(
+      "advisory",
+    );
+    // A deny without an exception locks everyone but the root user out: a failure, and blocking.
+    const lockedOut = await declared(guarded({}));
+    expectFails(s3PolicyBreakGlass, lockedOut, "locked-bucket-policy", "aws:PrincipalArn");
   });
 
   it("s3-object-lock: data buckets locked with a default retention", async () => {
