@@ -1,6 +1,6 @@
 // report.md: the report for people reading it in a terminal, a pull request or a wiki.
 import type { EvaluationStatus } from "../engine";
-import type { Report, ReportResult, ReportRule } from "./report";
+import { findings, plural, verdictLine, type Report, type ReportResult, type ReportRule } from "./report";
 
 export const STATUS_LABELS: Record<EvaluationStatus, string> = {
   fail: "FAIL",
@@ -57,6 +57,9 @@ function resultDetail(result: ReportResult): string {
 
 function ruleSection(rule: ReportRule): string[] {
   const lines = [
+    // An anchor for the links of the summary at the top (a heading's own anchor changes with its status).
+    `<a id="rule-${rule.id}"></a>`,
+    "",
     `### ${rule.id}: ${statusLabel(rule.status, rule.blocking)}`,
     "",
     `${rule.description}`,
@@ -95,13 +98,36 @@ function costLines(report: Report): string[] {
   ];
 }
 
+/**
+ * What failed, first: mandatory failures (they fail the audit), then advisory findings, each
+ * with why and how to fix it, linking to the rule's section below.
+ */
+function summaryLines(report: Report): string[] {
+  const found = findings(report);
+  const lines = ["## Failures", ""];
+  if (!found.some((finding) => finding.blocking)) lines.push("No mandatory failure.", "");
+  if (found.length === 0) return lines;
+  lines.push("| | rule | severity | resource | finding | remediation |", "|---|---|---|---|---|---|");
+  for (const { rule, blocking, results } of found) {
+    for (const { result } of results) {
+      lines.push(
+        tableRow([
+          blocking ? "**FAIL**" : "ADVISORY",
+          `[${rule.id}](#rule-${rule.id})`,
+          rule.severity,
+          cell(result.resource.name),
+          cell(result.message ?? ""),
+          cell(rule.remediation),
+        ]),
+      );
+    }
+  }
+  return [...lines, ""];
+}
+
 export function renderMarkdown(report: Report): string {
   const { summary } = report;
-  const failing = report.rules.flatMap((rule) =>
-    rule.results.filter((result) => result.status === "fail").map((result) => ({ rule, result })),
-  );
-  const verdict = report.result === "pass" ? "PASS" : "FAIL";
-  const failures = `${summary.blockingFailures} mandatory failure${summary.blockingFailures === 1 ? "" : "s"}`;
+  const verdict = report.result === "pass" ? "**PASS**" : "**FAIL**";
   const { ruleStatus } = summary;
   const counts = [
     `${ruleStatus.fail} failing (${report.rules.filter((rule) => rule.blocking).length} mandatory)`,
@@ -113,35 +139,18 @@ export function renderMarkdown(report: Report): string {
   const lines = [
     `# HIPAA Security Rule audit: ${report.stack.project} / ${report.stack.name}`,
     "",
-    `Result: **${verdict}** (${failures})`,
+    `Result: ${verdictLine(report, verdict)}`,
     "",
+    ...summaryLines(report),
     `- Tier: ${report.stack.tier}; configuration: ${report.stack.configFile ?? "defaults"}`,
     `- Generated: ${report.generatedAt}, offline, from the planned resources (no AWS account was read)`,
-    `- ${summary.resources} resources, ${summary.rules} rules: ${counts}`,
+    `- ${plural(summary.resources, "resource")}, ${plural(summary.rules, "rule")}: ${counts}`,
     `- Rule catalog: ${RULE_CATALOG} (each rule's check, citations and remediation)`,
     ...costLines(report),
     "",
     CITATION_NOTE,
     "",
-    "## Failures",
-    "",
   ];
-  if (failing.length === 0) lines.push("None.", "");
-  else {
-    lines.push("| rule | enforcement | resource | finding | remediation |", "|---|---|---|---|---|");
-    for (const { rule, result } of failing) {
-      lines.push(
-        tableRow([
-          rule.id,
-          rule.enforcement,
-          cell(result.resource.name),
-          cell(result.message ?? ""),
-          cell(rule.remediation),
-        ]),
-      );
-    }
-    lines.push("");
-  }
   lines.push("## Controls (45 CFR)", "", "| section | control | result | rules |", "|---|---|---|---|");
   for (const control of report.controls) {
     const rules = control.rules

@@ -231,3 +231,64 @@ export function buildReport(input: ReportInput): Report {
     ...(input.cost ? { cost: input.cost } : {}),
   };
 }
+
+/** `1 rule`, `2 rules`. */
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
+/** A rule that fails, with its failing results and where each is in the rule's table. */
+export interface Finding {
+  rule: ReportRule;
+  /** A mandatory failure (fails the audit); false for an advisory finding. */
+  blocking: boolean;
+  results: { result: ReportResult; anchor: string }[];
+}
+
+const SEVERITIES: Severity[] = ["critical", "high", "medium", "low"];
+
+/** The anchor of a rule's result in the reports that link to it (report.html, report.md). */
+export function resultAnchor(rule: ReportRule, index: number): string {
+  return `result-${rule.id}-${index}`;
+}
+
+/**
+ * What failed, for the top of the reports: the rules with mandatory failures first, then those
+ * with advisory findings; by severity within each, then in the catalog's order.
+ */
+export function findings(report: Report): Finding[] {
+  const found = report.rules
+    .map((rule) => ({
+      rule,
+      blocking: rule.results.some((result) => result.blocking),
+      results: rule.results
+        .map((result, index) => ({ result, anchor: resultAnchor(rule, index) }))
+        .filter(({ result }) => result.status === "fail"),
+    }))
+    .filter((finding) => finding.results.length > 0);
+  return found.sort(
+    (a, b) =>
+      Number(b.blocking) - Number(a.blocking) ||
+      SEVERITIES.indexOf(a.rule.severity) - SEVERITIES.indexOf(b.rule.severity),
+  );
+}
+
+/** Failing results that do not fail the audit. */
+export function advisoryFindings(report: Report): number {
+  return report.rules.reduce(
+    (count, rule) => count + rule.results.filter((result) => result.status === "fail" && !result.blocking).length,
+    0,
+  );
+}
+
+/**
+ * The verdict in one line: `FAIL: 1 mandatory failure, 3 advisory findings`,
+ * `PASS with 8 advisory findings`, `PASS: no failures`.
+ */
+export function verdictLine(report: Report, verdict = report.result === "pass" ? "PASS" : "FAIL"): string {
+  const advisory = advisoryFindings(report);
+  const advisoryText = plural(advisory, "advisory finding");
+  if (report.result === "pass") return advisory ? `${verdict} with ${advisoryText}` : `${verdict}: no failures`;
+  const mandatory = plural(report.summary.blockingFailures, "mandatory failure");
+  return `${verdict}: ${mandatory}${advisory ? `, ${advisoryText}` : ""}`;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { renderMarkdown } from "../../policies/audit/markdown";
 import type { ResourceRule } from "../../policies/rules/types";
-import { fixtureReport, logRetentionRule } from "./audit-fixtures";
+import { fixtureReport, logRetentionRule, testRules } from "./audit-fixtures";
 
 describe("report.md", () => {
   it("leads with the result and the failures, then controls, waivers and every rule", async () => {
@@ -13,13 +13,19 @@ describe("report.md", () => {
       }),
     );
     expect(text).toMatch(/^# HIPAA Security Rule audit: openemr-aws \/ fixture\n/);
-    expect(text).toContain("Result: **FAIL** (1 mandatory failure)");
+    expect(text).toContain("Result: **FAIL**: 1 mandatory failure, 1 advisory finding\n");
     expect(text).toContain("- Rule catalog: docs/rules.md");
-    const failures = text.slice(text.indexOf("## Failures"), text.indexOf("## Controls"));
-    expect(failures).toContain(
-      "| test-log-retention | mandatory | app | log group app: retentionInDays is 30, expected >= 365 |",
-    );
-    expect(failures).toContain("| test-bucket-tagged | advisory | scratch |");
+    expect(text).toContain("- 8 resources, 3 rules: 2 failing (1 mandatory), 0 unknown, 1 waived");
+    // The summary comes straight after the result: mandatory failures, then advisory findings.
+    const failures = text.slice(text.indexOf("## Failures"), text.indexOf("- Tier:"));
+    expect(text.indexOf("## Failures")).toBeGreaterThan(text.indexOf("Result:"));
+    expect(failures.split("\n").filter((line) => /^\| (\*\*FAIL\*\*|ADVISORY) /.test(line))).toEqual([
+      "| **FAIL** | [test-log-retention](#rule-test-log-retention) | medium | app | " +
+        "log group app: retentionInDays is 30, expected >= 365 | Set retentionInDays to at least the minimum. |",
+      "| ADVISORY | [test-bucket-tagged](#rule-test-bucket-tagged) | low | scratch | " +
+        "bucket scratch: tags.DataClassification is unset, expected PHI | Tag the bucket. |",
+    ]);
+    expect(text).toContain('<a id="rule-test-log-retention"></a>\n\n### test-log-retention: FAIL');
     // Only an advisory rule fails under this control: it does not fail the audit, and says so.
     expect(text).toContain(
       "| 164.308(a)(1)(ii)(A) (inferred) | Risk analysis | " +
@@ -37,6 +43,16 @@ describe("report.md", () => {
       "| app | aws:cloudwatch/logGroup:LogGroup | FAIL | " +
         "log group app: retentionInDays is 30, expected >= 365 | retentionInDays = 30 |",
     );
+  });
+
+  it("says PASS with the advisory findings when only advisory rules fail, plurals right", async () => {
+    const text = renderMarkdown(
+      await fixtureReport({ rules: testRules.filter((rule) => rule.id === "test-bucket-tagged") }),
+    );
+    expect(text).toContain("Result: **PASS** with 1 advisory finding\n");
+    expect(text).toContain("No mandatory failure.");
+    expect(text).toContain("- 8 resources, 1 rule: 1 failing (0 mandatory)");
+    expect(text).not.toMatch(/\b1 (rules|results|resources)\b/);
   });
 
   it("keeps table rows intact when a message holds a pipe or a newline", async () => {
