@@ -1,9 +1,10 @@
 // The second copy of the backups outside the region (openemr:copyRegion): the replica bucket, the
 // replication role and rule, the copy-region key and the AWS Backup copy action, planned offline.
+import { join } from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { OfflineRun, PlannedResource } from "../../infra/offline/run";
 import { planStack } from "../../infra/plan/plan";
-import { validateConfig } from "../../infra/config";
+import { loadStackFile, validateConfig } from "../../infra/config";
 import { named, ofType, policyStatements } from "./helpers";
 
 const COPY_REGION = "us-west-2";
@@ -214,5 +215,26 @@ describe("without a copy region (the default)", () => {
     expect(ofType(run, "aws:s3/bucketReplicationConfig:BucketReplicationConfig")).toEqual([]);
     expect(named(run, "aws:backup/plan:Plan", "snapshots-plan").inputs.rules[0].copyActions).toBeUndefined();
     expect(run.outputs.copyRegion).toBeUndefined();
+  });
+});
+
+describe("the examples", () => {
+  const examples = join(__dirname, "..", "..", "config", "examples");
+  const plan = (file: string) =>
+    planStack({ config: loadStackFile(join(examples, file)), stackName: file.replace(/^Pulumi\.|\.yaml$/g, "") });
+
+  it("standard turns the second copy on: replication to us-west-2 and a copy action to a vault there", async () => {
+    const run = await plan("Pulumi.standard.yaml");
+    const vault = named(run, "aws:backup/vault:Vault", "snapshots-copy-vault");
+    expect(regionOf(run, vault)).toBe("us-west-2");
+    expect(named(run, "aws:backup/plan:Plan", "snapshots-plan").inputs.rules[0].copyActions).toHaveLength(1);
+    expect(regionOf(run, named(run, "aws:s3/bucket:Bucket", "backup-storage-replica"))).toBe("us-west-2");
+    expect(ofType(run, "aws:s3/bucketReplicationConfig:BucketReplicationConfig")).toHaveLength(1);
+  });
+
+  it("single keeps its backups in its region (copyRegion empty)", async () => {
+    const run = await plan("Pulumi.single.yaml");
+    expect(ofType(run, "pulumi:providers:aws")).toHaveLength(1);
+    expect(ofType(run, "aws:backup/vault:Vault").map((vault) => vault.name)).toEqual(["snapshots-vault"]);
   });
 });
