@@ -25,6 +25,26 @@ current=/opt/openemr-aws
 
 log() { echo "openemr-aws-deliver: $*"; }
 
+# First boot may come before the network is whole (the NAT route, the S3 endpoint): a step that
+# needs it is tried again with a doubling pause, bounded, and each failure is logged. cloud-init
+# runs this once, so giving up early would leave a host that never bootstraps.
+DELIVER_ATTEMPTS=${DELIVER_ATTEMPTS:-8}
+DELIVER_FIRST_PAUSE=${DELIVER_FIRST_PAUSE:-5}
+retry() {
+  local what=$1 attempt=1 pause=$DELIVER_FIRST_PAUSE
+  shift
+  until "$@"; do
+    if ((attempt >= DELIVER_ATTEMPTS)); then
+      echo "openemr-aws-deliver: $what failed $attempt times; giving up" >&2
+      return 1
+    fi
+    log "$what failed (attempt $attempt of $DELIVER_ATTEMPTS); trying again in ${pause}s"
+    sleep "$pause"
+    attempt=$((attempt + 1))
+    pause=$((pause * 2 > 60 ? 60 : pause * 2))
+  done
+}
+
 region=$(sed -n 's/^AWS_REGION=//p' "$settings")
 [ -n "$region" ] || {
   echo "openemr-aws-deliver: AWS_REGION missing from $settings" >&2
@@ -40,15 +60,15 @@ done
 
 if ! command -v aws >/dev/null; then
   log "installing awscli"
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q awscli
+  retry "apt-get update" apt-get update -q
+  retry "installing awscli" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q awscli
 fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 log "fetching s3://$bucket/$key"
-aws s3 cp --only-show-errors --region "$region" "s3://$bucket/$key" "$work/bundle.tar.gz"
+retry "fetching the bundle" aws s3 cp --only-show-errors --region "$region" "s3://$bucket/$key" "$work/bundle.tar.gz"
 actual_sha256=$(sha256sum "$work/bundle.tar.gz" | cut -d' ' -f1)
 if [ "$actual_sha256" != "$expected_sha256" ]; then
   echo "openemr-aws-deliver: bundle sha256 is $actual_sha256, expected $expected_sha256; not installing it" >&2
