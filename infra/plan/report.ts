@@ -48,13 +48,68 @@ function referenceNames(run: OfflineRun): Map<string, string> {
   return names;
 }
 
-function placeholderNote(value: string, region: string): string {
-  const notes = Object.entries(PLACEHOLDER_DESCRIPTIONS)
-    .filter(([placeholder]) => value.includes(placeholder))
-    .map(([, description]) => description);
-  if (PLACEHOLDERS.availabilityZoneSuffixes.some((suffix) => value === `${region}${suffix}`))
-    notes.push("availability zone (chosen at deploy time)");
-  return notes.length ? ` [placeholder: ${notes.join("; ")}]` : "";
+/** Computed outputs that only AWS assigns (ids, host names, addresses): the mocks make them up. */
+const assignedKeys = [
+  "id",
+  "keyId",
+  "dnsName",
+  "address",
+  "endpoint",
+  "privateDns",
+  "privateIp",
+  "resourceId",
+  "primaryNetworkInterfaceId",
+  "defaultSecurityGroupId",
+  "mainRouteTableId",
+  "defaultNetworkAclId",
+  "prefixListId",
+];
+/** An id AWS assigns: a prefix and hex digits (`i-0123…`, `sg-…`, `vpce-…`); not an auto-name such as `app-1a2b3c4`. */
+const AWS_ID = /^[a-z]+-[0-9a-f]{8,}$/;
+
+/** The region a run was planned in: its default AWS provider's. */
+function regionOf(run: OfflineRun): string {
+  const provider = run.resources.find((resource) => resource.type === "pulumi:providers:aws");
+  return typeof provider?.inputs.region === "string" ? provider.inputs.region : "us-east-1";
+}
+
+/**
+ * Every value of the run that the offline mocks made up, with what it stands for: the account
+ * ids, AMI and zones (PLACEHOLDERS) and the ids, host names and addresses AWS assigns at deploy
+ * time. A string of the run that is, or contains, one of these keys holds a placeholder, not a
+ * real value (the account id inside an ARN, say). The plan's JSON carries it as `placeholders`.
+ */
+export function placeholderValues(run: OfflineRun, region = regionOf(run)): Record<string, string> {
+  const text = JSON.stringify(run);
+  const values: Record<string, string> = {};
+  const add = (value: string, description: string) => {
+    if (!(value in values) && text.includes(value)) values[value] = description;
+  };
+  for (const [value, description] of Object.entries(PLACEHOLDER_DESCRIPTIONS)) add(value, description);
+  for (const suffix of PLACEHOLDERS.availabilityZoneSuffixes)
+    add(`${region}${suffix}`, "availability zone (chosen at deploy time)");
+  for (const resource of run.resources.filter((item) => item.custom && !item.type.startsWith("pulumi:providers:"))) {
+    for (const key of assignedKeys) {
+      const value = resource.state[key];
+      if (typeof value !== "string" || value === resource.inputs[key] || value === REDACTED) continue;
+      if (key === "id" && !AWS_ID.test(value)) continue;
+      add(value, `${key} of ${resource.name} (${resource.type}), assigned at deploy time`);
+    }
+  }
+  return values;
+}
+
+/** ` [placeholder: what it stands for]` when a value is or contains placeholders; else nothing. */
+function placeholderNote(value: string, placeholders: Record<string, string>): string {
+  const found = Object.keys(placeholders).filter((placeholder) =>
+    // A zone only as a whole value: `us-east-1a` is also the start of other words.
+    placeholders[placeholder].startsWith("availability zone") ? value === placeholder : value.includes(placeholder),
+  );
+  // The most specific: an endpoint rather than the address it contains.
+  const notes = found
+    .filter((placeholder) => !found.some((other) => other !== placeholder && other.includes(placeholder)))
+    .map((placeholder) => placeholders[placeholder]);
+  return notes.length ? ` [placeholder: ${[...new Set(notes)].join("; ")}]` : "";
 }
 
 type Show = (value: unknown) => string;
@@ -214,8 +269,9 @@ function describe(resource: PlannedResource, show: Show): string[] {
 /** The human plan of one run. */
 export function formatRun(run: OfflineRun, region: string): string {
   const names = referenceNames(run);
+  const placeholders = placeholderValues(run, region);
   const show = (value: unknown): string => {
-    if (typeof value === "string") return names.get(value) ?? value + placeholderNote(value, region);
+    if (typeof value === "string") return names.get(value) ?? value + placeholderNote(value, placeholders);
     if (Array.isArray(value)) return `[${value.map(show).join(", ")}]`;
     if (value && typeof value === "object") return JSON.stringify(value);
     return String(value);
@@ -244,6 +300,6 @@ export function formatRun(run: OfflineRun, region: string): string {
   }
   lines.push("", "Outputs:");
   for (const [key, value] of Object.entries(run.outputs))
-    lines.push(`  ${key}: ${value}${typeof value === "string" ? placeholderNote(value, region) : ""}`);
+    lines.push(`  ${key}: ${value}${typeof value === "string" ? placeholderNote(value, placeholders) : ""}`);
   return lines.join("\n");
 }

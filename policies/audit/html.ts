@@ -314,6 +314,23 @@ function countsHtml(report: Report): string {
   return `<ul class="counts" id="counts">${items.join("")}</ul>`;
 }
 
+/** The made-up values the results show (account id, instance ids, host names), with what each stands for. */
+function placeholdersHtml(report: Report): string {
+  const entries = Object.entries(report.placeholders ?? {});
+  if (entries.length === 0) return "";
+  const items = entries
+    .map(
+      ([value, description]) =>
+        `<li><code class="placeholder">${breakable(value)}</code>: ${breakable(description)}</li>`,
+    )
+    .join("");
+  return (
+    `<details id="placeholders"><summary class="meta">Placeholders: ${plural(entries.length, "value")} ` +
+    "the offline plan made up (a deployed stack has its own); a value containing one is not real</summary>" +
+    `<ul>${items}</ul></details>`
+  );
+}
+
 export function renderHtml(report: Report): string {
   const { summary } = report;
   const waiverRows = report.waivers
@@ -357,6 +374,7 @@ ${summaryHtml(report)}
 <p class="meta">${provenance}</p>
 <p class="meta">Rule catalog: <code>${RULE_CATALOG}</code> (each rule's check, citations and remediation)</p>
 ${costHtml(report)}
+${placeholdersHtml(report)}
 ${countsHtml(report)}
 </div>
 <main>

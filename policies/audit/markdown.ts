@@ -125,6 +125,17 @@ function summaryLines(report: Report): string[] {
   return [...lines, ""];
 }
 
+/** The made-up values the results show, each with what it stands for. */
+function placeholderLines(report: Report): string[] {
+  const entries = Object.entries(report.placeholders ?? {});
+  if (entries.length === 0) return [];
+  return [
+    "- Placeholders: values the offline plan made up (a deployed stack has its own); " +
+      "a value containing one is not real:",
+    ...entries.map(([value, description]) => `  - \`${value}\`: ${description}`),
+  ];
+}
+
 export function renderMarkdown(report: Report): string {
   const { summary } = report;
   const verdict = report.result === "pass" ? "**PASS**" : "**FAIL**";
@@ -147,6 +158,7 @@ export function renderMarkdown(report: Report): string {
     `- ${plural(summary.resources, "resource")}, ${plural(summary.rules, "rule")}: ${counts}`,
     `- Rule catalog: ${RULE_CATALOG} (each rule's check, citations and remediation)`,
     ...costLines(report),
+    ...placeholderLines(report),
     "",
     CITATION_NOTE,
     "",

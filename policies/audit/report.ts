@@ -2,7 +2,7 @@
 // Its JSON form is report.json; the shape is documented in policies/audit/README.md and only
 // grows (new optional fields) within one `format` version.
 import type { OfflineRun } from "../../infra/offline/run";
-import { REDACTED, redactRun } from "../../infra/plan/report";
+import { placeholderValues, REDACTED, redactRun } from "../../infra/plan/report";
 import type { Enforcement, Evidence, PolicySettings, Rule, Severity } from "../rules/types";
 import { hasBlockingFailures, type Evaluation, type EvaluationStatus } from "../engine";
 import { enforcementFor } from "../rules/enforcement";
@@ -78,6 +78,11 @@ export interface Report {
   waivers: (Waiver & { state: "applied" | "unused" | "expired" })[];
   /** The stack's monthly estimate (infra/cost), when the audit computed one. */
   cost?: CostSummary;
+  /**
+   * Values in the results that the offline plan made up (account id, instance ids, host names),
+   * each with what it stands for; a string that is or contains one holds a placeholder.
+   */
+  placeholders?: Record<string, string>;
 }
 
 export interface ReportInput {
@@ -229,7 +234,15 @@ export function buildReport(input: ReportInput): Report {
       state: used.has(waiver) ? "applied" : isExpired(waiver, input.now) ? "expired" : "unused",
     })),
     ...(input.cost ? { cost: input.cost } : {}),
+    ...placeholdersIn(input.run, rules),
   };
+}
+
+/** The run's placeholders that the report shows (in a message or evidence). */
+function placeholdersIn(run: OfflineRun, rules: ReportRule[]): { placeholders?: Record<string, string> } {
+  const text = JSON.stringify(rules);
+  const shown = Object.entries(placeholderValues(run)).filter(([value]) => text.includes(value));
+  return shown.length ? { placeholders: Object.fromEntries(shown) } : {};
 }
 
 /** `1 rule`, `2 rules`. */

@@ -46,6 +46,17 @@ describe("plan CLI", () => {
   it("plan: marks the account id as a placeholder", () => {
     expect(defaults.stdout).toContain(`arn:aws:iam::${PLACEHOLDERS.accountId}:root [placeholder: AWS account id`);
   });
+  it("plan: marks the ids and host names AWS assigns as placeholders (the outputs too)", () => {
+    const host = runs[0].resources.find((resource) => resource.type === "aws:ec2/instance:Instance")!;
+    expect(defaults.stdout).toContain(
+      `hostInstanceId: ${host.state.id} [placeholder: id of host-instance (aws:ec2/instance:Instance), ` +
+        "assigned at deploy time]",
+    );
+    expect(defaults.stdout).toMatch(
+      /^ {2}url: https:\/\/\S+\.elb\.amazonaws\.com \[placeholder: dnsName of edge-alb \(aws:lb\/loadBalancer/m,
+    );
+    expect(defaults.stdout).toMatch(/^ {2}dbEndpoint: \S+\.rds\.amazonaws\.com:3306 \[placeholder: endpoint of /m);
+  });
   it("plan: prints the outputs", () => {
     expect(defaults.stdout).toMatch(/^Outputs:(\n {2}\S.*)*\n {2}tier: standard$/m);
   });
@@ -54,6 +65,30 @@ describe("plan CLI", () => {
       ["defaults-single", true],
       ["defaults-standard", true],
     ]);
+  });
+  it("plan --json: lists each made-up value and what it stands for, right after the stack's name", () => {
+    const [single, standard] = runs as (OfflineRun & { placeholders: Record<string, string> })[];
+    expect(Object.keys(standard).slice(0, 4)).toEqual(["project", "stack", "placeholders", "resources"]);
+    const host = standard.resources.find((resource) => resource.type === "aws:ec2/instance:Instance")!;
+    const alb = standard.resources.find((resource) => resource.type === "aws:lb/loadBalancer:LoadBalancer")!;
+    const database = standard.resources.find((resource) => resource.type === "aws:rds/instance:Instance")!;
+    expect(standard.placeholders).toMatchObject({
+      [PLACEHOLDERS.accountId]: "AWS account id (known only at deploy time)",
+      [PLACEHOLDERS.amiId]: "Debian 13 AMI id (looked up at deploy time)",
+      "us-east-1a": "availability zone (chosen at deploy time)",
+      [host.state.id]: "id of host-instance (aws:ec2/instance:Instance), assigned at deploy time",
+      [host.state.privateIp]: expect.stringMatching(/^privateIp of host-instance /),
+      [alb.state.dnsName]: expect.stringMatching(/^dnsName of edge-alb /),
+      [database.state.endpoint]: expect.stringMatching(/^endpoint of /),
+    });
+    expect(single.placeholders[PLACEHOLDERS.accountId]).toMatch(/^AWS account id/);
+    // Every listed value is in the run, and the values themselves are unchanged (machine readers
+    // keep working): the account id in an ARN stays the account id.
+    for (const run of [single, standard]) {
+      const text = JSON.stringify({ ...run, placeholders: undefined });
+      expect(Object.keys(run.placeholders).filter((value) => !text.includes(value))).toEqual([]);
+    }
+    expect(standard.outputs.hostInstanceId).toBe(host.state.id);
   });
   it("plan --json: secret-marked values are redacted", () => {
     const versions = runs[1].resources.filter(

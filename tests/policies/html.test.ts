@@ -274,6 +274,13 @@ describe("report.html at a glance", () => {
       const target = page.locator(`[id="${href.slice(1)}"]`);
       await expect(target.getAttribute("data-rule")).resolves.toBe("test-log-retention");
       await expect(target.getAttribute("data-resource")).resolves.toBe("app");
+      // The account id in the ARN is a placeholder, and the page says so.
+      await expect(page.locator("#placeholders summary").textContent()).resolves.toContain(
+        "Placeholders: 1 value the offline plan made up",
+      );
+      await expect(page.locator("#placeholders li").allTextContents()).resolves.toEqual([
+        "111122223333: AWS account id (known only at deploy time)",
+      ]);
       // Plurals.
       await expect(page.locator("body").textContent()).resolves.not.toMatch(/\b1 (rules|results|resources)\b/);
       // ARNs wrap only after ':' or '/', never inside a token (nor after a hyphen).

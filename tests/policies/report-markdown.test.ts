@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { PLACEHOLDERS } from "../../infra/offline/mocks";
 import { renderMarkdown } from "../../policies/audit/markdown";
 import type { ResourceRule } from "../../policies/rules/types";
 import { fixtureReport, logRetentionRule, testRules } from "./audit-fixtures";
@@ -53,6 +54,28 @@ describe("report.md", () => {
     expect(text).toContain("No mandatory failure.");
     expect(text).toContain("- 8 resources, 1 rule: 1 failing (0 mandatory)");
     expect(text).not.toMatch(/\b1 (rules|results|resources)\b/);
+  });
+
+  it("lists the made-up values the results show (account id in an ARN) as placeholders", async () => {
+    const arnRule: ResourceRule = {
+      ...logRetentionRule,
+      evaluate: (resource) => ({
+        status: "fail",
+        message: "x",
+        evidence: { arn: `arn:aws:logs:us-east-1:${PLACEHOLDERS.accountId}:log-group:${resource.name}` },
+      }),
+    };
+    const report = await fixtureReport({ rules: [arnRule] });
+    expect(report.placeholders).toEqual({ [PLACEHOLDERS.accountId]: "AWS account id (known only at deploy time)" });
+    const text = renderMarkdown(report);
+    expect(text).toContain(
+      "- Placeholders: values the offline plan made up (a deployed stack has its own); " +
+        "a value containing one is not real:\n" +
+        `  - \`${PLACEHOLDERS.accountId}\`: AWS account id (known only at deploy time)`,
+    );
+    // A report without any shows no such line, and its JSON no such field.
+    const plain = await fixtureReport();
+    expect([plain.placeholders, renderMarkdown(plain).includes("Placeholders")]).toEqual([undefined, false]);
   });
 
   it("keeps table rows intact when a message holds a pipe or a newline", async () => {
