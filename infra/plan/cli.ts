@@ -57,7 +57,8 @@ function reportConfigError(error: unknown, stackName?: string): number {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`plan${stackName ? ` ${stackName}` : ""}: ${error.message.split("\n")[0]}\n`);
   for (const problem of error.problems) process.stderr.write(`${problem}\n`);
-  return 1;
+  // A mistake in the input, as for the audit: exit 2 (1 is for a run that found failures).
+  return 2;
 }
 
 void main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -113,7 +113,7 @@ describe("plan CLI", () => {
       expect.stringMatching(/^Stack clinic-prod: \d+ resources$/),
     ]);
   });
-  it("plan FILE: a config mistake prints each problem on its own line, no stack trace, exit 1", () => {
+  it("plan FILE: a config mistake prints each problem on its own line, no stack trace, exit 2 as audit", () => {
     const file = join(scratch, "Pulumi.bad.yaml");
     writeFileSync(file, "config:\n  openemr:tier: ha\n  openemr:azCount: 1\n");
     const result = plan(file);
@@ -122,12 +122,12 @@ describe("plan CLI", () => {
       result.stderr.split("\n").filter((line) => line.startsWith("openemr:")).length,
       /^\s+at /m.test(result.stderr),
       result.stdout,
-    ]).toEqual([1, 2, false, ""]);
+    ]).toEqual([2, 2, false, ""]);
   });
-  it("plan FILE: a missing file is a one-line error, exit 1", () => {
+  it("plan FILE: a missing file is a one-line error, exit 2", () => {
     const result = plan(join(scratch, "Pulumi.missing.yaml"));
     expect([result.status, /no such file/.test(result.stderr), /^\s+at /m.test(result.stderr)]).toEqual([
-      1,
+      2,
       true,
       false,
     ]);
