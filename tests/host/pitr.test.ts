@@ -138,6 +138,24 @@ describe("point-in-time recovery from shipped binary logs", () => {
     expect(JSON.parse(drill.stdout.trim().split("\n").pop() ?? "{}")).toMatchObject({ ok: true, mismatches: [] });
   });
 
+  it("drills to a random time between the backup and the newest shipped log, as the drill timer does", async () => {
+    const drill = await run([`${BIN}/openemr-restore`, "drill", "--to-time", "random", "--json"]);
+    expect(drill.code, drill.stderr).toBe(0);
+    expect(drill.stderr).toMatch(/rolling backup \d{8}T\d{6}Z forward to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, drawn/);
+    expect(drill.stderr).toContain("replaying");
+    expect(JSON.parse(drill.stdout.trim().split("\n").pop() ?? "{}")).toMatchObject({ ok: true });
+    const refused = await run([
+      `${BIN}/openemr-restore`,
+      "--to-time",
+      "random",
+      "--database",
+      "x",
+      "--sites-dir",
+      "/x",
+    ]);
+    expect(refused.code).toBe(2);
+  });
+
   it("refuses a shipped binary log that was altered, before touching the live database", async () => {
     const before = await notes();
     const part = `${BACKUPS}/binlogs/${manifest.binlog?.file}.zst`;
