@@ -34,11 +34,20 @@ interface HttpsResponse {
   body: string;
 }
 
-function fetchHttps(host: string, path: string): Promise<HttpsResponse> {
+function fetchHttps(host: string, path: string, headers: Record<string, string> = {}): Promise<HttpsResponse> {
   return new Promise((resolvePromise, reject) => {
     // The host's certificate is self-signed by design (the load balancer re-encrypts to it).
     const req = request(
-      { host, port: 443, path, method: "GET", rejectUnauthorized: false, servername: "emr.test", timeout: 10_000 },
+      {
+        host,
+        port: 443,
+        path,
+        method: "GET",
+        headers,
+        rejectUnauthorized: false,
+        servername: "emr.test",
+        timeout: 10_000,
+      },
       (res) => {
         let body = "";
         res.setEncoding("utf8");
@@ -106,6 +115,8 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
       SECRET_DB_RESTORE: "db-restore",
       SECRET_ADMIN: "openemr-admin",
       BACKUP_DIR: "/var/backups/openemr",
+      // The test's side of the veth stands in for the load balancer (on AWS: the VPC's range).
+      TRUSTED_PROXY_CIDR: `${root.hostAddress}/32`,
       ...overrides,
     };
     root.writeFile(
@@ -266,6 +277,35 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     expect(response.headers["etag"]).toBeUndefined();
     const missing = await fetchHttps(root.address, "/no-such-page");
     expect(missing.body).not.toMatch(/Apache\/\d|Debian|PHP\/\d/);
+  });
+
+  // A throwaway page answers with the client address PHP sees (OpenEMR's audit log records it).
+  async function remoteAddr(via: string, forwardedFor: string, fromRoot = false): Promise<string> {
+    const probe = "/var/www/openemr/remote-addr-probe.php";
+    root.writeFile(probe, "<?php\necho $_SERVER['REMOTE_ADDR'];\n", 0o444);
+    try {
+      const path = `/remote-addr-probe.php?via=${via}`;
+      if (!fromRoot) return (await fetchHttps(root.address, path, { "X-Forwarded-For": forwardedFor })).body;
+      const curl = ["curl", "-sk", "-H", `X-Forwarded-For: ${forwardedFor}`, `https://${root.address}${path}`];
+      return (await root.run(curl)).stdout;
+    } finally {
+      rmSync(root.path(probe));
+    }
+  }
+
+  const accessLogLine = (via: string) =>
+    root
+      .readFile("/var/log/apache2/openemr-access.log")
+      .split("\n")
+      .find((line) => line.includes(`via=${via} `));
+
+  it("logs the client a trusted proxy forwards (Apache's log, PHP's REMOTE_ADDR), and no one else's", async () => {
+    // From the test's side of the veth, which TRUSTED_PROXY_CIDR names: the forwarded client counts.
+    expect(await remoteAddr("trusted", "203.0.113.7")).toBe("203.0.113.7");
+    expect(accessLogLine("trusted")).toMatch(/^203\.0\.113\.7 /);
+    // From the root's own address, not a trusted proxy: its header is ignored.
+    expect(await remoteAddr("untrusted", "198.51.100.9", true)).toBe(root.address);
+    expect(accessLogLine("untrusted")).toMatch(new RegExp(`^${root.address.replace(/\./g, "\\.")} `));
   });
 
   it("denies /bin, sites/*/documents and dotfiles, and has removed the setup scripts", async () => {
@@ -441,14 +481,22 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     expect(await snapshot()).toBe(before);
   });
 
-  it("applies a changed setting (the upload limit) on a re-run", async () => {
-    settings({ OPENEMR_UPLOAD_MAX_MB: "64" });
+  it("applies changed settings (the upload limit; no trusted proxy, the default) on a re-run", async () => {
+    settings({ OPENEMR_UPLOAD_MAX_MB: "64", TRUSTED_PROXY_CIDR: "" });
     const run = await bootstrap();
     expect(run.code, run.stdout.slice(-3000)).toBe(0);
     expect(await phpSettings(["upload_max_filesize", "post_max_size"])).toEqual({
       upload_max_filesize: "64M",
       post_max_size: "64M",
     });
+    // Without TRUSTED_PROXY_CIDR no one's X-Forwarded-For is believed. Apache is reloaded by hand
+    // first: where no systemd runs, lib/common.sh cannot find Apache's pid file (it sources
+    // /etc/apache2/envvars under `set -u`, which fails), so the bootstrap's restart is skipped here.
+    expect(root.readFile("/etc/apache2/conf-enabled/openemr-remoteip.conf")).not.toMatch(/^RemoteIP/m);
+    await root.run(["apache2ctl", "graceful"]);
+    await new Promise((wake) => setTimeout(wake, 1000));
+    expect(await remoteAddr("unset", "203.0.113.8")).toBe(root.hostAddress);
+    expect(accessLogLine("unset")).toMatch(new RegExp(`^${root.hostAddress.replace(/\./g, "\\.")} `));
   });
 
   it("passes apachectl configtest", async () => {

@@ -340,14 +340,39 @@ ensure_host_certificate() {
   log "  made a self-signed host certificate for $name"
 }
 
+# TRUSTED_PROXY_CIDR (optional): the addresses of the proxies in front of the host, on AWS the
+# VPC's range where the load balancer lives, space-separated IPv4 or IPv6 ranges. Empty: no proxy
+# is trusted and X-Forwarded-For is ignored. Sets TRUSTED_PROXY_RANGES after checking each.
+read_trusted_proxies() {
+  local range
+  read -ra TRUSTED_PROXY_RANGES <<<"${TRUSTED_PROXY_CIDR:-}"
+  for range in "${TRUSTED_PROXY_RANGES[@]}"; do
+    if [[ ! $range =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}(/([0-9]|[12][0-9]|3[0-2]))?$ &&
+      ! $range =~ ^[0-9A-Fa-f]*:[0-9A-Fa-f:]*(/[0-9]{1,3})?$ ]] || [[ $range == */0 ]]; then
+      die "$OPENEMR_AWS_SETTINGS: TRUSTED_PROXY_CIDR is '$TRUSTED_PROXY_CIDR'; expected address ranges such as 10.0.0.0/16 (the VPC's), space-separated, none of them /0, or empty"
+    fi
+  done
+}
+
+# conf/apache/openemr-remoteip.conf with the trusted ranges, or only a comment when there are none.
+render_remoteip_config() {
+  if ((${#TRUSTED_PROXY_RANGES[@]} == 0)); then
+    printf '# Written by openemr-bootstrap: TRUSTED_PROXY_CIDR is empty, no proxy is trusted and X-Forwarded-For is ignored.\n'
+    return 0
+  fi
+  sed "s|@TRUSTED_PROXY_CIDR@|${TRUSTED_PROXY_RANGES[*]}|g" "$BUNDLE_DIR/conf/apache/openemr-remoteip.conf"
+}
+
 # Apache last: the site is served only once everything behind it is in place.
 step_apache() {
   local changed="" server_name module
   server_name=${OPENEMR_DOMAIN:-$(hostname -f 2>/dev/null || hostname)}
+  read_trusted_proxies
   ensure_host_certificate "$server_name"
   changed+=$(install_file "$BUNDLE_DIR/conf/apache/openemr-hardening.conf" /etc/apache2/conf-available/openemr-hardening.conf)
+  changed+=$(render_remoteip_config | install_text /etc/apache2/conf-available/openemr-remoteip.conf)
   changed+=$(sed "s|@SERVER_NAME@|$server_name|g" "$BUNDLE_DIR/conf/apache/openemr.conf" | install_text /etc/apache2/sites-available/openemr.conf)
-  for module in ssl rewrite headers proxy_fcgi setenvif allowmethods; do
+  for module in ssl rewrite headers proxy_fcgi setenvif allowmethods remoteip; do
     [[ -e /etc/apache2/mods-enabled/$module.load ]] || {
       a2enmod -q "$module" >/dev/null
       changed+=yes
@@ -366,10 +391,12 @@ step_apache() {
       changed+=yes
     }
   done
-  [[ -e /etc/apache2/conf-enabled/openemr-hardening.conf ]] || {
-    a2enconf -q openemr-hardening >/dev/null
-    changed+=yes
-  }
+  for module in openemr-hardening openemr-remoteip; do
+    [[ -e /etc/apache2/conf-enabled/$module.conf ]] || {
+      a2enconf -q "$module" >/dev/null
+      changed+=yes
+    }
+  done
   [[ -e /etc/apache2/sites-enabled/000-default.conf ]] && {
     a2dissite -q 000-default >/dev/null
     changed+=yes
