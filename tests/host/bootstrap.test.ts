@@ -266,6 +266,17 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     });
   });
 
+  it("answers SMART on FHIR and OpenID discovery under .well-known through the rewrites", async () => {
+    const smart = await fetchHttps(root.address, "/apis/default/fhir/.well-known/smart-configuration");
+    expect(smart.status).toBe(200);
+    expect(smart.headers["content-type"]).toMatch(/^application\/json/);
+    expect(JSON.parse(smart.body).route).toBe("default/fhir/.well-known/smart-configuration");
+    const openid = await fetchHttps(root.address, "/oauth2/default/.well-known/openid-configuration");
+    expect(openid.status).toBe(200);
+    expect(openid.headers["content-type"]).toMatch(/^application\/json/);
+    expect(JSON.parse(openid.body).issuer).toBe(`https://${root.address}/oauth2/default`);
+  });
+
   it("sends the security headers and leaks no version", async () => {
     const response = await fetchHttps(root.address, "/interface/login/login.php");
     expect(response.headers["strict-transport-security"]).toMatch(/max-age=\d{7,}/);
@@ -314,6 +325,9 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
       "/sites/default/documents/edi/README.txt",
       "/sites/default/documents/",
       "/.gitignore",
+      "/.git/config",
+      "/.well-known.bak/config",
+      "/.well-known/.htaccess",
       "/meta/health/.htaccess",
     ]) {
       expect((await fetchHttps(root.address, path)).status, path).toBe(403);

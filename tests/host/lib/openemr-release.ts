@@ -1,7 +1,8 @@
 /**
  * A stand-in for the OpenEMR release tarball, which cannot be downloaded here: the same layout
  * (`openemr-<version>/` with index.php, version.php, interface/, sites/default/{sqlconf.php,documents},
- * meta/health/, apis/, oauth2/, bin/, the setup scripts) and an unattended installer
+ * meta/health/, apis/ and oauth2/ (routed by .htaccess rewrites, .well-known discovery included),
+ * bin/, the setup scripts) and an unattended installer
  * (`contrib/util/installScripts/InstallerAuto.php`) that keeps the real one's contract: it needs
  * OPENEMR_ENABLE_INSTALLER_AUTO=1, refuses root, takes key=value arguments, with
  * `no_root_db_access=1` connects as the app user only, uses TLS when
@@ -145,6 +146,33 @@ echo json_encode(['status' => $connected ? 'ready' : 'not_ready',` +
   String.raw` 'checks' => ['database' => (bool) $connected, 'database_tls_cipher' => $cipher]]);
 `;
 
+// Stand-ins for OpenEMR's API and OAuth2 front controllers, reached through the .htaccess rewrites
+// as in the real release, including the discovery documents under .well-known (SMART on FHIR's
+// smart-configuration, OpenID Connect's openid-configuration).
+const API_DISPATCH = String.raw`<?php
+header('Content-Type: application/json');
+$route = $_GET['_REWRITE_COMMAND'] ?? '';
+$body = ['route' => $route];
+if (preg_match('#^([A-Za-z0-9_-]+)/fhir/\.well-known/smart-configuration$#', $route, $match)) {
+    $oauth = 'https://' . $_SERVER['HTTP_HOST'] . '/oauth2/' . $match[1];
+    $body += ['authorization_endpoint' => "$oauth/authorize", 'token_endpoint' => "$oauth/token"];
+}
+echo json_encode($body);
+`;
+
+const OAUTH2_AUTHORIZE =
+  String.raw`<?php
+$route = $_GET['_REWRITE_COMMAND'] ?? '';
+if (preg_match('#^([A-Za-z0-9_-]+)/\.well-known/openid-configuration$#', $route, $match)) {
+    header('Content-Type: application/json');
+    $issuer = 'https://' . $_SERVER['HTTP_HOST'] . '/oauth2/' . $match[1];
+    echo json_encode(['issuer' => $issuer, 'authorization_endpoint' => "$issuer/authorize",` +
+  String.raw` 'token_endpoint' => "$issuer/token", 'jwks_uri' => "$issuer/jwk"]);
+    exit;
+}
+echo 'oauth2';
+`;
+
 export interface ReleaseOptions {
   version: string;
   installerFails?: boolean;
@@ -168,11 +196,9 @@ export function buildRelease(dir: string, options: ReleaseOptions): Release {
     "meta/health/.htaccess": "RewriteEngine On\nRewriteRule ^(livez|readyz)$ index.php?probe=$1 [L,QSA]\n",
     "meta/health/index.php": HEALTH,
     "apis/.htaccess": "RewriteEngine On\nRewriteRule ^(.*)$ dispatch.php?_REWRITE_COMMAND=$1 [L,QSA]\n",
-    "apis/dispatch.php":
-      "<?php\nheader('Content-Type: application/json');\n" +
-      "echo json_encode(['route' => $_GET['_REWRITE_COMMAND'] ?? '']);\n",
+    "apis/dispatch.php": API_DISPATCH,
     "oauth2/.htaccess": "RewriteEngine On\nRewriteRule ^(.*)$ authorize.php?_REWRITE_COMMAND=$1 [L,QSA]\n",
-    "oauth2/authorize.php": "<?php\necho 'oauth2';\n",
+    "oauth2/authorize.php": OAUTH2_AUTHORIZE,
     "bin/console": '#!/usr/bin/env php\n<?php\necho "console\\n";\n',
     ".gitignore": "vendor/\n",
     "contrib/util/installScripts/InstallerAuto.php": INSTALLER,
