@@ -4,7 +4,7 @@
 // installer (tests/host/lib/openemr-release.ts) is served through OPENEMR_RELEASE_URL=file://.
 // Runs in order: failure runs first (nothing may be served after them), then the good run,
 // then checks over HTTPS on the namespace's address, idempotence, a changed setting, and scans.
-import { execFileSync } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { request } from "https";
@@ -277,6 +277,20 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     expect(JSON.parse(openid.body).issuer).toBe(`https://${root.address}/oauth2/default`);
   });
 
+  // BREACH: a compressed response that reflects input beside a secret (a CSRF token, a session's
+  // data) leaks the secret through its length.
+  it("does not compress what PHP answers, and still compresses static assets", async () => {
+    const gzip = { "Accept-Encoding": "gzip, deflate, br" };
+    for (const path of ["/interface/login/login.php", "/meta/health/readyz", "/apis/default/fhir/metadata"]) {
+      const response = await fetchHttps(root.address, path, gzip);
+      expect(response.status, path).toBe(200);
+      expect(response.headers["content-encoding"], path).toBeUndefined();
+    }
+    const css = await fetchHttps(root.address, "/public/themes/style_light.css", gzip);
+    expect(css.status).toBe(200);
+    expect(css.headers["content-encoding"]).toBe("gzip");
+  });
+
   it("sends the security headers and leaks no version", async () => {
     const response = await fetchHttps(root.address, "/interface/login/login.php");
     expect(response.headers["strict-transport-security"]).toMatch(/max-age=\d{7,}/);
@@ -518,44 +532,50 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     expect(run.stderr).toContain("Syntax OK");
   });
 
-  it("offers TLS 1.2+ only, with no HIGH or CRITICAL finding from testssl.sh", async () => {
-    const report = join(CACHE_DIR, `testssl-${process.pid}.json`);
+  // testssl.sh's JSON findings for TARGET (a host:port or a URL, whose path its HTTP checks use).
+  async function testssl(
+    target: string,
+    checks: string[],
+  ): Promise<Array<{ id: string; severity: string; finding: string }>> {
+    const report = join(CACHE_DIR, `testssl-${process.pid}-${randomBytes(4).toString("hex")}.json`);
     mkdirSync(CACHE_DIR, { recursive: true });
+    const args = ["--quiet", "--color", "0", "--warnings", "batch", "--add-ca", hostCa.caCert, ...checks];
     try {
-      execFileSync(
-        "testssl",
-        [
-          "--quiet",
-          "--color",
-          "0",
-          "--warnings",
-          "batch",
-          "--add-ca",
-          hostCa.caCert,
-          "--protocols",
-          "--server-defaults",
-          "--vulnerable",
-          "--headers",
-          "--jsonfile",
-          report,
-          `${root.address}:443`,
-        ],
-        { stdio: "ignore", timeout: 600_000 },
-      );
-    } catch {
       // testssl.sh exits non-zero for findings too; the JSON report is what is judged
+      await new Promise((resolvePromise) =>
+        execFile("testssl", [...args, "--jsonfile", report, target], { timeout: 900_000 }, resolvePromise),
+      );
+      return JSON.parse(readFileSync(report, "utf8"));
+    } finally {
+      rmSync(report, { force: true });
     }
-    const findings: Array<{ id: string; severity: string; finding: string }> = JSON.parse(readFileSync(report, "utf8"));
-    rmSync(report, { force: true });
-    const byId = Object.fromEntries(findings.map((finding) => [finding.id, finding]));
-    expect(byId["TLS1"].finding).toMatch(/not offered/);
-    expect(byId["TLS1_1"].finding).toMatch(/not offered/);
-    expect(byId["TLS1_2"].finding).toMatch(/^offered/);
-    // A private test CA publishes no CRL or OCSP responder: that one certificate finding is the
-    // test's, not the host's.
-    expect(
-      findings.filter((finding) => ["HIGH", "CRITICAL"].includes(finding.severity) && finding.id !== "cert_revocation"),
-    ).toEqual([]);
+  }
+
+  // The site's root with the checks a TLS endpoint needs, and a PHP page (what OpenEMR answers,
+  // where BREACH would bite) with testssl.sh's whole default set, side by side.
+  it("offers TLS 1.2+ only, with no HIGH or CRITICAL finding from testssl.sh, on / and on a PHP page", async () => {
+    const scans = await Promise.all([
+      testssl(`${root.address}:443`, ["--protocols", "--server-defaults", "--vulnerable", "--headers"]),
+      testssl(`https://${root.address}/interface/login/login.php`, []),
+    ]);
+    for (const findings of scans) {
+      const byId = Object.fromEntries(findings.map((finding) => [finding.id, finding]));
+      expect(byId["TLS1"].finding).toMatch(/not offered/);
+      expect(byId["TLS1_1"].finding).toMatch(/not offered/);
+      expect(byId["TLS1_2"].finding).toMatch(/^offered/);
+      expect(byId["BREACH"].severity, byId["BREACH"].finding).toBe("OK");
+      // A private test CA publishes no CRL or OCSP responder: that one certificate finding is the
+      // test's, not the host's.
+      expect(
+        findings.filter(
+          (finding) => ["HIGH", "CRITICAL"].includes(finding.severity) && finding.id !== "cert_revocation",
+        ),
+      ).toEqual([]);
+    }
+    // The whole default set ran on the PHP page: cipher categories, forward secrecy, client simulations.
+    const phpIds = scans[1].map((finding) => finding.id);
+    expect(phpIds).toEqual(expect.arrayContaining(["cipherlist_AVERAGE", "PFS_ciphers", "cipher_order", "HSTS_time"]));
+    expect(phpIds.some((id) => id.startsWith("clientsimulation-"))).toBe(true);
   });
 
   // Baselines: a fresh minimal Debian 13 (what a new server starts from), and this root before

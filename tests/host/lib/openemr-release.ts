@@ -2,7 +2,7 @@
  * A stand-in for the OpenEMR release tarball, which cannot be downloaded here: the same layout
  * (`openemr-<version>/` with index.php, version.php, interface/, sites/default/{sqlconf.php,documents},
  * meta/health/, apis/ and oauth2/ (routed by .htaccess rewrites, .well-known discovery included),
- * bin/, the setup scripts) and an unattended installer
+ * public/themes/, bin/, the setup scripts) and an unattended installer
  * (`contrib/util/installScripts/InstallerAuto.php`) that keeps the real one's contract: it needs
  * OPENEMR_ENABLE_INSTALLER_AUTO=1, refuses root, takes key=value arguments, with
  * `no_root_db_access=1` connects as the app user only, uses TLS when
@@ -173,6 +173,13 @@ if (preg_match('#^([A-Za-z0-9_-]+)/\.well-known/openid-configuration$#', $route,
 echo 'oauth2';
 `;
 
+// A static asset, long enough to be worth compressing.
+const STYLESHEET = Array.from(
+  { length: 40 },
+  (_, i) =>
+    `.oe-stand-in-${i} { margin: ${i}px; padding: ${i}px; color: #${(i * 4099).toString(16).padStart(6, "0")}; }`,
+).join("\n");
+
 export interface ReleaseOptions {
   version: string;
   installerFails?: boolean;
@@ -199,6 +206,7 @@ export function buildRelease(dir: string, options: ReleaseOptions): Release {
     "apis/dispatch.php": API_DISPATCH,
     "oauth2/.htaccess": "RewriteEngine On\nRewriteRule ^(.*)$ authorize.php?_REWRITE_COMMAND=$1 [L,QSA]\n",
     "oauth2/authorize.php": OAUTH2_AUTHORIZE,
+    "public/themes/style_light.css": STYLESHEET + "\n",
     "bin/console": '#!/usr/bin/env php\n<?php\necho "console\\n";\n',
     ".gitignore": "vendor/\n",
     "contrib/util/installScripts/InstallerAuto.php": INSTALLER,
