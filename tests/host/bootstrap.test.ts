@@ -201,6 +201,28 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     );
   });
 
+  // debootstrap leaves only "trixie main"; Debian's cloud images (the AMI) also configure the
+  // security archive, in deb822 sources through a mirror list, as written at the end here.
+  it("stops when Debian's security archive is no apt source, naming what to add", async () => {
+    settings({ OPENEMR_SHA256: "0".repeat(64) }); // were the check missing, the release would fail instead
+    const run = await bootstrap();
+    expect(run.code).not.toBe(0);
+    expect(run.lastLine).toMatch(
+      /FAILED at os_hardening: no apt source for trixie-security, Debian's security archive/,
+    );
+    expect(await servesNothing(root.address)).toBe(true);
+    root.writeFile("/etc/apt/sources.list", "");
+    root.writeFile("/etc/apt/mirrors/debian.list", "https://deb.debian.org/debian\n");
+    root.writeFile("/etc/apt/mirrors/debian-security.list", "https://deb.debian.org/debian-security\n");
+    const stanza = (mirror: string, suites: string) =>
+      `Types: deb\nURIs: mirror+file:///etc/apt/mirrors/${mirror}.list\nSuites: ${suites}\nComponents: main\n` +
+      "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n";
+    root.writeFile(
+      "/etc/apt/sources.list.d/debian.sources",
+      stanza("debian", "trixie trixie-updates") + "\n" + stanza("debian-security", "trixie-security"),
+    );
+  });
+
   it("refuses a release whose sha256 does not match the pin, and serves nothing", async () => {
     settings({ OPENEMR_SHA256: "0".repeat(64) });
     const run = await bootstrap();
@@ -246,6 +268,16 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     expect(run.code, run.stdout.slice(-3000)).toBe(0);
     expect(run.lastLine).toMatch(/openemr-bootstrap: OK \(\d+s\)$/);
     expect(JSON.parse(root.readFile("/var/lib/openemr-aws/bootstrap.done")).version).toBe(VERSION);
+  });
+
+  it("has unattended-upgrades install from the security archive daily", async () => {
+    const config = (await root.run(["apt-config", "dump"])).stdout;
+    expect(config).toContain('APT::Periodic::Update-Package-Lists "1";');
+    expect(config).toContain('APT::Periodic::Unattended-Upgrade "1";');
+    expect(config).toContain(
+      "Unattended-Upgrade::Origins-Pattern:: " +
+        '"origin=Debian,codename=${distro_codename}-security,label=Debian-Security";',
+    );
   });
 
   it("never writes a secret to its log", () => {

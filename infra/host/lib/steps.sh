@@ -465,6 +465,27 @@ set_config_word() {
   log "  $file: $key $value"
 }
 
+# Security updates need Debian's security archive as an apt source. Debian's installer and its
+# cloud images (the AMI) configure it; the bootstrap only checks, and leaves the choice of mirror
+# or proxy to whoever set up apt. And unattended-upgrades must take that archive.
+check_security_updates() {
+  local codename suite targets config
+  codename=$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-}")
+  [[ -n $codename ]] || die "/etc/os-release names no VERSION_CODENAME; expected Debian 13 (trixie)"
+  suite=$codename-security
+  # Every source apt would fetch, read from its configuration only (no download needed).
+  targets=$(apt-get indextargets --no-release-info --format '$(RELEASE) $(TARGET_OF)') ||
+    die "apt cannot read its sources (apt-get indextargets failed)"
+  grep -qx "$suite deb" <<<"$targets" ||
+    die "no apt source for $suite, Debian's security archive; add it as Debian's cloud images do, e.g. a stanza in /etc/apt/sources.list.d/debian.sources: 'Types: deb', 'URIs: https://deb.debian.org/debian-security', 'Suites: $suite', 'Components: main', 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg'"
+  config=$(apt-config dump) || die "apt-config cannot read apt's configuration"
+  if ! grep -qF 'APT::Periodic::Unattended-Upgrade "1";' <<<"$config" ||
+    ! grep -qF 'Unattended-Upgrade::Origins-Pattern:: "origin=Debian,codename=${distro_codename}-security,label=Debian-Security";' <<<"$config"; then
+    die "unattended-upgrades would not install from $suite: a file in /etc/apt/apt.conf.d/ overrides APT::Periodic::Unattended-Upgrade or Unattended-Upgrade::Origins-Pattern"
+  fi
+  log "  security updates: $suite is an apt source, unattended-upgrades takes it daily"
+}
+
 # Operating-system hardening around the application: login defaults, banners, no core dumps,
 # unneeded kernel modules off, security updates, audit rules, accounting and statistics.
 step_os_hardening() {
@@ -477,6 +498,8 @@ step_os_hardening() {
   install_file "$os/modprobe-openemr.conf" /etc/modprobe.d/openemr-hardening.conf >/dev/null
   install_file "$os/limits-openemr.conf" /etc/security/limits.d/openemr-hardening.conf >/dev/null
   install_file "$os/20auto-upgrades" /etc/apt/apt.conf.d/20auto-upgrades >/dev/null
+  install_file "$os/52openemr-unattended-upgrades" /etc/apt/apt.conf.d/52openemr-unattended-upgrades >/dev/null
+  check_security_updates
   if grep -q '^CRON_CHECK=never' /etc/default/debsums 2>/dev/null; then
     sed -i 's/^CRON_CHECK=never/CRON_CHECK=weekly/' /etc/default/debsums
     log "  debsums checks installed files weekly"
