@@ -76,10 +76,19 @@ function lynisIndex(output: string): number {
   return Number(match[1]);
 }
 
-async function lynis(root: DebianRoot): Promise<number> {
+// The index, and lynis' suggestions (its report's `suggestion[]=ID|text|...` lines) written to
+// CACHE_DIR/lynis-suggestions-<label>.txt, for whoever raises the floor below.
+async function lynis(root: DebianRoot, label: string): Promise<number> {
   const run = await root.run(["lynis", "audit", "system", "--quick", "--no-colors", "--skip-plugins"], {
     timeoutMs: 600_000,
   });
+  const suggestions = root
+    .readFile("/var/log/lynis-report.dat")
+    .split("\n")
+    .filter((line) => line.startsWith("suggestion[]=") || line.startsWith("warning[]="))
+    .join("\n");
+  mkdirSync(CACHE_DIR, { recursive: true });
+  writeFileSync(join(CACHE_DIR, `lynis-suggestions-${label}.txt`), suggestions + "\n");
   return lynisIndex(run.stdout);
 }
 
@@ -161,7 +170,7 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
       "openemr-admin": { username: "admin", password: password() },
     };
     root.writeFile("/etc/openemr-aws/secrets.json", JSON.stringify(secrets, null, 2), 0o600);
-    lynisBefore = await lynis(root);
+    lynisBefore = await lynis(root, "before-bootstrap");
   });
 
   afterAll(async () => {
@@ -610,14 +619,27 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     expect(phpIds.some((id) => id.startsWith("clientsimulation-"))).toBe(true);
   });
 
+  // The floor, with every lynis suggestion that fits a web host applied (CACHE_DIR/lynis-suggestions-*.txt
+  // lists them). Left, on purpose: AUTH-9230 (SHA_CRYPT rounds; Debian 13 hashes with yescrypt,
+  // they would change nothing), HTTP-6640/6643 (mod_evasive, ModSecurity: the load balancer's WAF
+  // with AWS's managed rules and a rate limit does this in front of the host), FINT-4350 and
+  // HRDN-7230 (AIDE, a malware scanner: debsums checks the packages' files weekly and the code is
+  // read-only to the web server; a scanner's database and nightly scan cost more than they find
+  // here), TOOL-5002 (the bootstrap is the automation). The test root's own: FILE-6310 and
+  // KRNL-* (partitions and kernel are the machine's), PHP-2376 (lynis reads php.ini only;
+  // allow_url_fopen is Off in conf.d, read back above), PKGS-7388 (lynis does not read deb822
+  // sources with a mirror list, as the cloud images write them), LOGG-2130/2138, ACCT-9628 and
+  // NAME-* (no syslog, auditd or DNS in a root without init; on EC2 they run).
+  const LYNIS_FLOOR = 70;
+
   // Baselines: a fresh minimal Debian 13 (what a new server starts from), and this root before
   // the bootstrap ran (its packages already installed by the test image, not yet configured).
-  it("scores clearly higher on lynis than a fresh minimal root, and higher than before it ran", async () => {
-    const after = await lynis(root);
+  it("scores at least the lynis floor, clearly above a fresh minimal root and above itself before", async () => {
+    const after = await lynis(root, "after");
     const minimalRoot = await freshRoot("lynis-minimal", { packages: MINIMAL_PACKAGES });
     let minimal: number;
     try {
-      minimal = await lynis(minimalRoot);
+      minimal = await lynis(minimalRoot, "minimal");
     } finally {
       await minimalRoot.destroy();
     }
@@ -627,5 +649,6 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     );
     expect(after).toBeGreaterThanOrEqual(minimal + 5);
     expect(after).toBeGreaterThan(lynisBefore);
+    expect(after).toBeGreaterThanOrEqual(LYNIS_FLOOR);
   });
 });

@@ -497,6 +497,7 @@ step_os_hardening() {
   install_file "$os/issue" /etc/issue.net >/dev/null
   install_file "$os/modprobe-openemr.conf" /etc/modprobe.d/openemr-hardening.conf >/dev/null
   install_file "$os/limits-openemr.conf" /etc/security/limits.d/openemr-hardening.conf >/dev/null
+  install_file "$os/pwquality-openemr.conf" /etc/security/pwquality.conf.d/openemr.conf >/dev/null
   install_file "$os/20auto-upgrades" /etc/apt/apt.conf.d/20auto-upgrades >/dev/null
   install_file "$os/52openemr-unattended-upgrades" /etc/apt/apt.conf.d/52openemr-unattended-upgrades >/dev/null
   check_security_updates
