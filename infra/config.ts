@@ -20,10 +20,14 @@ export interface StackConfig {
   region: string;
   vpcCidr: string;
   azCount: number;
+  interfaceEndpoints: "none" | "host-zone" | "all-zones";
+  flowLogTrafficType: "ALL" | "REJECT";
   allowedCidrs: string[];
+  wafSqliAndPhpRules: boolean;
   domain?: string;
   hostedZoneId?: string;
   alertEmails: string[];
+  dashboard: boolean;
   instanceType: string;
   rootVolumeGb: number;
   dataVolumeGb: number;
@@ -91,6 +95,8 @@ const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose:
 addFormats(ajv, ["email", "hostname"]);
 // Annotation only: the phrase a problem uses for what a pattern expects.
 ajv.addKeyword({ keyword: "x-expected", schemaType: "string" });
+// Annotation only: a tier whose default differs from `default` (applied after validation).
+ajv.addKeyword({ keyword: "x-tier-defaults", schemaType: "object" });
 ajv.addFormat("ipv4-cidr", IPV4_CIDR);
 const validateSchema = ajv.compile<StackConfig>(schema);
 
@@ -224,12 +230,6 @@ function crossFieldProblems(config: StackConfig): string[] {
       `${CONFIG_NAMESPACE}:openemrVersion: "${config.openemrVersion}" is too old; ` +
         "expected 8.0.0 or later (health endpoints, PHP 8.4 on Debian 13)",
     );
-  if (/^[a-z]+\d+[a-z]*g[a-z]*\./.test(config.instanceType) && !/^(g|p)\d/.test(config.instanceType)) {
-    problems.push(
-      `${CONFIG_NAMESPACE}:instanceType: "${config.instanceType}" is an arm64 (Graviton) type; ` +
-        "expected an x86_64 type such as t3.medium (the host image is amd64)",
-    );
-  }
   return problems;
 }
 
@@ -250,6 +250,16 @@ function warningsFor(config: StackConfig): string[] {
       `${CONFIG_NAMESPACE}:objectLockMode is compliance: no one, the account's root user included, can delete ` +
         `a backup (or a mistaken upload) for ${config.objectLockDays} days; its storage is paid for that long`,
     );
+  if (config.flowLogTrafficType === "REJECT")
+    warnings.push(
+      `${CONFIG_NAMESPACE}:flowLogTrafficType is REJECT: the flow log keeps no record of accepted connections ` +
+        "(who the host talked to); set ALL for a complete network record",
+    );
+  if (!config.wafSqliAndPhpRules)
+    warnings.push(
+      `${CONFIG_NAMESPACE}:wafSqliAndPhpRules is false: the WAF runs no SQL-injection or PHP-exploit rule group ` +
+        "in front of OpenEMR",
+    );
   if (!config.openemrSha256)
     warnings.push(
       `${CONFIG_NAMESPACE}:openemrSha256 is not set: the host trusts the .sha256 published beside the release; ` +
@@ -268,7 +278,17 @@ export function validateConfig(raw: Record<string, unknown>): ValidationResult {
   }
   const problems = crossFieldProblems(candidate);
   if (problems.length > 0) return { problems, warnings: [] };
+  applyTierDefaults(raw, candidate);
   return { config: candidate, problems: [], warnings: warningsFor(candidate) };
+}
+
+/** A key the stack file leaves out takes its tier's default where the schema's x-tier-defaults has one. */
+function applyTierDefaults(raw: Record<string, unknown>, config: StackConfig): void {
+  for (const [key, property] of Object.entries(configProperties)) {
+    const byTier = (property as { "x-tier-defaults"?: Partial<Record<Tier, unknown>> })["x-tier-defaults"];
+    if (byTier && !(key in raw) && byTier[config.tier] !== undefined)
+      (config as unknown as Record<string, unknown>)[key] = structuredClone(byTier[config.tier]);
+  }
 }
 
 /**

@@ -55,6 +55,8 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       logGroupPrefix,
       region: config.region,
       retainDataOnDestroy: config.retainDataOnDestroy,
+      interfaceEndpoints: config.interfaceEndpoints,
+      flowLogTrafficType: config.flowLogTrafficType,
     },
     opts,
   );
@@ -166,6 +168,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       domain: config.domain,
       hostedZoneId: config.hostedZoneId,
       retainLogsOnDestroy: config.retainDataOnDestroy,
+      wafSqliAndPhpRules: config.wafSqliAndPhpRules,
     },
     // The ALB checks at creation that it may write its access logs: the log bucket's policy first.
     { ...opts, dependsOn: [backupStorage] },
@@ -183,6 +186,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       targetGroupArnSuffix: edge.targetGroup.arnSuffix,
       certificateArn: edge.certificateArn,
       backupVaultName: snapshotVaultName(stackName),
+      dashboard: config.dashboard,
     },
     opts,
   );

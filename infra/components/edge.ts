@@ -49,6 +49,12 @@ export interface EdgeArgs {
    * stack's `retainDataOnDestroy`, which keeps it: the record outlives the site.
    */
   retainLogsOnDestroy?: boolean;
+  /**
+   * Run the AWS SQL database and PHP application managed rule groups besides the rate limit and the
+   * common and known-bad-inputs groups (the ones the waf-managed-rules policy requires). Defaults to
+   * the stack's `wafSqliAndPhpRules`, true; each group is one more billed WAF rule.
+   */
+  wafSqliAndPhpRules?: boolean;
 }
 
 export class Edge extends pulumi.ComponentResource {
@@ -275,8 +281,9 @@ export class Edge extends pulumi.ComponentResource {
             { name: "SizeRestrictions_BODY", actionToUse: { count: {} } },
           ]),
           managedGroup(20, "AWSManagedRulesKnownBadInputsRuleSet"),
-          managedGroup(30, "AWSManagedRulesSQLiRuleSet"),
-          managedGroup(40, "AWSManagedRulesPHPRuleSet"),
+          ...((args.wafSqliAndPhpRules ?? configDefault("wafSqliAndPhpRules"))
+            ? [managedGroup(30, "AWSManagedRulesSQLiRuleSet"), managedGroup(40, "AWSManagedRulesPHPRuleSet")]
+            : []),
         ],
       },
       child,

@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { buildHostBundle } from "../delivery/bundle";
 import { configDefault } from "../config-defaults";
+import { debianArchitecture, defaultInstanceType, instanceArchitecture } from "../instance-architecture";
 import type { Tier } from "../config";
 import { renderDeliveryDocument, renderUserData } from "../delivery/user-data";
 import { assumableByService } from "./trust-policy";
@@ -34,8 +35,9 @@ export interface HostArgs {
    */
   region?: pulumi.Input<string>;
   /**
-   * EC2 instance type (x86_64: the host image is amd64). Defaults to the stack's `instanceType`,
-   * enough memory for PHP-FPM and, on `single`, MariaDB beside it.
+   * EC2 instance type, x86_64 or arm64 (Graviton): Debian's image of the same architecture is used.
+   * Defaults to the stack's `instanceType` (the `standard` tier's default; the `single` tier's,
+   * with MariaDB beside PHP-FPM, is larger: see config/schema.json).
    */
   instanceType?: string;
   /** Root volume in GB. Defaults to the stack's `rootVolumeGb`: the system and local logs, with room for updates. */
@@ -337,13 +339,17 @@ export class Host extends pulumi.ComponentResource {
       .output(args.backupBucketName)
       .apply((bucket) => ({ bucket, key: bundle.key, sha256: bundle.sha256 }));
 
+    // Debian publishes trixie for amd64 and arm64: the image follows the instance type's CPU.
+    // Without `database`, MariaDB runs beside PHP-FPM: the `single` tier's larger default.
+    const instanceType = args.instanceType ?? defaultInstanceType(args.database ? "standard" : "single");
+    const architecture = instanceArchitecture(instanceType);
     const ami = aws.ec2.getAmiOutput(
       {
         owners: [debianAmiOwner],
         mostRecent: true,
         filters: [
-          { name: "name", values: ["debian-13-amd64-*"] },
-          { name: "architecture", values: ["x86_64"] },
+          { name: "name", values: [`debian-13-${debianArchitecture(architecture)}-*`] },
+          { name: "architecture", values: [architecture] },
           { name: "virtualization-type", values: ["hvm"] },
         ],
       },
@@ -354,7 +360,7 @@ export class Host extends pulumi.ComponentResource {
       `${name}-instance`,
       {
         ami: ami.id,
-        instanceType: args.instanceType ?? configDefault("instanceType"),
+        instanceType,
         subnetId: args.subnetId,
         vpcSecurityGroupIds: [args.securityGroupId],
         associatePublicIpAddress: false,

@@ -68,6 +68,11 @@ export interface MonitoringArgs {
    * binary log); RDS keeps its own.
    */
   binlogShipping?: boolean;
+  /**
+   * Declare the CloudWatch dashboard of the alarms. Defaults to the stack's `dashboard`, true.
+   * Without it `dashboardName` is "" and the alarms, which are the control, are unchanged.
+   */
+  dashboard?: boolean;
 }
 
 /** The args with every default applied. */
@@ -97,6 +102,7 @@ interface AlarmSpec {
 
 export class Monitoring extends pulumi.ComponentResource {
   public readonly topicArn: pulumi.Output<string>;
+  /** Name of the dashboard; "" when `dashboard` is false. */
   public readonly dashboardName: pulumi.Output<string>;
 
   constructor(name: string, given: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -179,14 +185,17 @@ export class Monitoring extends pulumi.ComponentResource {
         ),
     );
 
-    const dashboard = new aws.cloudwatch.Dashboard(
-      `${name}-dashboard`,
-      { dashboardName: `${args.namePrefix}-openemr`, dashboardBody: dashboardBody(args.region, specs, alarms) },
-      child,
-    );
+    const dashboardName =
+      (given.dashboard ?? configDefault("dashboard"))
+        ? new aws.cloudwatch.Dashboard(
+            `${name}-dashboard`,
+            { dashboardName: `${args.namePrefix}-openemr`, dashboardBody: dashboardBody(args.region, specs, alarms) },
+            child,
+          ).dashboardName
+        : pulumi.output("");
 
     this.topicArn = topic.arn;
-    this.dashboardName = dashboard.dashboardName;
+    this.dashboardName = dashboardName;
     this.registerOutputs({ topicArn: this.topicArn, dashboardName: this.dashboardName });
   }
 }

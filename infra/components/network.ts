@@ -1,6 +1,6 @@
 // The VPC: public subnets (load balancer, NAT), private app subnets (hosts) and isolated
-// database subnets with no route out, the endpoints the host needs to reach AWS APIs without
-// the internet, and flow logs.
+// database subnets with no route out, an S3 gateway endpoint, optional interface endpoints for
+// the AWS APIs the host calls (openemr:interfaceEndpoints), and flow logs.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { configDefault } from "../config-defaults";
@@ -33,7 +33,23 @@ export interface NetworkArgs {
   retainDataOnDestroy?: boolean;
   /** Region of the VPC endpoints' services. Defaults to the provider's region, the VPC's own. */
   region?: pulumi.Input<string>;
+  /**
+   * Where the interface endpoints of `interfaceEndpointServices` go. Defaults to the stack's
+   * `interfaceEndpoints`. `none`: the host reaches those APIs through the NAT gateway over TLS (the
+   * S3 gateway endpoint, which is free, stays); `host-zone`: in the first app subnet only, the one
+   * the single host lives in; `all-zones`: in every app subnet. Each endpoint costs an hourly fee per
+   * zone it is in.
+   */
+  interfaceEndpoints?: InterfaceEndpointPlacement;
+  /**
+   * Traffic the VPC flow log records. Defaults to the stack's `flowLogTrafficType`: `ALL`, every
+   * accepted and rejected connection; `REJECT` records only what the security groups refused.
+   */
+  flowLogTrafficType?: FlowLogTrafficType;
 }
+
+export type InterfaceEndpointPlacement = "none" | "host-zone" | "all-zones";
+export type FlowLogTrafficType = "ALL" | "REJECT";
 
 /** The AWS APIs the host calls, reached through interface endpoints with private DNS. */
 export const interfaceEndpointServices = [
@@ -76,7 +92,10 @@ export class Network extends pulumi.ComponentResource {
   public readonly dbSubnetIds: pulumi.Output<string>[];
   /** Availability zone of each app subnet, in the same order. */
   public readonly appSubnetZones: pulumi.Output<string>[];
-  /** Group of the interface endpoints; the security-groups component opens 443 on it to the host. */
+  /**
+   * Group of the interface endpoints (declared even when `interfaceEndpoints` is `none`); the
+   * security-groups component opens 443 on it to the host.
+   */
   public readonly endpointSecurityGroup: aws.ec2.SecurityGroup;
   public readonly flowLogGroup: aws.cloudwatch.LogGroup;
 
@@ -173,6 +192,8 @@ export class Network extends pulumi.ComponentResource {
       },
       parent,
     );
+    // The group exists with or without endpoints (a group has no charge): the security-groups
+    // component opens 443 on it to the host either way, ready for endpoints added later.
     this.endpointSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-endpoints`,
       {
@@ -182,7 +203,11 @@ export class Network extends pulumi.ComponentResource {
       },
       parent,
     );
-    for (const service of interfaceEndpointServices) {
+    const placement = args.interfaceEndpoints ?? configDefault("interfaceEndpoints");
+    // The host is placed in the first app subnet (the stack's wiring): endpoints in the other zones
+    // would serve nothing until a host runs there.
+    const endpointSubnetIds = placement === "host-zone" ? this.appSubnetIds.slice(0, 1) : this.appSubnetIds;
+    for (const service of placement === "none" ? [] : interfaceEndpointServices) {
       new aws.ec2.VpcEndpoint(
         `${name}-${service}`,
         {
@@ -190,7 +215,7 @@ export class Network extends pulumi.ComponentResource {
           serviceName: pulumi.interpolate`com.amazonaws.${region}.${service}`,
           vpcEndpointType: "Interface",
           privateDnsEnabled: true,
-          subnetIds: this.appSubnetIds,
+          subnetIds: endpointSubnetIds,
           securityGroupIds: [this.endpointSecurityGroup.id],
           tags: { Name: `${name}-${service}` },
         },
@@ -267,7 +292,7 @@ export class Network extends pulumi.ComponentResource {
       `${name}-flow-logs`,
       {
         vpcId,
-        trafficType: "ALL",
+        trafficType: args.flowLogTrafficType ?? configDefault("flowLogTrafficType"),
         logDestinationType: "cloud-watch-logs",
         logDestination: this.flowLogGroup.arn,
         iamRoleArn: flowLogRole.arn,

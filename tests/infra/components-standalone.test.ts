@@ -16,6 +16,7 @@ import {
 } from "../../infra/components";
 import { configProperties, type StackConfig } from "../../infra/config";
 import { runOffline, type OfflineRun } from "../../infra/offline/run";
+import { defaultInstanceType } from "../../infra/instance-architecture";
 import { hostInstance, named, ofType, policyStatements, userDataSettings } from "./helpers";
 
 const REGION = "eu-central-1";
@@ -171,7 +172,7 @@ describe("Host alone", () => {
     const settings = userDataSettings(run);
     const dataVolume = named(run, "aws:ebs/volume:Volume", "host-data");
     expect(hostInstance(run).inputs).toMatchObject({
-      instanceType: schemaDefault("instanceType"),
+      instanceType: defaultInstanceType("single"),
       rootBlockDevice: { volumeSize: schemaDefault("rootVolumeGb") },
     });
     expect([dataVolume.inputs.size, dataVolume.retainOnDelete]).toEqual([

@@ -224,27 +224,20 @@ describe("network", () => {
       routeTableIds: [named(standard, "aws:ec2/routeTable:RouteTable", "network-app").state.id],
     });
   });
-  it("network: interface endpoints for the host's AWS APIs, with private DNS, behind the endpoint group", () => {
-    const endpointGroup = named(standard, "aws:ec2/securityGroup:SecurityGroup", "network-endpoints");
-    const interfaces = ofType(standard, "aws:ec2/vpcEndpoint:VpcEndpoint").filter(
-      (endpoint) => endpoint.inputs.vpcEndpointType === "Interface",
-    );
-    expect(
-      interfaces
-        .map((endpoint) => [
-          endpoint.inputs.serviceName.split(".").pop(),
-          endpoint.inputs.privateDnsEnabled,
-          endpoint.inputs.securityGroupIds,
-        ])
-        .sort(),
-    ).toEqual(
-      ["ec2messages", "kms", "logs", "monitoring", "secretsmanager", "ssm", "ssmmessages"].map((service) => [
-        service,
-        true,
-        [endpointGroup.state.id],
-      ]),
-    );
-  });
+  it.each(tierNames)(
+    "network (%s): no interface endpoint by default (openemr:interfaceEndpoints none), the endpoint group kept",
+    (tier) => {
+      const run = runOf(tier);
+      const interfaces = ofType(run, "aws:ec2/vpcEndpoint:VpcEndpoint").filter(
+        (endpoint) => endpoint.inputs.vpcEndpointType === "Interface",
+      );
+      expect(interfaces).toEqual([]);
+      expect(named(run, "aws:ec2/securityGroup:SecurityGroup", "network-endpoints")).toBeDefined();
+    },
+  );
+  it.each(tierNames)("network (%s): the flow log records ALL traffic by default", (tier) =>
+    expect(named(runOf(tier), "aws:ec2/flowLog:FlowLog", "network-flow-logs").inputs.trafficType).toBe("ALL"),
+  );
   it("network: the default security group has no rules", () => {
     expect(
       named(standard, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "network-default-sg").inputs,
@@ -431,11 +424,8 @@ describe("database", () => {
     expect(rds().inputs).toMatchObject({ monitoringInterval: 60, monitoringRoleArn: role.state.arn });
     expect(policyStatements(role.inputs.assumeRolePolicy)[0].Principal.Service).toBe("monitoring.rds.amazonaws.com");
   });
-  it("db: Performance Insights on the data key", () => {
-    expect(rds().inputs).toMatchObject({
-      performanceInsightsEnabled: true,
-      performanceInsightsKmsKeyId: key(standard, "data").state.arn,
-    });
+  it("db: the default db.t4g.small, which runs no Performance Insights (cost-levers.test: medium has it)", () => {
+    expect(rds().inputs).toMatchObject({ instanceClass: "db.t4g.small", performanceInsightsEnabled: false });
   });
   it("db: master password managed by RDS, encrypted with the data key", () => {
     expect(rds().inputs).toMatchObject({
