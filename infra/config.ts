@@ -95,6 +95,8 @@ const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose:
 addFormats(ajv, ["email", "hostname"]);
 // Annotation only: the phrase a problem uses for what a pattern expects.
 ajv.addKeyword({ keyword: "x-expected", schemaType: "string" });
+// Annotation only: the tiers a key applies to; setting it on another tier earns a warning.
+ajv.addKeyword({ keyword: "x-tiers", schemaType: "array" });
 // Annotation only: a tier whose default differs from `default` (applied after validation).
 ajv.addKeyword({ keyword: "x-tier-defaults", schemaType: "object" });
 ajv.addFormat("ipv4-cidr", IPV4_CIDR);
@@ -123,25 +125,38 @@ function valueAt(raw: Record<string, unknown>, instancePath: string): unknown {
     .reduce<unknown>((value, part) => (value as Record<string, unknown> | undefined)?.[part], raw);
 }
 
+/** "; did you mean X?" when one of CHOICES is close to GIVEN (a typo), else "". */
+function didYouMean(given: string, choices: string[], shown: (choice: string) => string): string {
+  const suggestion = closest(given, choices);
+  return distance(given.toLowerCase(), suggestion.toLowerCase()) <= Math.max(2, given.length / 3)
+    ? `; did you mean ${shown(suggestion)}?`
+    : "";
+}
+
 function describeAjvError(error: ErrorObject, raw: Record<string, unknown>): string {
   const key = keyOf(error.instancePath);
   const given = show(valueAt(raw, error.instancePath));
   switch (error.keyword) {
     case "additionalProperties": {
       const unknown = error.params.additionalProperty as string;
-      const known = Object.keys(configProperties);
-      const suggestion = closest(unknown, known);
-      const hint =
-        distance(unknown.toLowerCase(), suggestion.toLowerCase()) <= Math.max(2, unknown.length / 3)
-          ? `; did you mean ${CONFIG_NAMESPACE}:${suggestion}?`
-          : "";
+      const hint = didYouMean(unknown, Object.keys(configProperties), (key) => `${CONFIG_NAMESPACE}:${key}`);
       return `${CONFIG_NAMESPACE}:${unknown}: unknown key${hint} (see config/schema.json for the keys)`;
     }
     case "enum": {
       if (error.instancePath === "/tier" && valueAt(raw, "/tier") === "ha")
         return `${key}: "ha" is reserved for a later release and not available yet; expected "single" or "standard"`;
-      const allowed = (error.params.allowedValues as unknown[]).map(show).join(", ");
-      return `${key}: ${given} is not allowed; expected one of ${allowed}`;
+      const allowedValues = error.params.allowedValues as unknown[];
+      const value = valueAt(raw, error.instancePath);
+      // A typo has a nearest spelling; a number that is not allowed has no "meant".
+      const hint =
+        typeof value === "string"
+          ? didYouMean(
+              value,
+              allowedValues.map((choice) => String(choice)),
+              (choice) => show(choice),
+            )
+          : "";
+      return `${key}: ${given} is not allowed; expected one of ${allowedValues.map(show).join(", ")}${hint}`;
     }
     case "type": {
       const type = error.params.type as string;
@@ -270,16 +285,27 @@ function warningsFor(config: StackConfig): string[] {
 
 /** Validates a raw `openemr:` config object (keys without the namespace). */
 export function validateConfig(raw: Record<string, unknown>): ValidationResult {
-  const candidate = structuredClone(raw);
-  if (!validateSchema(candidate)) {
-    // A bad map key yields a pattern error for the key and a propertyNames error: keep the latter.
-    const errors = (validateSchema.errors ?? []).filter((error) => error.propertyName === undefined);
-    return { problems: errors.map((error) => describeAjvError(error, raw)), warnings: [] };
+  const candidate: Record<string, unknown> = structuredClone(raw);
+  const valid = validateSchema(candidate);
+  // A bad map key yields a pattern error for the key and a propertyNames error: keep the latter.
+  const errors = valid ? [] : (validateSchema.errors ?? []).filter((error) => error.propertyName === undefined);
+  // The cross-key checks run in the same pass, so every problem shows at once: a key the schema
+  // refused takes its default for them, and a cross-key problem naming it is left out (the
+  // schema's own line says what is wrong with it).
+  const refused = new Set(errors.map((error) => error.instancePath.split("/")[1]).filter(Boolean));
+  for (const key of refused) {
+    const fallback = configProperties[key as keyof StackConfig]?.default;
+    if (fallback === undefined) delete candidate[key];
+    else candidate[key] = structuredClone(fallback);
   }
-  const problems = crossFieldProblems(candidate);
+  const crossProblems = crossFieldProblems(candidate as unknown as StackConfig).filter(
+    (problem) => ![...refused].some((key) => problem.includes(`${CONFIG_NAMESPACE}:${key}`)),
+  );
+  const problems = [...errors.map((error) => describeAjvError(error, raw)), ...crossProblems];
   if (problems.length > 0) return { problems, warnings: [] };
-  applyTierDefaults(raw, candidate);
-  return { config: candidate, problems: [], warnings: warningsFor(candidate) };
+  const config = candidate as unknown as StackConfig;
+  applyTierDefaults(raw, config);
+  return { config, problems: [], warnings: [...ignoredKeyWarnings(raw, config), ...warningsFor(config)] };
 }
 
 /** A key the stack file leaves out takes its tier's default where the schema's x-tier-defaults has one. */
@@ -289,6 +315,19 @@ function applyTierDefaults(raw: Record<string, unknown>, config: StackConfig): v
     if (byTier && !(key in raw) && byTier[config.tier] !== undefined)
       (config as unknown as Record<string, unknown>)[key] = structuredClone(byTier[config.tier]);
   }
+}
+
+/** Keys set in the stack file that the chosen tier does not use (the schema's x-tiers). */
+function ignoredKeyWarnings(raw: Record<string, unknown>, config: StackConfig): string[] {
+  return Object.keys(raw).flatMap((key) => {
+    const tiers = (configProperties[key as keyof StackConfig] as { "x-tiers"?: Tier[] } | undefined)?.["x-tiers"];
+    return tiers && !tiers.includes(config.tier)
+      ? [
+          `${CONFIG_NAMESPACE}:${key} is set, but tier ${config.tier} does not use it ` +
+            `(it applies to ${tiers.join(" and ")}); remove it, or set openemr:tier`,
+        ]
+      : [];
+  });
 }
 
 /**
@@ -326,6 +365,16 @@ export function rawConfigFrom(engineConfig: Record<string, string>): {
 } {
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
+  // The stack deploys where openemr:region says; an aws:region that says otherwise would
+  // point the AWS provider's default elsewhere, so the two must agree when both are there.
+  const awsRegion = engineConfig["aws:region"];
+  const region = engineConfig[`${CONFIG_NAMESPACE}:region`] ?? String(configProperties.region.default);
+  if (awsRegion !== undefined && awsRegion !== region)
+    problems.push(
+      `aws:region: "${awsRegion}" disagrees with ${CONFIG_NAMESPACE}:region ("${region}"` +
+        `${engineConfig[`${CONFIG_NAMESPACE}:region`] === undefined ? ", its default" : ""}); ` +
+        `the stack deploys to ${CONFIG_NAMESPACE}:region: set it to "${awsRegion}", or remove aws:region`,
+    );
   for (const [qualifiedKey, text] of Object.entries(engineConfig)) {
     const separator = qualifiedKey.indexOf(":");
     const namespace = qualifiedKey.slice(0, separator);
@@ -348,6 +397,14 @@ export function readStackConfig(): StackConfig {
   return config;
 }
 
+/** A stack file that cannot be read, in one line: the file, line and column, and what is wrong. */
+function yamlProblem(path: string, error: unknown): string {
+  if ((error as NodeJS.ErrnoException).code === "ENOENT") return `${path}: no such file`;
+  const position = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+  const reason = (error as Error).message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+  return position ? `${path}:${position.line}:${position.col}: ${reason}` : `${path}: ${reason}`;
+}
+
 /** `Pulumi.clinic-prod.yaml` is the stack file of stack `clinic-prod`. */
 export function stackNameOfFile(file: string): string {
   return basename(file)
@@ -364,11 +421,21 @@ export function loadStackFile(path: string): Record<string, string> {
   try {
     document = parseYaml(readFileSync(path, "utf8"));
   } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message.split("\n")[0];
-    throw new ConfigError([`${path}: ${reason}`], "cannot read the stack file");
+    throw new ConfigError([yamlProblem(path, error)], "cannot read the stack file");
   }
-  const config = (document as { config?: unknown } | null)?.config ?? {};
+  const shape = 'expected "config:" with openemr:* keys indented under it (see config/examples/)';
+  if (document === null || document === undefined || (typeof document === "object" && !Object.keys(document).length))
+    throw new ConfigError([`${path}: the file is empty; ${shape}`], "cannot read the stack file");
+  if (typeof document !== "object" || Array.isArray(document) || !("config" in document)) {
+    const keys = typeof document === "object" && !Array.isArray(document) ? Object.keys(document) : [];
+    throw new ConfigError(
+      [`${path}: no "config:" map${keys.length ? ` (found ${keys.join(", ")} at the top level)` : ""}; ${shape}`],
+      "cannot read the stack file",
+    );
+  }
+  const { config } = document;
+  if (config === null || config === undefined || (typeof config === "object" && !Object.keys(config).length))
+    throw new ConfigError([`${path}: "config:" is empty; ${shape}`], "cannot read the stack file");
   if (typeof config !== "object" || Array.isArray(config))
     throw new ConfigError([`${path}: "config" is not a map of keys to values`], "cannot read the stack file");
   return Object.fromEntries(

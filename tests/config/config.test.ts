@@ -1,4 +1,5 @@
-import { readFileSync } from "fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
 import { join } from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
@@ -254,10 +255,17 @@ describe("engine-style config", () => {
       "openemr:multiAz": "true",
       "openemr:alertEmails": '["a@example.org"]',
       "openemr:tier": "single",
+      "openemr:region": "eu-west-1",
       "aws:region": "eu-west-1",
     });
     expect(problems).toEqual([]);
-    expect(raw).toEqual({ azCount: 3, multiAz: true, alertEmails: ["a@example.org"], tier: "single" });
+    expect(raw).toEqual({
+      azCount: 3,
+      multiAz: true,
+      alertEmails: ["a@example.org"],
+      tier: "single",
+      region: "eu-west-1",
+    });
   });
 
   it("names a key set in the project's namespace instead of openemr:", () => {
@@ -330,5 +338,108 @@ describe("README", () => {
   it("its configuration table is the one generated from config/schema.json", () => {
     const readme = readFileSync(README_PATH, "utf8");
     expect(readme, "README.md is stale: run `npm run docs:config`").toBe(readmeWithTable(readme));
+  });
+});
+
+describe("config mistakes a newcomer makes, all in one run", () => {
+  it("lists schema and cross-key problems together, not the second batch after the first is fixed", () => {
+    expect(problemsOf({ azCount: 1, vpcCidr: "10.0.0.1/16", dbStorageGb: 100, dbMaxStorageGb: 100 })).toEqual([
+      "openemr:azCount: 1 is too small; expected at least 2",
+      'openemr:vpcCidr: "10.0.0.1/16" has host bits set; did you mean "10.0.0.0/16"?',
+      "openemr:dbMaxStorageGb: 100 is less than 10% above openemr:dbStorageGb (100); expected at least 110 " +
+        "(RDS refuses a storage autoscaling ceiling closer to the storage)",
+    ]);
+  });
+
+  it("does not repeat a refused key in a cross-key problem", () => {
+    const problems = problemsOf({ dbStorageGb: "lots", dbMaxStorageGb: 20 });
+    expect(problems).toEqual(['openemr:dbStorageGb: "lots" is not a whole number']);
+  });
+
+  it("suggests the value an enum typo meant", () => {
+    expect(problemsOf({ tier: "standrad" })).toEqual([
+      'openemr:tier: "standrad" is not allowed; expected one of "single", "standard"; did you mean "standard"?',
+    ]);
+  });
+
+  it("warns about keys the chosen tier does not use", () => {
+    expect(validateConfig({ tier: "single", multiAz: true, dbInstanceClass: "db.t4g.small" }).warnings).toEqual(
+      expect.arrayContaining([
+        "openemr:multiAz is set, but tier single does not use it (it applies to standard); " +
+          "remove it, or set openemr:tier",
+        "openemr:dbInstanceClass is set, but tier single does not use it (it applies to standard); " +
+          "remove it, or set openemr:tier",
+      ]),
+    );
+    expect(validateConfig({ tier: "standard", dbInstanceClass: "db.t4g.small" }).warnings.join("\n")).not.toContain(
+      "does not use it",
+    );
+  });
+
+  it("refuses an aws:region that disagrees with openemr:region, naming both", () => {
+    expect(rawConfigFrom({ "aws:region": "eu-west-1", "openemr:region": "us-east-1" }).problems).toEqual([
+      'aws:region: "eu-west-1" disagrees with openemr:region ("us-east-1"); the stack deploys to openemr:region: ' +
+        'set it to "eu-west-1", or remove aws:region',
+    ]);
+    expect(rawConfigFrom({ "aws:region": "eu-west-1" }).problems).toEqual([
+      'aws:region: "eu-west-1" disagrees with openemr:region ("us-east-1", its default); the stack deploys to ' +
+        'openemr:region: set it to "eu-west-1", or remove aws:region',
+    ]);
+    expect(rawConfigFrom({ "aws:region": "eu-west-1", "openemr:region": "eu-west-1" }).problems).toEqual([]);
+  });
+
+  function stackFile(name: string, text: string): string {
+    const dir = mkdtempSync(join(tmpdir(), "stack-file-"));
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  }
+
+  function problemsOfFile(file: string): string[] {
+    try {
+      loadStackFile(file);
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+    return [];
+  }
+
+  it("refuses an empty stack file, and one whose keys are not under config:, saying what it should hold", () => {
+    const shape = 'expected "config:" with openemr:* keys indented under it (see config/examples/)';
+    const empty = stackFile("Pulumi.empty.yaml", "");
+    expect(problemsOfFile(empty)).toEqual([`${empty}: the file is empty; ${shape}`]);
+    const flat = stackFile("Pulumi.flat.yaml", "openemr:tier: single\nopenemr:region: us-east-1\n");
+    expect(problemsOfFile(flat)).toEqual([
+      `${flat}: no "config:" map (found openemr:tier, openemr:region at the top level); ${shape}`,
+    ]);
+    const bare = stackFile("Pulumi.bare.yaml", "config: {}\n");
+    expect(problemsOfFile(bare)).toEqual([`${bare}: "config:" is empty; ${shape}`]);
+  });
+
+  it("names the file, line and column of a YAML syntax error on one line", () => {
+    const broken = stackFile("Pulumi.broken.yaml", "config:\n  openemr:tier: single\n openemr:region: [us-east-1\n");
+    const [problem] = problemsOfFile(broken);
+    expect(problem).toMatch(new RegExp(`^${broken.replace(/[.]/g, "\\.")}:\\d+:\\d+: \\S.*[^:]$`));
+    expect(problem).not.toContain("\n");
+  });
+});
+
+describe("README: the config mistakes example", () => {
+  it("shows what the plan prints for that stack file", () => {
+    const readme = readFileSync(README_PATH, "utf8");
+    const block = readme.split("<!-- config-mistakes:start")[1].split("<!-- config-mistakes:end")[0];
+    const shown = block.split("```")[1].trim().split("\n");
+    const dir = mkdtempSync(join(tmpdir(), "readme-example-"));
+    const file = join(dir, "Pulumi.clinic.yaml");
+    writeFileSync(
+      file,
+      "config:\n  openemr:tierr: single\n  openemr:azCount: 1\n  openemr:allowedCidrs:\n    - 1.2.3.4/24\n",
+    );
+    const { raw, problems: namespaceProblems } = rawConfigFrom(loadStackFile(file));
+    expect(shown).toEqual([
+      "plan clinic: invalid stack configuration:",
+      ...namespaceProblems,
+      ...validateConfig(raw).problems,
+    ]);
   });
 });
