@@ -150,6 +150,8 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       domain: config.domain,
       uploadMaxMb: config.uploadMaxMb,
       retainDataOnDestroy: config.retainDataOnDestroy,
+      // The load balancer's nodes take addresses in the VPC's public subnets.
+      trustedProxyCidr: config.vpcCidr,
     },
     opts,
   );

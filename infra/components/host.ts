@@ -88,6 +88,12 @@ export interface HostArgs {
    * `retainDataOnDestroy`, which keeps them: the data volume holds the `single` tier's records.
    */
   retainDataOnDestroy?: boolean;
+  /**
+   * Address range of the proxies in front of the host (the load balancer's: the VPC's range).
+   * Apache believes `X-Forwarded-For` from it alone, so its log and OpenEMR's audit log name
+   * the client. Defaults to none: the header is ignored and the proxy's address is logged.
+   */
+  trustedProxyCidr?: string;
 }
 
 /** Debian's AWS account, the publisher of the official Debian AMIs. */
@@ -315,6 +321,7 @@ export class Host extends pulumi.ComponentResource {
       OPENEMR_RELEASE_URL: "",
       OPENEMR_DOMAIN: args.domain ?? "",
       OPENEMR_UPLOAD_MAX_MB: String(args.uploadMaxMb ?? configDefault("uploadMaxMb")),
+      TRUSTED_PROXY_CIDR: args.trustedProxyCidr ?? "",
       DB_HOST: args.database ? args.database.address : "localhost",
       DB_PORT: args.database ? pulumi.output(args.database.port).apply(String) : "3306",
       DB_NAME: "openemr",

@@ -150,6 +150,11 @@ describe("user-data", () => {
     );
     expect(Object.keys(userDataSettings(runOf(tier))).sort()).toEqual(ec2Keys.sort());
   });
+  it.each(tierNames)("user-data (%s): Apache trusts X-Forwarded-For from the VPC's range only", (tier) => {
+    const run = runOf(tier);
+    const vpc = run.resources.find((resource) => resource.type === "aws:ec2/vpc:Vpc")!;
+    expect(userDataSettings(run).TRUSTED_PROXY_CIDR).toBe(vpc.inputs.cidrBlock);
+  });
   it("user-data (standard): settings point at RDS over TLS with the RDS-managed master secret", () => {
     const settings = userDataSettings(standard);
     const rds = named(standard, "aws:rds/instance:Instance", "database-instance");
