@@ -60,8 +60,13 @@ service_pid_file() {
   local name=$1 version conf file=""
   case $name in
     apache2)
-      # shellcheck source=/dev/null # Debian's, sets APACHE_PID_FILE for apache2ctl too
-      file=$(. /etc/apache2/envvars && printf '%s' "${APACHE_PID_FILE:-}")
+      # Debian's, sets APACHE_PID_FILE for apache2ctl too; it reads variables it may not have
+      # set, so not under the caller's set -u.
+      # shellcheck source=/dev/null
+      file=$(
+        set +u
+        . /etc/apache2/envvars && printf '%s' "${APACHE_PID_FILE:-}"
+      )
       ;;
     php*-fpm)
       version=${name#php}
