@@ -152,6 +152,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       retainDataOnDestroy: config.retainDataOnDestroy,
       // The load balancer's nodes take addresses in the VPC's public subnets.
       trustedProxyCidr: config.vpcCidr,
+      networkReady: [...network.hostEgressPath, ...securityGroups.hostEgressRules],
     },
     opts,
   );

@@ -94,6 +94,12 @@ export interface HostArgs {
    * the client. Defaults to none: the header is ignored and the proxy's address is logged.
    */
   trustedProxyCidr?: string;
+  /**
+   * What the first boot needs in place before the instance starts (routes, endpoints, egress
+   * rules): cloud-init runs the delivery once, and a host that boots before its network is whole
+   * only has the delivery's retries to fall back on. Defaults to none.
+   */
+  networkReady?: pulumi.Resource[];
 }
 
 /** Debian's AWS account, the publisher of the official Debian AMIs. */
@@ -395,7 +401,11 @@ export class Host extends pulumi.ComponentResource {
       },
       // A newer Debian AMI or changed user-data must not replace or restart a running host:
       // cloud-init reads user-data on first boot only, and later deliveries go through SSM.
-      { parent: this, dependsOn: [bundleObject, ...attachments], ignoreChanges: ["ami", "userData"] },
+      {
+        parent: this,
+        dependsOn: [bundleObject, ...attachments, ...(args.networkReady ?? [])],
+        ignoreChanges: ["ami", "userData"],
+      },
     );
 
     if (this.dataVolume) {

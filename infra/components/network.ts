@@ -98,6 +98,12 @@ export class Network extends pulumi.ComponentResource {
    */
   public readonly endpointSecurityGroup: aws.ec2.SecurityGroup;
   public readonly flowLogGroup: aws.cloudwatch.LogGroup;
+  /**
+   * What a host in the app subnets reaches the internet and AWS through (the NAT route, the S3
+   * gateway endpoint, the interface endpoints): its first boot downloads packages and its bundle,
+   * so it is created after them.
+   */
+  public readonly hostEgressPath: pulumi.Resource[] = [];
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openemr-aws:network:Network", name, {}, opts);
@@ -173,7 +179,7 @@ export class Network extends pulumi.ComponentResource {
       { parent: this, dependsOn: [internetGateway] },
     );
     const appRoutes = routeTable("app", appSubnets);
-    new aws.ec2.Route(
+    const appNatRoute = new aws.ec2.Route(
       `${name}-app-nat`,
       { routeTableId: appRoutes.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id },
       parent,
@@ -181,7 +187,7 @@ export class Network extends pulumi.ComponentResource {
     // The database tier's table has only the implicit local route: no way out.
     routeTable("db", dbSubnets);
 
-    new aws.ec2.VpcEndpoint(
+    const s3Endpoint = new aws.ec2.VpcEndpoint(
       `${name}-s3`,
       {
         vpcId,
@@ -192,6 +198,7 @@ export class Network extends pulumi.ComponentResource {
       },
       parent,
     );
+    this.hostEgressPath.push(appNatRoute, s3Endpoint);
     // The group exists with or without endpoints (a group has no charge): the security-groups
     // component opens 443 on it to the host either way, ready for endpoints added later.
     this.endpointSecurityGroup = new aws.ec2.SecurityGroup(
@@ -208,7 +215,7 @@ export class Network extends pulumi.ComponentResource {
     // would serve nothing until a host runs there.
     const endpointSubnetIds = placement === "host-zone" ? this.appSubnetIds.slice(0, 1) : this.appSubnetIds;
     for (const service of placement === "none" ? [] : interfaceEndpointServices) {
-      new aws.ec2.VpcEndpoint(
+      const endpoint = new aws.ec2.VpcEndpoint(
         `${name}-${service}`,
         {
           vpcId,
@@ -221,6 +228,7 @@ export class Network extends pulumi.ComponentResource {
         },
         parent,
       );
+      this.hostEgressPath.push(endpoint);
     }
 
     this.flowLogGroup = new aws.cloudwatch.LogGroup(

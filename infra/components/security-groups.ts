@@ -28,6 +28,8 @@ export class SecurityGroups extends pulumi.ComponentResource {
   public readonly host: aws.ec2.SecurityGroup;
   /** The database's group, on `standard` only. */
   public readonly db?: aws.ec2.SecurityGroup;
+  /** The host's egress rules: its first boot needs them in place (the Host waits for them). */
+  public readonly hostEgressRules: aws.vpc.SecurityGroupEgressRule[] = [];
 
   constructor(name: string, args: SecurityGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openemr-aws:network:SecurityGroups", name, {}, opts);
@@ -76,12 +78,14 @@ export class SecurityGroups extends pulumi.ComponentResource {
       referencedSecurityGroupId: this.alb.id,
       description: "HTTPS from the load balancer",
     });
-    egress("host-https", {
-      securityGroupId: this.host.id,
-      ...tcp(443),
-      cidrIpv4: "0.0.0.0/0",
-      description: "HTTPS: Debian mirror, OpenEMR release, AWS APIs",
-    });
+    this.hostEgressRules.push(
+      egress("host-https", {
+        securityGroupId: this.host.id,
+        ...tcp(443),
+        cidrIpv4: "0.0.0.0/0",
+        description: "HTTPS: Debian mirror, OpenEMR release, AWS APIs",
+      }),
+    );
     ingress("endpoints-from-host", {
       securityGroupId: args.endpointSecurityGroupId,
       ...tcp(443),
@@ -97,12 +101,14 @@ export class SecurityGroups extends pulumi.ComponentResource {
         referencedSecurityGroupId: this.host.id,
         description: "MySQL from the OpenEMR host",
       });
-      egress("host-to-db", {
-        securityGroupId: this.host.id,
-        ...tcp(3306),
-        referencedSecurityGroupId: this.db.id,
-        description: "MySQL to the database",
-      });
+      this.hostEgressRules.push(
+        egress("host-to-db", {
+          securityGroupId: this.host.id,
+          ...tcp(3306),
+          referencedSecurityGroupId: this.db.id,
+          description: "MySQL to the database",
+        }),
+      );
     }
 
     this.registerOutputs({

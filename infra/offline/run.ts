@@ -30,6 +30,8 @@ export interface PlannedResource {
   state: Record<string, any>;
   protect: boolean;
   retainOnDelete: boolean;
+  /** URNs the resource was declared to depend on (`dependsOn`), besides what its inputs imply. */
+  dependsOn: string[];
 }
 
 export interface OfflineRun {
@@ -128,6 +130,7 @@ async function runExclusive(program: () => unknown, options: OfflineRunOptions):
           state: unwrapSecrets(rpc.deserializeProperties(response.getObject())),
           protect: request.getProtect() === true,
           retainOnDelete: request.getRetainondelete() === true,
+          dependsOn: request.getDependenciesList(),
         });
       }
       callback(error, response);

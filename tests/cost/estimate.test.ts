@@ -54,6 +54,7 @@ function resource(type: string, name: string, inputs: Record<string, any>): Plan
     state: { ...inputs, id: name },
     protect: false,
     retainOnDelete: false,
+    dependsOn: [],
   };
 }
 const run = (...resources: PlannedResource[]): OfflineRun => ({

@@ -663,3 +663,18 @@ describe("outputs", () => {
       named(standard, "aws:secretsmanager/secret:Secret", "host-admin").state.arn,
     ));
 });
+
+describe("first boot", () => {
+  it.each(tierNames)("host (%s): the instance starts after its route out, the endpoints and its egress", (tier) => {
+    const run = runOf(tier);
+    const instance = named(run, "aws:ec2/instance:Instance", "host-instance");
+    const urnOf = (type: string, name: string) => named(run, type, name).urn;
+    expect(instance.dependsOn).toEqual(
+      expect.arrayContaining([
+        urnOf("aws:ec2/route:Route", "network-app-nat"),
+        urnOf("aws:ec2/vpcEndpoint:VpcEndpoint", "network-s3"),
+        urnOf("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "security-groups-host-https"),
+      ]),
+    );
+  });
+});
