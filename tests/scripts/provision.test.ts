@@ -47,7 +47,7 @@ beforeEach(() => {
   stack.mocks.ec2.on(DescribeInstanceTypesCommand).resolves({
     InstanceTypes: [
       { InstanceType: "m5.xlarge", VCpuInfo: { DefaultVCpus: 4 } },
-      { InstanceType: "t3.medium", VCpuInfo: { DefaultVCpus: 2 } },
+      { InstanceType: "t3.small", VCpuInfo: { DefaultVCpus: 2 } },
     ],
   });
   bootstrapLog = [
@@ -104,7 +104,8 @@ describe("provision", () => {
         ["preflight.vcpu-quota", "OK"],
       ],
     );
-    expect(json.preflight[3].evidence).toEqual({ quota: 32, inUse: 4, needed: 2, instanceType: "t3.medium" });
+    // The standard tier's default host type (config/schema.json).
+    expect(json.preflight[3].evidence).toEqual({ quota: 32, inUse: 4, needed: 2, instanceType: "t3.small" });
     expect(run.stderr).toContain("    Resources: + 84 created");
     for (const line of bootstrapLog) expect(run.stderr).toContain(`    ${line}`);
     expect(
@@ -204,7 +205,7 @@ it("waits for the host to register with SSM", async () => {
     stack.mocks.ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
     stack.mocks.ec2
       .on(DescribeInstanceTypesCommand)
-      .resolves({ InstanceTypes: [{ InstanceType: "t3.medium", VCpuInfo: { DefaultVCpus: 2 } }] });
+      .resolves({ InstanceTypes: [{ InstanceType: "t3.small", VCpuInfo: { DefaultVCpus: 2 } }] });
     stack.mocks.ssm
       .on(DescribeInstanceInformationCommand)
       .resolvesOnce({ InstanceInformationList: [] })
