@@ -8,6 +8,7 @@ import { randomBytes } from "crypto";
 import { resolve } from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DebianRoot, freshRoot, mariadbSql } from "./lib/debian-root";
+import { useCloudImageAptSources } from "./lib/apt-sources";
 import { buildRelease } from "./lib/openemr-release";
 
 const VERSION = "8.3.0";
@@ -41,6 +42,7 @@ describe("openemr-bootstrap, tier single, on-prem", () => {
       }),
       0o600,
     );
+    useCloudImageAptSources(root);
     const run = await root.run(["/opt/openemr-aws/bin/openemr-bootstrap"], { check: false, timeoutMs: 600_000 });
     code = run.code;
     lastLine = root.readFile("/var/log/openemr-aws/bootstrap.log").trimEnd().split("\n").pop() ?? "";

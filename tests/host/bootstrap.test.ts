@@ -23,6 +23,7 @@ import {
   startMariadb,
   stopMariadb,
 } from "./lib/debian-root";
+import { useCloudImageAptSources } from "./lib/apt-sources";
 import { Release, buildRelease } from "./lib/openemr-release";
 
 const VERSION = "8.3.0";
@@ -220,16 +221,7 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
       /FAILED at os_hardening: no apt source for trixie-security, Debian's security archive/,
     );
     expect(await servesNothing(root.address)).toBe(true);
-    root.writeFile("/etc/apt/sources.list", "");
-    root.writeFile("/etc/apt/mirrors/debian.list", "https://deb.debian.org/debian\n");
-    root.writeFile("/etc/apt/mirrors/debian-security.list", "https://deb.debian.org/debian-security\n");
-    const stanza = (mirror: string, suites: string) =>
-      `Types: deb\nURIs: mirror+file:///etc/apt/mirrors/${mirror}.list\nSuites: ${suites}\nComponents: main\n` +
-      "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n";
-    root.writeFile(
-      "/etc/apt/sources.list.d/debian.sources",
-      stanza("debian", "trixie trixie-updates") + "\n" + stanza("debian-security", "trixie-security"),
-    );
+    useCloudImageAptSources(root);
   });
 
   it("refuses a release whose sha256 does not match the pin, and serves nothing", async () => {
