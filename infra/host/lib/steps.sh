@@ -24,6 +24,28 @@ step_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
+# The Debian architecture of this host, as AWS names its agent packages: amd64 (x86_64) or
+# arm64 (Graviton), the two it publishes them for.
+agent_architecture() {
+  local architecture
+  architecture=$(dpkg --print-architecture) || die "dpkg cannot name this host's architecture"
+  case $architecture in
+    amd64 | arm64) printf '%s\n' "$architecture" ;;
+    *) die "AWS publishes no SSM or CloudWatch agent package for architecture '$architecture'; expected amd64 or arm64" ;;
+  esac
+}
+
+# Where AWS publishes the agents' Debian packages for ARCHITECTURE, in this host's region
+# (signatures beside them, as .sig): the SSM agent, then the CloudWatch agent.
+# https://docs.aws.amazon.com/systems-manager/latest/userguide/agent-install-deb.html
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/verify-CloudWatch-Agent-Package-Signature.html
+agent_package_urls() {
+  local architecture=$1
+  printf '%s\n' \
+    "https://s3.$AWS_REGION.amazonaws.com/amazon-ssm-$AWS_REGION/latest/debian_$architecture/amazon-ssm-agent.deb" \
+    "https://amazoncloudwatch-agent-$AWS_REGION.s3.$AWS_REGION.amazonaws.com/debian/$architecture/latest/amazon-cloudwatch-agent.deb"
+}
+
 # EC2 only: the SSM and CloudWatch agents come from AWS, not Debian, and are installed only
 # after their OpenPGP signatures check out against pinned keys.
 step_aws_agents() {
@@ -31,18 +53,20 @@ step_aws_agents() {
     log "  skipped: on-prem hosts have neither agent"
     return 0
   fi
-  local work=$RUN_DIR/agents changed=""
+  local work=$RUN_DIR/agents changed="" architecture ssm_url cloudwatch_url
+  architecture=$(agent_architecture)
+  { read -r ssm_url && read -r cloudwatch_url; } < <(agent_package_urls "$architecture")
   mkdir -p "$work"
   if ! dpkg-query -W amazon-ssm-agent >/dev/null 2>&1; then
-    fetch "https://s3.$AWS_REGION.amazonaws.com/amazon-ssm-$AWS_REGION/latest/debian_amd64/amazon-ssm-agent.deb" "$work/ssm.deb"
-    fetch "https://s3.$AWS_REGION.amazonaws.com/amazon-ssm-$AWS_REGION/latest/debian_amd64/amazon-ssm-agent.deb.sig" "$work/ssm.deb.sig"
+    fetch "$ssm_url" "$work/ssm.deb"
+    fetch "$ssm_url.sig" "$work/ssm.deb.sig"
     verify_signature "$work/ssm.deb" "$work/ssm.deb.sig" "$BUNDLE_DIR/keys/amazon-ssm-agent.asc" "$SSM_AGENT_KEY_FINGERPRINT"
     DEBIAN_FRONTEND=noninteractive apt-get install -y "$work/ssm.deb"
   fi
   service_ensure amazon-ssm-agent no
   if ! dpkg-query -W amazon-cloudwatch-agent >/dev/null 2>&1; then
-    fetch "https://amazoncloudwatch-agent-$AWS_REGION.s3.$AWS_REGION.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb" "$work/cw.deb"
-    fetch "https://amazoncloudwatch-agent-$AWS_REGION.s3.$AWS_REGION.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb.sig" "$work/cw.deb.sig"
+    fetch "$cloudwatch_url" "$work/cw.deb"
+    fetch "$cloudwatch_url.sig" "$work/cw.deb.sig"
     fetch "https://amazoncloudwatch-agent-$AWS_REGION.s3.$AWS_REGION.amazonaws.com/assets/amazon-cloudwatch-agent.gpg" "$work/cw.gpg"
     verify_signature "$work/cw.deb" "$work/cw.deb.sig" "$work/cw.gpg" "$CLOUDWATCH_AGENT_KEY_FINGERPRINT"
     DEBIAN_FRONTEND=noninteractive apt-get install -y "$work/cw.deb"
