@@ -1,4 +1,4 @@
-// The README's cost section, generated from `npm run cost`'s summary so the two never drift:
+// The README's cost summary, generated from `npm run cost`'s summary so the two never drift:
 // `npm run docs:cost` rewrites it, and a test fails when the README is stale.
 import { readFileSync, writeFileSync } from "fs";
 import { join } from "path";

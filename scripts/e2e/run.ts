@@ -575,7 +575,7 @@ function retainedByDesign(options: E2eOptions, outputs: Record<string, unknown> 
       "what retainDataOnDestroy keeps (rerun with --destroy-data to delete it): the KMS keys, the backup, " +
         "access-log and trail buckets, the log groups" +
         (dbId ? `, RDS ${dbId} (deletion protection on, still running and billed)` : "") +
-        "; see the README's 'What pulumi destroy keeps'",
+        "; see 'What pulumi destroy keeps' in docs/deploying.md",
     );
   return left;
 }

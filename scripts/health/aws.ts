@@ -46,7 +46,7 @@ export async function alarmFindings(ctx: Context, alarmTopicArn: string): Promis
       evidence: { reason: alarm.StateReason, since: alarm.StateUpdatedTimestamp?.toISOString() },
       action:
         alarm.StateValue === "ALARM"
-          ? "read the alarm's reason and the dashboard; the README lists what each alarm means"
+          ? "read the alarm's reason (its evidence) and the stack's dashboard"
           : "the alarm has no data: the metric's source (agent, backup timer) may be stopped",
     }));
   if (ours.length === 0)

@@ -64,7 +64,7 @@ function awsFailure(error: unknown, operation: string, instanceId?: string): Ops
   if (ACCESS_DENIED.has(name))
     return new OpsError(
       `access denied to ${operation} (${name}): the AWS identity in use lacks that permission`,
-      "see the README's operator permissions",
+      "see Operator permissions in docs/operations.md",
     );
   if (NO_CREDENTIALS.has(name))
     return new OpsError(

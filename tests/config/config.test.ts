@@ -11,7 +11,7 @@ import {
   readStackConfig,
   validateConfig,
 } from "../../infra/config";
-import { README_PATH, readmeWithTable } from "../../config/readme-table";
+import { CONFIG_DOC_PATH, configDocWithTable } from "../../config/docs-table";
 import { canonicalCidr } from "../../infra/ipv4";
 import { runOffline } from "../../infra/offline/run";
 
@@ -334,10 +334,10 @@ describe("stack files", () => {
   });
 });
 
-describe("README", () => {
+describe("docs/configuration.md", () => {
   it("its configuration table is the one generated from config/schema.json", () => {
-    const readme = readFileSync(README_PATH, "utf8");
-    expect(readme, "README.md is stale: run `npm run docs:config`").toBe(readmeWithTable(readme));
+    const page = readFileSync(CONFIG_DOC_PATH, "utf8");
+    expect(page, "docs/configuration.md is stale: run `npm run docs:config`").toBe(configDocWithTable(page));
   });
 });
 
@@ -424,12 +424,12 @@ describe("config mistakes a newcomer makes, all in one run", () => {
   });
 });
 
-describe("README: the config mistakes example", () => {
+describe("docs/configuration.md: the config mistakes example", () => {
   it("shows what the plan prints for that stack file", () => {
-    const readme = readFileSync(README_PATH, "utf8");
-    const block = readme.split("<!-- config-mistakes:start")[1].split("<!-- config-mistakes:end")[0];
+    const page = readFileSync(CONFIG_DOC_PATH, "utf8");
+    const block = page.split("<!-- config-mistakes:start")[1].split("<!-- config-mistakes:end")[0];
     const shown = block.split("```")[1].trim().split("\n");
-    const dir = mkdtempSync(join(tmpdir(), "readme-example-"));
+    const dir = mkdtempSync(join(tmpdir(), "config-mistakes-example-"));
     const file = join(dir, "Pulumi.clinic.yaml");
     writeFileSync(
       file,

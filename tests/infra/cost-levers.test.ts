@@ -1,4 +1,4 @@
-// The cost levers (config/schema.json, README "Cost"): each key's resources present or absent
+// The cost levers (config/schema.json, docs/cost.md): each key's resources present or absent
 // under the offline mocks, and the policy pack's mandatory rules still passing with every lever
 // pulled at once.
 import { beforeAll, describe, expect, it } from "vitest";

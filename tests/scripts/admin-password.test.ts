@@ -65,7 +65,7 @@ describe("admin-password", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
       "error: access denied to Secrets Manager GetSecretValue (AccessDeniedException): " +
-        "the AWS identity in use lacks that permission; see the README's operator permissions",
+        "the AWS identity in use lacks that permission; see Operator permissions in docs/operations.md",
     );
   });
 });

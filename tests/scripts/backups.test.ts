@@ -76,7 +76,7 @@ describe("backup", () => {
           .on(SendCommandCommand)
           .rejects(awsError("AccessDeniedException", "not authorized to perform: ssm:SendCommand")),
       "error: access denied to SSM SendCommand (AccessDeniedException): " +
-        "the AWS identity in use lacks that permission; see the README's operator permissions",
+        "the AWS identity in use lacks that permission; see Operator permissions in docs/operations.md",
     ],
     [
       "not managed by SSM",

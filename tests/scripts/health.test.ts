@@ -337,7 +337,7 @@ describe("health when AWS or the host says no", () => {
     expect(run.json.findings.find((finding) => finding.check === "alarms")).toMatchObject({
       summary:
         "access denied to CloudWatch DescribeAlarms (AccessDenied): the AWS identity in use lacks that permission",
-      action: "see the README's operator permissions",
+      action: "see Operator permissions in docs/operations.md",
     });
   });
 

@@ -1,5 +1,5 @@
 // provision's preflight and control flow, with AWS mocked and a fake `pulumi` on PATH.
-// A real `pulumi up` against AWS cannot run here (see the README's operator section).
+// A real `pulumi up` against AWS cannot run here (see docs/verification.md, "The ops commands").
 import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
