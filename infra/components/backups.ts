@@ -619,6 +619,46 @@ export class SnapshotBackups extends pulumi.ComponentResource {
         { rule: failedJobs.name, arn: args.notificationTopicArn },
         child,
       );
+      // Copy jobs (the copy region's snapshots) report `state` as CopyJob.State does (FAILED, or
+      // PARTIAL when some of a composite job's copies failed); restore jobs report `status` as
+      // RestoreJob.Status does (FAILED, ABORTED) and name no vault, so this matches the region's.
+      // https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html
+      // https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CopyJob.html
+      // https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DescribeRestoreJob.html
+      const failedCopyJobs = new aws.cloudwatch.EventRule(
+        `${name}-failed-copy-jobs`,
+        {
+          description: "AWS Backup copy jobs from the OpenEMR vault that failed or only partly completed",
+          eventPattern: pulumi.jsonStringify({
+            source: ["aws.backup"],
+            "detail-type": ["Copy Job State Change"],
+            detail: { state: ["FAILED", "PARTIAL"], sourceBackupVaultArn: [vault.arn] },
+          }),
+        },
+        child,
+      );
+      new aws.cloudwatch.EventTarget(
+        `${name}-failed-copy-jobs`,
+        { rule: failedCopyJobs.name, arn: args.notificationTopicArn },
+        child,
+      );
+      const failedRestoreJobs = new aws.cloudwatch.EventRule(
+        `${name}-failed-restore-jobs`,
+        {
+          description: "AWS Backup restore jobs in the OpenEMR stack's region that failed or were aborted",
+          eventPattern: pulumi.jsonStringify({
+            source: ["aws.backup"],
+            "detail-type": ["Restore Job State Change"],
+            detail: { status: ["FAILED", "ABORTED"] },
+          }),
+        },
+        child,
+      );
+      new aws.cloudwatch.EventTarget(
+        `${name}-failed-restore-jobs`,
+        { rule: failedRestoreJobs.name, arn: args.notificationTopicArn },
+        child,
+      );
     }
 
     this.vaultName = vault.name;

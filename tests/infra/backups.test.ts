@@ -321,6 +321,37 @@ describe("SnapshotBackups", () => {
       TOPIC_ARN,
     ]);
   });
+
+  it("failed or partial copy jobs from the vault reach the alarm topic through EventBridge", () => {
+    const rule = named(standard, "aws:cloudwatch/eventRule:EventRule", "snapshots-failed-copy-jobs");
+    const target = named(standard, "aws:cloudwatch/eventTarget:EventTarget", "snapshots-failed-copy-jobs");
+    expect([JSON.parse(rule.inputs.eventPattern), target.inputs.rule, target.inputs.arn]).toEqual([
+      {
+        source: ["aws.backup"],
+        "detail-type": ["Copy Job State Change"],
+        detail: {
+          state: ["FAILED", "PARTIAL"],
+          sourceBackupVaultArn: [named(standard, "aws:backup/vault:Vault", "snapshots-vault").state.arn],
+        },
+      },
+      rule.state.name,
+      TOPIC_ARN,
+    ]);
+  });
+
+  it("failed and aborted restore jobs reach the alarm topic through EventBridge (restore events say status)", () => {
+    const rule = named(standard, "aws:cloudwatch/eventRule:EventRule", "snapshots-failed-restore-jobs");
+    const target = named(standard, "aws:cloudwatch/eventTarget:EventTarget", "snapshots-failed-restore-jobs");
+    expect([JSON.parse(rule.inputs.eventPattern), target.inputs.rule, target.inputs.arn]).toEqual([
+      {
+        source: ["aws.backup"],
+        "detail-type": ["Restore Job State Change"],
+        detail: { status: ["FAILED", "ABORTED"] },
+      },
+      rule.state.name,
+      TOPIC_ARN,
+    ]);
+  });
 });
 
 describe("Backups in the stack", () => {
@@ -370,10 +401,12 @@ describe("Backups in the stack", () => {
     expect(bundle?.retainOnDelete).toBe(true);
   });
 
-  it("snapshot jobs that fail notify the alarm topic", () => {
+  it("snapshot, copy and restore jobs that fail notify the alarm topic", () => {
     expect([
       named(standard, "aws:backup/vaultNotifications:VaultNotifications", "snapshots-notifications").inputs.snsTopicArn,
-      named(standard, "aws:cloudwatch/eventTarget:EventTarget", "snapshots-failed-jobs").inputs.arn,
-    ]).toEqual([standard.outputs.alarmTopicArn, standard.outputs.alarmTopicArn]);
+      ...["snapshots-failed-jobs", "snapshots-failed-copy-jobs", "snapshots-failed-restore-jobs"].map(
+        (target) => named(standard, "aws:cloudwatch/eventTarget:EventTarget", target).inputs.arn,
+      ),
+    ]).toEqual(Array(4).fill(standard.outputs.alarmTopicArn));
   });
 });
