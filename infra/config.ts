@@ -10,6 +10,7 @@ import { closest, distance } from "fastest-levenshtein";
 import { parse as parseYaml } from "yaml";
 import schema from "../config/schema.json";
 import { canonicalCidr, cidrContains } from "./ipv4";
+import { awsConstraintProblems } from "./aws-constraints";
 
 export const CONFIG_NAMESPACE = "openemr";
 
@@ -194,7 +195,10 @@ function minimumVersionProblem(version: string): boolean {
   return Number(version.split(".")[0]) < 8;
 }
 
-/** Checks that span keys or need more than JSON Schema says; run on schema-valid input. */
+/**
+ * Checks that span keys or need more than JSON Schema says; run on schema-valid input. What AWS
+ * itself requires is checked by the components' constraints (infra/aws-constraints.ts).
+ */
 function crossFieldProblems(config: StackConfig): string[] {
   const problems: string[] = [];
   const cidrKeys: Array<[string, string]> = [
@@ -205,35 +209,15 @@ function crossFieldProblems(config: StackConfig): string[] {
     if (canonicalCidr(cidr) !== cidr)
       problems.push(`${CONFIG_NAMESPACE}:${key}: "${cidr}" has host bits set; did you mean "${canonicalCidr(cidr)}"?`);
   }
-  const vpcPrefix = Number(config.vpcCidr.split("/")[1]);
-  if (vpcPrefix < 16 || vpcPrefix > 22)
-    problems.push(
-      `${CONFIG_NAMESPACE}:vpcCidr: "${config.vpcCidr}" is a /${vpcPrefix}; expected a /16 to /22 ` +
-        "(AWS allows /16 at most, and three subnets a zone need room)",
-    );
   if (!PRIVATE_RANGES.some((range) => cidrContains(range, config.vpcCidr)))
     problems.push(
       `${CONFIG_NAMESPACE}:vpcCidr: "${config.vpcCidr}" is not a private range; ` +
         `expected a range inside ${PRIVATE_RANGES.join(", ")}`,
     );
-  // RDS storage autoscaling: the ceiling must be at least 10% above the allocated storage
-  // (1000 GiB allows 1100 or more). https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.Autoscaling.html
-  const minMaxStorageGb = Math.ceil((config.dbStorageGb * 11) / 10);
-  if (config.dbMaxStorageGb < minMaxStorageGb)
-    problems.push(
-      `${CONFIG_NAMESPACE}:dbMaxStorageGb: ${config.dbMaxStorageGb} is less than 10% above openemr:dbStorageGb ` +
-        `(${config.dbStorageGb}); expected at least ${minMaxStorageGb} ` +
-        "(RDS refuses a storage autoscaling ceiling closer to the storage)",
-    );
   if (config.backupExpiryDays < config.objectLockDays)
     problems.push(
       `${CONFIG_NAMESPACE}:backupExpiryDays: ${config.backupExpiryDays} is below openemr:objectLockDays ` +
         `(${config.objectLockDays}); a backup cannot expire while it is locked`,
-    );
-  if (config.copyRegion === config.region)
-    problems.push(
-      `${CONFIG_NAMESPACE}:copyRegion: "${config.copyRegion}" is openemr:region itself; ` +
-        "expected another region (a copy in the same region survives no regional outage), or empty for none",
     );
   if (config.hostedZoneId && !config.domain)
     problems.push(
@@ -283,8 +267,11 @@ function warningsFor(config: StackConfig): string[] {
   return warnings;
 }
 
-/** Validates a raw `openemr:` config object (keys without the namespace). */
-export function validateConfig(raw: Record<string, unknown>): ValidationResult {
+/**
+ * Validates a raw `openemr:` config object (keys without the namespace). With `stackName`, the
+ * names the stack derives from it are checked too.
+ */
+export function validateConfig(raw: Record<string, unknown>, stackName?: string): ValidationResult {
   const candidate: Record<string, unknown> = structuredClone(raw);
   const valid = validateSchema(candidate);
   // A bad map key yields a pattern error for the key and a propertyNames error: keep the latter.
@@ -301,7 +288,8 @@ export function validateConfig(raw: Record<string, unknown>): ValidationResult {
   const crossProblems = crossFieldProblems(candidate as unknown as StackConfig).filter(
     (problem) => ![...refused].some((key) => problem.includes(`${CONFIG_NAMESPACE}:${key}`)),
   );
-  const problems = [...errors.map((error) => describeAjvError(error, raw)), ...crossProblems];
+  const awsProblems = awsConstraintProblems({ config: candidate as unknown as StackConfig, stackName }, refused);
+  const problems = [...errors.map((error) => describeAjvError(error, raw)), ...crossProblems, ...awsProblems];
   if (problems.length > 0) return { problems, warnings: [] };
   const config = candidate as unknown as StackConfig;
   applyTierDefaults(raw, config);
@@ -389,7 +377,7 @@ export function rawConfigFrom(engineConfig: Record<string, string>): {
 /** Reads and validates the stack's `openemr:` config; throws ConfigError listing every problem. */
 export function readStackConfig(): StackConfig {
   const { raw, problems: namespaceProblems } = rawConfigFrom(pulumi.runtime.allConfig());
-  const { config, problems, warnings } = validateConfig(raw);
+  const { config, problems, warnings } = validateConfig(raw, pulumi.getStack());
   const allProblems = [...namespaceProblems, ...problems];
   if (!config || allProblems.length > 0) throw new ConfigError(allProblems);
   // pulumi.log.warn returns the engine's promise; a warning that fails to print stops nothing.

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { StackConfig } from "./config";
+import type { AwsConstraint } from "./constraint";
 import {
   Audit,
   BackupStorage,
@@ -244,3 +245,46 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
     dashboardName: monitoring.dashboardName,
   };
 }
+
+/** Tags one resource may carry (those AWS itself adds, under `aws:`, do not count). */
+const TAGS_PER_RESOURCE = 50;
+/** The most tags a component puts on a resource of its own (a subnet's Name and Tier). */
+const COMPONENT_TAGS_MAX = 2;
+/** What tag values may hold in every service the stack tags (IAM's is the narrowest set). */
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+@-]*$/u;
+
+export const tagConstraints: AwsConstraint[] = [
+  {
+    id: "resource-tags",
+    keys: ["costTags"],
+    rule:
+      "A resource carries at most 50 tags; keys and values may not start with `aws:` (AWS's own), and values " +
+      "hold letters, digits, spaces and `_ . : / = + @ -` only. With the stack's four tags and up to two of a " +
+      "component's own, `costTags` adds at most 44.",
+    doc: "https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html",
+    problems: ({ config }) => {
+      const ownKeys = Object.keys(stackTags({ ...config, costTags: {} }, "stack"));
+      const added = Object.keys(config.costTags).filter((key) => !ownKeys.includes(key));
+      const most = TAGS_PER_RESOURCE - ownKeys.length - COMPONENT_TAGS_MAX;
+      return [
+        ...(added.length > most
+          ? [`openemr:costTags: ${added.length} tags is too many; expected at most ${most} (AWS allows 50 a resource)`]
+          : []),
+        ...Object.entries(config.costTags).flatMap(([key, value]) => [
+          ...(/^aws:/i.test(key)
+            ? [
+                `openemr:costTags: key ${JSON.stringify(key)} starts with "aws:"; ` +
+                  "expected a key without that prefix, which AWS reserves",
+              ]
+            : []),
+          ...(/^aws:/i.test(value) || !TAG_VALUE.test(value)
+            ? [
+                `openemr:costTags[${JSON.stringify(key)}]: ${JSON.stringify(value)} is not a tag value AWS accepts; ` +
+                  "expected letters, digits, spaces and _ . : / = + @ - only, not starting with aws:",
+              ]
+            : []),
+        ]),
+      ];
+    },
+  },
+];

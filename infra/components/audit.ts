@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { configDefault } from "../config-defaults";
+import { type AwsConstraint, derivedNameProblem, STACK_NAME } from "../constraint";
 import { SecureBucket } from "./secure-bucket";
 import { assumableByService } from "./trust-policy";
 
@@ -71,7 +72,7 @@ export class Audit extends pulumi.ComponentResource {
     const child = { parent: this };
     const accountId = aws.getCallerIdentityOutput({}, child).accountId;
     const partition = aws.getPartitionOutput({}, child).partition;
-    const trailName = `${args.namePrefix}-openemr`;
+    const trailName = trailNameFor(args.namePrefix);
     // Known before the trail exists, so the bucket policy can name exactly it.
     const trailArn = pulumi.interpolate`arn:${partition}:cloudtrail:${args.region}:${accountId}:trail/${trailName}`;
 
@@ -177,3 +178,51 @@ export class Audit extends pulumi.ComponentResource {
     );
   }
 }
+
+/** The trail's name. */
+export function trailNameFor(namePrefix: string): string {
+  return `${namePrefix}-openemr`;
+}
+
+/** The retention periods CloudWatch Logs accepts, in days; any other value is refused. */
+export const CLOUDWATCH_LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+export const auditConstraints: AwsConstraint[] = [
+  {
+    id: "cloudtrail-trail-name",
+    keys: [STACK_NAME, "createCloudTrail"],
+    rule:
+      "A CloudTrail trail name is 3 to 128 letters, digits, `.`, `_` and `-`, starts and ends with a letter or " +
+      "digit, and has no two of `.`, `_`, `-` side by side; the stack's trail is `<stack>-openemr`.",
+    doc: "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-trail-naming-requirements.html",
+    problems: ({ config, stackName }) => {
+      const name = trailNameFor(stackName);
+      const valid = /^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$/.test(name) && !/[._-]{2}/.test(name);
+      return config.createCloudTrail
+        ? derivedNameProblem(
+            stackName,
+            "CloudTrail trail name (openemr:createCloudTrail is true)",
+            name,
+            valid,
+            "a stack name that starts with a letter or digit and has no two of '.', '_', '-' side by side, " +
+              "nor one at its end",
+          )
+        : [];
+    },
+  },
+  {
+    id: "cloudwatch-log-retention",
+    keys: ["logRetentionDays"],
+    rule: `CloudWatch Logs keeps a log group's events for one of ${CLOUDWATCH_LOG_RETENTION_DAYS.join(", ")} days.`,
+    doc: "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html",
+    problems: ({ config }) =>
+      CLOUDWATCH_LOG_RETENTION_DAYS.includes(config.logRetentionDays)
+        ? []
+        : [
+            `openemr:logRetentionDays: ${config.logRetentionDays} is not a retention CloudWatch Logs accepts; ` +
+              `expected one of ${CLOUDWATCH_LOG_RETENTION_DAYS.join(", ")}`,
+          ],
+  },
+];

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { configDefault } from "../config-defaults";
+import { type AwsConstraint, derivedNameProblem, STACK_NAME } from "../constraint";
 import { SecureBucket, type ObjectLockMode } from "./secure-bucket";
 import { assumableByService } from "./trust-policy";
 
@@ -524,7 +525,7 @@ export class SnapshotBackups extends pulumi.ComponentResource {
     const copyVault = args.copy
       ? new aws.backup.Vault(
           `${name}-copy-vault`,
-          { name: `${snapshotVaultName(args.namePrefix)}-copy`, kmsKeyArn: args.copy.keyArn, forceDestroy: false },
+          { name: copyVaultName(args.namePrefix), kmsKeyArn: args.copy.keyArn, forceDestroy: false },
           { parent: this, provider: args.copy.provider },
         )
       : undefined;
@@ -547,7 +548,7 @@ export class SnapshotBackups extends pulumi.ComponentResource {
     const plan = new aws.backup.Plan(
       `${name}-plan`,
       {
-        name: `${args.namePrefix}-openemr-daily`,
+        name: backupPlanName(args.namePrefix),
         rules: [
           {
             ruleName: "daily",
@@ -586,7 +587,7 @@ export class SnapshotBackups extends pulumi.ComponentResource {
     const resources = [args.hostInstanceArn, ...(args.dbInstanceArn ? [args.dbInstanceArn] : [])];
     new aws.backup.Selection(
       `${name}-selection`,
-      { name: `${args.namePrefix}-openemr`, planId: plan.id, iamRoleArn: role.arn, resources },
+      { name: backupSelectionName(args.namePrefix), planId: plan.id, iamRoleArn: role.arn, resources },
       { ...child, dependsOn: attachments },
     );
 
@@ -666,3 +667,65 @@ export class SnapshotBackups extends pulumi.ComponentResource {
     this.registerOutputs({ vaultName: this.vaultName, planId: this.planId });
   }
 }
+
+/** The copy region's vault. */
+export function copyVaultName(namePrefix: string): string {
+  return `${snapshotVaultName(namePrefix)}-copy`;
+}
+
+/** The daily backup plan. */
+export function backupPlanName(namePrefix: string): string {
+  return `${namePrefix}-openemr-daily`;
+}
+
+/** The plan's resource selection (the host and the database). */
+export function backupSelectionName(namePrefix: string): string {
+  return `${namePrefix}-openemr`;
+}
+
+export const backupConstraints: AwsConstraint[] = [
+  {
+    id: "backup-vault-name",
+    keys: [STACK_NAME, "copyRegion"],
+    rule:
+      "An AWS Backup vault name is 2 to 50 letters, digits, `_` and `-`; the stack's vault is `<stack>-openemr`, " +
+      "and with a copy region its copy is `<stack>-openemr-copy` (so a stack name of at most 37 characters).",
+    doc: "https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CreateBackupVault.html",
+    problems: ({ config, stackName }) =>
+      [snapshotVaultName(stackName), ...(config.copyRegion ? [copyVaultName(stackName)] : [])].flatMap((name) =>
+        derivedNameProblem(
+          stackName,
+          "AWS Backup vault name",
+          name,
+          /^[\w-]{2,50}$/.test(name),
+          `a vault name of at most 50 letters, digits, '-' and '_' (so a stack name of at most ${
+            50 - (name.length - stackName.length)
+          } of them)`,
+        ),
+      ),
+  },
+  {
+    id: "backup-plan-and-selection-names",
+    keys: [STACK_NAME],
+    rule:
+      "An AWS Backup plan name is 1 to 200 letters, digits, `-`, `_` and `.` (API), a selection name 1 to 50; " +
+      "the stack's are `<stack>-openemr-daily` and `<stack>-openemr`.",
+    doc: "https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CreateBackupSelection.html",
+    problems: ({ stackName }) => [
+      ...derivedNameProblem(
+        stackName,
+        "AWS Backup plan name",
+        backupPlanName(stackName),
+        /^[\w.-]{1,200}$/.test(backupPlanName(stackName)),
+        "a plan name of at most 200 letters, digits, '-', '_' and '.'",
+      ),
+      ...derivedNameProblem(
+        stackName,
+        "AWS Backup selection name",
+        backupSelectionName(stackName),
+        /^[\w.-]{1,50}$/.test(backupSelectionName(stackName)),
+        "a selection name of at most 50 letters, digits, '-', '_' and '.'",
+      ),
+    ],
+  },
+];

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { configDefault } from "../config-defaults";
+import type { AwsConstraint } from "../constraint";
 import { assumableByService } from "./trust-policy";
 
 export interface DatabaseArgs {
@@ -201,3 +202,60 @@ export class Database extends pulumi.ComponentResource {
     this.registerOutputs({ endpoint: this.instance.endpoint, masterSecretArn: this.masterSecretArn });
   }
 }
+
+/**
+ * RDS instance class families of earlier generations that RDS for MySQL 8.4 does not run on (RDS
+ * has ended support for them).
+ */
+const RETIRED_CLASS_FAMILIES = ["t1", "t2", "m1", "m2", "m3", "m4", "r3", "r4"];
+
+export const databaseConstraints: AwsConstraint[] = [
+  {
+    id: "rds-max-storage-headroom",
+    keys: ["dbMaxStorageGb", "dbStorageGb"],
+    rule:
+      "With storage autoscaling, the maximum storage threshold is at least 10% above the allocated storage " +
+      "(1000 GiB allows 1100 or more).",
+    doc: "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.Autoscaling.html",
+    problems: ({ config }) => {
+      const least = Math.ceil((config.dbStorageGb * 11) / 10);
+      return config.tier === "standard" && config.dbMaxStorageGb < least
+        ? [
+            `openemr:dbMaxStorageGb: ${config.dbMaxStorageGb} is less than 10% above openemr:dbStorageGb ` +
+              `(${config.dbStorageGb}); expected at least ${least} ` +
+              "(RDS refuses a storage autoscaling ceiling closer to the storage)",
+          ]
+        : [];
+    },
+  },
+  {
+    id: "rds-mysql-instance-class",
+    keys: ["dbInstanceClass"],
+    rule:
+      "RDS for MySQL 8.4 runs on current instance classes only: not on db.t2, db.m4, db.r4 or the classes " +
+      "before them (db.t1, db.m1-m3, db.r3).",
+    doc: "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Support.html",
+    problems: ({ config }) => {
+      const family = config.dbInstanceClass.split(".")[1];
+      return config.tier === "standard" && RETIRED_CLASS_FAMILIES.includes(family)
+        ? [
+            `openemr:dbInstanceClass: "${config.dbInstanceClass}" is a db.${family} class, which RDS for MySQL 8.4 ` +
+              "does not run on; expected a current class such as db.t4g.small, db.t4g.medium or db.m7g.large",
+          ]
+        : [];
+    },
+  },
+  {
+    id: "rds-backup-retention",
+    keys: ["backupRetentionDays"],
+    rule: "RDS keeps automated backups 0 to 35 days (0 turns them off, which the stack never wants).",
+    doc: "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.BackupRetention.html",
+    problems: ({ config }) =>
+      config.backupRetentionDays < 1 || config.backupRetentionDays > 35
+        ? [
+            `openemr:backupRetentionDays: ${config.backupRetentionDays} is outside RDS's range; ` +
+              "expected 1 to 35 days",
+          ]
+        : [],
+  },
+];

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as tls from "@pulumi/tls";
 import { configDefault } from "../config-defaults";
+import { type AwsConstraint, derivedNameProblem, STACK_NAME } from "../constraint";
 
 /** TLS 1.3 and 1.2 only, forward-secret ciphers (AWS's recommended policy for ALB HTTPS listeners). */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -261,11 +262,11 @@ export class Edge extends pulumi.ComponentResource {
     const webAcl = new aws.wafv2.WebAcl(
       `${name}-waf`,
       {
-        name: `${args.namePrefix}-openemr`,
+        name: webAclName(args.namePrefix),
         description: "OpenEMR load balancer: rate limit and AWS managed rules",
         scope: "REGIONAL",
         defaultAction: { allow: {} },
-        visibilityConfig: visibility(`${args.namePrefix}-openemr`),
+        visibilityConfig: visibility(webAclName(args.namePrefix)),
         rules: [
           {
             name: "rate-limit-per-ip",
@@ -312,3 +313,45 @@ export class Edge extends pulumi.ComponentResource {
     return webAcl;
   }
 }
+
+/** The web ACL's name (and its metrics' name). */
+export function webAclName(namePrefix: string): string {
+  return `${namePrefix}-openemr`;
+}
+
+/** The longest name ACM puts in a certificate's Common Name (RFC 5280's limit). */
+const ACM_FIRST_NAME_MAX = 64;
+
+export const edgeConstraints: AwsConstraint[] = [
+  {
+    id: "waf-web-acl-name",
+    keys: [STACK_NAME],
+    rule: "A WAF web ACL name is 1 to 128 letters, digits, `_` and `-`; the stack's is `<stack>-openemr`.",
+    doc: "https://docs.aws.amazon.com/waf/latest/APIReference/API_CreateWebACL.html",
+    problems: ({ stackName }) => {
+      const name = webAclName(stackName);
+      return derivedNameProblem(
+        stackName,
+        "WAF web ACL name",
+        name,
+        /^[\w-]{1,128}$/.test(name),
+        "a stack name of letters, digits, '-' and '_' only (a web ACL name allows no other character)",
+      );
+    },
+  },
+  {
+    id: "acm-domain-length",
+    keys: ["domain"],
+    rule:
+      "The first domain name of an ACM certificate (its Common Name) is at most 64 characters, periods included; " +
+      "the certificate the stack requests or makes for `domain` names it first.",
+    doc: "https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html",
+    problems: ({ config }) =>
+      config.domain && config.domain.length > ACM_FIRST_NAME_MAX
+        ? [
+            `openemr:domain: ${JSON.stringify(config.domain)} is ${config.domain.length} characters long; ` +
+              `expected at most ${ACM_FIRST_NAME_MAX} (the certificate's Common Name, which ACM limits)`,
+          ]
+        : [],
+  },
+];

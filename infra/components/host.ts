@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { buildHostBundle } from "../delivery/bundle";
 import { configDefault } from "../config-defaults";
+import type { AwsConstraint } from "../constraint";
 import { debianArchitecture, defaultInstanceType, instanceArchitecture } from "../instance-architecture";
 import type { Tier } from "../config";
 import { renderDeliveryDocument, renderUserData } from "../delivery/user-data";
@@ -442,3 +443,58 @@ export class Host extends pulumi.ComponentResource {
     });
   }
 }
+
+/** Instance families with no EBS optimization at all: an instance launched with `ebsOptimized` fails. */
+const NOT_EBS_OPTIMIZABLE = ["t1", "t2"];
+/** The largest gp3 volume, in GiB (16 TiB). */
+const GP3_MAX_GB = 16384;
+
+export const hostConstraints: AwsConstraint[] = [
+  {
+    id: "ec2-ebs-optimized",
+    keys: ["instanceType"],
+    rule:
+      "The host is launched EBS-optimized; T1 and T2 instances do not support EBS optimization, so " +
+      "`instanceType` is of another family.",
+    doc: "https://docs.aws.amazon.com/ebs/latest/userguide/ebs-optimized.html",
+    problems: ({ config }) => {
+      const family = config.instanceType.split(".")[0];
+      return NOT_EBS_OPTIMIZABLE.includes(family)
+        ? [
+            `openemr:instanceType: "${config.instanceType}" is a ${family} type, which cannot be EBS-optimized; ` +
+              "expected another family such as t3.small, t3.medium or t4g.small",
+          ]
+        : [];
+    },
+  },
+  {
+    id: "aws-partition",
+    keys: ["region", "copyRegion"],
+    rule:
+      "The program names AWS managed policies by `arn:aws:` ARNs and looks up Debian's AMIs under Debian's " +
+      "account in the commercial partition, so `region` and `copyRegion` are commercial (`aws`) regions, " +
+      "not AWS GovCloud (US) (`us-gov-*`) or China (`cn-*`).",
+    doc: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html",
+    problems: ({ config }) =>
+      (["region", "copyRegion"] as const).flatMap((key) =>
+        /^(us-gov|cn)-/.test(config[key])
+          ? [
+              `openemr:${key}: "${config[key]}" is outside AWS's commercial partition; ` +
+                "expected a commercial region such as us-east-1 (GovCloud and China regions are not supported)",
+            ]
+          : [],
+      ),
+  },
+  {
+    id: "ebs-gp3-size",
+    keys: ["rootVolumeGb", "dataVolumeGb"],
+    rule: "A gp3 volume holds 1 GiB to 16 TiB (16,384 GiB).",
+    doc: "https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html#gp3-ebs-volume-type",
+    problems: ({ config }) =>
+      (["rootVolumeGb", "dataVolumeGb"] as const).flatMap((key) =>
+        config[key] < 1 || config[key] > GP3_MAX_GB
+          ? [`openemr:${key}: ${config[key]} is outside gp3's sizes; expected 1 to ${GP3_MAX_GB} GiB`]
+          : [],
+      ),
+  },
+];

@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { configDefault } from "../config-defaults";
+import { type AwsConstraint, derivedNameProblem, STACK_NAME } from "../constraint";
 
 export interface KeysArgs {
   /** Stack name, used in the key aliases. */
@@ -21,6 +22,47 @@ export interface KeysArgs {
 }
 
 type KeyPurpose = "data" | "logs" | "alerts";
+
+/** The alias of the stack's key for `purpose` (the copy region's data key has the same alias there). */
+export function keyAliasName(stackName: string, purpose: KeyPurpose): string {
+  return `alias/openemr-aws/${stackName}/${purpose}`;
+}
+
+export const keyConstraints: AwsConstraint[] = [
+  {
+    id: "kms-alias-name",
+    keys: [STACK_NAME],
+    rule:
+      "A KMS alias is 1 to 256 letters, digits, `/`, `_` and `-`, and not under `alias/aws/`; " +
+      "the stack's keys are `alias/openemr-aws/<stack>/<purpose>`.",
+    doc: "https://docs.aws.amazon.com/kms/latest/developerguide/alias-create.html",
+    problems: ({ stackName }) => {
+      const alias = keyAliasName(stackName, "alerts");
+      return derivedNameProblem(
+        stackName,
+        "KMS alias",
+        alias,
+        /^alias\/[A-Za-z0-9/_-]+$/.test(alias) && alias.length <= 256,
+        "a stack name of letters, digits, '-' and '_' only (a KMS alias allows no other character)",
+      );
+    },
+  },
+  {
+    id: "copy-region-differs",
+    keys: ["copyRegion", "region"],
+    rule:
+      "A KMS alias is unique in its account and region; the copy region's data key takes the alias of the " +
+      "stack's data key there, so `copyRegion` must be another region than `region`.",
+    doc: "https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html",
+    problems: ({ config }) =>
+      config.copyRegion === config.region
+        ? [
+            `openemr:copyRegion: "${config.copyRegion}" is openemr:region itself; ` +
+              "expected another region (a copy in the same region survives no regional outage), or empty for none",
+          ]
+        : [],
+  },
+];
 
 const descriptions: Record<KeyPurpose, string> = {
   data: "OpenEMR data: EBS volumes, RDS storage and Performance Insights, secrets, backups",
@@ -103,7 +145,7 @@ export class Keys extends pulumi.ComponentResource {
       customerKey(this, `${name}-${purpose}`, {
         description: descriptions[purpose],
         statements: [rootStatement, ...serviceStatements[purpose]],
-        alias: `alias/openemr-aws/${args.stackName}/${purpose}`,
+        alias: keyAliasName(args.stackName, purpose),
         purpose,
         retainOnDelete,
       });
@@ -175,7 +217,7 @@ export class CopyRegionKey extends pulumi.ComponentResource {
     this.key = customerKey(this, `${name}-data`, {
       description: "OpenEMR data, copy region: the replica of the logical backups and the copied snapshots",
       statements: [accountAdministersKey(partition.partition, identity.accountId)],
-      alias: `alias/openemr-aws/${args.stackName}/data`,
+      alias: keyAliasName(args.stackName, "data"),
       purpose: "data",
       retainOnDelete: args.retainDataOnDestroy ?? configDefault("retainDataOnDestroy"),
     });

@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { configDefault } from "../config-defaults";
+import { type AwsConstraint, derivedNameProblem, STACK_NAME } from "../constraint";
 import { dataMount } from "./host";
 
 /** Namespace and metrics the host's backup and restore-drill scripts publish (docs/host-interface.md). */
@@ -120,7 +121,7 @@ export class Monitoring extends pulumi.ComponentResource {
 
     const topic = new aws.sns.Topic(
       `${name}-alarms`,
-      { name: `${args.namePrefix}-openemr-alarms`, kmsMasterKeyId: args.alertsKeyArn },
+      { name: alarmTopicName(args.namePrefix), kmsMasterKeyId: args.alertsKeyArn },
       child,
     );
     new aws.sns.TopicPolicy(
@@ -189,7 +190,10 @@ export class Monitoring extends pulumi.ComponentResource {
       (given.dashboard ?? configDefault("dashboard"))
         ? new aws.cloudwatch.Dashboard(
             `${name}-dashboard`,
-            { dashboardName: `${args.namePrefix}-openemr`, dashboardBody: dashboardBody(args.region, specs, alarms) },
+            {
+              dashboardName: dashboardNameFor(args.namePrefix),
+              dashboardBody: dashboardBody(args.region, specs, alarms),
+            },
             child,
           ).dashboardName
         : pulumi.output("");
@@ -517,3 +521,50 @@ function dashboardBody(
     ],
   });
 }
+
+/** The alarm topic's name. */
+export function alarmTopicName(namePrefix: string): string {
+  return `${namePrefix}-openemr-alarms`;
+}
+
+/** The dashboard's name. */
+export function dashboardNameFor(namePrefix: string): string {
+  return `${namePrefix}-openemr`;
+}
+
+export const monitoringConstraints: AwsConstraint[] = [
+  {
+    id: "sns-topic-name",
+    keys: [STACK_NAME],
+    rule: "An SNS topic name is 1 to 256 letters, digits, `_` and `-`; the alarm topic is `<stack>-openemr-alarms`.",
+    doc: "https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html",
+    problems: ({ stackName }) => {
+      const name = alarmTopicName(stackName);
+      return derivedNameProblem(
+        stackName,
+        "SNS topic name",
+        name,
+        /^[\w-]{1,256}$/.test(name),
+        "a stack name of letters, digits, '-' and '_' only (an SNS topic name allows no other character)",
+      );
+    },
+  },
+  {
+    id: "cloudwatch-dashboard-name",
+    keys: [STACK_NAME, "dashboard"],
+    rule: "A CloudWatch dashboard name is 1 to 255 letters, digits, `_` and `-`; the stack's is `<stack>-openemr`.",
+    doc: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html",
+    problems: ({ config, stackName }) => {
+      const name = dashboardNameFor(stackName);
+      return config.dashboard
+        ? derivedNameProblem(
+            stackName,
+            "CloudWatch dashboard name (openemr:dashboard is true)",
+            name,
+            /^[\w-]{1,255}$/.test(name),
+            "a stack name of letters, digits, '-' and '_' only (a dashboard name allows no other character)",
+          )
+        : [];
+    },
+  },
+];

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { configDefault } from "../config-defaults";
+import type { AwsConstraint } from "../constraint";
 import { blockSize, numberToIpv4, parseCidr } from "../ipv4";
 
 export interface NetworkArgs {
@@ -317,3 +318,38 @@ export class Network extends pulumi.ComponentResource {
     });
   }
 }
+
+/** The widest VPC AWS allows is a /16; the narrowest the 16 blocks above leave room in is a /22 (/26 subnets). */
+const VPC_PREFIX = { widest: 16, narrowest: 22 };
+
+export const networkConstraints: AwsConstraint[] = [
+  {
+    id: "vpc-cidr-size",
+    keys: ["vpcCidr"],
+    rule:
+      "A VPC's IPv4 block is a /16 to a /28, and a subnet's at least a /28; the stack cuts the VPC into 16 " +
+      "subnet blocks, so it takes a /16 to a /22 (its subnets then hold 59 hosts or more each).",
+    doc: "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html",
+    problems: ({ config }) => {
+      const prefix = Number(config.vpcCidr.split("/")[1]);
+      return prefix < VPC_PREFIX.widest || prefix > VPC_PREFIX.narrowest
+        ? [
+            `openemr:vpcCidr: "${config.vpcCidr}" is a /${prefix}; expected a /${VPC_PREFIX.widest} to ` +
+              `/${VPC_PREFIX.narrowest} (AWS allows /16 at most, and three subnets a zone need room)`,
+          ]
+        : [];
+    },
+  },
+  {
+    id: "load-balancer-zones",
+    keys: ["azCount"],
+    rule:
+      "An Application Load Balancer needs subnets in at least two Availability Zones (so does an RDS subnet " +
+      "group); the stack puts one subnet of each tier in each of `azCount` zones.",
+    doc: "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html",
+    problems: ({ config }) =>
+      config.azCount < 2
+        ? [`openemr:azCount: ${config.azCount} is too few zones; expected at least 2 (a load balancer needs two)`]
+        : [],
+  },
+];

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { configDefault } from "../config-defaults";
+import type { AwsConstraint } from "../constraint";
 import type { Tier } from "../config";
 
 export interface SecurityGroupsArgs {
@@ -118,3 +119,28 @@ export class SecurityGroups extends pulumi.ComponentResource {
     });
   }
 }
+
+/** Inbound rules a security group may hold by default (a quota AWS raises on request). */
+const INBOUND_RULES_PER_GROUP = 60;
+/** The load balancer's group takes two inbound rules per client range: 443 and 80. */
+const ALB_RULES_PER_CIDR = 2;
+
+export const securityGroupConstraints: AwsConstraint[] = [
+  {
+    id: "security-group-inbound-rules",
+    keys: ["allowedCidrs"],
+    rule:
+      "A security group holds at most 60 inbound rules (the default quota); the load balancer's group has two " +
+      "per client range (443 and 80), so `allowedCidrs` lists at most 30 ranges.",
+    doc: "https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups",
+    problems: ({ config }) => {
+      const most = INBOUND_RULES_PER_GROUP / ALB_RULES_PER_CIDR;
+      return config.allowedCidrs.length > most
+        ? [
+            `openemr:allowedCidrs: ${config.allowedCidrs.length} ranges is too many; expected at most ${most} ` +
+              `(two inbound rules each, and a security group holds ${INBOUND_RULES_PER_GROUP} by default)`,
+          ]
+        : [];
+    },
+  },
+];
