@@ -64,7 +64,7 @@ export interface MonitoringArgs {
   /** AWS Backup vault of the snapshots. */
   backupVaultName: pulumi.Input<string>;
   /**
-   * Alarm when the host's binary log shipping (`BinlogShipSuccess`, every five minutes) stops.
+   * Alarm when the host's binary log shipping (`BinlogShipSuccess`, every four minutes) stops.
    * Defaults to true without `database` (the `single` tier, whose MariaDB on the host ships its
    * binary log); RDS keeps its own.
    */
@@ -413,9 +413,9 @@ function alarmSpecs(args: MonitoringSettings, partition: pulumi.Output<string>):
     ...(args.binlogShipping
       ? [
           {
-            // Three five-minute sums, every one of them empty or zero: the timer ships every five
-            // minutes, so fifteen minutes without a success is three runs missed or failed, and the
-            // point-in-time recovery point is growing past its promise.
+            // Three five-minute sums, every one of them empty or zero: the timer ships every four
+            // minutes, so fifteen minutes without a success is three runs or more missed or failed,
+            // and the point-in-time recovery point is growing past its promise.
             id: "binlog-shipping",
             description:
               "No successful binary log shipping in the last 15 minutes (a missing metric counts as a failure). " +

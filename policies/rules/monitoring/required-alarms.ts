@@ -11,7 +11,7 @@ import { identities, ofType } from "../joins";
 export const BACKUP_METRIC = { namespace: "OpenEMR", metricName: "BackupSuccess", treatMissingData: "breaching" };
 
 /**
- * On `single`, the binary log shipping signal (every five minutes) that keeps the recovery point
+ * On `single`, the binary log shipping signal (every four minutes) that keeps the recovery point
  * at minutes: silence must alarm too.
  */
 export const BINLOG_METRIC = { namespace: "OpenEMR", metricName: "BinlogShipSuccess", treatMissingData: "breaching" };
