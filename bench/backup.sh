@@ -3,10 +3,11 @@
 # schema: OpenEMR's database.sql, then generated rows in the clinical tables. Prints figures:
 #   backup  vs  mariadb-dump (same flags) > /dev/null
 #   restore vs  mariadb < dump.sql
-#   peak memory of the whole backup (every process of its process group, sampled).
-# Runs its own MariaDB (from this machine's packages) on 127.0.0.1:$BENCH_PORT with a data
-# directory under $BENCH_DIR; generated data is kept there and reused by the next run.
-# Needs root, mariadb-server, zstd, jq, perl.
+#   peak memory of the whole backup (every process of its process group, sampled)
+#   time from a committed row to a shipped binary log holding it in the backup store.
+# Runs in a fresh Debian 13 root (bench/backup-root.ts, the host tests' image: the host's own
+# MariaDB and tools), its own MariaDB on 127.0.0.1:$BENCH_PORT with a data directory under
+# $BENCH_DIR; generated data is kept there and reused by the next run. Needs root.
 set -Eeuo pipefail
 
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,9 +26,12 @@ BENCH_SCALE="${BENCH_SCALE:-1}"
   exit 2
 }
 ((EUID == 0)) || {
-  echo "run as root: the benchmark starts its own MariaDB" >&2
+  echo "run as root: the benchmark starts its own MariaDB in a Debian root" >&2
   exit 2
 }
+if [[ -z ${BENCH_IN_ROOT:-} ]]; then
+  exec "$REPO_ROOT/node_modules/.bin/ts-node" --transpile-only "$REPO_ROOT/bench/backup-root.ts"
+fi
 
 DATA_DIR="$BENCH_DIR/data"
 SOCKET="$BENCH_DIR/mysqld.sock"
@@ -42,7 +46,7 @@ stop_server() {
     while [[ -f "$BENCH_DIR/mysqld.pid" ]]; do sleep 0.2; done
   fi
 }
-trap stop_server EXIT
+trap 'stop_binlog_server; stop_server' EXIT
 
 start_server() {
   mkdir -p "$BENCH_DIR"
@@ -206,11 +210,165 @@ measure() {
   printf '%s %s\n' "$(calc "$end - $start")" "$peak" >&3
 }
 
-calc() { awk "BEGIN { print $1 }"; }
+# Fixed-point: awk's default format would round an epoch time to six significant digits.
+calc() { awk "BEGIN { printf \"%.6f\\n\", $1 }"; }
+
+# Sleeps until the epoch time (seconds, fractions allowed) $1, at once if it has passed.
+sleep_until() { sleep "$(awk -v until="$1" -v now="$(date +%s.%N)" 'BEGIN { d = until - now; printf "%.3f", (d > 0 ? d : 0) }')"; }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 seconds() { { measure "$@" 3>&1 >/dev/null 2>>"$BENCH_DIR/bench.log"; } | awk '{ print $1 }'; }
+
+# A systemd time span as the host's units write them ("5min", "4min 30s", "15s", "1h") in seconds.
+span_seconds() {
+  local span=${1// /} total=0 value unit
+  while [[ $span =~ ^([0-9]+)(h|min|m|s|sec)?(.*)$ ]]; do
+    value=${BASH_REMATCH[1]} unit=${BASH_REMATCH[2]:-s} span=${BASH_REMATCH[3]}
+    case $unit in
+      h) total=$((total + value * 3600)) ;;
+      min | m) total=$((total + value * 60)) ;;
+      *) total=$((total + value)) ;;
+    esac
+  done
+  [[ -z $span ]] || {
+    echo "cannot read the time span '$1'" >&2
+    exit 1
+  }
+  printf '%s' "$total"
+}
+
+# The value of KEY= in a systemd unit file.
+unit_setting() { sed -n "s/^$2=//p" "$1" | tail -n 1; }
+
+BINLOG_DIR="$BENCH_DIR/binlog"
+# The host's default socket, as openemr-backup finds a local server through the client's own
+# configuration (nothing else in the benchmark's root listens there).
+BINLOG_SOCKET=/run/mysqld/mysqld.sock
+binlog_admin() { mariadb --no-defaults --socket="$BINLOG_SOCKET" --user=root --batch --skip-column-names "$@"; }
+
+stop_binlog_server() {
+  [[ -n ${SHIP_TIMER_PID:-} ]] && kill "$SHIP_TIMER_PID" 2>/dev/null
+  if [[ -f "$BINLOG_DIR/mysqld.pid" ]]; then
+    kill "$(cat "$BINLOG_DIR/mysqld.pid")" 2>/dev/null || true
+    while [[ -f "$BINLOG_DIR/mysqld.pid" ]]; do sleep 0.2; done
+  fi
+}
+
+# The time from a committed row to a shipped binary log holding it, driven as a `single` host
+# drives it: a MariaDB with the host's binary log settings (conf/mariadb/92-openemr-binlog.cnf,
+# 64 MB logs), `openemr-backup ship-binlogs` started at the cadence openemr-binlog-ship.timer
+# sets, each start as late as systemd may make it (OnUnitActiveSec plus AccuracySec, counted
+# start to start, as systemd counts), and a store on disk polled every second. Probe rows are
+# committed at even steps over whole timer periods, the first a second after a run; once in
+# the first period a bulk write fills a log past its size, so the server rotates it on its
+# own and the next run ships it beside the one the run rotates. A probe's latency runs from
+# its COMMIT returning to the poll that finds its marker in a shipped log (its .json, written
+# after the .zst, marks the log complete). Prints "<probes> <median s> <max s> <period s>
+# <longest ship run s> <logs shipped> <logs rotated by size>".
+binlog_latency() {
+  local timer="$REPO_ROOT/infra/host/systemd/openemr-binlog-ship.timer" period accuracy cycle
+  period="$(span_seconds "$(unit_setting "$timer" OnUnitActiveSec)")"
+  accuracy="$(span_seconds "$(unit_setting "$timer" AccuracySec)")"
+  cycle=$((period + accuracy))
+  local periods="${BENCH_BINLOG_PERIODS:-1}" step="${BENCH_BINLOG_PROBE_SECONDS:-15}"
+  rm -rf "$BINLOG_DIR"
+  mkdir -p "$BINLOG_DIR/etc" "$BINLOG_DIR/store" "$BINLOG_DIR/seen"
+  chown mysql:mysql "$BINLOG_DIR"
+  install -d -o mysql -g mysql "${BINLOG_SOCKET%/*}"
+  mariadb-install-db --no-defaults --user=mysql --datadir="$BINLOG_DIR/data" --auth-root-authentication-method=socket >/dev/null
+  mariadbd --defaults-file="$REPO_ROOT/infra/host/conf/mariadb/92-openemr-binlog.cnf" --user=mysql \
+    --datadir="$BINLOG_DIR/data" --socket="$BINLOG_SOCKET" --pid-file="$BINLOG_DIR/mysqld.pid" \
+    --log-error="$BINLOG_DIR/error.log" --skip-networking --innodb-buffer-pool-size=256M &
+  for _ in $(seq 100); do
+    binlog_admin -e 'SELECT 1' >/dev/null 2>&1 && break
+    sleep 0.3
+  done
+  local max_size
+  max_size="$(binlog_admin -e 'SELECT @@log_bin, @@max_binlog_size')"
+  [[ ${max_size%$'\t'*} == 1 ]] || {
+    echo "the binary log server did not start with log_bin on; see $BINLOG_DIR/error.log" >&2
+    exit 1
+  }
+  max_size=${max_size#*$'\t'}
+  binlog_admin -e "CREATE DATABASE openemr; CREATE TABLE openemr.bench_probe
+    (id INT AUTO_INCREMENT PRIMARY KEY, marker VARCHAR(64) NOT NULL, filler LONGTEXT)"
+  # The host's settings as a `single` host has them, on-prem: a local server over its socket
+  # (as root over the socket: no job account named), the store a directory.
+  printf 'OPENEMR_MODE=onprem\nOPENEMR_TIER=single\nOPENEMR_STACK=bench\nDB_HOST=localhost\nDB_NAME=openemr\nBACKUP_DIR=%s/store\n' \
+    "$BINLOG_DIR" >"$BINLOG_DIR/etc/settings.env"
+  local ship_env=(OPENEMR_AWS_ETC="$BINLOG_DIR/etc" OPENEMR_AWS_STATE="$BINLOG_DIR/state"
+    OPENEMR_AWS_RUN="$BINLOG_DIR/run")
+
+  # The timer: a run, then the next start one cycle after this one's start.
+  (
+    while :; do
+      local started ended
+      started="$(date +%s.%N)"
+      env "${ship_env[@]}" "$REPO_ROOT/infra/host/bin/openemr-backup" ship-binlogs >>"$BINLOG_DIR/ship.log" 2>&1
+      ended="$(date +%s.%N)"
+      printf '%s %s\n' "$started" "$ended" >>"$BINLOG_DIR/runs"
+      sleep_until "$(calc "$started + $cycle")"
+    done
+  ) &
+  SHIP_TIMER_PID=$!
+  while [[ ! -s $BINLOG_DIR/runs ]]; do sleep 0.2; done
+  local first_run_end
+  first_run_end="$(awk 'NR == 1 { print $2 }' "$BINLOG_DIR/runs")"
+
+  # The store's poller: each new complete log searched once for probe markers.
+  (
+    local json name
+    while :; do
+      for json in "$BINLOG_DIR/store/binlogs/"*.json; do
+        [[ -f $json ]] || continue
+        name="$(basename "$json" .json)"
+        [[ -f $BINLOG_DIR/seen/$name ]] && continue
+        # A log without probes (grep finds nothing) is seen all the same.
+        zstd -q -d -c "$BINLOG_DIR/store/binlogs/$name.zst" | { grep -a -o -E 'bench-probe-[0-9]+-[0-9a-f]{12}' || true; } |
+          sort -u | awk -v at="$(date +%s.%N)" '{ print $1, at }' >"$BINLOG_DIR/seen/$name"
+      done
+      sleep 1
+    done
+  ) &
+  local poller=$!
+
+  local probes=$((periods * cycle / step)) i marker bulk_at=$((cycle / 2))
+  for ((i = 0; i < probes; i++)); do
+    sleep_until "$(calc "$first_run_end + 1 + $i * $step")"
+    if ((i * step <= bulk_at && (i + 1) * step > bulk_at)); then
+      # Past max_binlog_size in one go: the server closes that log itself, between timer runs.
+      binlog_admin openemr -e "INSERT INTO bench_probe (marker, filler)
+        SELECT 'bulk', REPEAT('x', 4096) FROM seq_1_to_$((max_size / 4096 + 1024))"
+    fi
+    marker="bench-probe-$i-$(openssl rand -hex 6)"
+    binlog_admin -e "INSERT INTO openemr.bench_probe (marker) VALUES ('$marker')"
+    printf '%s %s\n' "$marker" "$(date +%s.%N)" >>"$BINLOG_DIR/committed"
+  done
+
+  local deadline=$((SECONDS + 2 * cycle + 60))
+  while (($(cat "$BINLOG_DIR/seen/"* 2>/dev/null | wc -l) < probes)); do
+    ((SECONDS < deadline)) || {
+      echo "probe rows not shipped within two timer periods; see $BINLOG_DIR/ship.log" >&2
+      exit 1
+    }
+    sleep 1
+  done
+  kill "$poller" "$SHIP_TIMER_PID"
+  wait "$poller" "$SHIP_TIMER_PID" 2>/dev/null || true
+  SHIP_TIMER_PID=
+  local latencies longest_run shipped by_size
+  latencies="$(sort "$BINLOG_DIR/seen/"* | join - <(sort "$BINLOG_DIR/committed") | awk '{ print $2 - $3 }')"
+  longest_run="$(awk '{ d = $2 - $1; if (d > m) m = d } END { print m }' "$BINLOG_DIR/runs")"
+  shipped="$(find "$BINLOG_DIR/store/binlogs" -name '*.json' | wc -l)"
+  # The server's own copies are full size (the shipped ones compressed): a log it closed at
+  # max_binlog_size is at least that long.
+  by_size="$(find "$BINLOG_DIR/data" -name 'openemr-bin.[0-9]*' -size "+$((max_size - 1))c" | wc -l)"
+  stop_binlog_server
+  # shellcheck disable=SC2086 # one latency a word
+  printf '%s %s %s %s %s %s %s\n' "$probes" "$(median $latencies)" \
+    "$(printf '%s\n' $latencies | sort -g | tail -n 1)" "$cycle" "$longest_run" "$shipped" "$by_size"
+}
 
 main() {
   start_server
@@ -276,6 +434,11 @@ main() {
   RESTORE_KEEP_DAYS=0 "$REPO_ROOT/infra/host/bin/openemr-restore" commit --expired 2>>"$BENCH_DIR/bench.log"
   admin -e "DROP DATABASE backup_restore"
 
+  echo "timing binary log shipping (about one period of openemr-binlog-ship.timer)..." >&2
+  local probes latency_median latency_max cycle ship_run logs_shipped logs_by_size
+  binlog_latency >"$BENCH_DIR/binlog-latency"
+  read -r probes latency_median latency_max cycle ship_run logs_shipped logs_by_size <"$BENCH_DIR/binlog-latency"
+
   local db_part
   db_part="$(jq '.parts[0].bytes' "$BENCH_DIR/backups/$id/manifest.json")"
   printf '\nopenemr-backup benchmark (MariaDB %s, %s cores, scale %s)\n' "$(admin -e 'SELECT VERSION()')" "$(nproc)" "$BENCH_SCALE"
@@ -290,6 +453,11 @@ main() {
     "$restore1" "$(calc "$restore1 / $plain_restore")"
   printf '  openemr-restore --jobs 2  %8.1f s   %.2fx   (the default on 2 cores; over existing tables)\n' \
     "$restore2" "$(calc "$restore2 / $plain_restore")"
+  printf '  row commit -> binary log in the store, %s probes over the timer'"'"'s period (%s s start to start):\n' "$probes" "$cycle"
+  printf '    median                  %8.1f s\n' "$latency_median"
+  printf '    longest                 %8.1f s   (target <= 300 s)\n' "$latency_max"
+  printf '    longest ship run        %8.1f s   (%s logs shipped, %s closed by size between runs)\n' \
+    "$ship_run" "$logs_shipped" "$logs_by_size"
   rm -f "$dump"
 }
 
