@@ -683,7 +683,54 @@ export function backupSelectionName(namePrefix: string): string {
   return `${namePrefix}-openemr`;
 }
 
+/**
+ * Regions with an Elastic Load Balancing log-delivery account (those opened before August 2022),
+ * the ones the provider's aws.elb.getServiceAccount knows; in any other it fails the deploy
+ * ("unsupported AWS Region"), and the access-log bucket's policy names that account.
+ */
+const ELB_ACCOUNT_REGIONS = [
+  "af-south-1",
+  "ap-east-1",
+  "ap-northeast-1",
+  "ap-northeast-2",
+  "ap-northeast-3",
+  "ap-south-1",
+  "ap-southeast-1",
+  "ap-southeast-2",
+  "ap-southeast-3",
+  "ca-central-1",
+  "eu-central-1",
+  "eu-north-1",
+  "eu-south-1",
+  "eu-west-1",
+  "eu-west-2",
+  "eu-west-3",
+  "me-south-1",
+  "sa-east-1",
+  "us-east-1",
+  "us-east-2",
+  "us-west-1",
+  "us-west-2",
+];
+
 export const backupConstraints: AwsConstraint[] = [
+  {
+    id: "elb-log-delivery-account",
+    keys: ["region"],
+    rule:
+      "The access-log bucket's policy lets the region's Elastic Load Balancing account write ALB logs; AWS has " +
+      "such an account only in regions opened before August 2022 (newer ones deliver through a service " +
+      "principal), and the stack looks it up, so `region` is one of those.",
+    doc: "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html",
+    problems: ({ config }) =>
+      ELB_ACCOUNT_REGIONS.includes(config.region) || /^(us-gov|cn)-/.test(config.region)
+        ? []
+        : [
+            `openemr:region: "${config.region}" has no Elastic Load Balancing log-delivery account, which the ` +
+              "stack's access-log bucket policy names; expected a region opened before August 2022, such as " +
+              "us-east-1, us-west-2 or eu-central-1",
+          ],
+  },
   {
     id: "backup-vault-name",
     keys: [STACK_NAME, "copyRegion"],

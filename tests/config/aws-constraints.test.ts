@@ -95,6 +95,15 @@ const cases: Array<{ ids: string[]; raw: Record<string, unknown>; stackName?: st
     ],
   },
   {
+    ids: ["elb-log-delivery-account"],
+    raw: { region: "eu-central-2" },
+    problems: [
+      'openemr:region: "eu-central-2" has no Elastic Load Balancing log-delivery account, which the ' +
+        "stack's access-log bucket policy names; expected a region opened before August 2022, such as " +
+        "us-east-1, us-west-2 or eu-central-1",
+    ],
+  },
+  {
     ids: ["backup-vault-name"],
     raw: { copyRegion: "us-west-2" },
     stackName: "clinic-downtown-family-practice-prod-1",
