@@ -10,6 +10,7 @@ import {
   BackupStorage,
   CopyRegionKey,
   Database,
+  DatabaseUsers,
   Edge,
   Host,
   Keys,
@@ -143,7 +144,6 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       database: database && {
         address: database.instance.address,
         port: database.instance.port,
-        masterSecretArn: database.masterSecretArn,
         appUserHost: tierNetmask(config.vpcCidr, "app"),
       },
       openemrVersion: config.openemrVersion,
@@ -157,6 +157,37 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
     },
     opts,
   );
+
+  // The database's accounts, made by a function that alone reads the master secret.
+  if (database) {
+    new DatabaseUsers(
+      "database-users",
+      {
+        stackName,
+        database: {
+          address: database.instance.address,
+          port: database.instance.port,
+          masterSecretArn: database.masterSecretArn,
+          resourceId: database.instance.resourceId,
+        },
+        databaseName: "openemr",
+        accountHost: tierNetmask(config.vpcCidr, "app"),
+        accountSecretArns: {
+          app: host.appDbSecret.arn,
+          backup: host.backupDbSecret.arn,
+          restore: host.restoreDbSecret.arn,
+        },
+        secretsKeyArn: keys.data.arn,
+        subnetIds: network.appSubnetIds,
+        securityGroupId: securityGroups.dbUsers!.id,
+        logsKeyArn: keys.logs.arn,
+        logRetentionDays: config.logRetentionDays,
+        retainLogsOnDestroy: config.retainDataOnDestroy,
+        networkReady: [...network.hostEgressPath, ...securityGroups.dbUsersRules],
+      },
+      opts,
+    );
+  }
 
   const edge = new Edge(
     "edge",

@@ -19,8 +19,6 @@ export interface HostDatabase {
   /** The RDS endpoint's host name and port. */
   address: pulumi.Input<string>;
   port: pulumi.Input<number>;
-  /** ARN of the RDS-managed master secret. */
-  masterSecretArn: pulumi.Input<string>;
   /**
    * `DB_APP_HOST`: the host part of the app DB user, the block the host connects from, e.g.
    * `10.40.64.0/255.255.192.0` (network.ts's `tierNetmask` of the app subnets).
@@ -243,7 +241,6 @@ export class Host extends pulumi.ComponentResource {
       this.backupDbSecret.arn,
       this.restoreDbSecret.arn,
       this.adminSecret.arn,
-      ...(args.database ? [args.database.masterSecretArn] : []),
     ];
     const hostPolicy = new aws.iam.Policy(
       `${name}-access`,
@@ -335,7 +332,9 @@ export class Host extends pulumi.ComponentResource {
       DB_APP_USER: "openemr_app",
       DB_APP_HOST: args.database ? args.database.appUserHost : "localhost",
       DB_CA_FILE: args.database ? "/etc/openemr-aws/rds-ca.pem" : "",
-      SECRET_DB_MASTER: args.database ? args.database.masterSecretArn : "",
+      // The host never holds the master credential: on RDS the DatabaseUsers function makes the
+      // accounts; on `single` the bootstrap is root on the local socket.
+      SECRET_DB_MASTER: "",
       SECRET_DB_APP: this.appDbSecret.arn,
       SECRET_DB_BACKUP: this.backupDbSecret.arn,
       SECRET_DB_RESTORE: this.restoreDbSecret.arn,

@@ -3,6 +3,7 @@ export * from "./keys";
 export * from "./network";
 export * from "./security-groups";
 export * from "./database";
+export * from "./database-users";
 export * from "./host";
 export * from "./secure-bucket";
 export * from "./backups";

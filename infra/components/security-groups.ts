@@ -29,6 +29,10 @@ export class SecurityGroups extends pulumi.ComponentResource {
   public readonly host: aws.ec2.SecurityGroup;
   /** The database's group, on `standard` only. */
   public readonly db?: aws.ec2.SecurityGroup;
+  /** The database-accounts function's group, on `standard` only: MySQL to the database, HTTPS out. */
+  public readonly dbUsers?: aws.ec2.SecurityGroup;
+  /** The function's egress rules and its way into the endpoints: it runs only once they are in place. */
+  public readonly dbUsersRules: pulumi.Resource[] = [];
   /** The host's egress rules: its first boot needs them in place (the Host waits for them). */
   public readonly hostEgressRules: aws.vpc.SecurityGroupEgressRule[] = [];
 
@@ -110,12 +114,42 @@ export class SecurityGroups extends pulumi.ComponentResource {
           description: "MySQL to the database",
         }),
       );
+
+      this.dbUsers = group("db-users", "OpenEMR database accounts function: MySQL to the database, Secrets Manager");
+      this.dbUsersRules.push(
+        ingress("db-from-db-users", {
+          securityGroupId: this.db.id,
+          ...tcp(3306),
+          referencedSecurityGroupId: this.dbUsers.id,
+          description: "MySQL from the database accounts function",
+        }),
+        egress("db-users-to-db", {
+          securityGroupId: this.dbUsers.id,
+          ...tcp(3306),
+          referencedSecurityGroupId: this.db.id,
+          description: "MySQL to the database",
+        }),
+        // Secrets Manager through its interface endpoint, or through the NAT gateway without one.
+        egress("db-users-https", {
+          securityGroupId: this.dbUsers.id,
+          ...tcp(443),
+          cidrIpv4: "0.0.0.0/0",
+          description: "HTTPS: Secrets Manager",
+        }),
+        ingress("endpoints-from-db-users", {
+          securityGroupId: args.endpointSecurityGroupId,
+          ...tcp(443),
+          referencedSecurityGroupId: this.dbUsers.id,
+          description: "HTTPS from the database accounts function",
+        }),
+      );
     }
 
     this.registerOutputs({
       albSecurityGroupId: this.alb.id,
       hostSecurityGroupId: this.host.id,
       dbSecurityGroupId: this.db?.id,
+      dbUsersSecurityGroupId: this.dbUsers?.id,
     });
   }
 }

@@ -197,7 +197,6 @@ describe("Host alone", () => {
           database: {
             address: "clinic.example.rds.amazonaws.com",
             port: 3306,
-            masterSecretArn: "arn:aws:secretsmanager:eu-central-1:111122223333:secret:rds!db-1",
             appUserHost: "10.40.64.0/255.255.192.0",
           },
         }),

@@ -155,7 +155,7 @@ describe("user-data", () => {
     const vpc = run.resources.find((resource) => resource.type === "aws:ec2/vpc:Vpc")!;
     expect(userDataSettings(run).TRUSTED_PROXY_CIDR).toBe(vpc.inputs.cidrBlock);
   });
-  it("user-data (standard): settings point at RDS over TLS with the RDS-managed master secret", () => {
+  it("user-data (standard): settings point at RDS over TLS, and hold no master secret", () => {
     const settings = userDataSettings(standard);
     const rds = named(standard, "aws:rds/instance:Instance", "database-instance");
     expect([
@@ -164,13 +164,7 @@ describe("user-data", () => {
       settings.DB_CA_FILE,
       settings.SECRET_DB_MASTER,
       settings.DB_APP_HOST,
-    ]).toEqual([
-      rds.state.address,
-      "3306",
-      "/etc/openemr-aws/rds-ca.pem",
-      rds.state.masterUserSecrets[0].secretArn,
-      "10.40.64.0/255.255.192.0",
-    ]);
+    ]).toEqual([rds.state.address, "3306", "/etc/openemr-aws/rds-ca.pem", "", "10.40.64.0/255.255.192.0"]);
   });
   it("user-data (single): settings point at the local MariaDB with no master secret", () => {
     const settings = userDataSettings(single);

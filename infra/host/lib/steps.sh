@@ -231,13 +231,61 @@ ensure_db_ca() {
   rm -f "$DB_CA_FILE.part"
 }
 
-# Creates the utf8mb4 database and the least-privilege app user with the master credentials;
-# OpenEMR itself never sees them.
+# The database and its accounts (lib/db-grants.json). `single`: made here as root on the local
+# socket; `standard` with SECRET_DB_MASTER (an on-prem server): made here with that master
+# secret; `standard` without it (AWS): the stack's database-users function has made them with
+# the master secret the host never holds, and the host waits for the app account.
 step_database() {
   if [[ $OPENEMR_TIER == single ]]; then
     ensure_local_mariadb
   else
     ensure_db_ca
+  fi
+  write_client_options "$RUN_DIR/app.cnf" "$DB_APP_USER" "$DB_APP_PASSWORD"
+  if [[ $OPENEMR_TIER == standard && -z ${SECRET_DB_MASTER:-} ]]; then
+    wait_for_db_accounts
+    if [[ -f $OPENEMR_AWS_STATE/install.pending ]] && ! site_installed; then
+      log "  a previous install of $DB_NAME did not finish: emptying its partial database"
+      db_app --execute="DROP DATABASE IF EXISTS \`$DB_NAME\`; $(create_database_sql)" ||
+        die "cannot empty the partial database $DB_NAME as $DB_APP_USER"
+    fi
+  else
+    make_db_accounts
+  fi
+  db_app --execute='SELECT 1' "$DB_NAME" >/dev/null 2>"$RUN_DIR/db.err" ||
+    die "app user $DB_APP_USER cannot connect to $DB_NAME: $(tr '\n' ' ' <"$RUN_DIR/db.err")"
+  log "  database $DB_NAME and user $DB_APP_USER@$DB_APP_HOST ready"
+}
+
+# Waits (DB_ACCOUNTS_WAIT_SECONDS, default 600) for the app account, then checks the backup's
+# and the restore's: on a first deploy the host may boot before the function has run.
+wait_for_db_accounts() {
+  local deadline=$((SECONDS + ${DB_ACCOUNTS_WAIT_SECONDS:-600})) role secret user password
+  until db_app --execute='SELECT 1' "$DB_NAME" >/dev/null 2>"$RUN_DIR/db.err"; do
+    ((SECONDS < deadline)) ||
+      die "app user $DB_APP_USER cannot connect to $DB_NAME on $DB_HOST:$DB_PORT: $(tr '\n' ' ' <"$RUN_DIR/db.err")." \
+        "The stack's database-users function makes the database accounts: see its log group" \
+        "/aws/lambda/openemr-aws-$OPENEMR_STACK-db-users, then run pulumi up again"
+    log "  waiting for the database accounts (app user $DB_APP_USER cannot connect yet)"
+    sleep 10
+  done
+  for role in BACKUP RESTORE; do
+    secret=SECRET_DB_$role
+    [[ -n ${!secret:-} ]] || continue
+    load_credentials "DB_$role" "${!secret}"
+    user=DB_${role}_USER password=DB_${role}_PASSWORD
+    write_client_options "$RUN_DIR/job.cnf" "${!user}" "${!password}"
+    mariadb --defaults-extra-file="$RUN_DIR/job.cnf" --host="$DB_HOST" --port="$DB_PORT" --ssl-ca="$DB_CA_FILE" \
+      --ssl-verify-server-cert --connect-timeout=10 --execute='SELECT 1' "$DB_NAME" >/dev/null 2>"$RUN_DIR/db.err" ||
+      die "${role,,} user ${!user} cannot connect to $DB_NAME: $(tr '\n' ' ' <"$RUN_DIR/db.err")"
+  done
+  rm -f "$RUN_DIR/job.cnf"
+}
+
+# Makes the database and every account here, as root on the socket (single) or with the master
+# secret of SECRET_DB_MASTER (standard on premises). OpenEMR itself never sees it.
+make_db_accounts() {
+  if [[ $OPENEMR_TIER == standard ]]; then
     load_credentials DB_MASTER "$SECRET_DB_MASTER"
     write_client_options "$RUN_DIR/master.cnf" "$DB_MASTER_USER" "$DB_MASTER_PASSWORD"
   fi
@@ -251,15 +299,11 @@ step_database() {
     db_master --execute="DROP DATABASE IF EXISTS \`$DB_NAME\`"
   fi
   {
-    printf 'CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;\n' "$DB_NAME"
+    printf '%s\n' "$(create_database_sql)"
     db_user_sql "$DB_APP_USER" "$DB_APP_PASSWORD"
-    printf 'GRANT ALL PRIVILEGES ON `%s`.* TO %s;\n' "$DB_NAME" "$(db_account "$DB_APP_USER")"
+    db_grants_sql app "$(db_account "$DB_APP_USER")"
     job_users_sql
   } | db_master || die "cannot create database $DB_NAME and its users"
-  write_client_options "$RUN_DIR/app.cnf" "$DB_APP_USER" "$DB_APP_PASSWORD"
-  db_app --execute='SELECT 1' "$DB_NAME" >/dev/null 2>"$RUN_DIR/db.err" ||
-    die "app user $DB_APP_USER cannot connect to $DB_NAME: $(tr '\n' ' ' <"$RUN_DIR/db.err")"
-  log "  database $DB_NAME and user $DB_APP_USER@$DB_APP_HOST ready"
 }
 
 # Runs OpenEMR's unattended installer as www-data with no root database access. It prints
@@ -303,27 +347,40 @@ db_user_sql() {
   printf 'ALTER USER %s IDENTIFIED BY '"'%s'"'%s;\n' "$(db_account "$user")" "$password" "$tls"
 }
 
-# The backup's and the restore's own accounts, each with only what its job needs. Backup: what
-# a consistent dump of OpenEMR's database reads; on `single` also the binary log position and
-# rotation (RELOAD, BINLOG MONITOR). Restore: OpenEMR's database and the scratch and kept
-# copies named after it (DB_NAME_restore_*, _before_*, _drill_*: the pattern DB_NAME\_%); on
-# `single` also BINLOG ADMIN, so its loads of old data stay out of the binary log.
+# The backup's and the restore's own accounts, each with only what its job needs
+# (lib/db-grants.json): the backup reads OpenEMR's database; the restore owns it and the scratch
+# and kept copies named after it. On `single` also the binary log rights each job needs.
 job_users_sql() {
-  local copies=${DB_NAME//_/\\_}\\_%
   if [[ -n ${SECRET_DB_BACKUP:-} ]]; then
     load_credentials DB_BACKUP "$SECRET_DB_BACKUP"
     db_user_sql "$DB_BACKUP_USER" "$DB_BACKUP_PASSWORD"
-    printf 'GRANT SELECT, SHOW VIEW, TRIGGER, LOCK TABLES, EVENT ON `%s`.* TO %s;\n' "$DB_NAME" "$(db_account "$DB_BACKUP_USER")"
-    [[ $OPENEMR_TIER == single ]] && printf 'GRANT RELOAD, BINLOG MONITOR ON *.* TO %s;\n' "$(db_account "$DB_BACKUP_USER")"
+    db_grants_sql backup "$(db_account "$DB_BACKUP_USER")"
   fi
   if [[ -n ${SECRET_DB_RESTORE:-} ]]; then
     load_credentials DB_RESTORE "$SECRET_DB_RESTORE"
     db_user_sql "$DB_RESTORE_USER" "$DB_RESTORE_PASSWORD"
-    printf 'GRANT ALL PRIVILEGES ON `%s`.* TO %s;\n' "$DB_NAME" "$(db_account "$DB_RESTORE_USER")"
-    printf 'GRANT ALL PRIVILEGES ON `%s`.* TO %s;\n' "$copies" "$(db_account "$DB_RESTORE_USER")"
-    [[ $OPENEMR_TIER == single ]] && printf 'GRANT BINLOG ADMIN ON *.* TO %s;\n' "$(db_account "$DB_RESTORE_USER")"
+    db_grants_sql restore "$(db_account "$DB_RESTORE_USER")"
   fi
-  return 0
+}
+
+# CREATE DATABASE for DB_NAME with the character set and collation of lib/db-grants.json.
+create_database_sql() {
+  jq -r --arg name "$DB_NAME" \
+    '.database | "CREATE DATABASE IF NOT EXISTS `\($name)` CHARACTER SET \(.characterSet) COLLATE \(.collation);"' \
+    "$BUNDLE_DIR/lib/db-grants.json"
+}
+
+# The GRANT statements of ROLE's account on this tier, from lib/db-grants.json: the one grant
+# list, which the stack's database-users function applies on RDS. Scopes: `database` is DB_NAME,
+# `copies` the restore's copies (DB_NAME\_%, `_` escaped in the LIKE pattern), `server` *.*.
+db_grants_sql() {
+  local role=$1 account=$2 copies=${DB_NAME//_/\\_}\\_%
+  jq -r --arg role "$role" --arg tier "$OPENEMR_TIER" --arg account "$account" \
+    --arg database "\`$DB_NAME\`.*" --arg copies "\`$copies\`.*" '
+    .accounts[] | select(.role == $role) | .grants[]
+    | select(.tiers == null or (.tiers | index($tier)))
+    | "GRANT \(.privileges | join(", ")) ON \({database: $database, copies: $copies, server: "*.*"}[.on]) TO \($account);"
+  ' "$BUNDLE_DIR/lib/db-grants.json"
 }
 
 # Globals a clinic expects to be safe (conf/openemr/globals.tsv), set on every run.
