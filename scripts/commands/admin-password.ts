@@ -62,7 +62,7 @@ export function generatePassword(): string {
 }
 
 /** Reads the pending secret on the host and sets it as the admin's password in OpenEMR. */
-function setPasswordScript(versionId: string): string {
+export function setPasswordScript(versionId: string): string {
   return `set -euo pipefail
 ${READ_HOST_SETTINGS}
 secret() {

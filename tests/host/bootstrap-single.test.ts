@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DebianRoot, freshRoot, mariadbSql } from "./lib/debian-root";
 import { useCloudImageAptSources } from "./lib/apt-sources";
 import { buildRelease } from "./lib/openemr-release";
+import { asBash } from "../../scripts/lib/ssm";
+import { setPasswordScript } from "../../scripts/commands/admin-password";
 
 const VERSION = "8.3.0";
 const DATA_DIR = "/srv/openemr-data";
@@ -18,6 +20,20 @@ describe("openemr-bootstrap, tier single, on-prem", () => {
   let root: DebianRoot;
   let lastLine: string;
   let code: number;
+  let adminPassword: string;
+
+  // PHP's password_verify against the bcrypt hash in users_secure, as OpenEMR's login checks it.
+  async function verifiesAdminPassword(password: string): Promise<boolean> {
+    const hash = (
+      await mariadbSql(root, "SELECT password FROM users_secure WHERE username = 'admin'", "openemr")
+    ).trim();
+    expect(hash).toMatch(/^\$2y\$\d\d\$/);
+    const check = await root.run(["php", "-r", "exit(password_verify(getenv('CANDIDATE'), getenv('HASH')) ? 0 : 1);"], {
+      check: false,
+      env: { CANDIDATE: password, HASH: hash },
+    });
+    return check.code === 0;
+  }
 
   beforeAll(async () => {
     root = await freshRoot("bootstrap-single");
@@ -32,13 +48,14 @@ describe("openemr-bootstrap, tier single, on-prem", () => {
         .replace(/^# DATA_DIR=.*$/m, `DATA_DIR=${DATA_DIR}`),
     );
     const password = () => randomBytes(24).toString("base64").replace(/[+/=]/g, "x");
+    adminPassword = password();
     root.writeFile(
       "/etc/openemr-aws/secrets.json",
       JSON.stringify({
         "db-app": { username: "openemr_app", password: password() },
         "db-backup": { username: "openemr_backup", password: password() },
         "db-restore": { username: "openemr_restore", password: password() },
-        "openemr-admin": { username: "admin", password: password() },
+        "openemr-admin": { username: "admin", password: adminPassword },
       }),
       0o600,
     );
@@ -77,6 +94,79 @@ describe("openemr-bootstrap, tier single, on-prem", () => {
     expect(grants[1]).toBe("GRANT ALL PRIVILEGES ON `openemr`.* TO `openemr_app`@`localhost`");
     expect(await mariadbSql(root, "SELECT username FROM users", "openemr")).toBe("admin\n");
     expect(root.readFile("/var/www/openemr/sites/default/sqlconf.php")).toContain("$config = 1;");
+  });
+
+  it("has OpenEMR's whole schema, and the administrator as OpenEMR's installer creates it", async () => {
+    const tables = await mariadbSql(
+      root,
+      "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'openemr' AND table_type = 'BASE TABLE'",
+    );
+    expect(Number(tables)).toBeGreaterThanOrEqual(281);
+    expect(await mariadbSql(root, "SELECT v_major, v_minor, v_patch, v_database FROM version", "openemr")).toBe(
+      "8\t3\t0\t538\n",
+    );
+    expect(await mariadbSql(root, "SELECT id, username, authorized, password FROM users", "openemr")).toBe(
+      "1\tadmin\t1\tNoLongerUsed\n",
+    );
+    expect(await mariadbSql(root, "SELECT name, user FROM `groups`", "openemr")).toBe("Default\tadmin\n");
+    expect(await verifiesAdminPassword(adminPassword)).toBe(true);
+    // phpGACL: the administrator is an ARO in the "admin" group, which holds the superuser ACL.
+    const acl = await mariadbSql(
+      root,
+      "SELECT g.value, acl.return_value FROM gacl_aro aro" +
+        " JOIN gacl_groups_aro_map m ON m.aro_id = aro.id JOIN gacl_aro_groups g ON g.id = m.group_id" +
+        " JOIN gacl_aro_groups_map am ON am.group_id = g.id JOIN gacl_acl acl ON acl.id = am.acl_id" +
+        " JOIN gacl_aco_map aco ON aco.acl_id = acl.id" +
+        " WHERE aro.section_value = 'users' AND aro.value = 'admin'" +
+        " AND aco.section_value = 'admin' AND aco.value = 'super'",
+      "openemr",
+    );
+    expect(acl).toBe("admin\twrite\n");
+  });
+
+  // rotate-admin-password's host step, run as the ops tool sends it, with the AWS CLI answering
+  // from files (no Secrets Manager here): the new password lands in users_secure.
+  it("sets a rotated admin password in OpenEMR's users_secure", async () => {
+    const pending = "Oe1-rotated-" + randomBytes(12).toString("hex");
+    const version = "11111111-2222-3333-4444-555555555555";
+    root.writeFile(
+      "/usr/local/bin/aws",
+      `#!/bin/sh
+# secretsmanager get-secret-value --region R --secret-id ID [--version-id V] --query SecretString --output text
+while [ $# -gt 0 ]; do
+  case $1 in --secret-id) id=$2; shift ;; --version-id) version=$2; shift ;; esac
+  shift
+done
+cat "/srv/test-secrets/$id\${version:+.$version}"
+`,
+      0o755,
+    );
+    const secrets = JSON.parse(root.readFile("/etc/openemr-aws/secrets.json"));
+    root.writeFile("/srv/test-secrets/db-app", JSON.stringify(secrets["db-app"]), 0o600);
+    root.writeFile(
+      `/srv/test-secrets/openemr-admin.${version}`,
+      JSON.stringify({ username: "admin", password: pending }),
+      0o600,
+    );
+    const before = await mariadbSql(root, "SELECT last_update_password FROM users_secure WHERE id = 1", "openemr");
+    await new Promise((wake) => setTimeout(wake, 1100));
+    const onHost = { check: false, env: { AWS_REGION: "us-east-1" } };
+    const run = await root.run(["sh", "-c", asBash(setPasswordScript(version))], onHost);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("password updated for admin");
+    expect(await verifiesAdminPassword(pending)).toBe(true);
+    expect(await verifiesAdminPassword(adminPassword)).toBe(false);
+    expect(await mariadbSql(root, "SELECT last_update_password FROM users_secure WHERE id = 1", "openemr")).not.toBe(
+      before,
+    );
+    root.writeFile(
+      `/srv/test-secrets/openemr-admin.${version}`,
+      JSON.stringify({ username: "nobody", password: pending }),
+      0o600,
+    );
+    const missing = await root.run(["sh", "-c", asBash(setPasswordScript(version))], onHost);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("no OpenEMR user named nobody");
   });
 
   it("logs every change in the binary log, and backs up, ships and drills with the jobs' own accounts", async () => {

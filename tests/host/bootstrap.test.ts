@@ -487,7 +487,7 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     );
     expect(globals).toBe("gbl_minimum_password_length\t12\nsecure_password\t1\ntimeout\t900\n");
     const sqlconf = root.readFile("/var/www/openemr/sites/default/sqlconf.php");
-    expect(sqlconf).toContain("$login = 'openemr_app'");
+    expect(sqlconf).toContain("$login\t= 'openemr_app'");
     expect(sqlconf).not.toContain(db.admin.password);
   });
 
