@@ -45,7 +45,7 @@ async function readStackConfig(cwd: string, stack: string): Promise<StackConfigS
   // The Pulumi program's own validation, so preflight and `pulumi up` agree on what is valid.
   const { loadStackFile, rawConfigFrom, validateConfig } = await import("../../infra/config");
   const { raw, problems: namespaceProblems } = rawConfigFrom(loadStackFile(file));
-  const { config, problems } = validateConfig(raw);
+  const { config, problems } = validateConfig(raw, stack);
   const all = [...namespaceProblems, ...problems];
   if (!config || all.length) throw new OpsError(`config: ${file} is invalid: ${all.join("; ")}`);
   return { region: config.region, azCount: config.azCount, instanceType: config.instanceType };

@@ -150,6 +150,17 @@ describe("provision", () => {
     expect(stack.mocks.sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(0);
   });
 
+  it("a stack name AWS would refuse in the names derived from it is refused before any AWS call", async () => {
+    writeFileSync(join(projectDir, "Pulumi.clinic.prod.yaml"), "config:\n  openemr:dashboard: false\n");
+    const run = await runCli(["provision", "--stack", "clinic.prod", "--project-dir", projectDir, "--yes"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `error: config: ${projectDir}/Pulumi.clinic.prod.yaml is invalid: ` +
+        'stack name: "clinic.prod" makes the KMS alias "alias/openemr-aws/clinic.prod/alerts"; ',
+    );
+    expect(stack.mocks.sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(0);
+  });
+
   it("a missing stack file says how to make one", async () => {
     const run = await runCli(["provision", "--stack", "missing", "--project-dir", projectDir, "--yes"]);
     expect(run.code).toBe(1);
