@@ -715,6 +715,21 @@ const ELB_ACCOUNT_REGIONS = [
 
 export const backupConstraints: AwsConstraint[] = [
   {
+    id: "backup-vault-lock-cooling-off",
+    keys: ["backupVaultLockChangeableDays", "backupVaultLock"],
+    rule:
+      "AWS Backup Vault Lock takes effect after a cooling-off period of at least 72 hours: `ChangeableForDays` " +
+      "is 3 or more.",
+    doc: "https://docs.aws.amazon.com/aws-backup/latest/devguide/API_PutBackupVaultLockConfiguration.html",
+    problems: ({ config }) =>
+      config.backupVaultLock && config.backupVaultLockChangeableDays < 3
+        ? [
+            `openemr:backupVaultLockChangeableDays: ${config.backupVaultLockChangeableDays} is too short; ` +
+              "expected at least 3 days (AWS Backup's cooling-off period before the lock holds)",
+          ]
+        : [],
+  },
+  {
     id: "elb-log-delivery-account",
     keys: ["region"],
     rule:

@@ -185,6 +185,14 @@ const schemaGuarded: Array<{ id: string; config: Partial<StackConfig>; problems:
     problems: ["openemr:dataVolumeGb: 20000 is outside gp3's sizes; expected 1 to 16384 GiB"],
   },
   {
+    id: "backup-vault-lock-cooling-off",
+    config: { backupVaultLock: true, backupVaultLockChangeableDays: 2 },
+    problems: [
+      "openemr:backupVaultLockChangeableDays: 2 is too short; " +
+        "expected at least 3 days (AWS Backup's cooling-off period before the lock holds)",
+    ],
+  },
+  {
     id: "rds-backup-retention",
     config: { backupRetentionDays: 36 },
     problems: ["openemr:backupRetentionDays: 36 is outside RDS's range; expected 1 to 35 days"],
