@@ -1,13 +1,23 @@
 // The public edge: an internet-facing ALB that only speaks HTTPS (port 80 redirects), its
-// certificate, the target group that re-encrypts to the host, and a WAF web ACL with logging.
+// certificate, optional sign-in at the load balancer (Cognito or the clinic's OIDC provider), the
+// target group that re-encrypts to the host, and a WAF web ACL with logging.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { configDefault } from "../config-defaults";
 import { type AwsConstraint, derivedNameProblem, STACK_NAME } from "../constraint";
 
-/** TLS 1.3 and 1.2 only, forward-secret ciphers (AWS's recommended policy for ALB HTTPS listeners). */
-export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+/**
+ * TLS 1.3 and 1.2 only, AES-GCM ciphers only, every TLS 1.2 suite ECDHE (forward secret), from
+ * FIPS 140 validated modules. AWS's table (Application Load Balancer guide, "Security policies",
+ * FIPS ciphers by policy) lists for it TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384 and
+ * ECDHE-{ECDSA,RSA}-AES{128-GCM-SHA256,256-GCM-SHA384}. The non-FIPS "-Res-2021-06" adds
+ * ChaCha20-Poly1305 under TLS 1.3, which no FIPS or NIST SP 800-52 list approves (HHS's guidance
+ * on unsecured PHI names SP 800-52 for data in motion); the "-PQ-2025-09" hybrid post-quantum
+ * variants are not among the policies whose cipher lists we could check, so they wait.
+ */
+export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04";
 /** OpenEMR's liveness endpoint (since 8.0); it answers 200 with JSON while PHP serves requests. */
 export const HEALTH_CHECK_PATH = "/meta/health/livez";
 /**
@@ -20,6 +30,53 @@ export const RATE_LIMIT_PER_IP = 5000;
  * request (a document upload being stored, a report) is not cut before PHP answers.
  */
 const IDLE_TIMEOUT_SECONDS = 120;
+/**
+ * Paths that programs call, which cannot answer a sign-in page: FHIR and the REST API (`/apis/`),
+ * OpenEMR's OAuth2 server (`/oauth2/`, where SMART apps get their tokens), discovery documents
+ * (`/.well-known/`) and the health endpoints (`/meta/health/`). With authentication at the load
+ * balancer they are forwarded without it, by one listener rule ahead of the default action; OpenEMR
+ * authenticates every one of them itself (OAuth2 bearer tokens), except discovery and health,
+ * which carry no patient data.
+ */
+export const MACHINE_PATHS = ["/apis/*", "/oauth2/*", "/.well-known/*", "/meta/health/*"];
+/** Priority of the listener rule forwarding MACHINE_PATHS without sign-in (lower runs first). */
+export const MACHINE_PATHS_PRIORITY = 10;
+/** A signed-in browser session at the load balancer lasts a clinic's working day, then signs in again. */
+export const AUTH_SESSION_SECONDS = 12 * 3600;
+/**
+ * How long `pulumi up` waits for ACM to issue a certificate whose validation record the clinic
+ * adds at its own DNS provider (`openemr-ops provision` waits as long, printing the record).
+ */
+export const MANUAL_VALIDATION_WAIT_MINUTES = 45;
+
+/** Sign-in at the load balancer (config `authentication`). */
+export type EdgeAuthentication =
+  | { type: "none" }
+  | { type: "cognito" }
+  | {
+      type: "oidc";
+      issuer: string;
+      authorizationEndpoint: string;
+      tokenEndpoint: string;
+      userInfoEndpoint: string;
+      clientId: string;
+      clientSecret: pulumi.Input<string>;
+    };
+
+/**
+ * Where the HTTPS listener's certificate comes from. `acm-existing`: `certificateArn`, given.
+ * `acm-dns-validated`: requested from ACM, validated through a record in the Route 53 zone.
+ * `acm-dns-manual`: requested from ACM, validated through a record the clinic adds at its DNS
+ * provider (the `validationRecords` output). `self-signed`: no domain; browsers warn.
+ */
+export type CertificateKind = "acm-existing" | "acm-dns-validated" | "acm-dns-manual" | "self-signed";
+
+/** A DNS record ACM asks for before it issues the certificate. */
+export interface ValidationRecord {
+  name: string;
+  type: string;
+  value: string;
+}
 
 export interface EdgeArgs {
   /** Prefix of the names of the web ACL and its log group (the stack name). */
@@ -41,10 +98,18 @@ export interface EdgeArgs {
    * retention the stack allows for an audit record.
    */
   logRetentionDays?: number;
-  /** Public host name; with `hostedZoneId` ACM issues a DNS-validated certificate for it. */
+  /**
+   * Public host name. With `hostedZoneId` ACM issues a certificate validated through that zone;
+   * without it, through a record the clinic adds (see `validationRecords`), unless
+   * `certificateArn` names one. Without a domain: the ALB's DNS name and a self-signed certificate.
+   */
   domain?: string;
-  /** Route 53 public hosted zone holding `domain`. */
+  /** Route 53 public hosted zone holding `domain` (validation and alias records go there). */
   hostedZoneId?: string;
+  /** An issued ACM certificate for `domain`, in the stack's region: used as is, none requested. */
+  certificateArn?: string;
+  /** Sign-in at the load balancer before OpenEMR. Defaults to the stack's `authentication`: none. */
+  authentication?: EdgeAuthentication;
   /**
    * Keep the WAF log group (a record of who reached the site) on `pulumi destroy`. Defaults to the
    * stack's `retainDataOnDestroy`, which keeps it: the record outlives the site.
@@ -63,8 +128,14 @@ export class Edge extends pulumi.ComponentResource {
   public readonly targetGroup: aws.lb.TargetGroup;
   /** ARN of the certificate the HTTPS listener presents (issued by, or imported into, ACM). */
   public readonly certificateArn: pulumi.Output<string>;
-  /** `acm-dns-validated` or `self-signed` (browsers warn: see below). */
-  public readonly certificateKind: "acm-dns-validated" | "self-signed";
+  /** Where the certificate comes from; `self-signed` makes browsers warn (see below). */
+  public readonly certificateKind: CertificateKind;
+  /** The records ACM waits for, when the clinic adds them itself (`acm-dns-manual`); else empty. */
+  public readonly validationRecords: pulumi.Output<ValidationRecord[]>;
+  /** The HTTPS listener: forwards to the host, after sign-in when `authentication` is on. */
+  public readonly httpsListener: aws.lb.Listener;
+  /** The Cognito user pool staff sign in with (`authentication: {type: cognito}`). */
+  public readonly userPool?: aws.cognito.UserPool;
   /** The address users open: `https://<domain>` or `https://<ALB DNS name>`. */
   public readonly url: pulumi.Output<string>;
   public readonly webAclArn: pulumi.Output<string>;
@@ -118,9 +189,33 @@ export class Edge extends pulumi.ComponentResource {
 
     let certificateArn: pulumi.Output<string>;
     let hostName: pulumi.Output<string>;
-    if (args.domain && args.hostedZoneId) {
+    this.validationRecords = pulumi.output([]);
+    if (args.domain && args.certificateArn) {
+      this.certificateKind = "acm-existing";
+      certificateArn = pulumi.output(args.certificateArn);
+      hostName = pulumi.output(args.domain);
+    } else if (args.domain && args.hostedZoneId) {
       this.certificateKind = "acm-dns-validated";
       certificateArn = this.dnsValidatedCertificate(name, args.domain, args.hostedZoneId);
+      hostName = pulumi.output(args.domain);
+    } else if (args.domain) {
+      this.certificateKind = "acm-dns-manual";
+      const manual = this.manuallyValidatedCertificate(name, args.domain);
+      certificateArn = manual.certificateArn;
+      this.validationRecords = manual.records;
+      hostName = pulumi.output(args.domain);
+    } else {
+      // Without a domain there is no name ACM could validate, so the listener gets a self-signed
+      // certificate imported into ACM. The traffic is encrypted, but browsers do not trust the
+      // issuer: they show a full-page warning ("Your connection is not private",
+      // NET::ERR_CERT_AUTHORITY_INVALID, or SEC_ERROR_UNKNOWN_ISSUER) that every user must click
+      // through, and cannot tell the real site from an impostor. Fit for a first trial, not for
+      // clinical use: the plan, `provision` and the audit (alb-trusted-certificate) say so.
+      this.certificateKind = "self-signed";
+      hostName = alb.dnsName;
+      certificateArn = this.selfSignedCertificate(name, hostName);
+    }
+    if (args.domain && args.hostedZoneId)
       new aws.route53.Record(
         `${name}-alias`,
         {
@@ -131,20 +226,14 @@ export class Edge extends pulumi.ComponentResource {
         },
         child,
       );
-      hostName = pulumi.output(args.domain);
-    } else {
-      // Without a domain and zone there is no name ACM could validate, so the listener gets a
-      // self-signed certificate imported into ACM. The traffic is encrypted, but browsers do not
-      // trust the issuer: they show a full-page warning ("Your connection is not private",
-      // NET::ERR_CERT_AUTHORITY_INVALID, or SEC_ERROR_UNKNOWN_ISSUER) that every user must click
-      // through, and cannot tell the real site from an impostor. Fit for a first look, not for
-      // clinical use: set `domain` and `hostedZoneId`.
-      this.certificateKind = "self-signed";
-      hostName = args.domain ? pulumi.output(args.domain) : alb.dnsName;
-      certificateArn = this.selfSignedCertificate(name, hostName);
-    }
+    const url = pulumi.interpolate`https://${hostName}`;
 
-    new aws.lb.Listener(
+    const authentication = args.authentication ?? (configDefault("authentication") as EdgeAuthentication);
+    const { action: signIn, userPool } = this.signIn(name, args, authentication, url);
+    this.userPool = userPool;
+    const forward = { type: "forward", targetGroupArn: targetGroup.arn };
+
+    this.httpsListener = new aws.lb.Listener(
       `${name}-https`,
       {
         loadBalancerArn: alb.arn,
@@ -152,10 +241,26 @@ export class Edge extends pulumi.ComponentResource {
         protocol: "HTTPS",
         sslPolicy: TLS_POLICY,
         certificateArn,
-        defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+        defaultActions: signIn
+          ? [
+              { ...signIn, order: 1 },
+              { ...forward, order: 2 },
+            ]
+          : [forward],
       },
       child,
     );
+    if (signIn)
+      new aws.lb.ListenerRule(
+        `${name}-machine-paths`,
+        {
+          listenerArn: this.httpsListener.arn,
+          priority: MACHINE_PATHS_PRIORITY,
+          conditions: [{ pathPattern: { values: MACHINE_PATHS } }],
+          actions: [forward],
+        },
+        child,
+      );
     new aws.lb.Listener(
       `${name}-http-redirect`,
       {
@@ -173,15 +278,151 @@ export class Edge extends pulumi.ComponentResource {
     this.loadBalancer = alb;
     this.targetGroup = targetGroup;
     this.certificateArn = certificateArn;
-    this.url = pulumi.interpolate`https://${hostName}`;
+    this.url = url;
     this.webAclArn = webAcl.arn;
     this.registerOutputs({
       url: this.url,
       albArn: alb.arn,
       certificateArn,
       certificateKind: this.certificateKind,
+      validationRecords: this.validationRecords,
+      authentication: authentication.type,
       webAclArn: this.webAclArn,
     });
+  }
+
+  /**
+   * An ACM certificate for `domain` validated through a record the clinic adds at its own DNS
+   * provider: the records are an output as soon as ACM states them, and the validation resource
+   * waits (MANUAL_VALIDATION_WAIT_MINUTES) for the issue, so the listener never gets a pending one.
+   */
+  private manuallyValidatedCertificate(
+    name: string,
+    domain: string,
+  ): { certificateArn: pulumi.Output<string>; records: pulumi.Output<ValidationRecord[]> } {
+    const child = { parent: this };
+    const certificate = new aws.acm.Certificate(
+      `${name}-certificate`,
+      { domainName: domain, validationMethod: "DNS" },
+      child,
+    );
+    const records = certificate.domainValidationOptions.apply((options) =>
+      options.map((option) => ({
+        name: option.resourceRecordName ?? "",
+        type: option.resourceRecordType ?? "",
+        value: option.resourceRecordValue ?? "",
+      })),
+    );
+    const validation = new aws.acm.CertificateValidation(
+      `${name}-certificate`,
+      { certificateArn: certificate.arn },
+      { ...child, customTimeouts: { create: `${MANUAL_VALIDATION_WAIT_MINUTES}m` } },
+    );
+    return { certificateArn: validation.certificateArn, records };
+  }
+
+  /**
+   * The listener action that signs a browser in before it reaches OpenEMR (none when
+   * `authentication` is none), and the Cognito user pool it uses. The load balancer calls the identity provider's token and user-info
+   * endpoints itself, so its group may then open HTTPS out.
+   */
+  private signIn(
+    name: string,
+    args: EdgeArgs,
+    authentication: EdgeAuthentication,
+    url: pulumi.Output<string>,
+  ): { action?: aws.types.input.lb.ListenerDefaultAction; userPool?: aws.cognito.UserPool } {
+    if (authentication.type === "none") return {};
+    const child = { parent: this };
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-alb-to-identity-provider`,
+      {
+        securityGroupId: args.albSecurityGroupId,
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: "0.0.0.0/0",
+        description: "HTTPS to the identity provider's token and user-info endpoints (sign-in at the load balancer)",
+      },
+      child,
+    );
+    const common = { onUnauthenticatedRequest: "authenticate", scope: "openid", sessionTimeout: AUTH_SESSION_SECONDS };
+    if (authentication.type === "oidc")
+      return {
+        action: {
+          type: "authenticate-oidc",
+          authenticateOidc: {
+            ...common,
+            issuer: authentication.issuer,
+            authorizationEndpoint: authentication.authorizationEndpoint,
+            tokenEndpoint: authentication.tokenEndpoint,
+            userInfoEndpoint: authentication.userInfoEndpoint,
+            clientId: authentication.clientId,
+            clientSecret: pulumi.secret(authentication.clientSecret),
+          },
+        },
+      };
+
+    // Staff are added by an administrator (no self sign-up), every sign-in asks for a TOTP code,
+    // and Cognito's threat protection (the Plus feature plan) blocks sign-ins it judges risky.
+    const pool = new aws.cognito.UserPool(
+      `${name}-users`,
+      {
+        name: `${args.namePrefix}-openemr`,
+        usernameAttributes: ["email"],
+        autoVerifiedAttributes: ["email"],
+        adminCreateUserConfig: { allowAdminCreateUserOnly: true },
+        mfaConfiguration: "ON",
+        softwareTokenMfaConfiguration: { enabled: true },
+        passwordPolicy: {
+          minimumLength: 14,
+          requireLowercase: true,
+          requireUppercase: true,
+          requireNumbers: true,
+          requireSymbols: true,
+          temporaryPasswordValidityDays: 3,
+        },
+        accountRecoverySetting: { recoveryMechanisms: [{ name: "admin_only", priority: 1 }] },
+        userPoolTier: "PLUS",
+        userPoolAddOns: { advancedSecurityMode: "ENFORCED" },
+        deletionProtection: "ACTIVE",
+      },
+      child,
+    );
+    const client = new aws.cognito.UserPoolClient(
+      `${name}-users`,
+      {
+        userPoolId: pool.id,
+        generateSecret: true,
+        allowedOauthFlowsUserPoolClient: true,
+        allowedOauthFlows: ["code"],
+        allowedOauthScopes: ["openid", "email"],
+        supportedIdentityProviders: ["COGNITO"],
+        // The load balancer's own callback path (AWS: "Authenticate users using an Application Load Balancer").
+        callbackUrls: [pulumi.interpolate`${url}/oauth2/idpresponse`],
+        preventUserExistenceErrors: "ENABLED",
+      },
+      child,
+    );
+    // Hosted sign-in domains are unique within a region: the stack's name and a random suffix.
+    const suffix = new random.RandomString(`${name}-users-domain`, { length: 8, special: false, upper: false }, child);
+    const domain = new aws.cognito.UserPoolDomain(
+      `${name}-users`,
+      { userPoolId: pool.id, domain: pulumi.interpolate`${args.namePrefix}-openemr-${suffix.result}` },
+      child,
+    );
+    return {
+      action: {
+        type: "authenticate-cognito",
+        authenticateCognito: {
+          ...common,
+          userPoolArn: pool.arn,
+          userPoolClientId: client.id,
+          userPoolDomain: domain.domain,
+        },
+      },
+      userPool: pool,
+    };
   }
 
   /** ACM certificate for `domain`, validated through a DNS record in the given zone. */

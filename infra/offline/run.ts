@@ -32,6 +32,8 @@ export interface PlannedResource {
   retainOnDelete: boolean;
   /** URNs the resource was declared to depend on (`dependsOn`), besides what its inputs imply. */
   dependsOn: string[];
+  /** How long the engine waits for a create, when the resource sets `customTimeouts` (e.g. `45m`). */
+  customTimeouts?: { create?: string };
 }
 
 export interface OfflineRun {
@@ -131,6 +133,9 @@ async function runExclusive(program: () => unknown, options: OfflineRunOptions):
           protect: request.getProtect() === true,
           retainOnDelete: request.getRetainondelete() === true,
           dependsOn: request.getDependenciesList(),
+          ...(request.getCustomtimeouts()?.getCreate()
+            ? { customTimeouts: { create: request.getCustomtimeouts().getCreate() } }
+            : {}),
         });
       }
       callback(error, response);

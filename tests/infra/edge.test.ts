@@ -2,7 +2,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { runOffline, type OfflineRun } from "../../infra/offline/run";
 import { hostInstance, named, ofType } from "./helpers";
 import { planStack } from "../../infra/plan/plan";
-import { Edge, type EdgeArgs } from "../../infra/components/edge";
+import {
+  Edge,
+  MACHINE_PATHS,
+  MANUAL_VALIDATION_WAIT_MINUTES,
+  type EdgeArgs,
+  type EdgeAuthentication,
+} from "../../infra/components/edge";
 
 const LOGS_KEY = "arn:aws:kms:us-east-1:111122223333:key/test-logs-key";
 
@@ -21,7 +27,7 @@ const baseArgs: EdgeArgs = {
 function edgeRun(args: Partial<EdgeArgs>): Promise<OfflineRun> {
   return runOffline(() => {
     const edge = new Edge("edge", { ...baseArgs, ...args });
-    return { url: edge.url, certificateKind: edge.certificateKind };
+    return { url: edge.url, certificateKind: edge.certificateKind, validationRecords: edge.validationRecords };
   });
 }
 
@@ -75,12 +81,12 @@ describe("Edge with a domain and hosted zone", () => {
     });
   });
 
-  it("https listener: TLS 1.2+ policy and the validated ACM certificate", () => {
+  it("https listener: TLS 1.3/1.2 AES-GCM-only FIPS policy and the validated ACM certificate", () => {
     const listener = named(run, "aws:lb/listener:Listener", "edge-https").inputs;
     expect([listener.port, listener.protocol, listener.sslPolicy]).toEqual([
       443,
       "HTTPS",
-      "ELBSecurityPolicy-TLS13-1-2-2021-06",
+      "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
     ]);
     expect(listener.certificateArn).toBe(
       named(run, "aws:acm/certificateValidation:CertificateValidation", "edge-certificate").inputs.certificateArn,
@@ -125,7 +131,11 @@ describe("Edge with a domain and hosted zone", () => {
   });
 
   it("url: https on the domain", () => {
-    expect(run.outputs).toEqual({ url: "https://emr.example.org", certificateKind: "acm-dns-validated" });
+    expect(run.outputs).toEqual({
+      url: "https://emr.example.org",
+      certificateKind: "acm-dns-validated",
+      validationRecords: [],
+    });
   });
 
   it("waf: REGIONAL web ACL associated with the ALB", () => {
@@ -239,12 +249,184 @@ describe("Edge without a domain", () => {
 });
 
 describe("Edge with a domain but no zone", () => {
-  it("certificate: self-signed for the domain", async () => {
-    const run = await edgeRun({ domain: "emr.example.org" });
-    expect(named(run, "tls:index/selfSignedCert:SelfSignedCert", "edge-self-signed").inputs.subject.commonName).toBe(
-      "emr.example.org",
+  let run: OfflineRun;
+  beforeAll(async () => {
+    run = await edgeRun({ domain: "emr.example.org" });
+  });
+
+  it("certificate: requested from ACM with DNS validation, no self-signed one", () => {
+    expect(named(run, "aws:acm/certificate:Certificate", "edge-certificate").inputs).toMatchObject({
+      domainName: "emr.example.org",
+      validationMethod: "DNS",
+    });
+    expect(ofType(run, "tls:index/selfSignedCert:SelfSignedCert")).toEqual([]);
+    expect(run.outputs.certificateKind).toBe("acm-dns-manual");
+  });
+
+  it("validation: the records ACM asks for are an output, and no record is written anywhere", () => {
+    expect(run.outputs.validationRecords).toEqual([
+      {
+        name: expect.stringContaining("emr.example.org"),
+        type: "CNAME",
+        value: expect.stringMatching(/acm-validations\.aws\.$/),
+      },
+    ]);
+    expect(ofType(run, "aws:route53/record:Record")).toEqual([]);
+  });
+
+  it("listener: presents the certificate only once ACM has issued it (the validation waits, bounded)", () => {
+    const validation = named(run, "aws:acm/certificateValidation:CertificateValidation", "edge-certificate");
+    expect(validation.inputs.validationRecordFqdns).toBeUndefined();
+    expect(validation.customTimeouts?.create).toBe(`${MANUAL_VALIDATION_WAIT_MINUTES}m`);
+    expect(named(run, "aws:lb/listener:Listener", "edge-https").inputs.certificateArn).toBe(
+      validation.inputs.certificateArn,
     );
     expect(run.outputs.url).toBe("https://emr.example.org");
+  });
+});
+
+describe("Edge with an existing certificate", () => {
+  const existing = "arn:aws:acm:us-east-1:111122223333:certificate/01234567-89ab-cdef-0123-456789abcdef";
+
+  it("listener: presents it; the stack requests, imports and validates none", async () => {
+    const run = await edgeRun({ domain: "emr.example.org", certificateArn: existing });
+    expect(named(run, "aws:lb/listener:Listener", "edge-https").inputs.certificateArn).toBe(existing);
+    expect(ofType(run, "aws:acm/certificate:Certificate")).toEqual([]);
+    expect(ofType(run, "aws:acm/certificateValidation:CertificateValidation")).toEqual([]);
+    expect(ofType(run, "aws:route53/record:Record")).toEqual([]);
+    expect(run.outputs).toMatchObject({ url: "https://emr.example.org", certificateKind: "acm-existing" });
+  });
+
+  it("with a zone: the alias record still points the domain at the ALB", async () => {
+    const run = await edgeRun({ domain: "emr.example.org", certificateArn: existing, hostedZoneId: "Z0123456789ABC" });
+    expect(named(run, "aws:route53/record:Record", "edge-alias").inputs).toMatchObject({ type: "A" });
+    expect(ofType(run, "aws:acm/certificate:Certificate")).toEqual([]);
+  });
+});
+
+const oidc: EdgeAuthentication = {
+  type: "oidc",
+  issuer: "https://login.clinic.example",
+  authorizationEndpoint: "https://login.clinic.example/authorize",
+  tokenEndpoint: "https://login.clinic.example/token",
+  userInfoEndpoint: "https://login.clinic.example/userinfo",
+  clientId: "openemr",
+  clientSecret: "s3cret-client-value",
+};
+
+describe.each([
+  ["cognito", { type: "cognito" } as EdgeAuthentication, "authenticate-cognito"],
+  ["oidc", oidc, "authenticate-oidc"],
+])("Edge with sign-in at the load balancer (%s)", (_kind, authentication, actionType) => {
+  let run: OfflineRun;
+  beforeAll(async () => {
+    run = await edgeRun({ domain: "emr.example.org", hostedZoneId: "Z0123456789ABC", authentication });
+  });
+
+  it("default action: sign in first, then forward to the host", () => {
+    const actions = named(run, "aws:lb/listener:Listener", "edge-https").inputs.defaultActions;
+    expect(actions.map((action: any) => [action.order, action.type])).toEqual([
+      [1, actionType],
+      [2, "forward"],
+    ]);
+    const signIn = actions[0].authenticateCognito ?? actions[0].authenticateOidc;
+    expect(signIn).toMatchObject({ onUnauthenticatedRequest: "authenticate", scope: "openid" });
+  });
+
+  it("listener rule: the paths machines call are forwarded without sign-in, ahead of the default", () => {
+    const rules = ofType(run, "aws:lb/listenerRule:ListenerRule");
+    expect(rules).toHaveLength(1);
+    const rule = rules[0].inputs;
+    expect(rule.listenerArn).toBe(named(run, "aws:lb/listener:Listener", "edge-https").state.arn);
+    expect(rule.priority).toBe(10);
+    expect(rule.conditions).toEqual([
+      { pathPattern: { values: ["/apis/*", "/oauth2/*", "/.well-known/*", "/meta/health/*"] } },
+    ]);
+    expect(rule.actions).toEqual([
+      { type: "forward", targetGroupArn: named(run, "aws:lb/targetGroup:TargetGroup", "edge-host").state.arn },
+    ]);
+    expect(MACHINE_PATHS).toHaveLength(4);
+  });
+
+  it("the health check path is among the machine paths", () => {
+    const rule = ofType(run, "aws:lb/listenerRule:ListenerRule")[0].inputs;
+    const healthPath = named(run, "aws:lb/targetGroup:TargetGroup", "edge-host").inputs.healthCheck.path;
+    const matches = (pattern: string) =>
+      new RegExp(`^${pattern.replace(/[.]/g, "\\.").replace(/\*/g, ".*")}$`).test(healthPath);
+    expect(rule.conditions[0].pathPattern.values.some(matches)).toBe(true);
+  });
+
+  it("alb: may reach the identity provider over HTTPS (the ALB calls its token endpoint)", () => {
+    expect(
+      named(run, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "edge-alb-to-identity-provider").inputs,
+    ).toMatchObject({ securityGroupId: "sg-alb", ipProtocol: "tcp", fromPort: 443, toPort: 443 });
+  });
+});
+
+describe("Cognito sign-in", () => {
+  let run: OfflineRun;
+  beforeAll(async () => {
+    run = await edgeRun({
+      domain: "emr.example.org",
+      hostedZoneId: "Z0123456789ABC",
+      authentication: { type: "cognito" },
+    });
+  });
+
+  it("user pool: MFA required, admin-created users only, threat protection enforced", () => {
+    const pool = named(run, "aws:cognito/userPool:UserPool", "edge-users").inputs;
+    expect(pool).toMatchObject({
+      mfaConfiguration: "ON",
+      softwareTokenMfaConfiguration: { enabled: true },
+      adminCreateUserConfig: { allowAdminCreateUserOnly: true },
+      userPoolTier: "PLUS",
+      userPoolAddOns: { advancedSecurityMode: "ENFORCED" },
+      deletionProtection: "ACTIVE",
+    });
+    expect(pool.passwordPolicy.minimumLength).toBeGreaterThanOrEqual(14);
+  });
+
+  it("app client: code flow with a secret, calling back to the ALB's /oauth2/idpresponse", () => {
+    const client = named(run, "aws:cognito/userPoolClient:UserPoolClient", "edge-users").inputs;
+    expect(client).toMatchObject({
+      generateSecret: true,
+      allowedOauthFlows: ["code"],
+      allowedOauthFlowsUserPoolClient: true,
+    });
+    expect(client.callbackUrls).toEqual(["https://emr.example.org/oauth2/idpresponse"]);
+  });
+
+  it("listener: signs in against the pool, its client and its hosted domain", () => {
+    const signIn = named(run, "aws:lb/listener:Listener", "edge-https").inputs.defaultActions[0].authenticateCognito;
+    expect(signIn.userPoolArn).toBe(named(run, "aws:cognito/userPool:UserPool", "edge-users").state.arn);
+    expect(signIn.userPoolClientId).toBe(
+      named(run, "aws:cognito/userPoolClient:UserPoolClient", "edge-users").state.id,
+    );
+    expect(signIn.userPoolDomain).toMatch(/^clinic-openemr-[a-z0-9]{8}$/);
+  });
+});
+
+describe("OIDC sign-in", () => {
+  it("the client secret is a secret of the listener", async () => {
+    const run = await edgeRun({ authentication: oidc });
+    const listener = named(run, "aws:lb/listener:Listener", "edge-https");
+    expect(listener.inputs.defaultActions[0].authenticateOidc).toMatchObject({
+      issuer: "https://login.clinic.example",
+      clientId: "openemr",
+    });
+    // The secret makes the whole action list secret in the engine's eyes (state, logs, diffs).
+    expect(listener.secretPaths.some((path) => path.startsWith("defaultActions"))).toBe(true);
+  });
+});
+
+describe("Edge without sign-in", () => {
+  it("forwards everything, with no listener rule and no egress from the ALB", async () => {
+    const run = await edgeRun({});
+    expect(named(run, "aws:lb/listener:Listener", "edge-https").inputs.defaultActions).toEqual([
+      expect.objectContaining({ type: "forward" }),
+    ]);
+    expect(ofType(run, "aws:lb/listenerRule:ListenerRule")).toEqual([]);
+    expect(ofType(run, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")).toEqual([]);
   });
 });
 

@@ -19,7 +19,7 @@ export const albTls12Policy: StackRule = {
   severity: "high",
   enforcement: "mandatory",
   remediation:
-    'Declare an HTTPS listener on 443 with sslPolicy "ELBSecurityPolicy-TLS13-1-2-2021-06" ' +
+    'Declare an HTTPS listener on 443 with sslPolicy "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04" ' +
     "(or newer); the default policy still allows TLS 1.0.",
   evaluate(resources) {
     return ofType(resources, ...loadBalancerTypes)
@@ -43,7 +43,7 @@ export const albTls12Policy: StackRule = {
               weak,
               "sslPolicy",
               weak.props.sslPolicy,
-              "a TLS 1.2+ policy such as ELBSecurityPolicy-TLS13-1-2-2021-06",
+              "a TLS 1.2+ policy such as ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
             ),
           );
         return resultFor(

@@ -7,3 +7,6 @@ export { albDeletionProtection } from "./alb-deletion-protection";
 export { albWaf } from "./alb-waf";
 export { wafLogging } from "./waf-logging";
 export { wafManagedRules } from "./waf-managed-rules";
+export { albTlsGcmOnly } from "./alb-tls-gcm-only";
+export { albTrustedCertificate } from "./alb-trusted-certificate";
+export { albOpenWithoutAuth } from "./alb-open-without-auth";

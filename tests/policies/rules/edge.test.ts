@@ -2,9 +2,14 @@
 // with an ACM certificate and a TLS 1.2 policy, HTTP redirect, WAF with managed groups and
 // logging) and an edge breaking each rule.
 import * as aws from "@pulumi/aws";
-import { describe, it } from "vitest";
+import type * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { describe, expect, it } from "vitest";
 import {
   albAccessLogs,
+  albOpenWithoutAuth,
+  albTlsGcmOnly,
+  albTrustedCertificate,
   albAcmCert,
   albDeletionProtection,
   albDropInvalidHeaders,
@@ -136,5 +141,108 @@ describe("edge rules", () => {
       });
     });
     expectFails(wafManagedRules, countingOnly, "counting-waf", "rules[1].overrideAction");
+  });
+});
+
+/** An internet-facing ALB, its group open to `cidr` on 443, and one HTTPS listener. */
+function frontDoor(options: { cidr: string; sslPolicy?: string; selfSigned?: boolean; signIn?: boolean }): () => void {
+  return () => {
+    const group = new aws.ec2.SecurityGroup("alb-group", { vpcId: "vpc-1", description: "alb" });
+    new aws.vpc.SecurityGroupIngressRule("alb-https", {
+      securityGroupId: group.id,
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      cidrIpv4: options.cidr,
+    });
+    const alb = new aws.lb.LoadBalancer("door", { subnets: ["subnet-a", "subnet-b"], securityGroups: [group.id] });
+    const targets = new aws.lb.TargetGroup("host", { port: 443, protocol: "HTTPS", vpcId: "vpc-1" });
+    let certificateArn: pulumi.Input<string>;
+    if (options.selfSigned) {
+      const key = new tls.PrivateKey("key", { algorithm: "RSA", rsaBits: 2048 });
+      const cert = new tls.SelfSignedCert("self-signed", {
+        privateKeyPem: key.privateKeyPem,
+        subject: { commonName: "door.example" },
+        validityPeriodHours: 24,
+        allowedUses: ["server_auth"],
+      });
+      certificateArn = new aws.acm.Certificate("imported", {
+        privateKey: key.privateKeyPem,
+        certificateBody: cert.certPem,
+      }).arn;
+    } else {
+      certificateArn = new aws.acm.Certificate("issued", { domainName: "emr.example.org", validationMethod: "DNS" })
+        .arn;
+    }
+    const forward = { type: "forward", targetGroupArn: targets.arn };
+    new aws.lb.Listener("door-https", {
+      loadBalancerArn: alb.arn,
+      port: 443,
+      protocol: "HTTPS",
+      sslPolicy: options.sslPolicy ?? "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
+      certificateArn,
+      defaultActions: options.signIn
+        ? [
+            {
+              type: "authenticate-oidc",
+              order: 1,
+              authenticateOidc: {
+                issuer: "https://idp.example",
+                authorizationEndpoint: "https://idp.example/authorize",
+                tokenEndpoint: "https://idp.example/token",
+                userInfoEndpoint: "https://idp.example/userinfo",
+                clientId: "openemr",
+                clientSecret: "secret",
+              },
+            },
+            { ...forward, order: 2 },
+          ]
+        : [forward],
+    });
+  };
+}
+
+describe("front door rules", () => {
+  it("alb-tls-gcm-only: the FIPS AES-GCM policies pass; ChaCha20 or CBC policies fail", async () => {
+    expectPasses(albTlsGcmOnly, await declared(frontDoor({ cidr: "203.0.113.0/24" })));
+    expectPasses(
+      albTlsGcmOnly,
+      await declared(frontDoor({ cidr: "203.0.113.0/24", sslPolicy: "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04" })),
+    );
+    for (const sslPolicy of ["ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-2-2021-06"])
+      expectFails(
+        albTlsGcmOnly,
+        await declared(frontDoor({ cidr: "203.0.113.0/24", sslPolicy })),
+        "door-https",
+        "sslPolicy",
+      );
+  });
+
+  it("alb-trusted-certificate: an ACM-issued certificate passes, the imported self-signed one fails", async () => {
+    expectPasses(albTrustedCertificate, await declared(frontDoor({ cidr: "203.0.113.0/24" })));
+    const message = expectFails(
+      albTrustedCertificate,
+      await declared(frontDoor({ cidr: "203.0.113.0/24", selfSigned: true })),
+      "door-https",
+      "certificateArn",
+    );
+    expect(message).toContain('"self-signed"');
+  });
+
+  it("alb-open-without-auth: the whole internet without sign-in fails; listed ranges or sign-in pass", async () => {
+    expectFails(albOpenWithoutAuth, await declared(frontDoor({ cidr: "0.0.0.0/0" })), "door", "0.0.0.0/0");
+    expectPasses(albOpenWithoutAuth, await declared(frontDoor({ cidr: "203.0.113.0/24" })));
+    const signedIn = expectPasses(albOpenWithoutAuth, await declared(frontDoor({ cidr: "0.0.0.0/0", signIn: true })));
+    expect(signedIn.find((result) => result.status === "pass")?.outcome).toMatchObject({
+      evidence: { signIn: ["door-https"] },
+    });
+  });
+
+  it("the front door rules are advisory where a first deploy may choose them, mandatory for the cipher policy", () => {
+    expect([albTlsGcmOnly, albTrustedCertificate, albOpenWithoutAuth].map((rule) => rule.enforcement)).toEqual([
+      "mandatory",
+      "advisory",
+      "advisory",
+    ]);
   });
 });

@@ -10,9 +10,10 @@ import {
   sgRestrictedCommonPorts,
   subnetNoAutoPublicIp,
   vpcDefaultSgClosed,
+  vpcEndpointPolicies,
   vpcFlowLogs,
 } from "../../../policies/rules/network";
-import { declared, expectFails, expectPasses } from "./harness";
+import { declared, evaluations, expectFails, expectPasses } from "./harness";
 
 function compliantNetwork(): void {
   const vpc = new aws.ec2.Vpc("vpc", { cidrBlock: "10.0.0.0/16" });
@@ -166,5 +167,39 @@ describe("network rules", () => {
     });
     expectFails(sgPublicOnlyOnAlb, appPort, "app-port-from-world", "cidrIpv4");
     expectFails(sgPublicOnlyOnAlb, compliant, "alb-https", "cidrIpv4", { worldOpenPorts: [80] });
+  });
+});
+
+describe("vpc-endpoint-policies", () => {
+  const held = JSON.stringify({
+    Statement: [
+      {
+        Sid: "ThisAccountOnly",
+        Effect: "Allow",
+        Principal: "*",
+        Action: "*",
+        Resource: "*",
+        Condition: { StringEquals: { "aws:PrincipalAccount": "111122223333" } },
+      },
+    ],
+  });
+  const open = JSON.stringify({
+    Statement: [{ Sid: "Everything", Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*" }],
+  });
+  const endpoint = (name: string, service: string, policy?: string) => () => {
+    new aws.ec2.VpcEndpoint(name, { vpcId: "vpc-1", serviceName: `com.amazonaws.us-east-1.${service}`, policy });
+  };
+
+  it("passes a policy held to the account; fails none, or an Allow without an account condition", async () => {
+    expectPasses(vpcEndpointPolicies, await declared(endpoint("s3-held", "s3", held)));
+    expectFails(vpcEndpointPolicies, await declared(endpoint("s3-default", "s3")), "s3-default", "policy");
+    expect(
+      expectFails(vpcEndpointPolicies, await declared(endpoint("s3-open", "s3", open)), "s3-open", "policy"),
+    ).toContain("Everything");
+  });
+
+  it("does not ask a policy of the endpoints that take none", async () => {
+    const results = evaluations(vpcEndpointPolicies, await declared(endpoint("messages", "ssmmessages")));
+    expect(results.map((result) => result.status)).toEqual(["not-applicable"]);
   });
 });
