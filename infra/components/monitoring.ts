@@ -43,6 +43,11 @@ export interface MonitoringArgs {
   /** The OpenEMR host. */
   hostInstanceId: pulumi.Input<string>;
   /**
+   * The NAT instance (`natGateway: instance`): EC2 recovers it when its hardware fails and reboots
+   * it when its operating system does, as nothing else would bring the way out back.
+   */
+  natInstanceId?: pulumi.Input<string>;
+  /**
    * Mount points whose disk use is alarmed. Defaults to those the Host component's CloudWatch agent
    * reports (docs/host-interface.md): `/`, and without `database` (the `single` tier) the data
    * volume's mount too.
@@ -278,6 +283,44 @@ function alarmSpecs(args: MonitoringSettings, partition: pulumi.Output<string>):
       treatMissingData: "missing",
     })),
   ];
+
+  if (args.natInstanceId) {
+    const nat = { InstanceId: args.natInstanceId };
+    specs.push(
+      {
+        id: "nat-system-status",
+        description:
+          "The NAT instance's underlying AWS hardware failed its status check; EC2 recovers it onto healthy " +
+          "hardware, keeping its address and the app subnets' route.",
+        namespace: "AWS/EC2",
+        metricName: "StatusCheckFailed_System",
+        dimensions: nat,
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 2,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        threshold: 1,
+        treatMissingData: "missing",
+        extraAlarmActions: [pulumi.interpolate`arn:${partition}:automate:${args.region}:ec2:recover`],
+      },
+      {
+        id: "nat-instance-status",
+        description:
+          "The NAT instance's operating system failed its status check for 3 minutes; EC2 reboots it " +
+          "(the host's way out to the internet and, without interface endpoints, to the AWS APIs).",
+        namespace: "AWS/EC2",
+        metricName: "StatusCheckFailed_Instance",
+        dimensions: nat,
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 3,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        threshold: 1,
+        treatMissingData: "missing",
+        extraAlarmActions: [pulumi.interpolate`arn:${partition}:automate:${args.region}:ec2:reboot`],
+      },
+    );
+  }
 
   if (args.database) {
     const db = { DBInstanceIdentifier: args.database.identifier };

@@ -3,6 +3,7 @@
 // "not priced" (with why). Nothing is silently zero.
 import type { OfflineRun, PlannedResource } from "../offline/run";
 import type { Assumption, PriceTable } from "./tables";
+import { NAT_ROLE_TAG } from "../components/nat-instance";
 
 /** Hours in a month (365 x 24 / 12), as AWS's pricing examples use. */
 export const HOURS_PER_MONTH = 730;
@@ -149,6 +150,21 @@ function snapshotGb(sizeGb: number, retentionDays: number, ctx: Context): number
   return used * (1 + ctx.assume("snapshotDailyChangeFraction") * Math.max(0, retentionDays - 1));
 }
 
+/**
+ * Load balancer capacity units used in a month. AWS bills each hour the largest of four dimensions,
+ * fractionally (https://aws.amazon.com/elasticloadbalancing/pricing/): processed bytes (1 GB an
+ * LCU-hour to EC2 targets), new connections (25 a second), active connections (3,000 a minute) and
+ * rule evaluations (1,000 a second, the first 10 rules free; this stack has fewer). Their sum over
+ * the month bounds that from above: the responses served (`internetEgressGb`), at most one new
+ * connection a request, and the connections held open (`albActiveConnections`).
+ */
+function albLcuHours(ctx: Context): number {
+  const processedBytes = ctx.assume("internetEgressGb");
+  const newConnections = ctx.assume("requestsPerMonth") / (25 * 3600);
+  const activeConnections = (ctx.assume("albActiveConnections") / 3000) * HOURS_PER_MONTH;
+  return processedBytes + newConnections + activeConnections;
+}
+
 const rules: Record<string, Rule> = {
   "aws:ec2/instance:Instance": (resource, ctx) => {
     const inputs = resource.inputs;
@@ -175,9 +191,13 @@ const rules: Record<string, Rule> = {
           "cloudwatch.metric",
         ),
       );
-    lines.push(
-      line(ctx, "agent metrics", ctx.assume("hostCustomMetrics"), "metrics (hostCustomMetrics)", "cloudwatch.metric"),
-    );
+    if (inputs.associatePublicIpAddress)
+      lines.push(line(ctx, "public IPv4", HOURS_PER_MONTH, "h", "vpc.publicIpv4.hour"));
+    // The NAT instance runs no CloudWatch agent; the OpenEMR host does.
+    if (inputs.tags?.[NAT_ROLE_TAG.key] !== NAT_ROLE_TAG.value)
+      lines.push(
+        line(ctx, "agent metrics", ctx.assume("hostCustomMetrics"), "metrics (hostCustomMetrics)", "cloudwatch.metric"),
+      );
     return lines;
   },
   "aws:ebs/volume:Volume": (resource, ctx) => {
@@ -205,7 +225,13 @@ const rules: Record<string, Rule> = {
   "aws:lb/loadBalancer:LoadBalancer": (resource, ctx) => {
     const lines = [
       line(ctx, "hours", HOURS_PER_MONTH, "h", "elb.alb.hour"),
-      line(ctx, "capacity", HOURS_PER_MONTH * ctx.assume("albLcu"), "LCU-h (albLcu)", "elb.alb.lcu"),
+      line(
+        ctx,
+        "capacity",
+        albLcuHours(ctx),
+        "LCU-h (internetEgressGb + requests and albActiveConnections)",
+        "elb.alb.lcu",
+      ),
     ];
     if (!resource.inputs.internal) {
       const zones = (resource.inputs.subnets ?? []).length || 2;
@@ -242,27 +268,6 @@ const rules: Record<string, Rule> = {
       ),
     ];
   },
-  "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList": (resource, ctx) => [
-    line(ctx, "domains", (resource.inputs.domains ?? []).length, "domain-months", "route53.dnsFirewall.domain"),
-  ],
-  "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewallRuleGroupAssociation": (_resource, ctx) => [
-    line(
-      ctx,
-      "queries",
-      ctx.assume("dnsQueriesPerMonth"),
-      "million queries (dnsQueriesPerMonth)",
-      "route53.dnsFirewall.query",
-    ),
-  ],
-  "aws:cognito/userPool:UserPool": (_resource, ctx) => [
-    line(
-      ctx,
-      "users",
-      ctx.assume("cognitoMonthlyActiveUsers"),
-      "monthly active users (cognitoMonthlyActiveUsers)",
-      "cognito.plus.mau",
-    ),
-  ],
   "aws:rds/instance:Instance": (resource, ctx) => {
     const inputs = resource.inputs;
     const deployment = inputs.multiAz ? "multiAz" : "singleAz";
@@ -515,15 +520,6 @@ export const FREE_TYPES: Record<string, string> = {
   "random:index/randomPassword:RandomPassword": "computed by Pulumi, no cloud resource",
   "tls:index/privateKey:PrivateKey": "computed by Pulumi, no cloud resource",
   "tls:index/selfSignedCert:SelfSignedCert": "computed by Pulumi, no cloud resource",
-  "random:index/randomString:RandomString": "computed by Pulumi, no cloud resource",
-  "aws:lb/listenerRule:ListenerRule": "billed on the load balancer",
-  "aws:cognito/userPoolClient:UserPoolClient": "billed on the user pool (monthly active users)",
-  "aws:cognito/userPoolDomain:UserPoolDomain": "billed on the user pool (monthly active users)",
-  "aws:route53/resolverFirewallRuleGroup:ResolverFirewallRuleGroup":
-    "billed on its domain lists and the queries of its association",
-  "aws:route53/resolverFirewallRule:ResolverFirewallRule":
-    "billed on its domain lists and the queries of its association",
-  "aws:route53/resolverFirewallConfig:ResolverFirewallConfig": "a VPC setting",
 };
 
 /** Types the estimator prices (the rest must be in FREE_TYPES or they are "not priced"). */

@@ -31,12 +31,20 @@ describe("config defaults", () => {
     }
   });
 
-  it("instanceType defaults by tier: t3.small on standard, t3.medium on single (MariaDB beside PHP-FPM)", () => {
+  it("instanceType defaults by tier, Graviton: t4g.small on standard, t4g.medium on single (MariaDB too)", () => {
     expect([validateConfig({}).config?.instanceType, validateConfig({ tier: "single" }).config?.instanceType]).toEqual([
-      "t3.small",
-      "t3.medium",
+      "t4g.small",
+      "t4g.medium",
     ]);
     expect(validateConfig({ tier: "single", instanceType: "t3.large" }).config?.instanceType).toBe("t3.large");
+  });
+
+  it("natGateway defaults by tier: a NAT instance on single, the managed gateway on standard", () => {
+    expect([validateConfig({}).config?.natGateway, validateConfig({ tier: "single" }).config?.natGateway]).toEqual([
+      "managed",
+      "instance",
+    ]);
+    expect(validateConfig({ tier: "single", natGateway: "managed" }).config?.natGateway).toBe("managed");
   });
 
   it("the cost levers default to the full controls and no interface endpoints", () => {

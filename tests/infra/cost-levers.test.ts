@@ -31,7 +31,12 @@ const fullStandard = {
   "openemr:instanceType": "m7g.large",
   "openemr:dbInstanceClass": "db.t4g.medium",
 };
-const hostZoneStandard = { ...emails, "openemr:tier": "standard", "openemr:interfaceEndpoints": "host-zone" };
+const hostZoneStandard = {
+  ...emails,
+  "openemr:tier": "standard",
+  "openemr:interfaceEndpoints": "host-zone",
+  "openemr:instanceType": "t3.small",
+};
 
 let lean: OfflineRun;
 let full: OfflineRun;
@@ -153,7 +158,7 @@ describe("openemr:instanceType architecture", () => {
       ]),
     );
   });
-  it("x86_64 (host-zone run, the default t3.small): Debian 13 amd64", () => {
+  it("x86_64 (host-zone run, t3.small): Debian 13 amd64", () => {
     expect(hostInstance(hostZone).inputs.instanceType).toBe("t3.small");
     expect(ami(hostZone).inputs.filters).toEqual(
       expect.arrayContaining([

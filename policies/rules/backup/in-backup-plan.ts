@@ -1,9 +1,10 @@
 import type { RuleResource, StackRule } from "../types";
 import { AwsType } from "../resource-types";
 import { cite, sections } from "../citations";
-import { asArray, fail, pass, resultFor } from "../outcomes";
+import { asArray, fail, notApplicable, pass, resultFor } from "../outcomes";
 import { ofType, refersTo, resolve } from "../joins";
 import { wildcardMatches } from "../documents";
+import { natInstanceExemption } from "../compute/nat-instance";
 
 /** True when a backup selection picks `subject`: by ARN (wildcards allowed) or by all of its tag conditions. */
 function selects(selection: RuleResource, subject: RuleResource): boolean {
@@ -27,7 +28,8 @@ export const inBackupPlan: StackRule = {
   area: "backup",
   description:
     "Every host, data volume and database is selected by an AWS Backup plan " +
-    "(a volume counts when it is attached to a selected host, whose snapshot includes it).",
+    "(a volume counts when it is attached to a selected host, whose snapshot includes it); " +
+    "the stack's NAT instance, which holds no data, is not applicable.",
   citations: cite(...sections.BAK),
   severity: "high",
   enforcement: "mandatory",
@@ -36,6 +38,11 @@ export const inBackupPlan: StackRule = {
     const selections = ofType(resources, AwsType.backupSelection);
     const selectedBy = (subject: RuleResource) => selections.find((selection) => selects(selection, subject));
     return ofType(resources, AwsType.instance, AwsType.volume, AwsType.rdsInstance).map((subject) => {
+      if (subject.type === AwsType.instance && natInstanceExemption(resources, subject).exempt)
+        return resultFor(
+          subject,
+          notApplicable("the NAT instance holds no data: it is rebuilt from Debian's image and its user-data"),
+        );
       const selection = selectedBy(subject);
       if (selection)
         return resultFor(

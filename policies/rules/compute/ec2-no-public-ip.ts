@@ -3,6 +3,7 @@ import { AwsType } from "../resource-types";
 import { cite, sections } from "../citations";
 import { asArray, fail, failProperty, isTrue, pass, resultFor } from "../outcomes";
 import { ofType, refersTo, resolve } from "../joins";
+import { natInstanceExemption } from "./nat-instance";
 
 export const ec2NoPublicIp: StackRule = {
   kind: "stack",
@@ -10,7 +11,9 @@ export const ec2NoPublicIp: StackRule = {
   area: "compute",
   description:
     "Hosts get no public IP address: not requested, " +
-    "not inherited from a subnet that maps public IPs, no Elastic IP attached.",
+    "not inherited from a subnet that maps public IPs, no Elastic IP attached. " +
+    "The one exception is the stack's NAT instance (natGateway: instance): tagged Role=nat-instance, " +
+    "source/destination check off, admitting nothing from outside the VPC, with no volume attached.",
   citations: cite(...sections.ACC),
   severity: "high",
   enforcement: "mandatory",
@@ -19,6 +22,12 @@ export const ec2NoPublicIp: StackRule = {
     "users reach OpenEMR through the load balancer, operators through SSM.",
   evaluate(resources) {
     const results = ofType(resources, AwsType.instance).map((instance) => {
+      const nat = natInstanceExemption(resources, instance);
+      if (nat.exempt)
+        return resultFor(
+          instance,
+          pass({ ...nat.evidence, associatePublicIpAddress: instance.props.associatePublicIpAddress }),
+        );
       const requested = instance.props.associatePublicIpAddress;
       if (isTrue(requested))
         return resultFor(instance, failProperty(instance, "associatePublicIpAddress", requested, "false"));
