@@ -16,6 +16,27 @@ export const CONFIG_NAMESPACE = "openemr";
 
 export type Tier = "single" | "standard";
 
+/** Sign-in at the load balancer (`authentication`); the OIDC fields only with `type: oidc`. */
+export interface AuthenticationConfig {
+  type: "none" | "cognito" | "oidc";
+  issuer?: string;
+  authorizationEndpoint?: string;
+  tokenEndpoint?: string;
+  userInfoEndpoint?: string;
+  clientId?: string;
+  clientSecret?: string;
+}
+
+/** The fields `authentication: {type: oidc}` needs, all of them. */
+export const OIDC_FIELDS = [
+  "issuer",
+  "authorizationEndpoint",
+  "tokenEndpoint",
+  "userInfoEndpoint",
+  "clientId",
+  "clientSecret",
+] as const;
+
 export interface StackConfig {
   tier: Tier;
   region: string;
@@ -24,10 +45,14 @@ export interface StackConfig {
   interfaceEndpoints: "none" | "host-zone" | "all-zones";
   natGateway: "managed" | "instance";
   flowLogTrafficType: "ALL" | "REJECT";
+  dnsFirewall: boolean;
   allowedCidrs: string[];
   wafSqliAndPhpRules: boolean;
   domain?: string;
   hostedZoneId?: string;
+  /** An existing ACM certificate for `domain`; "" for none. */
+  certificateArn: string;
+  authentication: AuthenticationConfig;
   alertEmails: string[];
   dashboard: boolean;
   instanceType: string;
@@ -225,10 +250,42 @@ function crossFieldProblems(config: StackConfig): string[] {
       `${CONFIG_NAMESPACE}:hostedZoneId: "${config.hostedZoneId}" is set without openemr:domain; ` +
         "expected openemr:domain too (the name to certify in that zone)",
     );
+  problems.push(...frontDoorProblems(config));
   if (minimumVersionProblem(config.openemrVersion))
     problems.push(
       `${CONFIG_NAMESPACE}:openemrVersion: "${config.openemrVersion}" is too old; ` +
         "expected 8.0.0 or later (health endpoints, PHP 8.4 on Debian 13)",
+    );
+  return problems;
+}
+
+/** The certificate and sign-in keys, which only make sense together in some combinations. */
+function frontDoorProblems(config: StackConfig): string[] {
+  const problems: string[] = [];
+  if (config.certificateArn && !config.domain)
+    problems.push(
+      `${CONFIG_NAMESPACE}:certificateArn: "${config.certificateArn}" is set without openemr:domain; ` +
+        "expected openemr:domain too (the name the certificate covers, which users open)",
+    );
+  const certificateRegion = config.certificateArn.split(":")[3];
+  if (config.certificateArn && certificateRegion !== config.region)
+    problems.push(
+      `${CONFIG_NAMESPACE}:certificateArn: "${config.certificateArn}" is in ${certificateRegion}; ` +
+        `expected a certificate in openemr:region ("${config.region}"): a load balancer presents only its own region's`,
+    );
+  const authentication = config.authentication ?? { type: "none" };
+  const given = OIDC_FIELDS.filter((field) => authentication[field] !== undefined);
+  if (authentication.type === "oidc") {
+    const missing = OIDC_FIELDS.filter((field) => !given.includes(field));
+    if (missing.length)
+      problems.push(
+        `${CONFIG_NAMESPACE}:authentication: type "oidc" lacks ${missing.join(", ")}; ` +
+          `expected all of ${OIDC_FIELDS.join(", ")} (the clientSecret set with pulumi config set --secret)`,
+      );
+  } else if (given.length)
+    problems.push(
+      `${CONFIG_NAMESPACE}:authentication: ${given.join(", ")} given with type "${authentication.type}"; ` +
+        'expected them only with type "oidc"',
     );
   return problems;
 }
@@ -240,7 +297,13 @@ function warningsFor(config: StackConfig): string[] {
       `${CONFIG_NAMESPACE}:alertEmails is empty: alarms go to an SNS topic nobody is subscribed to; ` +
         "set at least one address",
     );
-  if (config.allowedCidrs.includes("0.0.0.0/0"))
+  if (!config.domain)
+    warnings.push(
+      `${CONFIG_NAMESPACE}:domain is not set: the load balancer presents a SELF-SIGNED certificate, for a first ` +
+        "trial only (browsers warn on every visit and users cannot tell the site from an impostor); " +
+        "set openemr:domain before clinical use",
+    );
+  if (config.allowedCidrs.includes("0.0.0.0/0") && config.authentication.type === "none")
     warnings.push(
       `${CONFIG_NAMESPACE}:allowedCidrs includes 0.0.0.0/0: the login page is reachable from the whole internet ` +
         "(behind WAF); narrow it to the clinic's networks if you can",

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { StackConfig } from "./config";
 import type { AwsConstraint } from "./constraint";
+import type { EdgeAuthentication } from "./components/edge";
 import {
   Audit,
   BackupStorage,
@@ -59,6 +60,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       retainDataOnDestroy: config.retainDataOnDestroy,
       interfaceEndpoints: config.interfaceEndpoints,
       flowLogTrafficType: config.flowLogTrafficType,
+      dnsFirewall: config.dnsFirewall,
       natGateway: config.natGateway,
       natInstanceKeyArn: keys.data.arn,
     },
@@ -204,6 +206,8 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       logRetentionDays: config.logRetentionDays,
       domain: config.domain,
       hostedZoneId: config.hostedZoneId,
+      certificateArn: config.certificateArn || undefined,
+      authentication: config.authentication as EdgeAuthentication,
       retainLogsOnDestroy: config.retainDataOnDestroy,
       wafSqliAndPhpRules: config.wafSqliAndPhpRules,
     },
@@ -277,6 +281,12 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
     bootstrapDocumentName: host.bootstrapDocument.name,
     alarmTopicArn: monitoring.topicArn,
     dashboardName: monitoring.dashboardName,
+    // The front door as deployed, for `provision` and the plan to state (infra/front-door.ts).
+    certificateKind: edge.certificateKind,
+    ...(edge.certificateKind === "acm-dns-manual" ? { certificateValidationRecords: edge.validationRecords } : {}),
+    allowedCidrs: config.allowedCidrs,
+    loadBalancerAuthentication: config.authentication.type,
+    ...(edge.userPool ? { userPoolId: edge.userPool.id } : {}),
   };
 }
 

@@ -78,6 +78,43 @@ export const interfaceEndpointServices = [
   "kms",
 ] as const;
 
+/**
+ * The interface endpoints that take an endpoint policy. ssmmessages and ec2messages (Session
+ * Manager's and Run Command's channels) are left with AWS's default: the PrivateLink guide lists
+ * them among the services without endpoint-policy support.
+ */
+export const endpointPolicyServices: readonly string[] = ["ssm", "logs", "monitoring", "secretsmanager", "kms"];
+/**
+ * Interface endpoints whose calls name the account's own resources (log groups, secrets, keys), so
+ * the policy also asks `aws:ResourceAccount`; ssm and monitoring also serve AWS-owned documents and
+ * account-less metric calls, so they are held to this account's principals only.
+ */
+const resourceAccountServices: readonly string[] = ["logs", "secretsmanager", "kms"];
+/**
+ * AWS-owned buckets the host downloads from through the S3 gateway endpoint (infra/host/lib/steps.sh):
+ * the SSM agent and the CloudWatch agent packages, read-only. Every other bucket must be this account's.
+ */
+export const awsOwnedBuckets = (region: string): string[] => [
+  `amazon-ssm-${region}`,
+  `amazoncloudwatch-agent-${region}`,
+];
+/**
+ * The names the VPC may resolve with `dnsFirewall` on: Debian's mirrors (apt), the OpenEMR release
+ * on GitHub (the release and its redirect to GitHub's asset host), AWS's service endpoints (SSM, S3,
+ * CloudWatch, Secrets Manager, KMS, the RDS endpoint and CA bundle) and the VPC's own names.
+ * `*.name` does not match `name` itself, hence both.
+ */
+export const DNS_ALLOW_LIST = [
+  "deb.debian.org",
+  "*.deb.debian.org",
+  "security.debian.org",
+  "github.com",
+  "*.githubusercontent.com",
+  "amazonaws.com",
+  "*.amazonaws.com",
+  "*.internal",
+];
+
 // The VPC is cut into 16 equal blocks: blocks 0-3 are public subnets, 4-7 app subnets, 8-11
 // database subnets (one per AZ), 12-15 spare.
 const blocksPerTier = 4;
@@ -226,6 +263,12 @@ export class Network extends pulumi.ComponentResource {
     // The database tier's table has only the implicit local route: no way out.
     routeTable("db", dbSubnets);
 
+    // Endpoint policies hold the host's AWS calls to this account's principals and resources at
+    // the network edge: stolen credentials of another account, or a bucket of someone else's, do
+    // not work through them (AWS: "Control access to VPC endpoints using endpoint policies").
+    const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
+    const partition = aws.getPartitionOutput({}, parent).partition;
+    const thisAccount = (key: string) => ({ StringEquals: { [key]: accountId } });
     const s3Endpoint = new aws.ec2.VpcEndpoint(
       `${name}-s3`,
       {
@@ -233,6 +276,33 @@ export class Network extends pulumi.ComponentResource {
         serviceName: pulumi.interpolate`com.amazonaws.${region}.s3`,
         vpcEndpointType: "Gateway",
         routeTableIds: [appRoutes.id],
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "ThisAccountsBucketsOnly",
+              Effect: "Allow",
+              Principal: "*",
+              Action: "s3:*",
+              Resource: "*",
+              Condition: {
+                StringEquals: { "aws:ResourceAccount": accountId, "aws:PrincipalAccount": accountId },
+              },
+            },
+            {
+              Sid: "AwsAgentPackages",
+              Effect: "Allow",
+              Principal: "*",
+              Action: "s3:GetObject",
+              Resource: pulumi
+                .all([region, partition])
+                .apply(([bucketRegion, arnPartition]) =>
+                  awsOwnedBuckets(bucketRegion).map((bucket) => `arn:${arnPartition}:s3:::${bucket}/*`),
+                ),
+              Condition: thisAccount("aws:PrincipalAccount"),
+            },
+          ],
+        }),
         tags: { Name: `${name}-s3` },
       },
       parent,
@@ -263,12 +333,34 @@ export class Network extends pulumi.ComponentResource {
           privateDnsEnabled: true,
           subnetIds: endpointSubnetIds,
           securityGroupIds: [this.endpointSecurityGroup.id],
+          policy: endpointPolicyServices.includes(service)
+            ? pulumi.jsonStringify({
+                Version: "2012-10-17",
+                Statement: [
+                  {
+                    Sid: "ThisAccountOnly",
+                    Effect: "Allow",
+                    Principal: "*",
+                    Action: "*",
+                    Resource: "*",
+                    Condition: {
+                      StringEquals: {
+                        "aws:PrincipalAccount": accountId,
+                        ...(resourceAccountServices.includes(service) ? { "aws:ResourceAccount": accountId } : {}),
+                      },
+                    },
+                  },
+                ],
+              })
+            : undefined,
           tags: { Name: `${name}-${service}` },
         },
         parent,
       );
       this.hostEgressPath.push(endpoint);
     }
+
+    if (args.dnsFirewall ?? configDefault("dnsFirewall")) this.dnsFirewall(name, vpcId);
 
     this.flowLogGroup = new aws.cloudwatch.LogGroup(
       `${name}-flow-logs`,
@@ -283,8 +375,6 @@ export class Network extends pulumi.ComponentResource {
     // https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
     // The trust carries the page's recommended confused-deputy condition: this account's flow logs
     // only (the flow log's id is not known before the role exists, hence the wildcard, as the page says).
-    const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
-    const partition = aws.getPartitionOutput({}, parent).partition;
     const flowLogRole = new aws.iam.Role(
       `${name}-flow-logs`,
       {
@@ -354,6 +444,56 @@ export class Network extends pulumi.ComponentResource {
       dbSubnetIds: this.dbSubnetIds,
       publicSubnetIds: this.publicSubnetIds,
     });
+  }
+
+  /**
+   * DNS Firewall: the names of DNS_ALLOW_LIST resolve, every other query gets NXDOMAIN. An allowed
+   * name's CNAME chain is trusted (Debian's and GitHub's names lead into their CDNs), and the
+   * firewall fails closed: if it cannot answer, nothing resolves.
+   */
+  private dnsFirewall(name: string, vpcId: pulumi.Output<string>): void {
+    const parent = { parent: this };
+    const allowed = new aws.route53.ResolverFirewallDomainList(
+      `${name}-dns-allowed`,
+      { name: `${name}-dns-allowed`, domains: DNS_ALLOW_LIST },
+      parent,
+    );
+    const everything = new aws.route53.ResolverFirewallDomainList(
+      `${name}-dns-everything`,
+      { name: `${name}-dns-everything`, domains: ["*"] },
+      parent,
+    );
+    const group = new aws.route53.ResolverFirewallRuleGroup(`${name}-dns`, { name: `${name}-dns` }, parent);
+    new aws.route53.ResolverFirewallRule(
+      `${name}-dns-allow`,
+      {
+        name: "allow-listed",
+        firewallRuleGroupId: group.id,
+        firewallDomainListId: allowed.id,
+        priority: 100,
+        action: "ALLOW",
+        firewallDomainRedirectionAction: "TRUST_REDIRECTION_DOMAIN",
+      },
+      parent,
+    );
+    new aws.route53.ResolverFirewallRule(
+      `${name}-dns-block`,
+      {
+        name: "block-the-rest",
+        firewallRuleGroupId: group.id,
+        firewallDomainListId: everything.id,
+        priority: 200,
+        action: "BLOCK",
+        blockResponse: "NXDOMAIN",
+      },
+      parent,
+    );
+    new aws.route53.ResolverFirewallRuleGroupAssociation(
+      `${name}-dns`,
+      { name: `${name}-dns`, firewallRuleGroupId: group.id, vpcId, priority: 101, mutationProtection: "ENABLED" },
+      parent,
+    );
+    new aws.route53.ResolverFirewallConfig(`${name}-dns`, { resourceId: vpcId, firewallFailOpen: "DISABLED" }, parent);
   }
 }
 

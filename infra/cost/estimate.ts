@@ -268,6 +268,27 @@ const rules: Record<string, Rule> = {
       ),
     ];
   },
+  "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList": (resource, ctx) => [
+    line(ctx, "domains", (resource.inputs.domains ?? []).length, "domain-months", "route53.dnsFirewall.domain"),
+  ],
+  "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewallRuleGroupAssociation": (_resource, ctx) => [
+    line(
+      ctx,
+      "queries",
+      ctx.assume("dnsQueriesPerMonth"),
+      "million queries (dnsQueriesPerMonth)",
+      "route53.dnsFirewall.query",
+    ),
+  ],
+  "aws:cognito/userPool:UserPool": (_resource, ctx) => [
+    line(
+      ctx,
+      "users",
+      ctx.assume("cognitoMonthlyActiveUsers"),
+      "monthly active users (cognitoMonthlyActiveUsers)",
+      "cognito.plus.mau",
+    ),
+  ],
   "aws:rds/instance:Instance": (resource, ctx) => {
     const inputs = resource.inputs;
     const deployment = inputs.multiAz ? "multiAz" : "singleAz";
@@ -520,6 +541,15 @@ export const FREE_TYPES: Record<string, string> = {
   "random:index/randomPassword:RandomPassword": "computed by Pulumi, no cloud resource",
   "tls:index/privateKey:PrivateKey": "computed by Pulumi, no cloud resource",
   "tls:index/selfSignedCert:SelfSignedCert": "computed by Pulumi, no cloud resource",
+  "random:index/randomString:RandomString": "computed by Pulumi, no cloud resource",
+  "aws:lb/listenerRule:ListenerRule": "billed on the load balancer",
+  "aws:cognito/userPoolClient:UserPoolClient": "billed on the user pool (monthly active users)",
+  "aws:cognito/userPoolDomain:UserPoolDomain": "billed on the user pool (monthly active users)",
+  "aws:route53/resolverFirewallRuleGroup:ResolverFirewallRuleGroup":
+    "billed on its domain lists and the queries of its association",
+  "aws:route53/resolverFirewallRule:ResolverFirewallRule":
+    "billed on its domain lists and the queries of its association",
+  "aws:route53/resolverFirewallConfig:ResolverFirewallConfig": "a VPC setting",
 };
 
 /** Types the estimator prices (the rest must be in FREE_TYPES or they are "not priced"). */
