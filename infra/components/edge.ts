@@ -582,13 +582,13 @@ export const edgeConstraints: AwsConstraint[] = [
   },
   {
     id: "acm-domain-length",
-    keys: ["domain"],
+    keys: ["domain", "certificateArn"],
     rule:
       "The first domain name of an ACM certificate (its Common Name) is at most 64 characters, periods included; " +
-      "the certificate the stack requests or makes for `domain` names it first.",
+      "the certificate the stack requests for `domain` (when `certificateArn` names none) names it first.",
     doc: "https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html",
     problems: ({ config }) =>
-      config.domain && config.domain.length > ACM_FIRST_NAME_MAX
+      config.domain && !config.certificateArn && config.domain.length > ACM_FIRST_NAME_MAX
         ? [
             `openemr:domain: ${JSON.stringify(config.domain)} is ${config.domain.length} characters long; ` +
               `expected at most ${ACM_FIRST_NAME_MAX} (the certificate's Common Name, which ACM limits)`,

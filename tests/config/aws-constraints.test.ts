@@ -248,6 +248,9 @@ describe("AWS constraints: each refuses what AWS would, naming the key, the valu
   it("accepts the edges AWS accepts", () => {
     expect(validateConfig({ allowedCidrs: THIRTY_ONE_RANGES.slice(0, 30) }).problems).toEqual([]);
     expect(validateConfig({ domain: `${"a".repeat(52)}.example.org` }).problems).toEqual([]);
+    // A certificate the clinic brings is not requested: its names are its own.
+    const certificateArn = "arn:aws:acm:us-east-1:111122223333:certificate/01234567-89ab-cdef-0123-456789abcdef";
+    expect(validateConfig({ domain: LONG_DOMAIN, certificateArn }).problems).toEqual([]);
     expect(validateConfig({ copyRegion: "us-west-2" }, "a".repeat(37)).problems).toEqual([]);
     expect(validateConfig({}, "a".repeat(42)).problems).toEqual([]);
     expect(validateConfig({ costTags: { CostCenter: "clinic-1", Owner: "Dr. Smith" } }).problems).toEqual([]);
