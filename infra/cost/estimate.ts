@@ -521,6 +521,13 @@ export const FREE_TYPES: Record<string, string> = {
   "aws:backup/vaultNotifications:VaultNotifications": "no charge of its own",
   "aws:backup/plan:Plan": "snapshot storage is priced on the backup selection",
   "aws:secretsmanager/secretVersion:SecretVersion": "billed on the secret",
+  // The database-accounts function runs on deploys only: seconds at 256 MB, a fraction of a cent a
+  // run without the free tier (https://aws.amazon.com/lambda/pricing/), well inside it.
+  "aws:lambda/function:Function": "runs only on deploys, inside Lambda's monthly free tier",
+  "aws:lambda/invocation:Invocation": "one run of the function per deploy that changes its input",
+  "aws:cloudwatch/logMetricFilter:LogMetricFilter":
+    "metric filters have no charge; the metric they publish is billed ($0.30 a metric-month, prorated by the hour) " +
+    "only in hours it has data, which for the CloudTrail events they count (root use, policy changes) is close to none",
   "aws:cloudwatch/eventRule:EventRule": "AWS service events on the default event bus have no charge",
   "aws:cloudwatch/eventTarget:EventTarget": "AWS service events on the default event bus have no charge",
   "aws:wafv2/webAclAssociation:WebAclAssociation": "billed on the web ACL",

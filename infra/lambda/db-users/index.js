@@ -22,6 +22,9 @@ const knownPrivileges = new Set([
   "BINLOG ADMIN",
 ]);
 
+/** Connection errors worth another try: the database or its route is not up yet. */
+const retriedErrors = new Set(["ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "ECONNRESET"]);
+
 /**
  * @typedef {{ privileges: string[], on: "database" | "copies" | "server" }} Grant
  * @typedef {{ role: string, secretArn: string, grants: Grant[] }} Account
@@ -132,7 +135,9 @@ async function ensureDatabaseUsers(request, options = {}) {
     try {
       connection = await connect();
     } catch (error) {
-      if (attempt >= 3) throw error;
+      // Only the network may be late; a refused certificate or login stays refused.
+      const code = /** @type {{ code?: string }} */ (error).code ?? "";
+      if (attempt >= 3 || !retriedErrors.has(code)) throw error;
       console.log(`database ${request.host}:${request.port} not reachable yet (${String(error)}); retrying`);
       await new Promise((wake) => setTimeout(wake, 5_000));
     }
