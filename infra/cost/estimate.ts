@@ -60,6 +60,8 @@ interface Line {
 interface Context {
   run: OfflineRun;
   price(key: string): number;
+  /** A price in the copy region (`copyRegion`); the resource is not priced without its file. */
+  copyPrice(key: string): number;
   assume(key: string): number;
   byState(key: string, value: unknown): PlannedResource | undefined;
   ofType(type: string): PlannedResource[];
@@ -72,8 +74,15 @@ const money = (usd: number): string =>
 const num = (value: number): string => (Number.isInteger(value) ? String(value) : String(Number(value.toFixed(3))));
 
 /** One line: `units x price`, units named. */
-function line(ctx: Context, part: string, units: number, unitLabel: string, key: string, divisor = 1): Line {
-  const price = ctx.price(key);
+function line(
+  ctx: Context,
+  part: string,
+  units: number,
+  unitLabel: string,
+  key: string,
+  divisor = 1,
+  price = ctx.price(key),
+): Line {
   const unit = divisor === 1 ? "" : ` per ${num(divisor)}`;
   return {
     part,
@@ -110,7 +119,13 @@ const storageClassKeys: Record<string, string> = {
  * lifecycle's days in each storage class, then (versioned) stay as noncurrent versions for
  * `noncurrentDays` in the last class before they go.
  */
-function bucketStorage(bucket: PlannedResource, gbPerDay: number, source: string, ctx: Context): Line[] {
+function bucketStorage(
+  bucket: PlannedResource,
+  gbPerDay: number,
+  source: string,
+  ctx: Context,
+  arrival: { storageClass: string; price: (key: string) => number } = { storageClass: "STANDARD", price: ctx.price },
+): Line[] {
   const lifecycle = ctx
     .ofType("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
     .find((config) => config.inputs.bucket === bucket.state.id || config.inputs.bucket === bucket.state.bucket);
@@ -120,7 +135,7 @@ function bucketStorage(bucket: PlannedResource, gbPerDay: number, source: string
   const expiry: number | undefined = rule?.expiration?.days;
   const horizon = expiry ?? Math.round(ctx.assume("logsNoRetentionMonths") * DAYS_PER_MONTH);
   const stages: { storageClass: string; from: number }[] = [
-    { storageClass: "STANDARD", from: 0 },
+    { storageClass: arrival.storageClass, from: 0 },
     ...((rule?.transitions ?? []) as { days: number; storageClass: string }[])
       .map((transition) => ({ storageClass: transition.storageClass, from: transition.days }))
       .sort((a, b) => a.from - b.from),
@@ -134,7 +149,7 @@ function bucketStorage(bucket: PlannedResource, gbPerDay: number, source: string
     if (!key) throw new MissingPrice(`storage class ${stage.storageClass}`);
     const gb = gbPerDay * days;
     const why = `${num(gbPerDay)} GB a day (${source}) kept ${days} days`;
-    const price = ctx.price(key);
+    const price = arrival.price(key);
     return {
       part: `storage ${stage.storageClass}`,
       usd: gb * price,
@@ -394,6 +409,20 @@ const rules: Record<string, Rule> = {
     line(ctx, "requests", ctx.assume("requestsPerMonth"), "requests (requestsPerMonth)", "waf.requests", 1_000_000),
   ],
   "aws:s3/bucket:Bucket": (resource, ctx) => {
+    if (resource.name.endsWith("-replica")) {
+      // The copy region's bucket: each day's backups arrive in the replication rule's class, at
+      // that region's prices, and age by the replica's own lifecycle.
+      const perDay = ctx.assume("logicalBackupGb") * ctx.assume("logicalBackupsPerDay");
+      const replication = ctx
+        .ofType("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+        .flatMap((config) => config.inputs.rules ?? [])
+        .find((rule: any) => rule.destination?.bucket === resource.state.arn);
+      const storageClass = replication?.destination?.storageClass ?? "STANDARD";
+      return bucketStorage(resource, perDay, "logicalBackupGb x logicalBackupsPerDay, replicated", ctx, {
+        storageClass,
+        price: ctx.copyPrice,
+      });
+    }
     if (resource.name.endsWith("-backups")) {
       const perDay = ctx.assume("logicalBackupGb") * ctx.assume("logicalBackupsPerDay");
       return [
@@ -425,34 +454,76 @@ const rules: Record<string, Rule> = {
       ctx.ofType("aws:backup/plan:Plan")[0];
     const retention: number | undefined = plan?.inputs.rules?.[0]?.lifecycle?.deleteAfter;
     if (!retention) throw new MissingPrice("snapshot retention (no backup plan rule with deleteAfter)");
+    // A copy action sends each day's snapshot to a vault in the copy region: the same chain kept
+    // there, at that region's price, and each day's changed blocks sent across.
+    const copied = (plan?.inputs.rules?.[0]?.copyActions ?? []).length > 0;
     return (resource.inputs.resources ?? []).flatMap((arn: string) => {
       const target = ctx.byState("arn", arn);
-      if (target?.type === "aws:rds/instance:Instance") {
-        const gb = snapshotGb(target.inputs.allocatedStorage, retention, ctx);
-        return [
-          line(ctx, `snapshots of ${target.name}`, gb, `GB-month (${retention} daily snapshots)`, "backup.rds.storage"),
-        ];
-      }
-      if (target?.type === "aws:ec2/instance:Instance") {
-        const attached = ctx
-          .ofType("aws:ec2/volumeAttachment:VolumeAttachment")
-          .filter((attachment) => attachment.inputs.instanceId === target.state.id)
-          .map((attachment) => ctx.byState("id", attachment.inputs.volumeId)?.inputs.size ?? 0);
-        const size =
-          (target.inputs.rootBlockDevice?.volumeSize ?? 8) + attached.reduce((a: number, b: number) => a + b, 0);
-        const gb = snapshotGb(size, retention, ctx);
-        return [
+      const chain = ((): { size: number; key: string; what: string } => {
+        if (target?.type === "aws:rds/instance:Instance")
+          return {
+            size: target.inputs.allocatedStorage,
+            key: "backup.rds.storage",
+            what: `${retention} daily snapshots`,
+          };
+        if (target?.type === "aws:ec2/instance:Instance") {
+          const attached = ctx
+            .ofType("aws:ec2/volumeAttachment:VolumeAttachment")
+            .filter((attachment) => attachment.inputs.instanceId === target.state.id)
+            .map((attachment) => ctx.byState("id", attachment.inputs.volumeId)?.inputs.size ?? 0);
+          const size =
+            (target.inputs.rootBlockDevice?.volumeSize ?? 8) + attached.reduce((a: number, b: number) => a + b, 0);
+          return { size, key: "backup.ebs.storage", what: `${size} GB of volumes, ${retention} daily snapshots` };
+        }
+        throw new MissingPrice(`backups of ${arn} (not a resource of this plan the estimate knows)`);
+      })();
+      const gb = snapshotGb(chain.size, retention, ctx);
+      const lines = [line(ctx, `snapshots of ${target!.name}`, gb, `GB-month (${chain.what})`, chain.key)];
+      if (copied) {
+        const changedPerMonth =
+          chain.size * ctx.assume("snapshotUsedFraction") * ctx.assume("snapshotDailyChangeFraction") * DAYS_PER_MONTH;
+        lines.push(
           line(
             ctx,
-            `snapshots of ${target.name}`,
+            `copied snapshots of ${target!.name}`,
             gb,
-            `GB-month (${size} GB of volumes, ${retention} daily snapshots)`,
-            "backup.ebs.storage",
+            `GB-month in the copy region (${chain.what})`,
+            chain.key,
+            1,
+            ctx.copyPrice(chain.key),
           ),
-        ];
+          line(
+            ctx,
+            `snapshot copy transfer of ${target!.name}`,
+            changedPerMonth,
+            "GB a month (each day's changed blocks, snapshotDailyChangeFraction)",
+            "dataTransfer.interRegion.gb",
+          ),
+        );
       }
-      throw new MissingPrice(`backups of ${arn} (not a resource of this plan the estimate knows)`);
+      return lines;
     });
+  },
+  "aws:s3/bucketReplicationConfig:BucketReplicationConfig": (_resource, ctx) => {
+    const gb = ctx.assume("logicalBackupGb") * ctx.assume("logicalBackupsPerDay") * DAYS_PER_MONTH;
+    return [
+      line(
+        ctx,
+        "replication requests",
+        ctx.assume("replicatedObjectsPerMonth"),
+        "PUT requests in the copy region (replicatedObjectsPerMonth)",
+        "s3.put",
+        1000,
+        ctx.copyPrice("s3.put"),
+      ),
+      line(
+        ctx,
+        "inter-region transfer",
+        gb,
+        "GB a month (logicalBackupGb x logicalBackupsPerDay, replicated)",
+        "dataTransfer.interRegion.gb",
+      ),
+    ];
   },
   "aws:sns/topic:Topic": (_resource, ctx) => [
     line(
@@ -566,6 +637,8 @@ export interface EstimateOptions {
   region: string;
   tier: string;
   prices: PriceTable;
+  /** The copy region's prices (`copyRegion`), for the replica bucket and the copied snapshots. */
+  copyPrices?: PriceTable;
   assumptions: Record<string, Assumption>;
   overrides?: Record<string, number>;
 }
@@ -580,6 +653,13 @@ export function estimateRun(run: OfflineRun, options: EstimateOptions): StackEst
     price: (key) => {
       const price = options.prices.prices[key];
       if (!price) throw new MissingPrice(`${key} (no such price in config/prices/${options.region}.json)`);
+      return price.usd;
+    },
+    copyPrice: (key) => {
+      const table = options.copyPrices;
+      if (!table) throw new MissingPrice(`${key} in the copy region (its price file was not loaded)`);
+      const price = table.prices[key];
+      if (!price) throw new MissingPrice(`${key} (no such price in config/prices/${table.region}.json)`);
       return price.usd;
     },
     assume: (key) => {

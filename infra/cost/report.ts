@@ -13,7 +13,15 @@ export function estimatePlannedRun(
   overrides: Record<string, number> = {},
 ): StackEstimate {
   const tier = typeof run.outputs.tier === "string" ? run.outputs.tier : "standard";
-  return estimateRun(run, { region, tier, prices: loadPrices(region), assumptions: loadAssumptions(), overrides });
+  const copyRegion = typeof run.outputs.copyRegion === "string" ? run.outputs.copyRegion : undefined;
+  return estimateRun(run, {
+    region,
+    tier,
+    prices: loadPrices(region),
+    copyPrices: copyRegion ? loadPrices(copyRegion) : undefined,
+    assumptions: loadAssumptions(),
+    overrides,
+  });
 }
 
 /** The closing line of the plan and of the cost report. */
