@@ -71,6 +71,17 @@ export type EdgeAuthentication =
  */
 export type CertificateKind = "acm-existing" | "acm-dns-validated" | "acm-dns-manual" | "self-signed";
 
+/** Where the certificate comes from, for the certificate keys of the stack's config. */
+export function certificateKindFor(keys: {
+  domain?: string;
+  hostedZoneId?: string;
+  certificateArn?: string;
+}): CertificateKind {
+  if (!keys.domain) return "self-signed";
+  if (keys.certificateArn) return "acm-existing";
+  return keys.hostedZoneId ? "acm-dns-validated" : "acm-dns-manual";
+}
+
 /** A DNS record ACM asks for before it issues the certificate. */
 export interface ValidationRecord {
   name: string;
@@ -190,20 +201,18 @@ export class Edge extends pulumi.ComponentResource {
     let certificateArn: pulumi.Output<string>;
     let hostName: pulumi.Output<string>;
     this.validationRecords = pulumi.output([]);
-    if (args.domain && args.certificateArn) {
-      this.certificateKind = "acm-existing";
-      certificateArn = pulumi.output(args.certificateArn);
-      hostName = pulumi.output(args.domain);
-    } else if (args.domain && args.hostedZoneId) {
-      this.certificateKind = "acm-dns-validated";
-      certificateArn = this.dnsValidatedCertificate(name, args.domain, args.hostedZoneId);
-      hostName = pulumi.output(args.domain);
-    } else if (args.domain) {
-      this.certificateKind = "acm-dns-manual";
-      const manual = this.manuallyValidatedCertificate(name, args.domain);
+    this.certificateKind = certificateKindFor(args);
+    if (this.certificateKind === "acm-existing") {
+      certificateArn = pulumi.output(args.certificateArn!);
+      hostName = pulumi.output(args.domain!);
+    } else if (this.certificateKind === "acm-dns-validated") {
+      certificateArn = this.dnsValidatedCertificate(name, args.domain!, args.hostedZoneId!);
+      hostName = pulumi.output(args.domain!);
+    } else if (this.certificateKind === "acm-dns-manual") {
+      const manual = this.manuallyValidatedCertificate(name, args.domain!);
       certificateArn = manual.certificateArn;
       this.validationRecords = manual.records;
-      hostName = pulumi.output(args.domain);
+      hostName = pulumi.output(args.domain!);
     } else {
       // Without a domain there is no name ACM could validate, so the listener gets a self-signed
       // certificate imported into ACM. The traffic is encrypted, but browsers do not trust the
@@ -211,7 +220,6 @@ export class Edge extends pulumi.ComponentResource {
       // NET::ERR_CERT_AUTHORITY_INVALID, or SEC_ERROR_UNKNOWN_ISSUER) that every user must click
       // through, and cannot tell the real site from an impostor. Fit for a first trial, not for
       // clinical use: the plan, `provision` and the audit (alb-trusted-certificate) say so.
-      this.certificateKind = "self-signed";
       hostName = alb.dnsName;
       certificateArn = this.selfSignedCertificate(name, hostName);
     }
@@ -323,8 +331,8 @@ export class Edge extends pulumi.ComponentResource {
 
   /**
    * The listener action that signs a browser in before it reaches OpenEMR (none when
-   * `authentication` is none), and the Cognito user pool it uses. The load balancer calls the identity provider's token and user-info
-   * endpoints itself, so its group may then open HTTPS out.
+   * `authentication` is none), and the Cognito user pool it uses. The load balancer calls the
+   * identity provider's token and user-info endpoints itself, so its group may then open HTTPS out.
    */
   private signIn(
     name: string,

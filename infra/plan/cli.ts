@@ -6,6 +6,7 @@ import { parseCommandLine } from "../command-line";
 import { ConfigError, loadStackFile, stackNameOfFile } from "../config";
 import type { OfflineRun } from "../offline/run";
 import { planStack } from "./plan";
+import { formatFrontDoor, frontDoorFromOutputs } from "../front-door";
 import { formatRun, redactRun } from "./report";
 // The plan ends with the cost estimate's total (`npm run cost` has the details).
 import { planTotalLine } from "../cost/report";
@@ -44,7 +45,11 @@ async function main(argv: string[]): Promise<number> {
       const run = await planStack(target);
       runs.push(run);
       const region = target.config["openemr:region"] ?? "us-east-1";
-      process.stdout.write(`${formatRun(run, region)}\n\n${planTotalLine(run, region)}\n\n`);
+      const frontDoor = frontDoorFromOutputs(run.outputs);
+      process.stdout.write(
+        `${formatRun(run, region)}\n\n${frontDoor ? `${formatFrontDoor(frontDoor)}\n\n` : ""}` +
+          `${planTotalLine(run, region)}\n\n`,
+      );
     } catch (error) {
       return reportConfigError(error, target.stackName);
     }

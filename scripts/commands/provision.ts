@@ -1,7 +1,10 @@
 // `openemr-ops provision`: preflight (AWS identity and region, the stack's config, the
-// Pulumi CLI, the quotas that commonly block a first deployment), `pulumi up`, then the host:
-// wait for it to register with SSM, follow its bootstrap log, and finish with `health`.
+// Pulumi CLI, the quotas that commonly block a first deployment), the front door it is about to
+// open, `pulumi up` (printing the DNS record ACM waits for when the clinic's DNS is not in Route 53,
+// and waiting for the issue), then the host: wait for it to register with SSM, follow its
+// bootstrap log, and finish with `health`.
 import { existsSync } from "node:fs";
+import { DescribeCertificateCommand, ListCertificatesCommand, type CertificateStatus } from "@aws-sdk/client-acm";
 import { DescribeAddressesCommand, DescribeInstanceTypesCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { GetServiceQuotaCommand } from "@aws-sdk/client-service-quotas";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
@@ -13,6 +16,8 @@ import { loadOutputs, requireOutputs } from "../lib/stack-outputs";
 import { agentStatus, hostScript, runOnHost } from "../lib/ssm";
 import { emit, lastLine } from "../lib/printing";
 import { collectHealth, type HealthOptions } from "./health";
+import { MANUAL_VALIDATION_WAIT_MINUTES } from "../../infra/components/edge";
+import { formatFrontDoor, frontDoorNotices, frontDoorOf, type FrontDoor } from "../../infra/front-door";
 
 export interface ProvisionOptions extends HealthOptions {
   /** Deploy without showing the preview and asking first. */
@@ -33,6 +38,8 @@ interface StackConfigSummary {
   region: string;
   azCount: number;
   instanceType: string;
+  domain?: string;
+  frontDoor: FrontDoor;
 }
 
 async function readStackConfig(cwd: string, stack: string): Promise<StackConfigSummary> {
@@ -48,7 +55,13 @@ async function readStackConfig(cwd: string, stack: string): Promise<StackConfigS
   const { config, problems } = validateConfig(raw, stack);
   const all = [...namespaceProblems, ...problems];
   if (!config || all.length) throw new OpsError(`config: ${file} is invalid: ${all.join("; ")}`);
-  return { region: config.region, azCount: config.azCount, instanceType: config.instanceType };
+  return {
+    region: config.region,
+    azCount: config.azCount,
+    instanceType: config.instanceType,
+    domain: config.domain,
+    frontDoor: frontDoorOf(config),
+  };
 }
 
 async function quota(ctx: Context, code: string): Promise<number> {
@@ -247,6 +260,139 @@ async function followBootstrap(ctx: Context, instanceId: string): Promise<string
   }
 }
 
+/** The validation record ACM asks for, as a DNS provider's form wants it. */
+interface ValidationRecord {
+  name: string;
+  type: string;
+  value: string;
+}
+
+/** What became of the certificate `pulumi up` requested and waits for. */
+interface CertificateWatch {
+  status: CertificateStatus | "NOT_FOUND" | "TIMED_OUT";
+  arn?: string;
+  records: ValidationRecord[];
+}
+
+const CERTIFICATE_WAIT_MS = MANUAL_VALIDATION_WAIT_MINUTES * 60_000;
+const CERTIFICATE_ENDS: string[] = ["ISSUED", "FAILED", "VALIDATION_TIMED_OUT", "REVOKED", "EXPIRED"];
+
+/** The newest ACM certificate for `domain` in the region, if there is one. */
+async function newestCertificateArn(ctx: Context, domain: string): Promise<string | undefined> {
+  let newest: { arn: string; created: number } | undefined;
+  let nextToken: string | undefined;
+  do {
+    const page = await awsCall("ACM ListCertificates", () =>
+      ctx.aws.acm.send(new ListCertificatesCommand({ NextToken: nextToken })),
+    );
+    for (const summary of page.CertificateSummaryList ?? []) {
+      const created = summary.CreatedAt?.getTime() ?? 0;
+      if (summary.DomainName === domain && summary.CertificateArn && (!newest || created > newest.created))
+        newest = { arn: summary.CertificateArn, created };
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return newest?.arn;
+}
+
+/**
+ * While `pulumi up` waits for ACM to issue the certificate of `domain`, finds it, prints the DNS
+ * record to add at the clinic's DNS provider once, and polls until ACM issues it (or refuses, or
+ * CERTIFICATE_WAIT_MS pass, the bound `pulumi up` itself waits), or until `stopped()` says the
+ * deployment ended first.
+ */
+async function watchCertificate(
+  ctx: Context,
+  domain: string,
+  stopped: () => boolean,
+  announce: (records: ValidationRecord[]) => void,
+): Promise<CertificateWatch> {
+  const deadline = Date.now() + CERTIFICATE_WAIT_MS;
+  let watch: CertificateWatch = { status: "NOT_FOUND", records: [] };
+  for (;;) {
+    const arn = await newestCertificateArn(ctx, domain);
+    if (arn) {
+      const { Certificate: certificate } = await awsCall("ACM DescribeCertificate", () =>
+        ctx.aws.acm.send(new DescribeCertificateCommand({ CertificateArn: arn })),
+      );
+      const records = (certificate?.DomainValidationOptions ?? []).flatMap((option) =>
+        option.ResourceRecord
+          ? [
+              {
+                name: option.ResourceRecord.Name!,
+                type: option.ResourceRecord.Type!,
+                value: option.ResourceRecord.Value!,
+              },
+            ]
+          : [],
+      );
+      if (records.length && !watch.records.length) announce(records);
+      watch = { status: certificate?.Status ?? "PENDING_VALIDATION", arn, records };
+      if (CERTIFICATE_ENDS.includes(watch.status)) return watch;
+    }
+    if (stopped()) return watch;
+    if (Date.now() > deadline) return { ...watch, status: "TIMED_OUT" };
+    await sleep(ctx.pollIntervalMs);
+  }
+}
+
+function recordLines(records: ValidationRecord[]): string[] {
+  return records.map((record) => `${record.name}  ${record.type}  ${record.value}`);
+}
+
+/** `pulumi up`, and for a certificate the clinic validates at its own DNS, the watch beside it. */
+async function deploy(
+  ctx: Context,
+  options: ProvisionOptions,
+  stack: string,
+  config: StackConfigSummary,
+): Promise<CertificateWatch | undefined> {
+  const up = () =>
+    ctx.progress.step("pulumi up", () => pulumi(ctx, options.cwd, ["up", "--yes", "--skip-preview", "--stack", stack]));
+  if (config.frontDoor.certificateKind !== "acm-dns-manual" || !config.domain) {
+    await up();
+    return undefined;
+  }
+  let finished = false;
+  const announce = (records: ValidationRecord[]) => {
+    const heading =
+      `ACM waits for this DNS record at your DNS provider for ${config.domain} ` +
+      `(up to ${MANUAL_VALIDATION_WAIT_MINUTES} minutes); add it now:`;
+    if (ctx.json) [heading, ...recordLines(records)].forEach((line) => ctx.progress.line(line));
+    else ctx.io.out([heading, ...recordLines(records).map((line) => `  ${line}`)].join("\n"));
+  };
+  const [deployed, watch] = await Promise.allSettled([
+    up().finally(() => {
+      finished = true;
+    }),
+    watchCertificate(ctx, config.domain, () => finished, announce),
+  ]);
+  if (watch.status === "rejected") throw watch.reason;
+  if (deployed.status === "rejected") {
+    if (watch.value.status === "ISSUED") throw deployed.reason;
+    throw new CertificateNotIssued(watch.value, config.domain, deployed.reason);
+  }
+  return watch.value;
+}
+
+/** `pulumi up` stopped while ACM had not issued the certificate: what to add, and what to run. */
+class CertificateNotIssued extends Error {
+  constructor(
+    readonly watch: CertificateWatch,
+    readonly domain: string,
+    readonly cause: unknown,
+  ) {
+    super(
+      watch.records.length
+        ? `ACM did not issue the certificate for ${domain} (status ${watch.status}): add the record ` +
+            `${recordLines(watch.records).join("; ")} at your DNS provider, wait for it to resolve, ` +
+            "then run provision again"
+        : `ACM did not issue the certificate for ${domain} (status ${watch.status}); ` +
+            "read the pulumi up output above, then run provision again",
+    );
+  }
+}
+
 export async function provision(
   stackOptions: StackOptions,
   options: ProvisionOptions,
@@ -273,6 +419,9 @@ export async function provision(
     return EXIT_FAILED;
   }
   if (!ctx.json) ctx.io.out(renderFindings(preflight, `preflight of stack ${stack}`));
+  // Said before anything is deployed, so a trial's self-signed certificate or an open door is a choice.
+  const frontDoor = { ...config.frontDoor, notices: frontDoorNotices(config.frontDoor) };
+  if (!ctx.json) ctx.io.out(formatFrontDoor(config.frontDoor));
 
   if (!options.yes) {
     await ctx.progress.step("pulumi preview", () => pulumi(ctx, options.cwd, ["preview", "--stack", stack, "--diff"]));
@@ -282,9 +431,18 @@ export async function provision(
     ).trim();
     if (answer !== stack) throw new OpsError(`confirmation "${answer}" does not match ${stack}; nothing was deployed`);
   }
-  await ctx.progress.step("pulumi up", () =>
-    pulumi(ctx, options.cwd, ["up", "--yes", "--skip-preview", "--stack", stack]),
-  );
+  let certificate: CertificateWatch | undefined;
+  try {
+    certificate = await deploy(ctx, options, stack, config);
+  } catch (error) {
+    if (!(error instanceof CertificateNotIssued)) throw error;
+    emit(
+      ctx,
+      { command: "provision", ok: false, stage: "certificate", preflight, frontDoor, certificate: error.watch },
+      () => `Verdict: FAILED: ${error.message}`,
+    );
+    return EXIT_FAILED;
+  }
 
   const outputs = await loadOutputs({ stack, cwd: options.cwd });
   const deployed = contextWith(outputs, stackOptions, settings);
@@ -302,7 +460,7 @@ export async function provision(
         : "named in the stack output bootstrapDocumentName";
     emit(
       deployed,
-      { command: "provision", ok: false, stage: "bootstrap", preflight, bootstrap: last },
+      { command: "provision", ok: false, stage: "bootstrap", preflight, frontDoor, certificate, bootstrap: last },
       () =>
         `Verdict: FAILED: ${last}\n` +
         "Read the whole log with `openemr-ops logs --log openemr-bootstrap --since 2h`; " +
@@ -314,7 +472,17 @@ export async function provision(
   const verdict = verdictOf(findings);
   emit(
     deployed,
-    { command: "provision", ok: verdict !== "CRIT", stage: "health", preflight, bootstrap: last, verdict, findings },
+    {
+      command: "provision",
+      ok: verdict !== "CRIT",
+      stage: "health",
+      preflight,
+      frontDoor,
+      certificate,
+      bootstrap: last,
+      verdict,
+      findings,
+    },
     () => renderFindings(findings, String(outputs.url)),
   );
   return verdict === "CRIT" ? EXIT_FAILED : EXIT_OK;

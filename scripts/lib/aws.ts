@@ -1,6 +1,7 @@
 // One client of each AWS service per run, all in the stack's region. The SDK's standard
 // retry mode already backs off on throttling; a few more attempts than its default ride out
 // the bursts a concurrent health run causes.
+import { ACMClient } from "@aws-sdk/client-acm";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { EC2Client } from "@aws-sdk/client-ec2";
@@ -12,6 +13,7 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import { STSClient } from "@aws-sdk/client-sts";
 
 export interface AwsClients {
+  acm: ACMClient;
   cloudwatch: CloudWatchClient;
   logs: CloudWatchLogsClient;
   ec2: EC2Client;
@@ -31,6 +33,9 @@ export function awsClients(region: string): AwsClients {
     return made.get(name) as T;
   };
   return {
+    get acm() {
+      return lazy("acm", () => new ACMClient(config));
+    },
     get cloudwatch() {
       return lazy("cloudwatch", () => new CloudWatchClient(config));
     },

@@ -314,8 +314,10 @@ const oidc: EdgeAuthentication = {
   clientSecret: "s3cret-client-value",
 };
 
+const cognito: EdgeAuthentication = { type: "cognito" };
+
 describe.each([
-  ["cognito", { type: "cognito" } as EdgeAuthentication, "authenticate-cognito"],
+  ["cognito", cognito, "authenticate-cognito"],
   ["oidc", oidc, "authenticate-oidc"],
 ])("Edge with sign-in at the load balancer (%s)", (_kind, authentication, actionType) => {
   let run: OfflineRun;
