@@ -98,6 +98,7 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
   let db: MariadbServer;
   let good: Release;
   let broken: Release;
+  let brokenAfterConfig: Release;
   let secrets: Record<string, { username: string; password: string }>;
   let lynisBefore: number;
   let hostCa: TestCa;
@@ -148,7 +149,11 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     root = await freshRoot("bootstrap");
     db = await startMariadb(root);
     good = buildRelease(root.path("/srv/release/good"), { version: VERSION });
-    broken = buildRelease(root.path("/srv/release/broken"), { version: VERSION, installerFails: true });
+    broken = buildRelease(root.path("/srv/release/broken"), { version: VERSION, installerFails: "schema" });
+    brokenAfterConfig = buildRelease(root.path("/srv/release/broken-after-config"), {
+      version: VERSION,
+      installerFails: "first-user",
+    });
     execFileSync("cp", ["-a", `${BUNDLE}/.`, root.path("/opt/openemr-aws")]);
     root.writeFile("/etc/openemr-aws/db-ca.pem", db.caPem, 0o644);
     // An operator-provided host certificate (as an on-prem clinic would install), signed by a
@@ -263,12 +268,30 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     expect(await servesNothing(root.address)).toBe(true);
   });
 
-  it("finishes the job on the next run with a good release", async () => {
+  // OpenEMR's installer writes `$config = 1` before it creates the administrator: sqlconf.php
+  // alone cannot say that an install finished.
+  it("stops when the installer fails after writing sqlconf.php, before the administrator", async () => {
+    settings({
+      OPENEMR_SHA256: brokenAfterConfig.sha256,
+      OPENEMR_RELEASE_URL: `file:///srv/release/broken-after-config/openemr-${VERSION}.tar.gz`,
+    });
+    const run = await bootstrap();
+    expect(run.code).not.toBe(0);
+    expect(run.lastLine).toContain("FAILED at install: OpenEMR's installer failed (exit 0): ERROR. Unable to add");
+    expect(root.readFile("/var/www/openemr/sites/default/sqlconf.php")).toContain("$config = 1;");
+    expect(await servesNothing(root.address)).toBe(true);
+  });
+
+  it("finishes the job on the next run with a good release, installing again over the unfinished one", async () => {
     settings();
     const run = await bootstrap();
     expect(run.code, run.stdout.slice(-3000)).toBe(0);
     expect(run.lastLine).toMatch(/openemr-bootstrap: OK \(\d+s\)$/);
+    expect(root.readFile("/var/log/openemr-aws/bootstrap.log")).toContain(
+      "a previous install of openemr did not finish",
+    );
     expect(JSON.parse(root.readFile("/var/lib/openemr-aws/bootstrap.done")).version).toBe(VERSION);
+    expect(await mariadbSql(root, "SELECT username FROM users_secure", "openemr")).toBe("admin\n");
   });
 
   it("has unattended-upgrades install from the security archive daily", async () => {

@@ -113,10 +113,16 @@ installed_code_version() {
   php -r 'include $argv[1]; echo "$v_major.$v_minor.$v_patch";' "$OPENEMR_WEB_ROOT/version.php" 2>/dev/null || echo unknown
 }
 
-site_installed() {
+# OpenEMR's installer writes `$config = 1` to sqlconf.php before it creates the administrator and
+# the access controls, so sqlconf.php alone does not say an install finished: a marker beside it,
+# in sites/ (on the data volume, so a rebuilt host sees it too), stands while one runs.
+install_pending_file() { printf '%s\n' "$OPENEMR_WEB_ROOT/sites/$OPENEMR_SITE/.openemr-aws-install-pending"; }
+install_unfinished() { [[ -e $(install_pending_file) ]]; }
+site_configured() {
   # shellcheck disable=SC2016 # a literal PHP variable
   grep -Eq '^\$config[[:space:]]*=[[:space:]]*1[[:space:]]*;' "$OPENEMR_WEB_ROOT/sites/$OPENEMR_SITE/sqlconf.php" 2>/dev/null
 }
+site_installed() { ! install_unfinished && site_configured; }
 
 # Downloads the pinned release, checks its sha256 (pinned, else the published .sha256) and
 # puts the code in place. An installed site keeps its code: upgrades are their own procedure.
@@ -135,9 +141,13 @@ step_release() {
   url=$(release_url "$OPENEMR_VERSION" "${OPENEMR_RELEASE_URL:-}")
   download_release "$OPENEMR_VERSION" "$url" "${OPENEMR_SHA256:-}"
   unpack_release "$RELEASE_TARBALL" "$OPENEMR_VERSION" contrib/util/installScripts/InstallerAuto.php
-  # Not installed yet, so nothing of the site's is lost by replacing a previous attempt.
+  # Not installed yet, so nothing of the site's is lost by replacing a previous attempt; the
+  # marker of an unfinished install moves to the new tree, so its database is emptied next.
+  local unfinished=no
+  install_unfinished && unfinished=yes
   rm -rf "$OPENEMR_WEB_ROOT"
   mv "$RELEASE_DIR" "$OPENEMR_WEB_ROOT"
+  [[ $unfinished == no ]] || : >"$(install_pending_file)"
   rm -rf "$RELEASE_STAGING"
   record_installed_version "$OPENEMR_VERSION"
   log "  OpenEMR $OPENEMR_VERSION unpacked in $OPENEMR_WEB_ROOT"
@@ -244,7 +254,7 @@ step_database() {
   write_client_options "$RUN_DIR/app.cnf" "$DB_APP_USER" "$DB_APP_PASSWORD"
   if [[ $OPENEMR_TIER == standard && -z ${SECRET_DB_MASTER:-} ]]; then
     wait_for_db_accounts
-    if [[ -f $OPENEMR_AWS_STATE/install.pending ]] && ! site_installed; then
+    if install_unfinished; then
       log "  a previous install of $DB_NAME did not finish: emptying its partial database"
       db_app --execute="DROP DATABASE IF EXISTS \`$DB_NAME\`; $(create_database_sql)" ||
         die "cannot empty the partial database $DB_NAME as $DB_APP_USER"
@@ -294,7 +304,7 @@ make_db_accounts() {
     die "database $DB_HOST:$DB_PORT unreachable over TLS: $(tr '\n' ' ' <"$RUN_DIR/db.err")"
   log "  connected to $DB_HOST:$DB_PORT (server $server_version)"
 
-  if [[ -f $OPENEMR_AWS_STATE/install.pending ]] && ! site_installed; then
+  if install_unfinished; then
     log "  a previous install of $DB_NAME did not finish: dropping its partial database"
     db_master --execute="DROP DATABASE IF EXISTS \`$DB_NAME\`"
   fi
@@ -321,7 +331,7 @@ step_install() {
   # The installer writes into the code tree and sites/: www-data owns it until permissions are
   # locked down after a good install.
   chown -R www-data:www-data "$OPENEMR_WEB_ROOT"
-  : >"$OPENEMR_AWS_STATE/install.pending"
+  : >"$(install_pending_file)"
   output=$(cd "$OPENEMR_WEB_ROOT" && runuser -u www-data -- env OPENEMR_ENABLE_INSTALLER_AUTO=1 \
     php -f contrib/util/installScripts/InstallerAuto.php -- \
     server="$DB_HOST" port="$DB_PORT" login="$DB_APP_USER" pass="$DB_APP_PASSWORD" dbname="$DB_NAME" \
@@ -331,8 +341,8 @@ step_install() {
   if ((status != 0)) || grep -q 'ERROR' <<<"$output"; then
     die "OpenEMR's installer failed (exit $status): $(grep -m 1 'ERROR' <<<"$output" | redact)"
   fi
-  site_installed || die "OpenEMR's installer finished but sites/$OPENEMR_SITE/sqlconf.php does not say \$config = 1"
-  rm -f "$OPENEMR_AWS_STATE/install.pending"
+  site_configured || die "OpenEMR's installer finished but sites/$OPENEMR_SITE/sqlconf.php does not say \$config = 1"
+  rm -f "$(install_pending_file)"
   log "  site $OPENEMR_SITE installed"
 }
 

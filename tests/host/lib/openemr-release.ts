@@ -14,8 +14,9 @@
  *
  * `buildRelease(dir, { version, installerFails })` writes `openemr-<version>.tar.gz` (and its
  * `.sha256`, as GitHub publishes it) into `dir` and returns `{ tarball, sha256 }`.
- * `installerFails` makes the installer print ERROR after creating some tables, like a real
- * install that dies half-way.
+ * `installerFails` makes the installer print ERROR part-way, like a real install that dies:
+ * `"schema"` after creating some tables, `"first-user"` after writing `$config = 1` to
+ * sqlconf.php but before creating the administrator (the real installer's order allows both).
  */
 import { execFileSync } from "child_process";
 import { createHash } from "crypto";
@@ -137,6 +138,10 @@ function sql($query)
     }
     return $result;
 }
+function failing_at($stage)
+{
+    return trim((string) @file_get_contents(__DIR__ . '/FAIL_AT')) === $stage;
+}
 function esc($value)
 {
     global $db;
@@ -161,7 +166,7 @@ while (($line = fgets($fd)) !== false) {
     if (substr($query, -1) === ';') {
         sql(rtrim($query, ';'));
         $query = '';
-        if (++$statements === 200 && file_exists(__DIR__ . '/FAIL_HALFWAY')) {
+        if (++$statements === 200 && failing_at('schema')) {
             echo "ERROR: loading the database schema failed\n";
             exit(0);
         }
@@ -195,6 +200,10 @@ foreach (['timeout' => '7200', 'secure_password' => '0', 'gbl_minimum_password_l
 }
 
 // Installer::add_initial_user()
+if (failing_at('first-user')) {
+    echo "ERROR. Unable to add initial user\n";
+    exit(0);
+}
 sql("INSERT INTO ` +
   "`groups`" +
   String.raw` (id, name, user) VALUES (1,'" . esc($args['igroup']) . "','" . esc($args['iuser']) . "')");
@@ -327,7 +336,7 @@ const STYLESHEET = Array.from(
 
 export interface ReleaseOptions {
   version: string;
-  installerFails?: boolean;
+  installerFails?: "schema" | "first-user";
 }
 
 export interface Release {
@@ -369,7 +378,7 @@ export function buildRelease(dir: string, options: ReleaseOptions): Release {
       ),
     ),
   };
-  if (options.installerFails) files["contrib/util/installScripts/FAIL_HALFWAY"] = "\n";
+  if (options.installerFails) files["contrib/util/installScripts/FAIL_AT"] = `${options.installerFails}\n`;
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(top, path)), { recursive: true });
     writeFileSync(join(top, path), text);
