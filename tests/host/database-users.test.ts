@@ -3,6 +3,8 @@
 // CA bundle; the secrets are read from a map instead of Secrets Manager). Twice, as a re-deploy
 // would; then the accounts are checked as MariaDB sees them and as a client uses them.
 import { randomBytes } from "crypto";
+import { execFileSync } from "child_process";
+import { resolve } from "path";
 import { createConnection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DebianRoot, MariadbServer, freshRoot, makeTestCa, mariadbSql, startMariadb } from "./lib/debian-root";
@@ -18,12 +20,34 @@ describe("db-users function against MariaDB with TLS required", () => {
   const accountHost = "10.231.0.0/255.255.0.0";
   const account = (username: string) => `'${username}'@'${accountHost}'`;
   const run = () => ensureDatabaseUsers(request, { readSecret: async (arn) => secrets[arn], ca: db.caPem });
+  // The bootstrap's side on AWS (no master secret): its wait for the accounts, run in the root
+  // with the bundle's own functions, as an on-prem host reading secrets.json.
+  const bootstrapWait = (seconds: number) =>
+    root.sh(
+      [
+        "set -euo pipefail",
+        "BUNDLE_DIR=/opt/openemr-aws PROG=openemr-bootstrap",
+        "source $BUNDLE_DIR/lib/common.sh",
+        "source $BUNDLE_DIR/lib/steps.sh",
+        "OPENEMR_MODE=onprem OPENEMR_TIER=standard OPENEMR_STACK=clinic-test",
+        `DB_HOST=${db.host} DB_PORT=${db.port} DB_NAME=openemr DB_CA_FILE=${db.caFileInRoot}`,
+        "SECRET_DB_BACKUP=backup SECRET_DB_RESTORE=restore SECRET_DB_MASTER=",
+        `DB_ACCOUNTS_WAIT_SECONDS=${seconds}`,
+        "RUN_DIR=$(mktemp -d)",
+        "load_credentials DB_APP app",
+        'write_client_options "$RUN_DIR/app.cnf" "$DB_APP_USER" "$DB_APP_PASSWORD"',
+        "wait_for_db_accounts",
+        "echo accounts ready",
+      ].join("\n"),
+      { check: false, timeoutMs: 120_000 },
+    );
   const grantsOf = async (username: string) =>
     (await mariadbSql(root, `SHOW GRANTS FOR ${account(username)}`)).trim().split("\n").sort();
 
   beforeAll(async () => {
     root = await freshRoot("db-users");
     db = await startMariadb(root);
+    execFileSync("cp", ["-a", `${resolve(__dirname, "../../infra/host")}/.`, root.path("/opt/openemr-aws")]);
     // Generated like the Pulumi program's: no '=', quotes, backslashes or spaces.
     const password = () => randomBytes(24).toString("base64").replace(/[+/=]/g, "x");
     secrets = {
@@ -32,6 +56,11 @@ describe("db-users function against MariaDB with TLS required", () => {
       backup: { username: "openemr_backup", password: password() },
       restore: { username: "openemr_restore", password: password() },
     };
+    root.writeFile(
+      "/etc/openemr-aws/secrets.json",
+      JSON.stringify({ app: secrets.app, backup: secrets.backup, restore: secrets.restore }),
+      0o600,
+    );
     request = {
       host: db.host,
       port: db.port,
@@ -56,6 +85,15 @@ describe("db-users function against MariaDB with TLS required", () => {
       ensureDatabaseUsers(request, { readSecret: async (arn) => secrets[arn], ca: other.caPem }),
     ).rejects.toThrow(/certificate/i);
     expect(await mariadbSql(root, "SELECT COUNT(*) FROM mysql.user WHERE User LIKE 'openemr\\_%'")).toBe("0\n");
+  });
+
+  it("the bootstrap, with no master secret, waits for the accounts and then stops naming the function", async () => {
+    const waited = await bootstrapWait(12);
+    expect(waited.code).not.toBe(0);
+    expect(waited.stderr).toContain("waiting for the database accounts");
+    expect(waited.stderr).toMatch(
+      /ERROR: app user openemr_app cannot connect to openemr on .*\/aws\/lambda\/openemr-aws-clinic-test-db-users/,
+    );
   });
 
   it("creates the database and the accounts, and a second run changes nothing", async () => {
@@ -122,6 +160,13 @@ describe("db-users function against MariaDB with TLS required", () => {
         database: "openemr",
       }),
     ).rejects.toThrow(/secure transport|SSL|Access denied/i);
+  });
+
+  it("the bootstrap, with no master secret, goes on once the app, backup and restore accounts connect", async () => {
+    const waited = await bootstrapWait(30);
+    expect(waited.stderr).not.toContain("ERROR");
+    expect(waited.stdout).toBe("accounts ready\n");
+    expect(waited.code).toBe(0);
   });
 
   it("a changed password is set on the next run", async () => {
