@@ -73,6 +73,11 @@ export interface StackConfig {
   /** The one role that may change the backup buckets' policy; "" for none. */
   breakGlassRoleArn: string;
   logRetentionDays: number;
+  /** Retention of the audit-class logs (trail, DB audit, flow logs, auditd, sessions). */
+  auditLogRetentionDays: number;
+  guardDuty: boolean;
+  securityHub: boolean;
+  awsConfig: boolean;
   openemrVersion: string;
   openemrSha256?: string;
   uploadMaxMb: number;

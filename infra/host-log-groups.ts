@@ -8,4 +8,13 @@ export const hostLogGroupNames = [
   "openemr-bootstrap",
   "openemr-backup",
   "system",
+  "auditd",
+  "ssm-sessions",
 ] as const;
+
+/**
+ * The host's audit records, kept `auditLogRetentionDays` rather than `logRetentionDays`:
+ * auditd's log, and what operators typed and saw in Session Manager sessions on the host (its
+ * SSM agent writes them, as the stack's session document asks).
+ */
+export const hostAuditLogGroupNames: ReadonlyArray<(typeof hostLogGroupNames)[number]> = ["auditd", "ssm-sessions"];

@@ -12,6 +12,7 @@ import {
   CopyRegionKey,
   Database,
   DatabaseUsers,
+  Detection,
   Edge,
   Host,
   Keys,
@@ -54,7 +55,8 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       vpcCidr: config.vpcCidr,
       azCount: config.azCount,
       logsKeyArn: keys.logs.arn,
-      logRetentionDays: config.logRetentionDays,
+      // The flow log is an audit record.
+      logRetentionDays: config.auditLogRetentionDays,
       logGroupPrefix,
       region: config.region,
       retainDataOnDestroy: config.retainDataOnDestroy,
@@ -118,6 +120,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
             dataKeyArn: keys.data.arn,
             logsKeyArn: keys.logs.arn,
             logRetentionDays: config.logRetentionDays,
+            auditLogRetentionDays: config.auditLogRetentionDays,
             instanceClass: config.dbInstanceClass,
             storageGb: config.dbStorageGb,
             maxStorageGb: config.dbMaxStorageGb,
@@ -142,6 +145,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       dataKeyArn: keys.data.arn,
       logsKeyArn: keys.logs.arn,
       logRetentionDays: config.logRetentionDays,
+      auditLogRetentionDays: config.auditLogRetentionDays,
       logGroupPrefix,
       backupBucketName: backupStorage.bucketName,
       backupBucketArn: backupStorage.bucketArn,
@@ -251,16 +255,33 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
     },
     opts,
   );
-  new Audit(
+  const audit = new Audit(
     "audit",
     {
       namePrefix: stackName,
       region: config.region,
       createCloudTrail: config.createCloudTrail,
       logsKeyArn: keys.logs.arn,
-      logRetentionDays: config.logRetentionDays,
+      logRetentionDays: config.auditLogRetentionDays,
+      objectLockMode: config.objectLockMode === "compliance" ? "COMPLIANCE" : "GOVERNANCE",
       logGroupPrefix,
       accessLogBucket: backupStorage.logBucketName,
+      retainOnDelete: config.retainDataOnDestroy,
+    },
+    opts,
+  );
+  new Detection(
+    "detection",
+    {
+      namePrefix: stackName,
+      trailLogGroupName: audit.trailLogGroupName,
+      alarmTopicArn: monitoring.topicArn,
+      logsKeyArn: keys.logs.arn,
+      accessLogBucket: backupStorage.logBucketName,
+      auditLogRetentionDays: config.auditLogRetentionDays,
+      guardDuty: config.guardDuty,
+      securityHub: config.securityHub,
+      awsConfig: config.awsConfig,
       retainOnDelete: config.retainDataOnDestroy,
     },
     opts,
@@ -279,6 +300,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
     backupPrefix: host.backupPrefix,
     ...(copy ? { copyRegion: copy.region, replicaBackupBucket: backupStorage.replicaBucketName } : {}),
     bootstrapDocumentName: host.bootstrapDocument.name,
+    sessionDocumentName: audit.sessionDocumentName,
     alarmTopicArn: monitoring.topicArn,
     dashboardName: monitoring.dashboardName,
     // The front door as deployed, for `provision` and the plan to state (infra/front-door.ts).

@@ -1,11 +1,12 @@
 // The account's audit trail and guardrails: a multi-region CloudTrail trail (unless the account
-// already has an organisation trail) with validated, encrypted log files in a SecureBucket and a
-// copy in CloudWatch Logs, and EBS encryption by default.
+// already has an organisation trail) with validated, encrypted log files in a SecureBucket under
+// Object Lock and a copy in CloudWatch Logs, the Session Manager document that records operators'
+// sessions, and EBS encryption by default.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { configDefault } from "../config-defaults";
 import { type AwsConstraint, derivedNameProblem, STACK_NAME } from "../constraint";
-import { SecureBucket } from "./secure-bucket";
+import { SecureBucket, type ObjectLockMode } from "./secure-bucket";
 import { assumableByService } from "./trust-policy";
 
 export interface AuditArgs {
@@ -22,11 +23,21 @@ export interface AuditArgs {
   /** Customer KMS key ARN (the `logs` key) for the trail's log files, its bucket and log group. */
   logsKeyArn: pulumi.Input<string>;
   /**
-   * Days the trail's log group and log files are kept. Defaults to the stack's `logRetentionDays`,
-   * the shortest retention the stack allows for an audit record.
+   * Days the trail's log group and log files are kept, and the log files locked. Defaults to the
+   * stack's `auditLogRetentionDays`, six years: HIPAA keeps required documentation that long
+   * (45 CFR 164.316(b)(2)(i)), and the trail is the record of who changed the account.
    */
   logRetentionDays?: number;
-  /** Prefix of the stack's CloudWatch Logs groups; the trail's group is `<prefix>/cloudtrail`. */
+  /**
+   * Object Lock mode of the trail's log files. Defaults to the stack's `objectLockMode`
+   * (governance): the bucket policy also denies bypassing it, so neither can delete a log file
+   * before `logRetentionDays`.
+   */
+  objectLockMode?: ObjectLockMode;
+  /**
+   * Prefix of the stack's CloudWatch Logs groups; the trail's group is `<prefix>/cloudtrail`, and
+   * sessions are logged to `<prefix>/ssm-sessions` (declared, encrypted, by the Host component).
+   */
   logGroupPrefix: string;
   /** Bucket receiving the trail bucket's S3 server access logs. */
   accessLogBucket: pulumi.Input<string>;
@@ -41,6 +52,10 @@ export class Audit extends pulumi.ComponentResource {
   /** The trail's ARN, when this stack creates one. */
   public readonly trailArn?: pulumi.Output<string>;
   public readonly trailBucketName?: pulumi.Output<string>;
+  /** The CloudWatch Logs group the trail delivers to, when this stack creates the trail. */
+  public readonly trailLogGroupName?: pulumi.Output<string>;
+  /** The Session Manager document operators start sessions on the host with (`--document-name`). */
+  public readonly sessionDocumentName: pulumi.Output<string>;
 
   constructor(name: string, args: AuditArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openemr-aws:audit:Audit", name, {}, opts);
@@ -55,20 +70,64 @@ export class Audit extends pulumi.ComponentResource {
       { ...child, retainOnDelete: true },
     );
 
+    // A session document of the stack's, not the account's SSM-SessionManagerRunShell preferences,
+    // which one account and region share and another owner may already have set. Sessions started
+    // without it are not logged: docs/security-model.md shows the IAM condition that requires it.
+    this.sessionDocumentName = new aws.ssm.Document(
+      `${name}-session`,
+      {
+        name: `${args.namePrefix}-openemr-session`,
+        documentType: "Session",
+        documentFormat: "JSON",
+        content: JSON.stringify({
+          schemaVersion: "1.0",
+          description: "OpenEMR host shell: every session logged to an encrypted CloudWatch Logs group",
+          sessionType: "Standard_Stream",
+          inputs: {
+            cloudWatchLogGroupName: `${args.logGroupPrefix}/ssm-sessions`,
+            // The agent refuses to log into a group that is not encrypted.
+            cloudWatchEncryptionEnabled: true,
+            cloudWatchStreamingEnabled: true,
+            s3BucketName: "",
+            s3KeyPrefix: "",
+            s3EncryptionEnabled: true,
+            // Automatic logoff (164.312(a)(2)(iii)): an idle shell on a PHI host closes.
+            idleSessionTimeout: "20",
+            maxSessionDuration: "",
+            kmsKeyId: "",
+            runAsEnabled: false,
+            runAsDefaultUser: "",
+            shellProfile: { windows: "", linux: "" },
+          },
+        }),
+      },
+      child,
+    ).name;
+
     if (args.createCloudTrail ?? configDefault("createCloudTrail")) {
-      const trail = this.trail(name, {
+      const { trail, logGroup } = this.trail(name, {
         ...args,
         region: args.region ?? aws.getRegionOutput({}, child).region,
-        logRetentionDays: args.logRetentionDays ?? configDefault("logRetentionDays"),
+        logRetentionDays: args.logRetentionDays ?? configDefault("auditLogRetentionDays"),
+        objectLockMode: args.objectLockMode ?? (configDefault("objectLockMode").toUpperCase() as ObjectLockMode),
         retainOnDelete: args.retainOnDelete ?? configDefault("retainDataOnDestroy"),
       });
       this.trailArn = trail.arn;
       this.trailBucketName = pulumi.output(trail.s3BucketName);
+      this.trailLogGroupName = logGroup.name;
     }
-    this.registerOutputs({ trailArn: this.trailArn, trailBucketName: this.trailBucketName });
+    this.registerOutputs({
+      trailArn: this.trailArn,
+      trailBucketName: this.trailBucketName,
+      trailLogGroupName: this.trailLogGroupName,
+      sessionDocumentName: this.sessionDocumentName,
+    });
   }
 
-  private trail(name: string, args: Required<Omit<AuditArgs, "createCloudTrail">>): aws.cloudtrail.Trail {
+  private trail(
+    name: string,
+    args: Required<Omit<AuditArgs, "createCloudTrail">>,
+  ): { trail: aws.cloudtrail.Trail; logGroup: aws.cloudwatch.LogGroup } {
     const child = { parent: this };
     const accountId = aws.getCallerIdentityOutput({}, child).accountId;
     const partition = aws.getPartitionOutput({}, child).partition;
@@ -82,6 +141,10 @@ export class Audit extends pulumi.ComponentResource {
         kmsKeyArn: args.logsKeyArn,
         accessLogBucket: args.accessLogBucket,
         retainOnDelete: args.retainOnDelete,
+        // WORM evidence: a log file cannot be deleted or overwritten before its retention ends (in
+        // governance mode, not without first replacing the bucket policy below, which the
+        // s3-bucket-policy-changes alarm reports); the lifecycle rule expires it after.
+        objectLock: { mode: args.objectLockMode, days: args.logRetentionDays },
         lifecycleRules: [
           {
             id: "trail-logs-to-colder-storage-then-expire",
@@ -109,6 +172,19 @@ export class Audit extends pulumi.ComponentResource {
             Action: "s3:PutObject",
             Resource: pulumi.interpolate`${arn}/AWSLogs/${accountId}/*`,
             Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } },
+          },
+          {
+            // Governance mode alone yields to s3:BypassGovernanceRetention; nobody gets it here.
+            Sid: "DenyDeletingTrailLogs",
+            Effect: "Deny",
+            Principal: "*",
+            Action: [
+              "s3:DeleteObject",
+              "s3:DeleteObjectVersion",
+              "s3:BypassGovernanceRetention",
+              "s3:PutObjectRetention",
+            ],
+            Resource: pulumi.interpolate`${arn}/*`,
           },
         ],
       },
@@ -159,7 +235,7 @@ export class Audit extends pulumi.ComponentResource {
       child,
     );
 
-    return new aws.cloudtrail.Trail(
+    const trail = new aws.cloudtrail.Trail(
       `${name}-trail`,
       {
         name: trailName,
@@ -176,6 +252,7 @@ export class Audit extends pulumi.ComponentResource {
       // CloudTrail checks it can write to the bucket and log group when the trail is created.
       { ...child, dependsOn: [bucket, attachment] },
     );
+    return { trail, logGroup };
   }
 }
 

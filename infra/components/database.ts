@@ -1,6 +1,7 @@
 // The `standard` tier's database: RDS MySQL 8.4 in the isolated subnets, encrypted with the
 // data key, TLS required, audited through the MariaDB audit plugin, its logs exported to
-// groups this component creates encrypted and with a retention.
+// groups this component creates encrypted and with a retention. No log that copies statement
+// text (general, slow query) is written: statements carry patient data.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { configDefault } from "../config-defaults";
@@ -17,10 +18,15 @@ export interface DatabaseArgs {
   /** Encrypts the exported log groups. */
   logsKeyArn: pulumi.Input<string>;
   /**
-   * Days the exported log groups keep logs. Defaults to the stack's `logRetentionDays`, the
-   * shortest retention the stack allows for an audit record.
+   * Days the exported error and general log groups keep logs. Defaults to the stack's
+   * `logRetentionDays`.
    */
   logRetentionDays?: number;
+  /**
+   * Days the exported audit log group keeps logs. Defaults to the stack's `auditLogRetentionDays`,
+   * six years: it is the record of who connected and who changed users, grants and schema.
+   */
+  auditLogRetentionDays?: number;
   /**
    * RDS instance class. Defaults to the stack's `dbInstanceClass`, the smallest class Performance
    * Insights runs on; on a smaller one (micro, small) Performance Insights is left off.
@@ -50,8 +56,14 @@ export interface DatabaseArgs {
   retainDataOnDestroy?: boolean;
 }
 
-/** The database logs RDS exports to CloudWatch Logs. */
-export const exportedLogTypes = ["audit", "error", "general", "slowquery"] as const;
+/**
+ * The database logs RDS exports to CloudWatch Logs. The slow query log is not among them, and is
+ * off: it records each slow statement's full text, literals included, so patient names and
+ * notes would reach CloudWatch Logs, readable by anyone who may read the stack's logs. Slow
+ * queries are found with Performance Insights' statement digests instead (literals replaced by
+ * `?`), on the classes that run it.
+ */
+export const exportedLogTypes = ["audit", "error", "general"] as const;
 
 /**
  * Whether RDS for MySQL runs Performance Insights on `instanceClass`: every class but db.t2, db.t3
@@ -102,7 +114,8 @@ export class Database extends pulumi.ComponentResource {
           { name: "local_infile", value: "1" },
           { name: "character_set_server", value: "utf8mb4" },
           { name: "collation_server", value: "utf8mb4_general_ci" },
-          { name: "slow_query_log", value: "1" },
+          // Statement text is PHI: see exportedLogTypes.
+          { name: "slow_query_log", value: "0" },
           // RDS exports the slow and general logs to CloudWatch Logs only when they are written to files.
           // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.MySQLDB.PublishtoCloudWatchLogs.html
           { name: "log_output", value: "FILE" },
@@ -138,7 +151,10 @@ export class Database extends pulumi.ComponentResource {
           {
             name: `/aws/rds/instance/${this.identifier}/${logType}`,
             kmsKeyId: args.logsKeyArn,
-            retentionInDays: logRetentionDays,
+            retentionInDays:
+              logType === "audit"
+                ? (args.auditLogRetentionDays ?? configDefault("auditLogRetentionDays"))
+                : logRetentionDays,
           },
           { parent: this, retainOnDelete },
         ),

@@ -13,7 +13,7 @@ import type { Tier } from "../config";
 import { renderDeliveryDocument, renderUserData } from "../delivery/user-data";
 import { assumableByService } from "./trust-policy";
 import { accountAdministersKey } from "./keys";
-import { hostLogGroupNames } from "../host-log-groups";
+import { hostAuditLogGroupNames, hostLogGroupNames } from "../host-log-groups";
 
 export interface HostDatabase {
   /** The RDS endpoint's host name and port. */
@@ -59,6 +59,11 @@ export interface HostArgs {
    * shortest retention the stack allows for an audit record.
    */
   logRetentionDays?: number;
+  /**
+   * Days the host's audit log group (auditd's record) keeps logs. Defaults to the stack's
+   * `auditLogRetentionDays`, six years.
+   */
+  auditLogRetentionDays?: number;
   logGroupPrefix: string;
   /** The backup bucket: holds the host bundle and the host's backups. */
   backupBucketName: pulumi.Input<string>;
@@ -182,7 +187,9 @@ export class Host extends pulumi.ComponentResource {
         {
           name: `${args.logGroupPrefix}/${logName}`,
           kmsKeyId: args.logsKeyArn,
-          retentionInDays: logRetentionDays,
+          retentionInDays: hostAuditLogGroupNames.includes(logName)
+            ? (args.auditLogRetentionDays ?? configDefault("auditLogRetentionDays"))
+            : logRetentionDays,
         },
         { parent: this, retainOnDelete },
       );

@@ -10,3 +10,5 @@ export * from "./backups";
 export * from "./edge";
 export * from "./monitoring";
 export * from "./audit";
+export * from "./detection";
+export * from "./ha";

@@ -22,8 +22,8 @@ export interface NetworkArgs {
   /** KMS key (ARN) that encrypts the flow-log group. */
   logsKeyArn: pulumi.Input<string>;
   /**
-   * Retention of the flow-log group, in days. Defaults to the stack's `logRetentionDays`, the
-   * shortest retention the stack allows for an audit record.
+   * Retention of the flow-log group, in days. Defaults to the stack's `auditLogRetentionDays`,
+   * six years: the flow log is an audit record.
    */
   logRetentionDays?: number;
   /** Prefix of the stack's CloudWatch Logs groups, e.g. `/openemr-aws/clinic-prod`. */
@@ -367,7 +367,7 @@ export class Network extends pulumi.ComponentResource {
       {
         name: `${args.logGroupPrefix}/vpc-flow-logs`,
         kmsKeyId: args.logsKeyArn,
-        retentionInDays: args.logRetentionDays ?? configDefault("logRetentionDays"),
+        retentionInDays: args.logRetentionDays ?? configDefault("auditLogRetentionDays"),
       },
       { parent: this, retainOnDelete: args.retainDataOnDestroy ?? configDefault("retainDataOnDestroy") },
     );

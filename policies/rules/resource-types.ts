@@ -63,6 +63,8 @@ export const AwsType = {
   kmsKey: "aws:kms/key:Key",
   logGroup: "aws:cloudwatch/logGroup:LogGroup",
   metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  logMetricFilter: "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+  ssmDocument: "aws:ssm/document:Document",
   snsTopic: "aws:sns/topic:Topic",
   secret: "aws:secretsmanager/secret:Secret",
   secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",

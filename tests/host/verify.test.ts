@@ -96,12 +96,12 @@ describe("CloudWatch agent config", () => {
     return JSON.parse(run.stdout);
   };
 
-  it("ships every log group of the host interface, named under the prefix", () => {
+  it("ships every log file of the host interface, named under the prefix (the SSM agent writes ssm-sessions)", () => {
     const groups = rendered()
       .logs.logs_collected.files.collect_list.map((entry: { log_group_name: string }) => entry.log_group_name)
       .sort();
     expect(groups).toEqual(
-      ["apache-access", "apache-error", "openemr-backup", "openemr-bootstrap", "php-fpm", "system"].map(
+      ["apache-access", "apache-error", "auditd", "openemr-backup", "openemr-bootstrap", "php-fpm", "system"].map(
         (name) => `/openemr-aws/clinic-prod/${name}`,
       ),
     );

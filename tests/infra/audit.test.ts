@@ -139,9 +139,9 @@ describe("Audit when the account has an organisation trail", () => {
     run = await auditRun({ createCloudTrail: false });
   });
 
-  it("createCloudTrail false: no trail, trail bucket or delivery role", () => {
+  it("createCloudTrail false: no trail, trail bucket or delivery role; the session document stays", () => {
     const types = run.resources.filter((resource) => resource.custom).map((resource) => resource.type);
-    expect(types).toEqual(["aws:ebs/encryptionByDefault:EncryptionByDefault"]);
+    expect(types.sort()).toEqual(["aws:ebs/encryptionByDefault:EncryptionByDefault", "aws:ssm/document:Document"]);
   });
 
   it("guardrail: EBS encryption by default still enabled", () => {
@@ -160,7 +160,8 @@ describe("Audit in the stack", () => {
       config: { "openemr:tier": "single", "openemr:createCloudTrail": "false" },
       stackName: "clinic-small",
     });
-  });
+    // Two whole-stack plans: seconds each, more on a loaded machine.
+  }, 120_000);
 
   it("trail: encrypted with the stack's logs key, its bucket access-logged to the log bucket", () => {
     const logsKey = named(withTrail, "aws:kms/key:Key", "keys-logs").state.arn;

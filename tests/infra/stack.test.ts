@@ -252,9 +252,9 @@ describe("network", () => {
       logDestination: logGroup.state.arn,
     });
   });
-  it("network: the flow-log group is encrypted with the logs key and kept per config", () => {
+  it("network: the flow-log group is encrypted with the logs key and kept as an audit record (six years)", () => {
     const logGroup = named(standard, "aws:cloudwatch/logGroup:LogGroup", "network-flow-logs");
-    expect(logGroup.inputs).toMatchObject({ kmsKeyId: key(standard, "logs").state.arn, retentionInDays: 400 });
+    expect(logGroup.inputs).toMatchObject({ kmsKeyId: key(standard, "logs").state.arn, retentionInDays: 2192 });
   });
 });
 
@@ -405,8 +405,8 @@ describe("database", () => {
     }));
   it("db: tags copied to snapshots", () => expect(rds().inputs.copyTagsToSnapshot).toBe(true));
   it("db: automatic minor upgrades", () => expect(rds().inputs.autoMinorVersionUpgrade).toBe(true));
-  it("db: audit, error, general and slow-query logs exported", () =>
-    expect(rds().inputs.enabledCloudwatchLogsExports).toEqual(["audit", "error", "general", "slowquery"]));
+  it("db: audit, error and general logs exported; no slow query log, which copies statement text (PHI)", () =>
+    expect(rds().inputs.enabledCloudwatchLogsExports).toEqual(["audit", "error", "general"]));
   it("db: exported log groups exist, encrypted with the logs key, kept per config", () => {
     const groups = ofType(standard, "aws:cloudwatch/logGroup:LogGroup").filter((logGroup) =>
       logGroup.inputs.name.startsWith("/aws/rds/instance/openemr-clinic-prod/"),
@@ -417,7 +417,13 @@ describe("database", () => {
         logGroup.inputs.kmsKeyId,
         logGroup.inputs.retentionInDays,
       ]),
-    ).toEqual(["audit", "error", "general", "slowquery"].map((type) => [type, key(standard, "logs").state.arn, 400]));
+    ).toEqual(
+      [
+        ["audit", 2192],
+        ["error", 400],
+        ["general", 400],
+      ].map(([type, days]) => [type, key(standard, "logs").state.arn, days]),
+    );
   });
   it("db: enhanced monitoring every 60 s with its role", () => {
     const role = named(standard, "aws:iam/role:Role", "database-monitoring");
@@ -604,13 +610,16 @@ describe("host", () => {
       );
       expect(
         groups.map((logGroup) => [logGroup.inputs.name, logGroup.inputs.kmsKeyId, logGroup.inputs.retentionInDays]),
-      ).toEqual(
-        ["apache-access", "apache-error", "php-fpm", "openemr-bootstrap", "openemr-backup", "system"].map((name) => [
+      ).toEqual([
+        ...["apache-access", "apache-error", "php-fpm", "openemr-bootstrap", "openemr-backup", "system"].map((name) => [
           `${prefix}/${name}`,
           key(run, "logs").state.arn,
           run === standard ? 400 : 365,
         ]),
-      );
+        // Audit records: auditd's and the Session Manager sessions', six years.
+        [`${prefix}/auditd`, key(run, "logs").state.arn, 2192],
+        [`${prefix}/ssm-sessions`, key(run, "logs").state.arn, 2192],
+      ]);
     },
   );
   it.each(tierNames)("host (%s): the DB users' and admin secrets encrypted with the data key", (tier) => {

@@ -495,6 +495,25 @@ const mutations: Record<string, Mutation> = {
     breaks: "the trail no longer delivers to CloudWatch Logs",
     apply: (s) => s.set("Trail", "audit-trail", "cloudWatchLogsGroupArn", undefined),
   },
+  "cloudtrail-metric-alarms": {
+    breaks: "the root-use metric filter removed",
+    apply: (s) =>
+      s.remove(
+        (resource) => resource.type.endsWith("LogMetricFilter") && resource.name === "detection-root-account-usage",
+      ),
+  },
+  "audit-log-retention": {
+    breaks: "the flow log kept one year",
+    apply: (s) => s.set("LogGroup", "network-flow-logs", "retentionInDays", 365),
+  },
+  "rds-no-statement-logs": {
+    breaks: "the slow query log on",
+    apply: (s) => {
+      const parameters: any[] = s.find("ParameterGroup", "database-params").props.parameters;
+      const index = parameters.findIndex((parameter) => parameter.name === "slow_query_log");
+      s.set("ParameterGroup", "database-params", `parameters.${index}.value`, "1");
+    },
+  },
   "alb-https-redirect": {
     breaks: "port 80 redirects to plain HTTP",
     apply: (s) => s.set("Listener", "edge-http-redirect", "defaultActions.0.redirect.protocol", "HTTP"),

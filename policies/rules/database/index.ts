@@ -9,3 +9,4 @@ export { rdsEnhancedMonitoring } from "./rds-enhanced-monitoring";
 export { rdsMinorUpgrade } from "./rds-minor-upgrade";
 export { rdsRequireTls } from "./rds-require-tls";
 export { rdsPiCmk } from "./rds-pi-cmk";
+export { rdsNoStatementLogs } from "./rds-no-statement-logs";

@@ -11,6 +11,7 @@ import {
   rdsLogExports,
   rdsMinorUpgrade,
   rdsMultiAz,
+  rdsNoStatementLogs,
   rdsNotPublic,
   rdsPiCmk,
   rdsRequireTls,
@@ -41,7 +42,7 @@ function database(
     deletionProtection: true,
     backupRetentionPeriod: 35,
     autoMinorVersionUpgrade: true,
-    enabledCloudwatchLogsExports: ["audit", "error", "general", "slowquery"],
+    enabledCloudwatchLogsExports: ["audit", "error", "general"],
     monitoringInterval: 60,
     performanceInsightsEnabled: true,
     performanceInsightsKmsKeyId: key.arn,
@@ -121,7 +122,7 @@ describe("database rules", () => {
     expectPasses(rdsLogExports, await declared(compliantDatabase));
     const quiet = await declared(databaseWith("quiet-db", { enabledCloudwatchLogsExports: ["error"] }));
     const message = expectFails(rdsLogExports, quiet, "quiet-db", "enabledCloudwatchLogsExports");
-    expect(message).toContain("audit, general, slowquery");
+    expect(message).toContain("audit, general");
   });
 
   it("rds-enhanced-monitoring", async () => {
@@ -149,5 +150,36 @@ describe("database rules", () => {
     expectPasses(rdsPiCmk, await declared(compliantDatabase));
     const piAwsKey = await declared(databaseWith("pi-aws-key-db", { performanceInsightsKmsKeyId: undefined }));
     expectFails(rdsPiCmk, piAwsKey, "pi-aws-key-db", "performanceInsightsKmsKeyId");
+  });
+});
+
+describe("rds-no-statement-logs", () => {
+  const withLogs = (slow: string, general: string) => () => {
+    new aws.rds.ParameterGroup("logged-params", {
+      family: "mysql8.4",
+      parameters: [
+        { name: "slow_query_log", value: slow },
+        { name: "general_log", value: general },
+      ],
+    });
+  };
+
+  it("both off passes, and a group that does not set them (MySQL's default is off)", async () => {
+    expectPasses(rdsNoStatementLogs, await declared(withLogs("0", "0")));
+    expectPasses(rdsNoStatementLogs, await declared(() => tlsParameters("tls-only", "1")));
+  });
+
+  it("the slow query log on fails (it writes each slow statement's text, PHI included)", async () => {
+    const message = expectFails(
+      rdsNoStatementLogs,
+      await declared(withLogs("1", "0")),
+      "logged-params",
+      "parameters[0]",
+    );
+    expect(message).toContain("slow_query_log");
+  });
+
+  it("the general log on fails", async () => {
+    expectFails(rdsNoStatementLogs, await declared(withLogs("0", "ON")), "logged-params", "parameters[1]");
   });
 });
