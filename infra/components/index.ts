@@ -11,4 +11,3 @@ export * from "./edge";
 export * from "./monitoring";
 export * from "./audit";
 export * from "./detection";
-export * from "./ha";
