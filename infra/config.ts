@@ -14,7 +14,7 @@ import { awsConstraintProblems } from "./aws-constraints";
 
 export const CONFIG_NAMESPACE = "openemr";
 
-export type Tier = "single" | "standard";
+export type Tier = "single" | "standard" | "ha";
 
 /** Sign-in at the load balancer (`authentication`); the OIDC fields only with `type: oidc`. */
 export interface AuthenticationConfig {
@@ -62,6 +62,13 @@ export interface StackConfig {
   dbStorageGb: number;
   dbMaxStorageGb: number;
   multiAz: boolean;
+  /** `ha`: the Auto Scaling group's fewest and most hosts. */
+  haMinSize: number;
+  haMaxSize: number;
+  /** `ha`: the target-tracking target, load balancer requests per host per minute. */
+  haTargetRequestsPerHost: number;
+  efsThroughputMode: "elastic" | "bursting";
+  sessionCacheNodeType: string;
   backupRetentionDays: number;
   objectLockDays: number;
   objectLockMode: "governance" | "compliance";
@@ -175,8 +182,6 @@ function describeAjvError(error: ErrorObject, raw: Record<string, unknown>): str
       return `${CONFIG_NAMESPACE}:${unknown}: unknown key${hint} (see config/schema.json for the keys)`;
     }
     case "enum": {
-      if (error.instancePath === "/tier" && valueAt(raw, "/tier") === "ha")
-        return `${key}: "ha" is reserved for a later release and not available yet; expected "single" or "standard"`;
       const allowedValues = error.params.allowedValues as unknown[];
       const value = valueAt(raw, error.instancePath);
       // A typo has a nearest spelling; a number that is not allowed has no "meant".
@@ -260,6 +265,23 @@ function crossFieldProblems(config: StackConfig): string[] {
     problems.push(
       `${CONFIG_NAMESPACE}:openemrVersion: "${config.openemrVersion}" is too old; ` +
         "expected 8.0.0 or later (health endpoints, PHP 8.4 on Debian 13)",
+    );
+  return problems;
+}
+
+/** The `ha` tier's keys: a standby database and a group that can hold its fewest hosts. */
+function haProblems(config: StackConfig, raw: Record<string, unknown>): string[] {
+  if (config.tier !== "ha") return [];
+  const problems: string[] = [];
+  if (raw.multiAz === false)
+    problems.push(
+      `${CONFIG_NAMESPACE}:multiAz: false on tier "ha"; expected true (or unset): ` +
+        "the ha tier's database keeps a standby in a second zone",
+    );
+  if (config.haMaxSize < config.haMinSize)
+    problems.push(
+      `${CONFIG_NAMESPACE}:haMaxSize: ${config.haMaxSize} is below openemr:haMinSize (${config.haMinSize}); ` +
+        "expected at least as many hosts as the group's minimum",
     );
   return problems;
 }
@@ -354,7 +376,10 @@ export function validateConfig(raw: Record<string, unknown>, stackName?: string)
     if (fallback === undefined) delete candidate[key];
     else candidate[key] = structuredClone(fallback);
   }
-  const crossProblems = crossFieldProblems(candidate as unknown as StackConfig).filter(
+  const crossProblems = [
+    ...crossFieldProblems(candidate as unknown as StackConfig),
+    ...haProblems(candidate as unknown as StackConfig, raw),
+  ].filter(
     (problem) => ![...refused].some((key) => problem.includes(`${CONFIG_NAMESPACE}:${key}`)),
   );
   const awsProblems = awsConstraintProblems({ config: candidate as unknown as StackConfig, stackName }, refused);

@@ -15,10 +15,13 @@ import {
   Detection,
   Edge,
   Host,
+  HostGroup,
   Keys,
   Monitoring,
   Network,
   SecurityGroups,
+  SessionCache,
+  SharedFiles,
   SnapshotBackups,
   snapshotVaultName,
   tierNetmask,
@@ -109,8 +112,9 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
     },
     opts,
   );
+  // RDS on `standard` and `ha` (Multi-AZ there); `single` runs MariaDB on the host.
   const database =
-    config.tier === "standard"
+    config.tier !== "single"
       ? new Database(
           "database",
           {
@@ -130,6 +134,36 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
           },
           opts,
         )
+      : undefined;
+  // `ha`: what every host of the group shares, `sites/` and the PHP sessions (docs/ha.md).
+  const shared =
+    config.tier === "ha"
+      ? {
+          files: new SharedFiles(
+            "shared-files",
+            {
+              vpcId: network.vpc.id,
+              subnetIds: network.appSubnetIds,
+              hostSecurityGroupId: securityGroups.host.id,
+              dataKeyArn: keys.data.arn,
+              throughputMode: config.efsThroughputMode,
+              retainDataOnDestroy: config.retainDataOnDestroy,
+            },
+            opts,
+          ),
+          sessions: new SessionCache(
+            "session-cache",
+            {
+              stackName,
+              vpcId: network.vpc.id,
+              subnetIds: network.appSubnetIds,
+              hostSecurityGroupId: securityGroups.host.id,
+              dataKeyArn: keys.data.arn,
+              nodeType: config.sessionCacheNodeType,
+            },
+            opts,
+          ),
+        }
       : undefined;
   const host = new Host(
     "host",
@@ -161,7 +195,17 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       retainDataOnDestroy: config.retainDataOnDestroy,
       // The load balancer's nodes take addresses in the VPC's public subnets.
       trustedProxyCidr: config.vpcCidr,
-      networkReady: [...network.hostEgressPath, ...securityGroups.hostEgressRules],
+      networkReady: [
+        ...network.hostEgressPath,
+        ...securityGroups.hostEgressRules,
+        ...(shared ? [...shared.files.networkReady, ...shared.sessions.networkReady] : []),
+      ],
+      group: shared && {
+        fileSystemId: shared.files.fileSystem.id,
+        accessPointId: shared.files.accessPoint.id,
+        sessionCacheHost: shared.sessions.replicationGroup.primaryEndpointAddress,
+        sessionCacheSecretArn: shared.sessions.authSecret.arn,
+      },
     },
     opts,
   );
@@ -204,7 +248,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       vpcId: network.vpc.id,
       publicSubnetIds: network.publicSubnetIds,
       albSecurityGroupId: securityGroups.alb.id,
-      hostInstanceId: host.instance.id,
+      hostInstanceId: host.instance?.id,
       accessLogBucket: backupStorage.logBucketName,
       logsKeyArn: keys.logs.arn,
       logRetentionDays: config.logRetentionDays,
@@ -218,6 +262,23 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
     // The ALB checks at creation that it may write its access logs: the log bucket's policy first.
     { ...opts, dependsOn: [backupStorage] },
   );
+  const hostGroup = host.launchTemplate
+    ? new HostGroup(
+        "host-group",
+        {
+          namePrefix: stackName,
+          launchTemplateId: host.launchTemplate.id,
+          launchTemplateVersion: host.launchTemplate.latestVersion.apply(String),
+          subnetIds: network.appSubnetIds,
+          targetGroupArn: edge.targetGroup.arn,
+          requestCountResourceLabel: pulumi.interpolate`${edge.loadBalancer.arnSuffix}/${edge.targetGroup.arnSuffix}`,
+          minSize: config.haMinSize,
+          maxSize: config.haMaxSize,
+          targetRequestsPerHost: config.haTargetRequestsPerHost,
+        },
+        opts,
+      )
+    : undefined;
   const monitoring = new Monitoring(
     "monitoring",
     {
@@ -225,9 +286,18 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       region: config.region,
       alertsKeyArn: keys.alerts.arn,
       alertEmails: config.alertEmails,
-      hostInstanceId: host.instance.id,
+      hostInstanceId: host.instance?.id,
+      hostGroup: hostGroup && { name: hostGroup.group.name, minSize: config.haMinSize },
+      sharedFiles: shared && {
+        fileSystemId: shared.files.fileSystem.id,
+        throughputMode: config.efsThroughputMode,
+      },
       natInstanceId: network.natInstance?.instance.id,
-      database: database && { identifier: database.identifier, allocatedStorageGb: config.dbStorageGb },
+      database: database && {
+        identifier: database.identifier,
+        allocatedStorageGb: config.dbStorageGb,
+        ...(config.tier === "ha" ? { multiAz: true } : {}),
+      },
       loadBalancerArnSuffix: edge.loadBalancer.arnSuffix,
       targetGroupArnSuffix: edge.targetGroup.arnSuffix,
       certificateArn: edge.certificateArn,
@@ -242,7 +312,8 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       namePrefix: stackName,
       dataKeyArn: keys.data.arn,
       backupRetentionDays: config.backupRetentionDays,
-      hostInstanceArn: host.instance.arn,
+      hostInstanceArn: host.instance?.arn,
+      fileSystemArn: shared?.files.fileSystem.arn,
       dbInstanceArn: database?.instance.arn,
       notificationTopicArn: monitoring.topicArn,
       copy,
@@ -293,7 +364,14 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
     tier: config.tier,
     logGroupPrefix,
     adminPasswordSecretArn: host.adminSecret.arn,
-    hostInstanceId: host.instance.id,
+    ...(host.instance ? { hostInstanceId: host.instance.id } : {}),
+    ...(hostGroup && shared
+      ? {
+          hostGroupName: hostGroup.group.name,
+          efsFileSystemId: shared.files.fileSystem.id,
+          sessionCacheEndpoint: shared.sessions.replicationGroup.primaryEndpointAddress,
+        }
+      : {}),
     dbEndpoint: database ? database.instance.endpoint : "localhost:3306",
     ...(database ? { dbInstanceIdentifier: database.identifier } : {}),
     backupBucket: backupStorage.bucketName,

@@ -469,8 +469,13 @@ export interface SnapshotBackupsArgs {
    * RDS keeps its automated backups at most.
    */
   backupRetentionDays?: number;
-  /** ARN of the host instance; AWS Backup snapshots all its EBS volumes. */
-  hostInstanceArn: pulumi.Input<string>;
+  /**
+   * ARN of the host instance; AWS Backup snapshots all its EBS volumes. Omitted on `ha`, whose
+   * hosts hold no data of their own.
+   */
+  hostInstanceArn?: pulumi.Input<string>;
+  /** ARN of the EFS file system holding `sites/` (`ha` tier). */
+  fileSystemArn?: pulumi.Input<string>;
   /** ARN of the RDS instance (`standard` tier); omitted on `single`. */
   dbInstanceArn?: pulumi.Input<string>;
   /**
@@ -584,7 +589,9 @@ export class SnapshotBackups extends pulumi.ComponentResource {
         ),
     );
 
-    const resources = [args.hostInstanceArn, ...(args.dbInstanceArn ? [args.dbInstanceArn] : [])];
+    const resources = [args.hostInstanceArn, args.dbInstanceArn, args.fileSystemArn].filter(
+      (arn): arn is pulumi.Input<string> => arn !== undefined,
+    );
     new aws.backup.Selection(
       `${name}-selection`,
       { name: backupSelectionName(args.namePrefix), planId: plan.id, iamRoleArn: role.arn, resources },

@@ -98,8 +98,11 @@ export interface EdgeArgs {
   publicSubnetIds: pulumi.Input<string>[];
   /** The ALB's security group (443 and 80 from the allowed client ranges only). */
   albSecurityGroupId: pulumi.Input<string>;
-  /** The OpenEMR host, registered as the only target (it serves HTTPS on 443 itself). */
-  hostInstanceId: pulumi.Input<string>;
+  /**
+   * The OpenEMR host, registered as the only target (it serves HTTPS on 443 itself). Omitted on
+   * `ha`, whose Auto Scaling group registers its hosts itself.
+   */
+  hostInstanceId?: pulumi.Input<string>;
   /** Bucket (SSE-S3) receiving ALB access logs under `alb/`. */
   accessLogBucket: pulumi.Input<string>;
   /** Customer KMS key ARN (the `logs` key) for the WAF log group. */
@@ -192,11 +195,12 @@ export class Edge extends pulumi.ComponentResource {
       },
       child,
     );
-    new aws.lb.TargetGroupAttachment(
-      `${name}-host`,
-      { targetGroupArn: targetGroup.arn, targetId: args.hostInstanceId, port: 443 },
-      child,
-    );
+    if (args.hostInstanceId)
+      new aws.lb.TargetGroupAttachment(
+        `${name}-host`,
+        { targetGroupArn: targetGroup.arn, targetId: args.hostInstanceId, port: 443 },
+        child,
+      );
 
     let certificateArn: pulumi.Output<string>;
     let hostName: pulumi.Output<string>;

@@ -104,6 +104,21 @@ export interface HostArgs {
    * only has the delivery's retries to fall back on. Defaults to none.
    */
   networkReady?: pulumi.Resource[];
+  /**
+   * The `ha` tier: the host is a launch template for an Auto Scaling group (HostGroup), not one
+   * instance, with `sites/` on shared EFS and PHP sessions in Valkey. Requires `database`.
+   */
+  group?: HostGroupStores;
+}
+
+/** What every host of the `ha` group shares (docs/host-interface.md's EFS_* and SESSION_*). */
+export interface HostGroupStores {
+  fileSystemId: pulumi.Input<string>;
+  accessPointId: pulumi.Input<string>;
+  /** The Valkey primary endpoint's host name. */
+  sessionCacheHost: pulumi.Input<string>;
+  /** The AUTH token's secret, which the hosts read. */
+  sessionCacheSecretArn: pulumi.Input<string>;
 }
 
 /** Debian's AWS account, the publisher of the official Debian AMIs. */
@@ -116,9 +131,19 @@ export const dataMount = "/srv/openemr-data";
  * installer splits its arguments on `=`).
  */
 export const passwordSpecialCharacters = "!#%*+,-.:;<>?@^_~";
+/** Instance metadata: IMDSv2 only, one hop (a container on the host cannot reach it), no tags. */
+export const hostMetadataOptions = {
+  httpEndpoint: "enabled",
+  httpTokens: "required",
+  httpPutResponseHopLimit: 1,
+  instanceMetadataTags: "disabled",
+};
 
 export class Host extends pulumi.ComponentResource {
-  public readonly instance: aws.ec2.Instance;
+  /** The host, on `single` and `standard`. */
+  public readonly instance?: aws.ec2.Instance;
+  /** With `group` (`ha`): the template every host of the group is launched from. */
+  public readonly launchTemplate?: aws.ec2.LaunchTemplate;
   public readonly role: aws.iam.Role;
   public readonly adminSecret: aws.secretsmanager.Secret;
   public readonly appDbSecret: aws.secretsmanager.Secret;
@@ -141,7 +166,7 @@ export class Host extends pulumi.ComponentResource {
     super("openemr-aws:host:Host", name, {}, opts);
     const parent = { parent: this };
     this.backupPrefix = `backups/${openemrSite}`;
-    const tier: Tier = args.database ? "standard" : "single";
+    const tier: Tier = args.group ? "ha" : args.database ? "standard" : "single";
     const region = args.region ?? aws.getRegionOutput({}, parent).region;
     const logRetentionDays = args.logRetentionDays ?? configDefault("logRetentionDays");
     const retainOnDelete = args.retainDataOnDestroy ?? configDefault("retainDataOnDestroy");
@@ -248,6 +273,7 @@ export class Host extends pulumi.ComponentResource {
       this.backupDbSecret.arn,
       this.restoreDbSecret.arn,
       this.adminSecret.arn,
+      ...(args.group ? [args.group.sessionCacheSecretArn] : []),
     ];
     const hostPolicy = new aws.iam.Policy(
       `${name}-access`,
@@ -353,6 +379,14 @@ export class Host extends pulumi.ComponentResource {
       BACKUP_KMS_KEY_ID: args.dataKeyArn,
       LOG_GROUP_PREFIX: args.logGroupPrefix,
       ...(this.dataVolume ? { DATA_VOLUME_ID: this.dataVolume.id, DATA_DIR: dataMount } : {}),
+      ...(args.group
+        ? {
+            EFS_FILE_SYSTEM_ID: args.group.fileSystemId,
+            EFS_ACCESS_POINT_ID: args.group.accessPointId,
+            SESSION_CACHE_HOST: args.group.sessionCacheHost,
+            SECRET_SESSION_CACHE: args.group.sessionCacheSecretArn,
+          }
+        : {}),
     };
     const resolvedSettings = pulumi.output(settings);
     const bundleLocation = pulumi
@@ -376,46 +410,75 @@ export class Host extends pulumi.ComponentResource {
       parent,
     );
 
-    this.instance = new aws.ec2.Instance(
-      `${name}-instance`,
-      {
-        ami: ami.id,
-        instanceType,
-        subnetId: args.subnetId,
-        vpcSecurityGroupIds: [args.securityGroupId],
-        associatePublicIpAddress: false,
-        iamInstanceProfile: profile.name,
-        metadataOptions: {
-          httpEndpoint: "enabled",
-          httpTokens: "required",
-          httpPutResponseHopLimit: 1,
-          instanceMetadataTags: "disabled",
+    // One definition of a host, launched as one instance or from the group's template.
+    const userData = pulumi
+      .all([resolvedSettings, bundleLocation])
+      .apply(([values, location]) => renderUserData(values, location));
+    const rootVolume = {
+      volumeType: "gp3",
+      volumeSize: args.rootVolumeGb ?? configDefault("rootVolumeGb"),
+      kmsKeyId: args.dataKeyArn,
+    };
+    const bootDependencies = [bundleObject, ...attachments, ...(args.networkReady ?? [])];
+    if (args.group) {
+      this.launchTemplate = new aws.ec2.LaunchTemplate(
+        `${name}-template`,
+        {
+          description: `OpenEMR host (${args.stackName})`,
+          imageId: ami.id,
+          instanceType,
+          iamInstanceProfile: { arn: profile.arn },
+          networkInterfaces: [
+            {
+              associatePublicIpAddress: "false",
+              securityGroups: [args.securityGroupId],
+              deleteOnTermination: "true",
+            },
+          ],
+          metadataOptions: hostMetadataOptions,
+          monitoring: { enabled: true },
+          ebsOptimized: "true",
+          blockDeviceMappings: [
+            {
+              deviceName: ami.rootDeviceName,
+              ebs: { ...rootVolume, encrypted: "true", deleteOnTermination: "true" },
+            },
+          ],
+          // Launch templates carry user-data base64-encoded.
+          userData: userData.apply((text) => Buffer.from(text).toString("base64")),
+          tagSpecifications: [
+            { resourceType: "instance", tags: { Name: `${args.stackName}-openemr` } },
+            { resourceType: "volume", tags: { Name: `${args.stackName}-openemr-root` } },
+          ],
+          updateDefaultVersion: true,
         },
-        monitoring: true,
-        ebsOptimized: true,
-        maintenanceOptions: { autoRecovery: "default" },
-        rootBlockDevice: {
-          volumeType: "gp3",
-          volumeSize: args.rootVolumeGb ?? configDefault("rootVolumeGb"),
-          encrypted: true,
-          kmsKeyId: args.dataKeyArn,
-          deleteOnTermination: true,
+        { parent: this, dependsOn: bootDependencies },
+      );
+    } else {
+      this.instance = new aws.ec2.Instance(
+        `${name}-instance`,
+        {
+          ami: ami.id,
+          instanceType,
+          subnetId: args.subnetId,
+          vpcSecurityGroupIds: [args.securityGroupId],
+          associatePublicIpAddress: false,
+          iamInstanceProfile: profile.name,
+          metadataOptions: hostMetadataOptions,
+          monitoring: true,
+          ebsOptimized: true,
+          maintenanceOptions: { autoRecovery: "default" },
+          rootBlockDevice: { ...rootVolume, encrypted: true, deleteOnTermination: true },
+          userData,
+          tags: { Name: `${args.stackName}-openemr` },
         },
-        userData: pulumi
-          .all([resolvedSettings, bundleLocation])
-          .apply(([values, location]) => renderUserData(values, location)),
-        tags: { Name: `${args.stackName}-openemr` },
-      },
-      // A newer Debian AMI or changed user-data must not replace or restart a running host:
-      // cloud-init reads user-data on first boot only, and later deliveries go through SSM.
-      {
-        parent: this,
-        dependsOn: [bundleObject, ...attachments, ...(args.networkReady ?? [])],
-        ignoreChanges: ["ami", "userData"],
-      },
-    );
+        // A newer Debian AMI or changed user-data must not replace or restart a running host:
+        // cloud-init reads user-data on first boot only, and later deliveries go through SSM.
+        { parent: this, dependsOn: bootDependencies, ignoreChanges: ["ami", "userData"] },
+      );
+    }
 
-    if (this.dataVolume) {
+    if (this.dataVolume && this.instance) {
       new aws.ec2.VolumeAttachment(
         `${name}-data`,
         {
@@ -443,7 +506,8 @@ export class Host extends pulumi.ComponentResource {
     );
 
     this.registerOutputs({
-      instanceId: this.instance.id,
+      instanceId: this.instance?.id,
+      launchTemplateId: this.launchTemplate?.id,
       adminSecretArn: this.adminSecret.arn,
       bootstrapDocumentName: this.bootstrapDocument.name,
     });

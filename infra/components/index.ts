@@ -11,3 +11,4 @@ export * from "./edge";
 export * from "./monitoring";
 export * from "./audit";
 export * from "./detection";
+export * from "./ha";

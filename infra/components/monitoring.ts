@@ -20,6 +20,8 @@ const DB_FREEABLE_MEMORY_BYTES = 256 * 1024 * 1024;
 /** Alarm when free database storage falls under this share of the allocated storage. */
 const DB_FREE_STORAGE_SHARE = 0.1;
 const GIB = 1024 * 1024 * 1024;
+/** EFS burst credits, in bytes, below which throughput is an hour or so from its baseline. */
+const EFS_BURST_CREDITS_LOW_BYTES = 100 * GIB;
 
 export interface MonitoringArgs {
   /**
@@ -40,8 +42,12 @@ export interface MonitoringArgs {
    * subscription later.
    */
   alertEmails?: string[];
-  /** The OpenEMR host. */
-  hostInstanceId: pulumi.Input<string>;
+  /** The OpenEMR host (`single`, `standard`). */
+  hostInstanceId?: pulumi.Input<string>;
+  /** The `ha` tier's hosts: their Auto Scaling group and the fewest hosts it keeps in service. */
+  hostGroup?: { name: pulumi.Input<string>; minSize: number };
+  /** The `ha` tier's EFS file system (`sites/`) and its throughput mode, which decides its alarm. */
+  sharedFiles?: { fileSystemId: pulumi.Input<string>; throughputMode: "elastic" | "bursting" };
   /**
    * The NAT instance (`natGateway: instance`): EC2 recovers it when its hardware fails and reboots
    * it when its operating system does, as nothing else would bring the way out back.
@@ -59,6 +65,8 @@ export interface MonitoringArgs {
     identifier: pulumi.Input<string>;
     /** Allocated storage in GiB; the free-storage alarm is relative to it. */
     allocatedStorageGb: number;
+    /** Multi-AZ (`ha`): its failover, failure and notification events reach the topic. */
+    multiAz?: boolean;
   };
   /** ALB ARN suffix (`app/<name>/<id>`), the ALB metrics' dimension. */
   loadBalancerArnSuffix: pulumi.Input<string>;
@@ -165,6 +173,30 @@ export class Monitoring extends pulumi.ComponentResource {
       );
     });
 
+    if (args.database?.multiAz) {
+      // RDS's own events for the instance, through EventBridge as the backup job failures are:
+      // the topic and its key already admit events.amazonaws.com (an RDS event subscription
+      // would need events.rds.amazonaws.com admitted to the alerts key too). A Multi-AZ instance's
+      // standby is not readable and has no replica lag to alarm on: these events are its signal.
+      // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Events.Messages.html
+      const databaseEvents = new aws.cloudwatch.EventRule(
+        `${name}-db-events`,
+        {
+          description: "The OpenEMR database's failover, failure and notification events",
+          eventPattern: pulumi.jsonStringify({
+            source: ["aws.rds"],
+            "detail-type": ["RDS DB Instance Event"],
+            detail: {
+              SourceIdentifier: [args.database.identifier],
+              EventCategories: ["failover", "failure", "notification"],
+            },
+          }),
+        },
+        child,
+      );
+      new aws.cloudwatch.EventTarget(`${name}-db-events`, { rule: databaseEvents.name, arn: topic.arn }, child);
+    }
+
     const specs = alarmSpecs(args, partition);
     const alarms = specs.map(
       (spec) =>
@@ -210,78 +242,11 @@ export class Monitoring extends pulumi.ComponentResource {
 }
 
 function alarmSpecs(args: MonitoringSettings, partition: pulumi.Output<string>): AlarmSpec[] {
-  const host = { InstanceId: args.hostInstanceId };
   const alb = { LoadBalancer: args.loadBalancerArnSuffix };
   const specs: AlarmSpec[] = [
-    {
-      id: "host-system-status",
-      description:
-        "The host's underlying AWS hardware failed its status check; EC2 recovers the instance onto healthy hardware.",
-      namespace: "AWS/EC2",
-      metricName: "StatusCheckFailed_System",
-      dimensions: host,
-      statistic: "Maximum",
-      period: 60,
-      evaluationPeriods: 2,
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
-      threshold: 1,
-      treatMissingData: "missing",
-      extraAlarmActions: [pulumi.interpolate`arn:${partition}:automate:${args.region}:ec2:recover`],
-    },
-    {
-      id: "host-instance-status",
-      description:
-        "The host's operating system failed its status check (kernel, network or disk trouble); " +
-        "see the console output.",
-      namespace: "AWS/EC2",
-      metricName: "StatusCheckFailed_Instance",
-      dimensions: host,
-      statistic: "Maximum",
-      period: 60,
-      evaluationPeriods: 3,
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
-      threshold: 1,
-      treatMissingData: "missing",
-    },
-    {
-      id: "host-cpu",
-      description: "Host CPU above 80% for 15 minutes.",
-      namespace: "AWS/EC2",
-      metricName: "CPUUtilization",
-      dimensions: host,
-      statistic: "Average",
-      period: 300,
-      evaluationPeriods: 3,
-      comparisonOperator: "GreaterThanThreshold",
-      threshold: 80,
-      treatMissingData: "missing",
-    },
-    {
-      id: "host-memory",
-      description: "Host memory use above 90% for 15 minutes (CloudWatch agent).",
-      namespace: "CWAgent",
-      metricName: "mem_used_percent",
-      dimensions: host,
-      statistic: "Average",
-      period: 300,
-      evaluationPeriods: 3,
-      comparisonOperator: "GreaterThanThreshold",
-      threshold: 90,
-      treatMissingData: "missing",
-    },
-    ...args.diskPaths.map((path): AlarmSpec => ({
-      id: `host-disk${path === "/" ? "-root" : path.replace(/[^a-z0-9]+/g, "-")}`,
-      description: `Disk use of ${path} on the host above 85% (CloudWatch agent).`,
-      namespace: "CWAgent",
-      metricName: "disk_used_percent",
-      dimensions: { ...host, path },
-      statistic: "Maximum",
-      period: 300,
-      evaluationPeriods: 1,
-      comparisonOperator: "GreaterThanThreshold",
-      threshold: 85,
-      treatMissingData: "missing",
-    })),
+    ...(args.hostInstanceId ? hostAlarmSpecs(args, args.hostInstanceId, partition) : []),
+    ...(args.hostGroup ? hostGroupAlarmSpecs(args.hostGroup) : []),
+    ...(args.sharedFiles ? [sharedFilesAlarmSpec(args.sharedFiles)] : []),
   ];
 
   if (args.natInstanceId) {
@@ -524,6 +489,156 @@ function alarmSpecs(args: MonitoringSettings, partition: pulumi.Output<string>):
     },
   );
   return specs;
+}
+
+/** One host's alarms, by its instance id: status checks (EC2 recovers it), CPU, memory, disks. */
+function hostAlarmSpecs(
+  args: MonitoringSettings,
+  instanceId: pulumi.Input<string>,
+  partition: pulumi.Output<string>,
+): AlarmSpec[] {
+  const host = { InstanceId: instanceId };
+  return [
+    {
+      id: "host-system-status",
+      description:
+        "The host's underlying AWS hardware failed its status check; EC2 recovers the instance onto healthy hardware.",
+      namespace: "AWS/EC2",
+      metricName: "StatusCheckFailed_System",
+      dimensions: host,
+      statistic: "Maximum",
+      period: 60,
+      evaluationPeriods: 2,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      treatMissingData: "missing",
+      extraAlarmActions: [pulumi.interpolate`arn:${partition}:automate:${args.region}:ec2:recover`],
+    },
+    {
+      id: "host-instance-status",
+      description:
+        "The host's operating system failed its status check (kernel, network or disk trouble); " +
+        "see the console output.",
+      namespace: "AWS/EC2",
+      metricName: "StatusCheckFailed_Instance",
+      dimensions: host,
+      statistic: "Maximum",
+      period: 60,
+      evaluationPeriods: 3,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      treatMissingData: "missing",
+    },
+    {
+      id: "host-cpu",
+      description: "Host CPU above 80% for 15 minutes.",
+      namespace: "AWS/EC2",
+      metricName: "CPUUtilization",
+      dimensions: host,
+      statistic: "Average",
+      period: 300,
+      evaluationPeriods: 3,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 80,
+      treatMissingData: "missing",
+    },
+    {
+      id: "host-memory",
+      description: "Host memory use above 90% for 15 minutes (CloudWatch agent).",
+      namespace: "CWAgent",
+      metricName: "mem_used_percent",
+      dimensions: host,
+      statistic: "Average",
+      period: 300,
+      evaluationPeriods: 3,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 90,
+      treatMissingData: "missing",
+    },
+    ...args.diskPaths.map((path): AlarmSpec => ({
+      id: `host-disk${path === "/" ? "-root" : path.replace(/[^a-z0-9]+/g, "-")}`,
+      description: `Disk use of ${path} on the host above 85% (CloudWatch agent).`,
+      namespace: "CWAgent",
+      metricName: "disk_used_percent",
+      dimensions: { ...host, path },
+      statistic: "Maximum",
+      period: 300,
+      evaluationPeriods: 1,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 85,
+      treatMissingData: "missing",
+    })),
+  ];
+}
+
+/** The `ha` group: fewer hosts in service than its minimum, and its hosts' CPU together. */
+function hostGroupAlarmSpecs(group: { name: pulumi.Input<string>; minSize: number }): AlarmSpec[] {
+  const dimensions = { AutoScalingGroupName: group.name };
+  return [
+    {
+      id: "host-group-in-service",
+      description:
+        `Fewer than ${group.minSize} hosts in service for 5 minutes: a zone or a host was lost and the group ` +
+        "has not replaced it (launch failures, capacity, or a bootstrap that never turns healthy).",
+      namespace: "AWS/AutoScaling",
+      metricName: "GroupInServiceInstances",
+      dimensions,
+      statistic: "Minimum",
+      period: 60,
+      evaluationPeriods: 5,
+      comparisonOperator: "LessThanThreshold",
+      threshold: group.minSize,
+      treatMissingData: "breaching",
+    },
+    {
+      id: "host-group-cpu",
+      description: "The hosts' average CPU above 80% for 15 minutes: scaling on requests is not keeping up.",
+      namespace: "AWS/EC2",
+      metricName: "CPUUtilization",
+      dimensions,
+      statistic: "Average",
+      period: 300,
+      evaluationPeriods: 3,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 80,
+      treatMissingData: "missing",
+    },
+  ];
+}
+
+/**
+ * EFS in elastic mode has no credits to run out of, but General Purpose mode has an I/O limit
+ * (PercentIOLimit); in bursting mode throughput stops at the baseline when credits run out.
+ */
+function sharedFilesAlarmSpec(files: { fileSystemId: pulumi.Input<string>; throughputMode: string }): AlarmSpec {
+  const dimensions = { FileSystemId: files.fileSystemId };
+  return files.throughputMode === "bursting"
+    ? {
+        id: "efs-burst-credits",
+        description: "The sites/ file system's burst credits are nearly spent: throughput drops to its baseline.",
+        namespace: "AWS/EFS",
+        metricName: "BurstCreditBalance",
+        dimensions,
+        statistic: "Minimum",
+        period: 300,
+        evaluationPeriods: 3,
+        comparisonOperator: "LessThanThreshold",
+        threshold: EFS_BURST_CREDITS_LOW_BYTES,
+        treatMissingData: "missing",
+      }
+    : {
+        id: "efs-io-limit",
+        description: "The sites/ file system is near its I/O limit (PercentIOLimit above 90% for 15 minutes).",
+        namespace: "AWS/EFS",
+        metricName: "PercentIOLimit",
+        dimensions,
+        statistic: "Maximum",
+        period: 300,
+        evaluationPeriods: 3,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 90,
+        treatMissingData: "missing",
+      };
 }
 
 /** An alarm-status widget over every alarm, then one graph per alarm with its threshold drawn. */

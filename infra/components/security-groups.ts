@@ -16,7 +16,7 @@ export interface SecurityGroupsArgs {
    */
   allowedCidrs?: string[];
   /**
-   * `standard` adds the database group and the host's 3306 egress to it. Defaults to the stack's
+   * `standard` and `ha` add the database group and the host's 3306 egress to it. Defaults to the stack's
    * default `tier`, which runs the database on RDS.
    */
   tier?: Tier;
@@ -27,9 +27,9 @@ export interface SecurityGroupsArgs {
 export class SecurityGroups extends pulumi.ComponentResource {
   public readonly alb: aws.ec2.SecurityGroup;
   public readonly host: aws.ec2.SecurityGroup;
-  /** The database's group, on `standard` only. */
+  /** The database's group, on `standard` and `ha`. */
   public readonly db?: aws.ec2.SecurityGroup;
-  /** The database-accounts function's group, on `standard` only: MySQL to the database, HTTPS out. */
+  /** The database-accounts function's group, on `standard` and `ha`: MySQL to the database, HTTPS out. */
   public readonly dbUsers?: aws.ec2.SecurityGroup;
   /** The function's egress rules and its way into the endpoints: it runs only once they are in place. */
   public readonly dbUsersRules: pulumi.Resource[] = [];
@@ -98,7 +98,8 @@ export class SecurityGroups extends pulumi.ComponentResource {
       description: "HTTPS from the OpenEMR host",
     });
 
-    if (tier === "standard") {
+    // RDS on `standard` and `ha`; `single` runs MariaDB on the host.
+    if (tier !== "single") {
       this.db = group("db", "OpenEMR database: MySQL from the OpenEMR host only");
       ingress("db-from-host", {
         securityGroupId: this.db.id,

@@ -144,6 +144,17 @@ export function computedOutputs(
         privateDns: "ip-10-40-10-10.ec2.internal",
         primaryNetworkInterfaceId: `eni-${shortHash(name, 17)}`,
       };
+    case "aws:ec2/launchTemplate:LaunchTemplate":
+      return { ...common, id: `lt-${shortHash(name, 17)}`, latestVersion: 1, defaultVersion: 1 };
+    case "aws:efs/fileSystem:FileSystem":
+      return { ...common, id: `fs-${shortHash(name, 17)}` };
+    case "aws:efs/accessPoint:AccessPoint":
+      return { ...common, id: `fsap-${shortHash(name, 17)}` };
+    case "aws:elasticache/replicationGroup:ReplicationGroup":
+      return {
+        ...common,
+        primaryEndpointAddress: `master.${physicalName}.${shortHash(name, 6)}.use1.cache.amazonaws.com`,
+      };
     case "aws:ec2/vpc:Vpc":
       return {
         ...common,
@@ -225,6 +236,7 @@ export function invokeResult(token: string, inputs: Record<string, any>, region:
         name: PLACEHOLDERS.amiName,
         architecture: "x86_64",
         ownerId: inputs.owners?.[0],
+        rootDeviceName: "/dev/xvda",
       };
     default:
       throw new Error(`offline run: no mock for the provider function ${token}; add one in infra/offline/mocks.ts`);
