@@ -79,6 +79,7 @@ export interface StackConfig {
   backupVaultLockChangeableDays: number;
   /** The one role that may change the backup buckets' policy; "" for none. */
   breakGlassRoleArn: string;
+  keyAdminRoleArn: string;
   logRetentionDays: number;
   /** Retention of the audit-class logs (trail, DB audit, flow logs, auditd, sessions). */
   auditLogRetentionDays: number;

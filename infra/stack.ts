@@ -49,7 +49,12 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
 
   const keys = new Keys(
     "keys",
-    { stackName, region: config.region, retainDataOnDestroy: config.retainDataOnDestroy },
+    {
+      stackName,
+      region: config.region,
+      retainDataOnDestroy: config.retainDataOnDestroy,
+      keyAdminRoleArn: config.keyAdminRoleArn,
+    },
     opts,
   );
   const network = new Network(
@@ -91,7 +96,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
         });
         const key = new CopyRegionKey(
           "copy-keys",
-          { stackName, retainDataOnDestroy: config.retainDataOnDestroy },
+          { stackName, retainDataOnDestroy: config.retainDataOnDestroy, keyAdminRoleArn: config.keyAdminRoleArn },
           { providers: { aws: copyProvider } },
         );
         return { region: config.copyRegion, provider: copyProvider, keyArn: key.key.arn };
@@ -193,6 +198,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       domain: config.domain,
       uploadMaxMb: config.uploadMaxMb,
       retainDataOnDestroy: config.retainDataOnDestroy,
+      keyAdminRoleArn: config.keyAdminRoleArn,
       // The load balancer's nodes take addresses in the VPC's public subnets.
       trustedProxyCidr: config.vpcCidr,
       networkReady: [

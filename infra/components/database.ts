@@ -160,11 +160,18 @@ export class Database extends pulumi.ComponentResource {
         ),
     );
 
+    // RDS sends aws:SourceArn and aws:SourceAccount when it assumes this role; AWS's example in
+    // "Protecting against the confused deputy problem" limits the trust to the one DB instance:
+    // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.Enabling.html
+    const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
+    const monitoredInstance = pulumi.interpolate`arn:${aws.getPartitionOutput({}, parent).partition}:rds:${
+      aws.getRegionOutput({}, parent).region
+    }:${accountId}:db:${this.identifier}`;
     const monitoringRole = new aws.iam.Role(
       `${name}-monitoring`,
       {
         description: "RDS enhanced monitoring publishes OS metrics",
-        assumeRolePolicy: assumableByService("monitoring.rds.amazonaws.com"),
+        assumeRolePolicy: assumableByService("monitoring.rds.amazonaws.com", monitoredInstance, accountId),
       },
       parent,
     );

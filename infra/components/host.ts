@@ -12,7 +12,7 @@ import { debianArchitecture, defaultInstanceType, instanceArchitecture } from ".
 import type { Tier } from "../config";
 import { renderDeliveryDocument, renderUserData } from "../delivery/user-data";
 import { assumableByService } from "./trust-policy";
-import { accountAdministersKey } from "./keys";
+import { keyOwnerStatements } from "./keys";
 import { hostAuditLogGroupNames, hostLogGroupNames } from "../host-log-groups";
 
 export interface HostDatabase {
@@ -93,6 +93,11 @@ export interface HostArgs {
    */
   retainDataOnDestroy?: boolean;
   /**
+   * The role that alone administers the backup signing key. Defaults to the stack's
+   * `keyAdminRoleArn`, empty: the account administers it through its IAM policies.
+   */
+  keyAdminRoleArn?: string;
+  /**
    * Address range of the proxies in front of the host (the load balancer's: the VPC's range).
    * Apache believes `X-Forwarded-For` from it alone, so its log and OpenEMR's audit log name
    * the client. Defaults to none: the header is ignored and the proxy's address is logged.
@@ -138,6 +143,11 @@ export const hostMetadataOptions = {
   httpPutResponseHopLimit: 1,
   instanceMetadataTags: "disabled",
 };
+/**
+ * The CloudWatch namespaces the host publishes metrics to: the agent's (conf/cloudwatch's
+ * `namespace`) and the backup scripts' (monitoring.ts's BACKUP_METRICS_NAMESPACE).
+ */
+export const hostMetricNamespaces = ["CWAgent", "OpenEMR"];
 
 export class Host extends pulumi.ComponentResource {
   /** The host, on `single` and `standard`. */
@@ -253,7 +263,12 @@ export class Host extends pulumi.ComponentResource {
         deletionWindowInDays: 30,
         policy: pulumi.jsonStringify({
           Version: "2012-10-17",
-          Statement: [accountAdministersKey(partition.partition, identity.accountId)],
+          Statement: keyOwnerStatements(
+            partition.partition,
+            identity.accountId,
+            "sign",
+            args.keyAdminRoleArn ?? configDefault("keyAdminRoleArn"),
+          ),
         }),
         tags: { Purpose: "backup-signing" },
       },
@@ -286,12 +301,24 @@ export class Host extends pulumi.ComponentResource {
           Statement: [
             { Sid: "ReadOwnSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArns },
             {
+              // Only as Secrets Manager and S3 call KMS for the host (its secrets, its backup
+              // objects): a stolen credential cannot decrypt with the data key directly.
+              // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
               Sid: "UseDataKey",
               Effect: "Allow",
               Action: ["kms:Decrypt", "kms:GenerateDataKey"],
               Resource: args.dataKeyArn,
+              Condition: {
+                StringEquals: {
+                  "kms:ViaService": [
+                    pulumi.interpolate`secretsmanager.${region}.amazonaws.com`,
+                    pulumi.interpolate`s3.${region}.amazonaws.com`,
+                  ],
+                },
+              },
             },
             {
+              // The signature is made by KMS for the host itself (`aws kms sign`), no service between.
               Sid: "SignBackups",
               Effect: "Allow",
               Action: ["kms:Sign", "kms:GetPublicKey"],
@@ -321,11 +348,94 @@ export class Host extends pulumi.ComponentResource {
       },
       parent,
     );
-    const policyArns = [
-      "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-      "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
-      hostPolicy.arn,
-    ];
+    // Session Manager and Run Command, as AWS's minimal instance profile for them lists: the agent
+    // registers and opens its channels. AmazonSSMManagedInstanceCore adds ssm:GetParameter(s) on
+    // every parameter of the account, documents, associations, inventory and patching; the host
+    // reads no parameter and uses none of the others.
+    // https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-create-iam-instance-profile.html
+    // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonSSMManagedInstanceCore.html
+    // These actions take no resource (Service Authorization Reference), hence "*".
+    const ssmPolicy = new aws.iam.Policy(
+      `${name}-ssm`,
+      {
+        description: "OpenEMR host: the SSM agent's Session Manager and Run Command channels, no parameters",
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "SsmAgentCore",
+              Effect: "Allow",
+              Action: [
+                "ssm:UpdateInstanceInformation",
+                "ssmmessages:CreateControlChannel",
+                "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel",
+                "ssmmessages:OpenDataChannel",
+                "ec2messages:AcknowledgeMessage",
+                "ec2messages:DeleteMessage",
+                "ec2messages:FailMessage",
+                "ec2messages:GetEndpoint",
+                "ec2messages:GetMessages",
+                "ec2messages:SendReply",
+              ],
+              Resource: "*",
+            },
+          ],
+        }),
+      },
+      parent,
+    );
+    // The CloudWatch agent and the backup scripts, less than CloudWatchAgentServerPolicy: streams
+    // and events in the stack's own host log groups only (they exist, encrypted and with their
+    // retention: no logs:CreateLogGroup or PutRetentionPolicy), metrics in the host's namespaces
+    // only. No ec2:DescribeTags/DescribeVolumes (the agent's config appends only the instance id,
+    // which it reads from instance metadata), no ssm:GetParameter (its config is a local file).
+    // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudWatchAgentServerPolicy.html
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html
+    const logGroupArns = pulumi
+      .all([partition.partition, region, identity.accountId])
+      .apply(([partitionName, regionName, accountId]) =>
+        hostLogGroupNames.flatMap((logName) => {
+          const group = `${args.logGroupPrefix}/${logName}`;
+          const arn = `arn:${partitionName}:logs:${regionName}:${accountId}:log-group:${group}`;
+          return [arn, `${arn}:log-stream:*`];
+        }),
+      );
+    const cloudWatchAgentPolicy = new aws.iam.Policy(
+      `${name}-cloudwatch-agent`,
+      {
+        description: "OpenEMR host: ship its logs to its own log groups, publish metrics in its own namespaces",
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "ShipHostLogs",
+              Effect: "Allow",
+              Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+              Resource: logGroupArns,
+            },
+            {
+              // The SSM agent checks that the session log group is encrypted before it streams a
+              // session there (the instance profile page above, logging to CloudWatch Logs). It
+              // lists groups, so takes no single group's ARN; it reads names and settings, no events.
+              Sid: "FindHostLogGroups",
+              Effect: "Allow",
+              Action: "logs:DescribeLogGroups",
+              Resource: "*",
+            },
+            {
+              Sid: "PublishOwnMetrics",
+              Effect: "Allow",
+              Action: "cloudwatch:PutMetricData",
+              Resource: "*",
+              Condition: { StringEquals: { "cloudwatch:namespace": hostMetricNamespaces } },
+            },
+          ],
+        }),
+      },
+      parent,
+    );
+    const policyArns = [hostPolicy.arn, ssmPolicy.arn, cloudWatchAgentPolicy.arn];
     const attachments = policyArns.map(
       (policyArn, index) =>
         new aws.iam.RolePolicyAttachment(`${name}-policy-${index}`, { role: this.role.name, policyArn }, parent),

@@ -19,6 +19,11 @@ export interface KeysArgs {
    * backup encrypted with it unreadable.
    */
   retainDataOnDestroy?: boolean;
+  /**
+   * The role that alone administers the keys (policy, rotation, deletion). Defaults to the stack's
+   * `keyAdminRoleArn`, empty: the account administers them through its IAM policies.
+   */
+  keyAdminRoleArn?: string;
 }
 
 type KeyPurpose = "data" | "logs" | "alerts";
@@ -86,7 +91,12 @@ export class Keys extends pulumi.ComponentResource {
     const partition = aws.getPartitionOutput({}, { parent: this });
     const accountId = identity.accountId;
 
-    const rootStatement = accountAdministersKey(partition.partition, accountId);
+    const ownerStatements = keyOwnerStatements(
+      partition.partition,
+      accountId,
+      "encrypt",
+      args.keyAdminRoleArn ?? configDefault("keyAdminRoleArn"),
+    );
 
     const logGroupArns = pulumi.interpolate`arn:${partition.partition}:logs:${region}:${accountId}:log-group:*`;
     const trailArns = pulumi.interpolate`arn:${partition.partition}:cloudtrail:*:${accountId}:trail/*`;
@@ -129,12 +139,37 @@ export class Keys extends pulumi.ComponentResource {
           Condition: { StringEquals: { "aws:SourceAccount": accountId } },
         },
       ],
+      // The services that publish to the encrypted alarm topic, as SNS documents them:
+      // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
       alerts: [
         {
-          Sid: "AlarmAndBackupServicesPublish",
+          Sid: "CloudWatchAlarmsPublish",
           Effect: "Allow",
-          // EventBridge publishes AWS Backup job failures to the encrypted alarm topic.
-          Principal: { Service: ["cloudwatch.amazonaws.com", "backup.amazonaws.com", "events.amazonaws.com"] },
+          Principal: { Service: "cloudwatch.amazonaws.com" },
+          Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+          Resource: "*",
+          Condition: {
+            StringEquals: { "aws:SourceAccount": accountId },
+            ArnLike: {
+              "aws:SourceArn": pulumi.interpolate`arn:${partition.partition}:cloudwatch:${region}:${accountId}:alarm:*`,
+            },
+          },
+        },
+        {
+          Sid: "BackupVaultNotificationsPublish",
+          Effect: "Allow",
+          Principal: { Service: "backup.amazonaws.com" },
+          Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+          Resource: "*",
+          Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+        },
+        {
+          // EventBridge publishes AWS Backup job failures to the topic. It sends neither
+          // aws:SourceAccount nor aws:SourceArn with this request (SNS's page above), so a condition
+          // on either would drop every notification: the topic policy limits who may publish.
+          Sid: "EventBridgePublishes",
+          Effect: "Allow",
+          Principal: { Service: "events.amazonaws.com" },
           Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
           Resource: "*",
         },
@@ -144,7 +179,7 @@ export class Keys extends pulumi.ComponentResource {
     const makeKey = (purpose: KeyPurpose): aws.kms.Key =>
       customerKey(this, `${name}-${purpose}`, {
         description: descriptions[purpose],
-        statements: [rootStatement, ...serviceStatements[purpose]],
+        statements: [...ownerStatements, ...serviceStatements[purpose]],
         alias: keyAliasName(args.stackName, purpose),
         purpose,
         retainOnDelete,
@@ -157,15 +192,86 @@ export class Keys extends pulumi.ComponentResource {
   }
 }
 
-/** The statement every key starts with: the account administers it, and IAM policies grant its use. */
-export function accountAdministersKey(partition: pulumi.Input<string>, accountId: pulumi.Input<string>) {
-  return {
-    Sid: "AccountAdministersKey",
-    Effect: "Allow",
-    Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${accountId}:root` },
-    Action: "kms:*",
-    Resource: "*",
-  };
+/**
+ * What a key administrator may do: AWS's "key administrators" statement spelled out, less
+ * kms:CreateGrant (a grant is a way to use the key) and every cryptographic operation:
+ * https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-administrators
+ */
+export const KEY_ADMIN_ACTIONS = [
+  "kms:DescribeKey",
+  "kms:GetKeyPolicy",
+  "kms:GetKeyRotationStatus",
+  "kms:ListGrants",
+  "kms:ListKeyPolicies",
+  "kms:ListKeyRotations",
+  "kms:ListResourceTags",
+  "kms:PutKeyPolicy",
+  "kms:UpdateKeyDescription",
+  "kms:CreateAlias",
+  "kms:UpdateAlias",
+  "kms:DeleteAlias",
+  "kms:EnableKey",
+  "kms:DisableKey",
+  "kms:EnableKeyRotation",
+  "kms:DisableKeyRotation",
+  "kms:RotateKeyOnDemand",
+  "kms:TagResource",
+  "kms:UntagResource",
+  "kms:RevokeGrant",
+  "kms:ScheduleKeyDeletion",
+  "kms:CancelKeyDeletion",
+];
+
+/** What using a key means: an encryption key's data-key operations, or a signing key's signatures. */
+const KEY_USE_ACTIONS = {
+  encrypt: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+  sign: ["kms:Sign", "kms:Verify", "kms:GetPublicKey", "kms:DescribeKey"],
+};
+
+/**
+ * The statements every key starts with, administration apart from use: the administrator (the
+ * `adminRoleArn` role, or else the account through its IAM policies) manages the key and cannot
+ * use it by this policy; the account's IAM policies grant its use (the host's, with kms:ViaService
+ * where a service calls KMS for it), and AWS services attach it to resources through grants.
+ * The key is created and changed by `pulumi up`: KMS refuses a policy its caller could not put
+ * again, so with `adminRoleArn` the stack is deployed as that role.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+ */
+export function keyOwnerStatements(
+  partition: pulumi.Input<string>,
+  accountId: pulumi.Input<string>,
+  usage: keyof typeof KEY_USE_ACTIONS,
+  adminRoleArn = "",
+) {
+  const account = pulumi.interpolate`arn:${partition}:iam::${accountId}:root`;
+  return [
+    {
+      Sid: "KeyAdministration",
+      Effect: "Allow",
+      Principal: { AWS: adminRoleArn || account },
+      Action: KEY_ADMIN_ACTIONS,
+      Resource: "*",
+    },
+    {
+      Sid: "KeyUseGrantedByIam",
+      Effect: "Allow",
+      Principal: { AWS: account },
+      Action: KEY_USE_ACTIONS[usage],
+      Resource: "*",
+    },
+    ...(usage === "encrypt"
+      ? [
+          {
+            Sid: "AwsResourcesUseKeyThroughGrants",
+            Effect: "Allow",
+            Principal: { AWS: account },
+            Action: ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+            Resource: "*",
+            Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
+          },
+        ]
+      : []),
+  ];
 }
 
 /** A rotating customer key with a 30-day deletion window and its alias, a child of `parent`. */
@@ -200,6 +306,8 @@ export interface CopyRegionKeyArgs {
   stackName: string;
   /** Keep the key after `pulumi destroy`. Defaults to the stack's `retainDataOnDestroy`. */
   retainDataOnDestroy?: boolean;
+  /** The role that alone administers the key. Defaults to the stack's `keyAdminRoleArn`: the account. */
+  keyAdminRoleArn?: string;
 }
 
 /**
@@ -216,7 +324,12 @@ export class CopyRegionKey extends pulumi.ComponentResource {
     const partition = aws.getPartitionOutput({}, { parent: this });
     this.key = customerKey(this, `${name}-data`, {
       description: "OpenEMR data, copy region: the replica of the logical backups and the copied snapshots",
-      statements: [accountAdministersKey(partition.partition, identity.accountId)],
+      statements: keyOwnerStatements(
+        partition.partition,
+        identity.accountId,
+        "encrypt",
+        args.keyAdminRoleArn ?? configDefault("keyAdminRoleArn"),
+      ),
       alias: keyAliasName(args.stackName, "data"),
       purpose: "data",
       retainOnDelete: args.retainDataOnDestroy ?? configDefault("retainDataOnDestroy"),

@@ -12,6 +12,8 @@ export interface Statement {
   resources: string[];
   /** Every principal value, `*` for the bare wildcard in any of its spellings. */
   principals: string[];
+  /** The AWS service principals (`Principal.Service`), e.g. `logs.amazonaws.com`. */
+  services: string[];
   condition?: Record<string, unknown>;
 }
 
@@ -34,6 +36,7 @@ export function statementsOf(document: unknown): Statement[] {
     notActions: asArray<string>(statement?.NotAction),
     resources: asArray<string>(statement?.Resource),
     principals: principalsOf(statement?.Principal),
+    services: asArray<string>(statement?.Principal?.Service),
     condition: statement?.Condition && Object.keys(statement.Condition).length > 0 ? statement.Condition : undefined,
   }));
 }
@@ -53,6 +56,13 @@ export function wildcardMatches(pattern: string, action: string): boolean {
     .replace(/\*/g, ".*")
     .replace(/\?/g, ".");
   return new RegExp(`^${expression}$`, "i").test(action);
+}
+
+/** The condition keys a statement tests, lower-cased (`aws:sourceaccount`), whatever the operator. */
+export function conditionKeys(statement: Statement): string[] {
+  return Object.values(statement.condition ?? {}).flatMap((test) =>
+    test && typeof test === "object" ? Object.keys(test).map((key) => key.toLowerCase()) : [],
+  );
 }
 
 /** A statement's location, for evidence: `policy.Statement[1]` or `policy.Statement[Sid]`. */

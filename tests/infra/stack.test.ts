@@ -86,11 +86,15 @@ describe("keys", () => {
   it("keys: retained on destroy when retainDataOnDestroy", () => {
     expect(namesRetained(standard, "aws:kms/key:Key", false)).toEqual([]);
   });
-  it.each(["data", "logs", "alerts"])("keys: %s key policy starts with the account root statement", (purpose) => {
-    expect(keyPolicy(standard, purpose)[0]).toMatchObject({
-      Effect: "Allow",
+  it.each(["data", "logs", "alerts"])("keys: %s key policy starts with its administration, then its use", (purpose) => {
+    const [admin, use] = keyPolicy(standard, purpose);
+    expect(admin).toMatchObject({
+      Sid: "KeyAdministration",
       Principal: { AWS: `arn:aws:iam::${PLACEHOLDERS.accountId}:root` },
-      Action: "kms:*",
+    });
+    expect(use).toMatchObject({
+      Sid: "KeyUseGrantedByIam",
+      Principal: { AWS: `arn:aws:iam::${PLACEHOLDERS.accountId}:root` },
     });
   });
   it("keys: no statement has a bare * principal", () => {
@@ -100,7 +104,7 @@ describe("keys", () => {
     expect(principals.filter((principal) => principal === "*" || principal?.AWS === "*")).toEqual([]);
   });
   it("keys: data key has no service statement", () => {
-    expect(keyPolicy(standard, "data")).toHaveLength(1);
+    expect(keyPolicy(standard, "data").filter((item) => item.Principal.Service)).toEqual([]);
   });
   it("keys: logs key lets CloudWatch Logs of this region use it for this account's log groups only", () => {
     const logs = keyPolicy(standard, "logs").find((item) => item.Principal.Service === "logs.eu-west-1.amazonaws.com");
@@ -120,13 +124,13 @@ describe("keys", () => {
     });
   });
   it("keys: alerts key lets CloudWatch, AWS Backup and EventBridge only generate data keys and decrypt", () => {
-    const [, ...services] = keyPolicy(standard, "alerts");
-    expect(services).toEqual([
-      expect.objectContaining({
-        Principal: { Service: ["cloudwatch.amazonaws.com", "backup.amazonaws.com", "events.amazonaws.com"] },
-        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-      }),
-    ]);
+    const services = keyPolicy(standard, "alerts").filter((item) => item.Principal.Service);
+    expect(services.map((item) => [item.Principal.Service, item.Action])).toEqual(
+      ["cloudwatch.amazonaws.com", "backup.amazonaws.com", "events.amazonaws.com"].map((service) => [
+        service,
+        ["kms:GenerateDataKey*", "kms:Decrypt"],
+      ]),
+    );
   });
   it("keys: each key has its alias", () => {
     expect(
@@ -521,18 +525,21 @@ describe("host", () => {
     expect(userDataSettings(standard)).not.toHaveProperty("DATA_VOLUME_ID");
     expect(userDataSettings(standard)).not.toHaveProperty("DATA_DIR");
   });
-  it.each(tierNames)("host (%s): role has SSM core, the CloudWatch agent and one customer policy attached", (tier) => {
-    const run = runOf(tier);
-    const role = named(run, "aws:iam/role:Role", "host-role");
-    const attached = ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter(
-      (attachment) => attachment.inputs.role === role.state.name,
-    );
-    expect(attached.map((attachment) => attachment.inputs.policyArn)).toEqual([
-      "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-      "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
-      named(run, "aws:iam/policy:Policy", "host-access").state.arn,
-    ]);
-  });
+  it.each(tierNames)(
+    "host (%s): role has the stack's policies for its access, SSM and the CloudWatch agent",
+    (tier) => {
+      const run = runOf(tier);
+      const role = named(run, "aws:iam/role:Role", "host-role");
+      const attached = ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter(
+        (attachment) => attachment.inputs.role === role.state.name,
+      );
+      expect(attached.map((attachment) => attachment.inputs.policyArn).sort()).toEqual(
+        ["host-access", "host-ssm", "host-cloudwatch-agent"]
+          .map((policy) => named(run, "aws:iam/policy:Policy", policy).state.arn)
+          .sort(),
+      );
+    },
+  );
   it.each(tierNames)("host (%s): no inline policies", (tier) => {
     const run = runOf(tier);
     expect(ofType(run, "aws:iam/rolePolicy:RolePolicy")).toEqual([]);

@@ -184,8 +184,14 @@ const mutations: Record<string, Mutation> = {
     },
   },
   "ec2-ssm-managed": {
-    breaks: "the SSM core policy is swapped for read-only access",
-    apply: (s) => s.set("RolePolicyAttachment", "host-policy-0", "policyArn", "arn:aws:iam::aws:policy/ReadOnlyAccess"),
+    breaks: "the host's SSM policy loses the agent's registration",
+    apply: (s) =>
+      s.editDocument(
+        "iam/policy:Policy",
+        "host-ssm",
+        "policy",
+        (document) => (statement(document, "SsmAgentCore").Action = ["ssmmessages:OpenDataChannel"]),
+      ),
   },
   "no-ssh-keypair": {
     breaks: "the host gets a key pair",
@@ -385,6 +391,16 @@ const mutations: Record<string, Mutation> = {
     breaks: "a 7-day deletion window",
     apply: (s) => s.set("kms/key:Key", "keys-data", "deletionWindowInDays", 7),
   },
+  "kms-key-admin-separated": {
+    breaks: "the data key's administrator may also use it (kms:*)",
+    apply: (s) =>
+      s.editDocument(
+        "kms/key:Key",
+        "keys-data",
+        "policy",
+        (document) => (statement(document, "KeyAdministration").Action = "kms:*"),
+      ),
+  },
   "kms-policy-no-wildcard": {
     breaks: "the alerts key lets anyone publish",
     apply: (s) =>
@@ -392,7 +408,7 @@ const mutations: Record<string, Mutation> = {
         "kms/key:Key",
         "keys-alerts",
         "policy",
-        (document) => (statement(document, "AlarmAndBackupServicesPublish").Principal = "*"),
+        (document) => (statement(document, "EventBridgePublishes").Principal = "*"),
       ),
   },
   "log-group-kms": {
@@ -417,9 +433,26 @@ const mutations: Record<string, Mutation> = {
     apply: (s) => s.set("Topic", "monitoring-alarms", "kmsMasterKeyId", undefined),
   },
   "iam-no-admin": {
-    breaks: "the host role gets AdministratorAccess",
+    breaks: "the flow logs' delivery role gets AdministratorAccess",
     apply: (s) =>
-      s.set("RolePolicyAttachment", "host-policy-1", "policyArn", "arn:aws:iam::aws:policy/AdministratorAccess"),
+      s.set("RolePolicyAttachment", "network-flow-logs", "policyArn", "arn:aws:iam::aws:policy/AdministratorAccess"),
+  },
+  "host-role-no-aws-managed-policies": {
+    breaks: "the host's SSM policy swapped for AmazonSSMManagedInstanceCore",
+    apply: (s) =>
+      s.set(
+        "RolePolicyAttachment",
+        "host-policy-1",
+        "policyArn",
+        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+      ),
+  },
+  "service-trust-confused-deputy": {
+    breaks: "RDS enhanced monitoring may assume its role for any account's database",
+    apply: (s) =>
+      s.editDocument("iam/role:Role", "database-monitoring", "assumeRolePolicy", (document) => {
+        delete document.Statement[0].Condition;
+      }),
   },
   "iam-no-service-wildcard": {
     breaks: "the host may use every KMS action on its key",

@@ -2,9 +2,9 @@ import type { StackRule } from "../types";
 import { AwsType } from "../resource-types";
 import { citeInferred } from "../citations";
 import { fail, failProperty, isSet, notApplicable, pass, resultFor } from "../outcomes";
-import { ofType, resolve } from "../joins";
+import { ofType } from "../joins";
 import { wildcardMatches, statementsOf } from "../documents";
-import { policiesOfRole } from "../iam/attachments";
+import { hostRole, policiesOfRole } from "../iam/attachments";
 
 /** The AWS managed policy for SSM-managed instances, and the call an SSM agent must be allowed to make. */
 const SSM_CORE_POLICY = /:iam::aws:policy\/AmazonSSMManagedInstanceCore$/;
@@ -15,21 +15,18 @@ export const ec2SsmManaged: StackRule = {
   id: "ec2-ssm-managed",
   area: "compute",
   description:
-    "Every host's instance role lets SSM manage it (AmazonSSMManagedInstanceCore or a policy allowing " +
-    "ssm:UpdateInstanceInformation), so patching and shell access go through SSM, audited, without SSH.",
+    "Every host's instance role lets SSM manage it (a policy allowing ssm:UpdateInstanceInformation, or " +
+    "AmazonSSMManagedInstanceCore), so patching and shell access go through SSM, audited, without SSH.",
   citations: citeInferred("164.308(a)(5)(ii)(A)"),
   severity: "medium",
   enforcement: "mandatory",
   remediation:
-    "Attach arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore to the host role " +
-    "(aws.iam.RolePolicyAttachment) and give the instance that role's profile.",
+    "Attach to the host role a policy of the stack's allowing ssm:UpdateInstanceInformation and the " +
+    "ssmmessages/ec2messages channel actions (as infra/components/host.ts does), and give the instance " +
+    "that role's profile.",
   evaluate(resources) {
     return ofType(resources, AwsType.instance, AwsType.launchTemplate).map((host) => {
-      const profileReference =
-        host.type === AwsType.launchTemplate
-          ? (host.props.iamInstanceProfile?.name ?? host.props.iamInstanceProfile?.arn)
-          : host.props.iamInstanceProfile;
-      const profile = resolve(resources, profileReference, AwsType.instanceProfile);
+      const { profileReference, profile, role } = hostRole(resources, host);
       if (!isSet(profileReference))
         return resultFor(host, notApplicable("has no instance profile (ec2-instance-profile reports it)"));
       if (!profile)
@@ -37,7 +34,6 @@ export const ec2SsmManaged: StackRule = {
           host,
           failProperty(host, "iamInstanceProfile", profileReference, "an instance profile declared in the stack"),
         );
-      const role = resolve(resources, profile.props.role, AwsType.role);
       if (!role)
         return resultFor(
           host,
@@ -65,7 +61,7 @@ export const ec2SsmManaged: StackRule = {
             role,
             "policyArn of its attachments " +
               `(${grants.map((candidate) => candidate.arn ?? candidate.source).join(", ") || "none"}) ` +
-              "grants no SSM management; expected AmazonSSMManagedInstanceCore",
+              "grants no SSM management; expected a policy allowing ssm:UpdateInstanceInformation",
             { attachedPolicies: grants.map((candidate) => candidate.arn ?? candidate.source) },
           ),
         );

@@ -39,3 +39,22 @@ export function policiesOfRole(resources: RuleResource[], role: RuleResource): G
   ];
   return [...managed, ...inline];
 }
+
+/** What a host (an instance or a launch template) runs as: its instance profile, and that profile's role. */
+export function hostRole(
+  resources: RuleResource[],
+  host: RuleResource,
+): { profileReference: unknown; profile?: RuleResource; role?: RuleResource } {
+  const profileReference =
+    host.type === AwsType.launchTemplate
+      ? (host.props.iamInstanceProfile?.name ?? host.props.iamInstanceProfile?.arn)
+      : host.props.iamInstanceProfile;
+  const profile = resolve(resources, profileReference, AwsType.instanceProfile);
+  const role = profile && resolve(resources, profile.props.role, AwsType.role);
+  return { profileReference, profile, role };
+}
+
+/** True for an ARN of a policy AWS manages (`arn:<partition>:iam::aws:policy/...`). */
+export function isAwsManagedPolicy(arn: unknown): arn is string {
+  return typeof arn === "string" && /^arn:[^:]+:iam::aws:policy\//.test(arn);
+}

@@ -4,3 +4,5 @@ export { iamNoInlinePolicy } from "./iam-no-inline-policy";
 export { iamTrustRestricted } from "./iam-trust-restricted";
 export { iamNoKmsDecryptStar } from "./iam-no-kms-decrypt-star";
 export { iamScopedWrites } from "./iam-scoped-writes";
+export { hostRoleNoAwsManagedPolicies } from "./host-role-no-aws-managed-policies";
+export { serviceTrustConfusedDeputy } from "./service-trust-confused-deputy";

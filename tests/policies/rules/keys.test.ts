@@ -1,7 +1,12 @@
 // Key rules on real KMS declarations.
 import * as aws from "@pulumi/aws";
 import { describe, expect, it } from "vitest";
-import { kmsDeletionWindow, kmsPolicyNoWildcard, kmsRotation } from "../../../policies/rules/keys";
+import {
+  kmsDeletionWindow,
+  kmsKeyAdminSeparated,
+  kmsPolicyNoWildcard,
+  kmsRotation,
+} from "../../../policies/rules/keys";
 import { declared, evaluations, expectFails, expectPasses } from "./harness";
 
 const accountRoot = {
@@ -73,5 +78,62 @@ describe("key rules", () => {
       });
     });
     expectFails(kmsPolicyNoWildcard, open, "open-key", "policy.Statement[Everyone].Principal");
+  });
+
+  it("kms-key-admin-separated: administration apart from use, a named administrator, none for a service", async () => {
+    const root = { AWS: "arn:aws:iam::111122223333:root" };
+    const keyWith =
+      (name: string, ...statements: object[]) =>
+      () => {
+        new aws.kms.Key(name, { policy: policy(...statements) });
+      };
+    const administer = {
+      Sid: "Admin",
+      Effect: "Allow",
+      Principal: root,
+      Action: ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"],
+      Resource: "*",
+    };
+    const use = {
+      Sid: "Use",
+      Effect: "Allow",
+      Principal: root,
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Resource: "*",
+    };
+    expectPasses(kmsKeyAdminSeparated, await declared(keyWith("separated-key", administer, use)));
+    expectFails(
+      kmsKeyAdminSeparated,
+      await declared(keyWith("root-star-key", accountRoot)),
+      "root-star-key",
+      "policy.Statement[Account].Action",
+    );
+    expectFails(
+      kmsKeyAdminSeparated,
+      await declared(keyWith("unmanaged-key", use)),
+      "unmanaged-key",
+      "kms:PutKeyPolicy",
+    );
+    const serviceAdmin = {
+      Sid: "Service",
+      Effect: "Allow",
+      Principal: { Service: "backup.amazonaws.com" },
+      Action: "kms:DisableKey",
+      Resource: "*",
+    };
+    expectFails(
+      kmsKeyAdminSeparated,
+      await declared(keyWith("service-admin-key", administer, serviceAdmin)),
+      "service-admin-key",
+      "policy.Statement[Service].Action",
+    );
+    expectFails(
+      kmsKeyAdminSeparated,
+      await declared(() => {
+        new aws.kms.Key("default-policy-key", {});
+      }),
+      "default-policy-key",
+      "policy",
+    );
   });
 });
