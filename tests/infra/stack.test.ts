@@ -316,19 +316,22 @@ describe("security groups", () => {
     expect(rulesOf(egressRules(single), group(single, "host")).map(portsAndPeer)).toEqual(["443-443 0.0.0.0/0"]);
     expect(groupNames).not.toContain("security-groups-db");
   });
-  it("security groups: db takes only 3306 from the host group", () => {
+  it("security groups: db takes only 3306 from the host group and the database-accounts function's", () => {
     expect(
       rulesOf(ingressRules(standard), group(standard, "db")).map((rule) => [
         rule.inputs.fromPort,
         rule.inputs.toPort,
         rule.inputs.referencedSecurityGroupId,
       ]),
-    ).toEqual([[3306, 3306, group(standard, "host").state.id]]);
+    ).toEqual([
+      [3306, 3306, group(standard, "host").state.id],
+      [3306, 3306, group(standard, "db-users").state.id],
+    ]);
   });
   it("security groups: db has no egress", () => {
     expect(rulesOf(egressRules(standard), group(standard, "db"))).toEqual([]);
   });
-  it("security groups: endpoints take only 443 from the host group", () => {
+  it("security groups: endpoints take only 443 from the host group and the database-accounts function's", () => {
     const endpoints = named(standard, "aws:ec2/securityGroup:SecurityGroup", "network-endpoints");
     expect(
       rulesOf(ingressRules(standard), endpoints).map((rule) => [
@@ -336,7 +339,10 @@ describe("security groups", () => {
         rule.inputs.toPort,
         rule.inputs.referencedSecurityGroupId,
       ]),
-    ).toEqual([[443, 443, group(standard, "host").state.id]]);
+    ).toEqual([
+      [443, 443, group(standard, "host").state.id],
+      [443, 443, group(standard, "db-users").state.id],
+    ]);
   });
 });
 

@@ -511,6 +511,15 @@ const mutations: Record<string, Mutation> = {
     breaks: "the app secret with the AWS managed key",
     apply: (s) => s.set("Secret", "host-db-app", "kmsKeyId", undefined),
   },
+  "master-secret-not-on-ec2": {
+    breaks: "the host may read the RDS master secret again",
+    apply: (s) => {
+      const master = s.find("rds/instance:Instance", "database-instance").outputs?.masterUserSecrets[0].secretArn;
+      s.editDocument("iam/policy:Policy", "host-access", "policy", (document) =>
+        statement(document, "ReadOwnSecrets").Resource.push(master),
+      );
+    },
+  },
   "secret-rotation": {
     breaks: "the RDS master password no longer managed (and rotated) by RDS",
     apply: (s) => s.set("rds/instance:Instance", "database-instance", "manageMasterUserPassword", false),
