@@ -45,7 +45,6 @@ export const controlTitles: Record<string, string> = {
   "164.312(e)(1)": "Transmission security",
   "164.312(e)(2)(i)": "Integrity controls",
   "164.312(e)(2)(ii)": "Encryption",
-  "164.316(b)(2)(i)": "Documentation: time limit (six years)",
 };
 
 /** Orders sections as the regulation does: 164.308 before 164.310, (a)(2) before (a)(10). */

@@ -84,6 +84,7 @@ describe("CloudTrail metric filters and alarms (CIS AWS Foundations 4.1-4.14)", 
   it.each(tierNames)("%s: each filter's metric has an alarm that notifies the alarm topic", (tier) => {
     const run = runOf(tier);
     const alarms = ofType(run, "aws:cloudwatch/metricAlarm:MetricAlarm");
+    expect(filters(run)).toHaveLength(Object.keys(cisFilters).length);
     for (const filter of filters(run)) {
       const { name, namespace } = filter.inputs.metricTransformation;
       const alarm = alarms.find((item) => item.inputs.metricName === name && item.inputs.namespace === namespace);

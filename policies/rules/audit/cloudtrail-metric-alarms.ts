@@ -1,6 +1,6 @@
 import type { RuleResource, StackRule } from "../types";
 import { AwsType } from "../resource-types";
-import { cite, citeInferred, sections } from "../citations";
+import { citeInferred, sections } from "../citations";
 import { asArray, fail, notApplicable, pass, resultFor } from "../outcomes";
 import { ofType } from "../joins";
 
@@ -85,10 +85,8 @@ export const cloudtrailMetricAlarms: StackRule = {
     "event class of the CIS AWS Foundations Benchmark (4.1-4.14): unauthorized API calls, console sign-in " +
     "without MFA, root use, IAM policy, CloudTrail, KMS key, S3 bucket policy, security group, network ACL, " +
     "gateway, route table and VPC changes.",
-  citations: [
-    ...cite(...sections.AUD),
-    ...citeInferred("164.308(a)(1)(ii)(D)", "164.308(a)(5)(ii)(C)", "164.308(a)(6)(ii)"),
-  ],
+  // Inferred: AWS's HIPAA conformance pack maps the trail and its CloudWatch delivery, not these alarms.
+  citations: citeInferred(...sections.AUD, "164.308(a)(1)(ii)(D)", "164.308(a)(5)(ii)(C)", "164.308(a)(6)(ii)"),
   severity: "medium",
   enforcement: "mandatory",
   remediation:

@@ -37,7 +37,9 @@ export const auditLogRetention: StackRule = {
   description:
     `Audit-class log groups (the trail's, flow logs, the database audit log, auditd, Session Manager sessions) ` +
     `keep their records at least six years (${SIX_YEARS_DAYS} days), HIPAA's retention of required documentation.`,
-  citations: citeInferred("164.316(b)(2)(i)", ...sections.AUD),
+  // The six years are 164.316(b)(2)(i)'s (documentation); the pack cites the Security Rule's
+  // safeguards, and audit controls are the one these records serve.
+  citations: citeInferred(...sections.AUD),
   severity: "low",
   // Advisory: 164.316(b)(2)(i) keeps the documentation of policies, procedures and the actions
   // and assessments they require for six years; whether raw logs are that documentation is the
