@@ -95,6 +95,13 @@ const replicationRules = [
 
 /** One mutation per rule, keyed by rule id. */
 const mutations: Record<string, Mutation> = {
+  "vpc-endpoint-policies": {
+    breaks: "the S3 endpoint allows any bucket of any account",
+    apply: (s) =>
+      s.editDocument("ec2/vpcEndpoint:VpcEndpoint", "network-s3", "policy", (document) => {
+        delete statement(document, "ThisAccountsBucketsOnly").Condition;
+      }),
+  },
   "vpc-flow-logs": {
     breaks: "the flow log points at another VPC",
     apply: (s) => s.set("FlowLog", "network-flow-logs", "vpcId", "vpc-0another"),
@@ -562,7 +569,32 @@ const mutations: Record<string, Mutation> = {
   },
   "alb-tls12-policy": {
     breaks: "the HTTPS listener allows TLS 1.0",
+    // A TLS 1.2+ policy with CBC suites first (alb-tls-gcm-only's finding), so only the floor is new.
+    given: (s) => s.set("Listener", "edge-https", "sslPolicy", "ELBSecurityPolicy-TLS13-1-2-2021-06"),
     apply: (s) => s.set("Listener", "edge-https", "sslPolicy", "ELBSecurityPolicy-2016-08"),
+  },
+  "alb-tls-gcm-only": {
+    breaks: "the HTTPS listener also offers ChaCha20-Poly1305 (TLS 1.3, not FIPS)",
+    apply: (s) => s.set("Listener", "edge-https", "sslPolicy", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"),
+  },
+  "alb-trusted-certificate": {
+    breaks: "the listener's certificate is the self-signed one",
+    given: (s) => s.set("acm/certificate:Certificate", "edge-certificate", "certificateBody", undefined),
+    apply: (s) =>
+      s.set(
+        "acm/certificate:Certificate",
+        "edge-certificate",
+        "certificateBody",
+        s.find("selfSignedCert:SelfSignedCert", "edge-self-signed").outputs?.certPem,
+      ),
+  },
+  "alb-open-without-auth": {
+    breaks: "the whole internet reaches a load balancer that signs no one in",
+    given: (s) => {
+      s.set("SecurityGroupIngressRule", "security-groups-alb-https-0", "cidrIpv4", "203.0.113.0/24");
+      s.set("SecurityGroupIngressRule", "security-groups-alb-http-0", "cidrIpv4", "203.0.113.0/24");
+    },
+    apply: (s) => s.set("SecurityGroupIngressRule", "security-groups-alb-https-0", "cidrIpv4", "0.0.0.0/0"),
   },
   "alb-acm-cert": {
     breaks: "an IAM server certificate on the listener",
