@@ -20,6 +20,8 @@ export const AwsType = {
   instance: "aws:ec2/instance:Instance",
   launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
   autoscalingGroup: "aws:autoscaling/group:Group",
+  efsFileSystem: "aws:efs/fileSystem:FileSystem",
+  elasticacheReplicationGroup: "aws:elasticache/replicationGroup:ReplicationGroup",
   keyPair: "aws:ec2/keyPair:KeyPair",
   volume: "aws:ebs/volume:Volume",
   volumeAttachment: "aws:ec2/volumeAttachment:VolumeAttachment",

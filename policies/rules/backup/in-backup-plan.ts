@@ -22,12 +22,15 @@ function selects(selection: RuleResource, subject: RuleResource): boolean {
   return byArn || byTags;
 }
 
+/** What holds data: hosts, their volumes, databases and file systems (the `ha` tier's `sites/`). */
+const subjectTypes = [AwsType.instance, AwsType.volume, AwsType.rdsInstance, AwsType.efsFileSystem];
+
 export const inBackupPlan: StackRule = {
   kind: "stack",
   id: "in-backup-plan",
   area: "backup",
   description:
-    "Every host, data volume and database is selected by an AWS Backup plan " +
+    "Every host, data volume, database and EFS file system is selected by an AWS Backup plan " +
     "(a volume counts when it is attached to a selected host, whose snapshot includes it); " +
     "the stack's NAT instance, which holds no data, is not applicable.",
   citations: cite(...sections.BAK),
@@ -37,7 +40,7 @@ export const inBackupPlan: StackRule = {
   evaluate(resources) {
     const selections = ofType(resources, AwsType.backupSelection);
     const selectedBy = (subject: RuleResource) => selections.find((selection) => selects(selection, subject));
-    return ofType(resources, AwsType.instance, AwsType.volume, AwsType.rdsInstance).map((subject) => {
+    return ofType(resources, ...subjectTypes).map((subject) => {
       if (subject.type === AwsType.instance && natInstanceExemption(resources, subject).exempt)
         return resultFor(
           subject,

@@ -9,3 +9,4 @@ export { ebsEncryptionDefault } from "./ebs-encryption-default";
 export { ec2UserdataNoSecrets } from "./ec2-userdata-no-secrets";
 export { ec2SsmManaged } from "./ec2-ssm-managed";
 export { noSshKeypair } from "./no-ssh-keypair";
+export { asgMultiAzElbHealth } from "./asg-multi-az-elb-health";

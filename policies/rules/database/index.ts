@@ -10,3 +10,4 @@ export { rdsMinorUpgrade } from "./rds-minor-upgrade";
 export { rdsRequireTls } from "./rds-require-tls";
 export { rdsPiCmk } from "./rds-pi-cmk";
 export { rdsNoStatementLogs } from "./rds-no-statement-logs";
+export { elasticacheTlsAuthEncrypted } from "./elasticache-tls-auth-encrypted";

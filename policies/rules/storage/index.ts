@@ -8,3 +8,4 @@ export { s3Replication } from "./s3-replication";
 export { s3ObjectLock } from "./s3-object-lock";
 export { s3Lifecycle } from "./s3-lifecycle";
 export { s3PolicyBreakGlass } from "./s3-policy-break-glass";
+export { efsEncryptedCmk } from "./efs-encrypted-cmk";
