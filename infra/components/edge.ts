@@ -416,11 +416,18 @@ export class Edge extends pulumi.ComponentResource {
       },
       child,
     );
-    // Hosted sign-in domains are unique within a region: the stack's name and a random suffix.
+    // Hosted sign-in domains are unique within a region: the stack's name and a random suffix. A
+    // prefix takes lowercase letters, digits and hyphens only, and none of "aws", "amazon", "cognito".
+    const prefix = args.namePrefix
+      .toLowerCase()
+      .replace(/aws|amazon|cognito/g, "")
+      .replace(/[^a-z0-9-]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 40);
     const suffix = new random.RandomString(`${name}-users-domain`, { length: 8, special: false, upper: false }, child);
     const domain = new aws.cognito.UserPoolDomain(
       `${name}-users`,
-      { userPoolId: pool.id, domain: pulumi.interpolate`${args.namePrefix}-openemr-${suffix.result}` },
+      { userPoolId: pool.id, domain: pulumi.interpolate`${prefix || "clinic"}-openemr-${suffix.result}` },
       child,
     );
     return {

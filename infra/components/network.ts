@@ -92,7 +92,8 @@ export const endpointPolicyServices: readonly string[] = ["ssm", "logs", "monito
 const resourceAccountServices: readonly string[] = ["logs", "secretsmanager", "kms"];
 /**
  * AWS-owned buckets the host downloads from through the S3 gateway endpoint (infra/host/lib/steps.sh):
- * the SSM agent and the CloudWatch agent packages, read-only. Every other bucket must be this account's.
+ * the SSM agent and the CloudWatch agent packages, objects read only. Every other bucket must be this
+ * account's.
  */
 export const awsOwnedBuckets = (region: string): string[] => [
   `amazon-ssm-${region}`,
@@ -268,7 +269,6 @@ export class Network extends pulumi.ComponentResource {
     // not work through them (AWS: "Control access to VPC endpoints using endpoint policies").
     const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
     const partition = aws.getPartitionOutput({}, parent).partition;
-    const thisAccount = (key: string) => ({ StringEquals: { [key]: accountId } });
     const s3Endpoint = new aws.ec2.VpcEndpoint(
       `${name}-s3`,
       {
@@ -299,7 +299,8 @@ export class Network extends pulumi.ComponentResource {
                 .apply(([bucketRegion, arnPartition]) =>
                   awsOwnedBuckets(bucketRegion).map((bucket) => `arn:${arnPartition}:s3:::${bucket}/*`),
                 ),
-              Condition: thisAccount("aws:PrincipalAccount"),
+              // No account condition: the bootstrap fetches these public packages with plain, unsigned
+              // HTTPS (curl), and an anonymous request has no aws:PrincipalAccount to match.
             },
           ],
         }),
@@ -490,7 +491,7 @@ export class Network extends pulumi.ComponentResource {
     );
     new aws.route53.ResolverFirewallRuleGroupAssociation(
       `${name}-dns`,
-      { name: `${name}-dns`, firewallRuleGroupId: group.id, vpcId, priority: 101, mutationProtection: "ENABLED" },
+      { name: `${name}-dns`, firewallRuleGroupId: group.id, vpcId, priority: 101 },
       parent,
     );
     new aws.route53.ResolverFirewallConfig(`${name}-dns`, { resourceId: vpcId, firewallFailOpen: "DISABLED" }, parent);

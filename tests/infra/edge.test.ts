@@ -408,6 +408,15 @@ describe("Cognito sign-in", () => {
   });
 });
 
+describe("Cognito sign-in domain", () => {
+  it("is a valid prefix whatever the stack's name: lowercase, no reserved word, no other character", async () => {
+    const run = await edgeRun({ namePrefix: "AWS_Clinic.Prod", authentication: cognito });
+    expect(named(run, "aws:cognito/userPoolDomain:UserPoolDomain", "edge-users").inputs.domain).toMatch(
+      /^clinic-prod-openemr-[a-z0-9]{8}$/,
+    );
+  });
+});
+
 describe("OIDC sign-in", () => {
   it("the client secret is a secret of the listener", async () => {
     const run = await edgeRun({ authentication: oidc });

@@ -12,6 +12,18 @@ function statements(policy: unknown): any[] {
   return ([] as any[]).concat(document?.Statement ?? []);
 }
 
+/** Read-only actions on named resources: what an AWS-owned public package bucket needs, and no more. */
+function readsNamedResources(statement: any): boolean {
+  const actions = ([] as unknown[]).concat(statement.Action ?? []).map(String);
+  const resources = ([] as unknown[]).concat(statement.Resource ?? []).map(String);
+  return (
+    actions.length > 0 &&
+    actions.every((action) => /^[a-z0-9-]+:(Get|List|Describe)[A-Za-z]*$/.test(action)) &&
+    resources.length > 0 &&
+    resources.every((resource) => resource !== "*" && !resource.endsWith(":::*"))
+  );
+}
+
 /** The account-pinning condition keys of a statement (`StringEquals` on aws:PrincipalAccount, ...). */
 function accountKeys(statement: any): string[] {
   return Object.values(statement.Condition ?? {}).flatMap((operands: any) =>
@@ -25,8 +37,8 @@ export const vpcEndpointPolicies: ResourceRule = {
   area: "network",
   description:
     "VPC endpoints carry an endpoint policy whose every Allow is held to this account " +
-    "(aws:PrincipalAccount or aws:ResourceAccount), so the network path serves no other account's " +
-    "credentials or resources.",
+    "(aws:PrincipalAccount or aws:ResourceAccount) or only reads named resources (AWS's public agent " +
+    "packages), so the network path serves no other account's credentials or resources.",
   citations: citeInferred("164.312(a)(1)", "164.312(e)(1)"),
   severity: "medium",
   enforcement: "mandatory",
@@ -45,13 +57,15 @@ export const vpcEndpointPolicies: ResourceRule = {
         policy: null,
       });
     const open = statements(resource.props.policy).filter(
-      (statement) => statement.Effect === "Allow" && accountKeys(statement).length === 0,
+      (statement) =>
+        statement.Effect === "Allow" && accountKeys(statement).length === 0 && !readsNamedResources(statement),
     );
     if (open.length)
       return fail(
         resource,
         `policy statement ${open[0].Sid ?? "(no Sid)"} allows ${JSON.stringify(open[0].Action)} ` +
-          `with no condition on ${ACCOUNT_KEYS.join(" or ")}; expected every Allow held to this account`,
+          `with no condition on ${ACCOUNT_KEYS.join(" or ")}; expected every Allow held to this account, ` +
+          "or reading named resources only",
         { policy: resource.props.policy },
       );
     return pass({

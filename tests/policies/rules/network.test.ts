@@ -198,6 +198,29 @@ describe("vpc-endpoint-policies", () => {
     ).toContain("Everything");
   });
 
+  it("lets an Allow without an account condition only read named resources", async () => {
+    const packages = (action: string, resource: string) =>
+      JSON.stringify({
+        Statement: [{ Sid: "AwsAgentPackages", Effect: "Allow", Principal: "*", Action: action, Resource: resource }],
+      });
+    expectPasses(
+      vpcEndpointPolicies,
+      await declared(endpoint("s3-agents", "s3", packages("s3:GetObject", "arn:aws:s3:::amazon-ssm-us-east-1/*"))),
+    );
+    expectFails(
+      vpcEndpointPolicies,
+      await declared(endpoint("s3-put", "s3", packages("s3:PutObject", "arn:aws:s3:::amazon-ssm-us-east-1/*"))),
+      "s3-put",
+      "policy",
+    );
+    expectFails(
+      vpcEndpointPolicies,
+      await declared(endpoint("s3-any", "s3", packages("s3:GetObject", "*"))),
+      "s3-any",
+      "policy",
+    );
+  });
+
   it("does not ask a policy of the endpoints that take none", async () => {
     const results = evaluations(vpcEndpointPolicies, await declared(endpoint("messages", "ssmmessages")));
     expect(results.map((result) => result.status)).toEqual(["not-applicable"]);
