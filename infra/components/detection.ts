@@ -397,13 +397,14 @@ export class Detection extends pulumi.ComponentResource {
     );
     // AWS Config delivers with the recorder's role (no bucket policy for the service needed):
     // https://docs.aws.amazon.com/config/latest/developerguide/iamrole-permissions.html
-    // Trusted as that page shows the role, without aws:SourceArn (Config documents no ARN to
-    // name before the recorder exists); the role may write only to this stack's bucket.
+    // Trusted as that page shows the role: for this account only (aws:SourceAccount, the page's
+    // confused-deputy condition), without aws:SourceArn (Config documents no ARN to name before the
+    // recorder exists); the role may write only to this stack's bucket.
     const role = new aws.iam.Role(
       `${name}-config`,
       {
         description: "AWS Config records this account's resources and delivers to the OpenEMR stack's bucket",
-        assumeRolePolicy: assumableByService("config.amazonaws.com"),
+        assumeRolePolicy: assumableByService("config.amazonaws.com", undefined, accountId),
       },
       child,
     );

@@ -196,6 +196,23 @@ describe("key policies: administration apart from use", () => {
 });
 
 describe("service role trusts (confused deputy)", () => {
+  // https://docs.aws.amazon.com/config/latest/developerguide/iamrole-permissions.html
+  it("AWS Config (openemr:awsConfig): this account only", async () => {
+    const run = await planStack({
+      config: { "openemr:tier": "single", "openemr:alertEmails": alertEmails, "openemr:awsConfig": "true" },
+      stackName: "clinic-config",
+    });
+    const trust = policyStatements(named(run, "aws:iam/role:Role", "detection-config").inputs.assumeRolePolicy);
+    expect(trust).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "config.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } },
+      },
+    ]);
+  });
+
   // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.Enabling.html, "confused deputy"
   it("RDS enhanced monitoring: this account's database instance only", () => {
     const trust = policyStatements(named(standard, "aws:iam/role:Role", "database-monitoring").inputs.assumeRolePolicy);
