@@ -73,7 +73,7 @@ describe("Network alone", () => {
       `com.amazonaws.${REGION}.s3`,
     );
     expect([flowLogs.inputs.retentionInDays, flowLogs.retainOnDelete]).toEqual([
-      schemaDefault("logRetentionDays"),
+      schemaDefault("auditLogRetentionDays"),
       schemaDefault("retainDataOnDestroy"),
     ]);
   });
@@ -119,9 +119,11 @@ describe("Database alone", () => {
       backupRetentionPeriod: schemaDefault("backupRetentionDays"),
     });
     expect(instance.retainOnDelete).toBe(schemaDefault("retainDataOnDestroy"));
-    expect(ofType(run, "aws:cloudwatch/logGroup:LogGroup").map((logGroup) => logGroup.inputs.retentionInDays)).toEqual(
-      Array(4).fill(schemaDefault("logRetentionDays")),
-    );
+    // The audit log is an audit record (auditLogRetentionDays); error and general are operational.
+    expect(ofType(run, "aws:cloudwatch/logGroup:LogGroup").map((logGroup) => logGroup.inputs.retentionInDays)).toEqual([
+      schemaDefault("auditLogRetentionDays"),
+      ...Array(2).fill(schemaDefault("logRetentionDays")),
+    ]);
   });
 });
 
@@ -310,7 +312,7 @@ describe("Audit alone", () => {
     const trailRole = named(run, "aws:iam/role:Role", "audit-trail-delivery");
     expect(ofType(run, "aws:cloudtrail/trail:Trail")).toHaveLength(schemaDefault("createCloudTrail") ? 1 : 0);
     expect([trailLogs.inputs.retentionInDays, trailLogs.retainOnDelete]).toEqual([
-      schemaDefault("logRetentionDays"),
+      schemaDefault("auditLogRetentionDays"),
       schemaDefault("retainDataOnDestroy"),
     ]);
     const trailBucketPolicy = policyStatements(

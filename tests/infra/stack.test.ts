@@ -367,9 +367,9 @@ describe("database", () => {
   it("db: local_infile on", () => expect(parameters().local_infile).toBe("1"));
   it("db: utf8mb4 with utf8mb4_general_ci", () =>
     expect(parameters()).toMatchObject({ character_set_server: "utf8mb4", collation_server: "utf8mb4_general_ci" }));
-  it("db: slow query log on, general log off", () =>
-    expect(parameters()).toMatchObject({ slow_query_log: "1", general_log: "0" }));
-  it("db: slow and general logs written to files, the only output RDS exports to CloudWatch Logs", () =>
+  it("db: slow query and general logs off (both copy statement text, so PHI)", () =>
+    expect(parameters()).toMatchObject({ slow_query_log: "0", general_log: "0" }));
+  it("db: logs written to files, the only output RDS exports to CloudWatch Logs", () =>
     expect(parameters().log_output).toBe("FILE"));
   it("db: instance uses its parameter and option groups", () => {
     const parameterGroup = named(standard, "aws:rds/parameterGroup:ParameterGroup", "database-params");
