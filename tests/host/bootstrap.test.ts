@@ -287,9 +287,8 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     const run = await bootstrap();
     expect(run.code, run.stdout.slice(-3000)).toBe(0);
     expect(run.lastLine).toMatch(/openemr-bootstrap: OK \(\d+s\)$/);
-    expect(root.readFile("/var/log/openemr-aws/bootstrap.log")).toContain(
-      "a previous install of openemr did not finish",
-    );
+    const thisRun = root.readFile("/var/log/openemr-aws/bootstrap.log").split("openemr-bootstrap: starting").pop();
+    expect(thisRun).toContain("a previous install of openemr did not finish");
     expect(JSON.parse(root.readFile("/var/lib/openemr-aws/bootstrap.done")).version).toBe(VERSION);
     expect(await mariadbSql(root, "SELECT username FROM users_secure", "openemr")).toBe("admin\n");
   });
