@@ -416,7 +416,7 @@ main() {
     measured="$({ measure "$REPO_ROOT/infra/host/bin/openemr-backup" 3>&1 >/dev/null 2>>"$BENCH_DIR/bench.log"; })"
     backup_runs+=("${measured% *}")
     ((${measured#* } > backup_peak)) && backup_peak="${measured#* }"
-    echo "round $round: mariadb-dump ${bare_runs[-1]} s, openemr-backup ${backup_runs[-1]} s" >&2
+    printf 'round %s: mariadb-dump %.1f s, openemr-backup %.1f s\n' "$round" "${bare_runs[-1]}" "${backup_runs[-1]}" >&2
   done
   bare_dump="$(median "${bare_runs[@]}")"
   backup="$(median "${backup_runs[@]}")"
