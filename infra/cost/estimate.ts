@@ -59,9 +59,9 @@ interface Line {
 
 interface Context {
   run: OfflineRun;
-  price(key: string): number;
+  price: (key: string) => number;
   /** A price in the copy region (`copyRegion`); the resource is not priced without its file. */
-  copyPrice(key: string): number;
+  copyPrice: (key: string) => number;
   assume(key: string): number;
   byState(key: string, value: unknown): PlannedResource | undefined;
   ofType(type: string): PlannedResource[];
@@ -478,14 +478,14 @@ const rules: Record<string, Rule> = {
         throw new MissingPrice(`backups of ${arn} (not a resource of this plan the estimate knows)`);
       })();
       const gb = snapshotGb(chain.size, retention, ctx);
-      const lines = [line(ctx, `snapshots of ${target!.name}`, gb, `GB-month (${chain.what})`, chain.key)];
+      const lines = [line(ctx, `snapshots of ${target.name}`, gb, `GB-month (${chain.what})`, chain.key)];
       if (copied) {
         const changedPerMonth =
           chain.size * ctx.assume("snapshotUsedFraction") * ctx.assume("snapshotDailyChangeFraction") * DAYS_PER_MONTH;
         lines.push(
           line(
             ctx,
-            `copied snapshots of ${target!.name}`,
+            `copied snapshots of ${target.name}`,
             gb,
             `GB-month in the copy region (${chain.what})`,
             chain.key,
@@ -494,7 +494,7 @@ const rules: Record<string, Rule> = {
           ),
           line(
             ctx,
-            `snapshot copy transfer of ${target!.name}`,
+            `snapshot copy transfer of ${target.name}`,
             changedPerMonth,
             "GB a month (each day's changed blocks, snapshotDailyChangeFraction)",
             "dataTransfer.interRegion.gb",

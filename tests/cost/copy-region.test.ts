@@ -95,7 +95,7 @@ const usd = (name: string, part: string, result = estimate(copy)) =>
   result.items.find((item) => item.name === name && item.part === part)?.monthlyUsd;
 
 describe("the copy region's costs", () => {
-  it("replica storage: 3 GB a day arriving in Standard-IA for 30 days, then Glacier IR to day 100, at its prices", () => {
+  it("replica storage: 3 GB a day in Standard-IA for 30 days, then Glacier IR to day 100, at its prices", () => {
     // 90 GB-month x $0.02 = $1.80; 210 GB-month x $0.005 = $1.05
     expect(usd("backup-storage-replica", "storage STANDARD_IA")).toBe(1.8);
     expect(usd("backup-storage-replica", "storage GLACIER_IR")).toBe(1.05);
