@@ -11,7 +11,7 @@ import type { StackEstimate } from "./estimate";
 import { estimatePlannedRun, estimatesJson, formatEstimate, formatSummary } from "./report";
 import { CostInputError, loadAssumptions, parseAssumeOptions } from "./tables";
 
-export const DEFAULT_TARGETS = (["single", "standard"] as const).map((tier) => ({
+export const DEFAULT_TARGETS = (["single", "standard", "ha"] as const).map((tier) => ({
   stackName: `defaults-${tier}`,
   config: { "openemr:tier": tier },
 }));

@@ -215,6 +215,92 @@ const rules: Record<string, Rule> = {
       );
     return lines;
   },
+  "aws:autoscaling/group:Group": (resource, ctx) => {
+    // The `ha` hosts: the group's steady capacity (its minimum, unless a desired capacity is set),
+    // each priced as the instance its launch template makes.
+    const hosts: number = resource.inputs.desiredCapacity ?? resource.inputs.minSize;
+    const template = ctx.byState("id", resource.inputs.launchTemplate?.id);
+    if (!template) throw new MissingPrice("the group's launch template (not a resource of this plan)");
+    const { instanceType, blockDeviceMappings, monitoring } = template.inputs;
+    const root = blockDeviceMappings?.[0]?.ebs ?? {};
+    const volumeType = root.volumeType ?? "gp3";
+    const each = `x ${hosts} hosts`;
+    return [
+      line(ctx, "compute", HOURS_PER_MONTH * hosts, `h ${instanceType} (${each})`, `ec2.instance.${instanceType}`),
+      line(
+        ctx,
+        "root volumes",
+        (root.volumeSize ?? 8) * hosts,
+        `GB ${volumeType} (${each})`,
+        `ebs.${volumeType}.storage`,
+      ),
+      ...(monitoring?.enabled
+        ? [
+            line(
+              ctx,
+              "detailed monitoring",
+              ctx.assume("ec2DetailedMonitoringMetrics") * hosts,
+              `metrics (ec2DetailedMonitoringMetrics ${each})`,
+              "cloudwatch.metric",
+            ),
+          ]
+        : []),
+      line(
+        ctx,
+        "agent metrics",
+        ctx.assume("hostCustomMetrics") * hosts,
+        `metrics (hostCustomMetrics ${each})`,
+        "cloudwatch.metric",
+      ),
+      line(
+        ctx,
+        "group metrics",
+        (resource.inputs.enabledMetrics ?? []).length,
+        "Auto Scaling group metrics enabled",
+        "cloudwatch.metric",
+      ),
+    ];
+  },
+  // Target tracking creates and manages two alarms (scale out, scale in): priced as standard alarms.
+  "aws:autoscaling/policy:Policy": (resource, ctx) =>
+    resource.inputs.policyType === "TargetTrackingScaling"
+      ? [line(ctx, "alarms", 2, "alarms target tracking manages", "cloudwatch.alarm.standard")]
+      : [],
+  "aws:efs/fileSystem:FileSystem": (resource, ctx) => [
+    line(ctx, "storage", ctx.assume("efsStorageGb"), "GB-month Standard (efsStorageGb)", "efs.standard.storage"),
+    // Elastic throughput bills data read and written; bursting bills storage only.
+    ...((resource.inputs.throughputMode ?? "bursting") === "elastic"
+      ? [
+          line(
+            ctx,
+            "reads",
+            ctx.assume("efsElasticReadGbPerMonth"),
+            "GB (efsElasticReadGbPerMonth)",
+            "efs.elastic.read",
+          ),
+          line(
+            ctx,
+            "writes",
+            ctx.assume("efsElasticWriteGbPerMonth"),
+            "GB (efsElasticWriteGbPerMonth)",
+            "efs.elastic.write",
+          ),
+        ]
+      : []),
+  ],
+  "aws:elasticache/replicationGroup:ReplicationGroup": (resource, ctx) => {
+    const nodes: number = resource.inputs.numCacheClusters ?? 1;
+    const engine = String(resource.inputs.engine ?? "redis");
+    return [
+      line(
+        ctx,
+        "nodes",
+        HOURS_PER_MONTH * nodes,
+        `node-h ${resource.inputs.nodeType} (x ${nodes} nodes)`,
+        `elasticache.${engine}.${resource.inputs.nodeType}`,
+      ),
+    ];
+  },
   "aws:ebs/volume:Volume": (resource, ctx) => {
     const { type = "gp2", size, iops, throughput } = resource.inputs;
     const lines = [line(ctx, "storage", size, `GB ${type}`, `ebs.${type}.storage`)];
@@ -475,6 +561,10 @@ const rules: Record<string, Rule> = {
             (target.inputs.rootBlockDevice?.volumeSize ?? 8) + attached.reduce((a: number, b: number) => a + b, 0);
           return { size, key: "backup.ebs.storage", what: `${size} GB of volumes, ${retention} daily snapshots` };
         }
+        if (target?.type === "aws:efs/fileSystem:FileSystem") {
+          const size = ctx.assume("efsStorageGb");
+          return { size, key: "backup.efs.storage", what: `${size} GB of sites/, ${retention} daily backups` };
+        }
         throw new MissingPrice(`backups of ${arn} (not a resource of this plan the estimate knows)`);
       })();
       const gb = snapshotGb(chain.size, retention, ctx);
@@ -604,6 +694,11 @@ export const FREE_TYPES: Record<string, string> = {
   "aws:wafv2/webAclAssociation:WebAclAssociation": "billed on the web ACL",
   "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": "billed as log ingestion on its log group",
   "aws:lb/targetGroup:TargetGroup": "billed on the load balancer",
+  "aws:ec2/launchTemplate:LaunchTemplate": "launch templates have no charge; the group's hosts are priced on the group",
+  "aws:efs/mountTarget:MountTarget": "mount targets have no charge",
+  "aws:efs/accessPoint:AccessPoint": "access points have no charge",
+  "aws:efs/fileSystemPolicy:FileSystemPolicy": "no charge of its own",
+  "aws:elasticache/subnetGroup:SubnetGroup": "no charge of its own",
   "aws:lb/listener:Listener": "billed on the load balancer",
   "aws:lb/targetGroupAttachment:TargetGroupAttachment": "billed on the load balancer",
   "aws:ssm/document:Document": "SSM documents and Run Command have no charge",

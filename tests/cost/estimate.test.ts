@@ -105,7 +105,7 @@ describe("estimator on synthetic plans", () => {
   it("not priced: a type without a rule, and a price the table lacks, are listed and left out of the total", () => {
     const result = estimate(
       run(
-        resource("aws:elasticache/replicationGroup:ReplicationGroup", "cache", {}),
+        resource("aws:dynamodb/table:Table", "table", {}),
         resource("aws:ec2/instance:Instance", "big", {
           instanceType: "m7i.48xlarge",
           rootBlockDevice: { volumeType: "gp3", volumeSize: 20 },
@@ -115,7 +115,7 @@ describe("estimator on synthetic plans", () => {
     expect([result.monthlyUsd, result.notPriced.map((item) => [item.name, item.reason])]).toEqual([
       0,
       [
-        ["cache", "no price rule for this resource type"],
+        ["table", "no price rule for this resource type"],
         ["big", "no price for ec2.instance.m7i.48xlarge (no such price in config/prices/test-1.json)"],
       ],
     ]);

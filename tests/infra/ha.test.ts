@@ -5,6 +5,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { OfflineRun, PlannedResource } from "../../infra/offline/run";
 import { planStack } from "../../infra/plan/plan";
 import { validateConfig } from "../../infra/config";
+import { estimatePlannedRun } from "../../infra/cost/report";
+import { loadPrices } from "../../infra/cost/tables";
 import { byReference, named, ofType, policyStatements } from "./helpers";
 
 const T = {
@@ -325,6 +327,32 @@ describe("ha: config", () => {
     expect(validateConfig({ tier: "standard", haMinSize: 3 }).warnings.join("\n")).toContain(
       "openemr:haMinSize is set, but tier standard does not use it",
     );
+  });
+});
+
+describe("ha: the estimate", () => {
+  const priceOf = (key: string) => loadPrices("us-east-1").prices[key].usd;
+  const itemOf = (name: string, part: string) => {
+    const item = estimatePlannedRun(ha, "us-east-1").items.find((each) => each.name === name && each.part === part);
+    if (!item) throw new Error(`no estimate line ${name} ${part}`);
+    return item;
+  };
+
+  it("prices each of the group's hosts: instance hours and root volume x its minimum", () => {
+    expect(itemOf("host-group-asg", "compute").monthlyUsd).toBeCloseTo(730 * 2 * priceOf("ec2.instance.t4g.small"), 6);
+    expect(itemOf("host-group-asg", "root volumes").monthlyUsd).toBeCloseTo(30 * 2 * priceOf("ebs.gp3.storage"), 6);
+  });
+
+  it("prices the database at Multi-AZ rates, EFS storage and elastic transfer, and both Valkey nodes", () => {
+    expect(itemOf("database-instance", "compute").prices).toEqual(["rds.mysql.db.t4g.small.multiAz"]);
+    expect(itemOf("database-instance", "storage").prices).toEqual(["rds.gp3.storage.multiAz"]);
+    expect(itemOf("shared-files-fs", "storage").prices).toEqual(["efs.standard.storage"]);
+    expect(itemOf("shared-files-fs", "reads").prices).toEqual(["efs.elastic.read"]);
+    expect(itemOf("session-cache-valkey", "nodes").monthlyUsd).toBeCloseTo(
+      730 * 2 * priceOf("elasticache.valkey.cache.t4g.micro"),
+      6,
+    );
+    expect(estimatePlannedRun(ha, "us-east-1").notPriced).toEqual([]);
   });
 });
 
