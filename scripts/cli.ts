@@ -9,6 +9,7 @@ import { health } from "./commands/health";
 import { backup, backups, drill, restore, type RestoreOptions } from "./commands/backups";
 import { restoreStatus, settleSwap } from "./commands/restore-swaps";
 import { adminPassword, rotateAdminPassword } from "./commands/admin-password";
+import { rotateDbPassword } from "./commands/rotate-db-password";
 import { upgrade } from "./commands/upgrade";
 import { logs } from "./commands/logs";
 import { hostLogGroupNames } from "../infra/host-log-groups";
@@ -164,6 +165,13 @@ A live restore keeps the database and site from before it (its output names the 
   withStackOptions(program.command("rotate-admin-password"))
     .description("give the OpenEMR admin a new generated password, in OpenEMR and in Secrets Manager")
     .action(inStack((ctx) => rotateAdminPassword(ctx)));
+
+  withStackOptions(program.command("rotate-db-password"))
+    .description(
+      "give OpenEMR's database account a new generated password now (the host's timer does it every " +
+        "dbPasswordRotationDays): account, sqlconf.php and PHP-FPM on the host, then Secrets Manager",
+    )
+    .action(inStack((ctx) => rotateDbPassword(ctx)));
 
   withHealthOptions(withStackOptions(program.command("upgrade")))
     .description(

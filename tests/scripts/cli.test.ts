@@ -17,6 +17,7 @@ const COMMANDS = [
   "drill",
   "admin-password",
   "rotate-admin-password",
+  "rotate-db-password",
   "upgrade",
   "logs",
   "provision",
