@@ -237,7 +237,7 @@ load_settings() {
   BACKUP_PREFIX=${BACKUP_PREFIX:-}
   BACKUP_PREFIX=${BACKUP_PREFIX%/}
   check_setting OPENEMR_MODE '^(ec2|onprem)$' "ec2 or onprem"
-  check_setting OPENEMR_TIER '^(single|standard)$' "single or standard"
+  check_setting OPENEMR_TIER '^(single|standard|ha)$' "single, standard or ha"
   check_setting OPENEMR_SITE "$SITE_NAME_PATTERN" "$SITE_NAME_EXPECTED"
   check_setting OPENEMR_VERSION '^[0-9]+\.[0-9]+\.[0-9]+$' "a version like 8.3.0"
   check_setting OPENEMR_SHA256 '^[0-9a-f]{64}$' "64 lowercase hex digits, or empty"
@@ -320,7 +320,65 @@ db_master() {
 # mariadb client as the OpenEMR app user, over TLS where the database is remote.
 db_app() {
   local tls=()
-  [[ $OPENEMR_TIER == standard ]] && tls=(--ssl-ca="$DB_CA_FILE" --ssl-verify-server-cert)
+  [[ $OPENEMR_TIER != single ]] && tls=(--ssl-ca="$DB_CA_FILE" --ssl-verify-server-cert)
   mariadb --defaults-extra-file="$RUN_DIR/app.cnf" --host="$DB_HOST" --port="$DB_PORT" \
     "${tls[@]}" --connect-timeout=10 --batch --skip-column-names "$@"
+}
+
+# Named locks on the shared database (tier ha), where the hosts of the group agree on who does
+# what. A lock is held by a mariadb session (as the app user) kept open in a coprocess: the server
+# frees it when that session ends, so a host that dies holding one frees it for the others. One
+# such session a process; LOCK_REPLY holds the last answer.
+lock_session_open() {
+  [[ -n ${LOCK_SESSION_PID:-} ]] && return 0
+  coproc LOCK_SESSION { db_app --unbuffered "$DB_NAME" 2>&1; }
+  LOCK_SESSION_IN=${LOCK_SESSION[1]} LOCK_SESSION_OUT=${LOCK_SESSION[0]}
+}
+
+# Sends one SQL line that answers one row, and reads that row into LOCK_REPLY.
+lock_session_query() {
+  LOCK_REPLY=""
+  if ! { printf '%s\n' "$1" >&"$LOCK_SESSION_IN"; } 2>/dev/null ||
+    ! IFS= read -r -t 120 LOCK_REPLY <&"$LOCK_SESSION_OUT"; then
+    die "the database session for locks on $DB_HOST:$DB_PORT ended or gave no answer: $(redact <<<"$LOCK_REPLY")"
+  fi
+}
+
+# Ends the session, and with it every lock it holds.
+lock_session_close() {
+  [[ -n ${LOCK_SESSION_PID:-} ]] || return 0
+  exec {LOCK_SESSION_IN}>&-
+  wait "$LOCK_SESSION_PID" 2>/dev/null || true
+  LOCK_SESSION_PID=""
+}
+
+# Who holds lock NAME, as one phrase for a log line: the session's id and the address it came from.
+lock_holder() {
+  local name=$1
+  lock_session_query "SELECT COALESCE(CONCAT('session ', IS_USED_LOCK('$name'), ' from ', (SELECT HOST FROM information_schema.PROCESSLIST WHERE ID = IS_USED_LOCK('$name'))), 'no one now');"
+  printf '%s\n' "$LOCK_REPLY"
+}
+
+# ha: one installer across the hosts. Takes the lock openemr-aws-install-<DB_NAME> and holds it
+# (INSTALL_LOCK_WAIT_SECONDS, default 3600, to get it) until release_install_lock or the end of
+# the bootstrap; while another host holds it, says which every 10 s. Elsewhere a no-op.
+take_install_lock() {
+  [[ $OPENEMR_TIER == ha && -z ${LOCK_SESSION_PID:-} ]] || return 0
+  local name=openemr-aws-install-$DB_NAME deadline=$((SECONDS + ${INSTALL_LOCK_WAIT_SECONDS:-3600}))
+  lock_session_open
+  lock_session_query "SELECT GET_LOCK('$name', 10);"
+  until [[ $LOCK_REPLY == 1 ]]; do
+    [[ $LOCK_REPLY == 0 ]] || die "cannot take the install lock $name on $DB_HOST:$DB_PORT: $(redact <<<"$LOCK_REPLY")"
+    ((SECONDS < deadline)) ||
+      die "the install lock $name was not free within ${INSTALL_LOCK_WAIT_SECONDS:-3600}s; it is held by $(lock_holder "$name")"
+    log "  waiting for the install lock $name, held by $(lock_holder "$name") (another host installs OpenEMR)"
+    lock_session_query "SELECT GET_LOCK('$name', 10);"
+  done
+  log "  holding the install lock $name"
+}
+
+release_install_lock() {
+  [[ -n ${LOCK_SESSION_PID:-} ]] || return 0
+  lock_session_close
+  log "  released the install lock openemr-aws-install-$DB_NAME"
 }

@@ -88,6 +88,27 @@ render_cloudwatch_config() {
   sed -e "s|@LOG_GROUP_PREFIX@|${LOG_GROUP_PREFIX:-/openemr-aws/$OPENEMR_STACK}|g" "$BUNDLE_DIR/conf/cloudwatch/amazon-cloudwatch-agent.json"
 }
 
+# The host's memory, shared out: on `single` a quarter (at least MariaDB's default 128 MB) goes to
+# InnoDB's buffer pool; PHP-FPM gets as many workers as what is left carries, after the system
+# (512 MB) and MariaDB's own overhead (256 MB, `single`), at PHP_WORKER_MB each (OpenEMR's pages
+# use 30-80 MB; memory_limit stays 512M for the rare large report), between 8 and 20. So a 2 GiB
+# host runs 8 workers beside MariaDB rather than 20 that could exhaust its memory.
+PHP_WORKER_MB=80
+memory_mb() { awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo; }
+mariadb_buffer_pool_mb() {
+  local pool=$(($1 / 4))
+  ((pool >= 128)) || pool=128
+  printf '%s\n' "$pool"
+}
+php_max_children() {
+  local total=$1 reserved=512 workers
+  [[ $OPENEMR_TIER == single ]] && reserved=$((reserved + $(mariadb_buffer_pool_mb "$total") + 256))
+  workers=$(((total - reserved) / PHP_WORKER_MB))
+  ((workers >= 8)) || workers=8
+  ((workers <= 20)) || workers=20
+  printf '%s\n' "$workers"
+}
+
 step_php() {
   local changed="" pool_dir=/etc/php/$PHP_VERSION/fpm/pool.d sapi
   for sapi in fpm cli; do
@@ -95,7 +116,8 @@ step_php() {
     changed+=$(printf '; Written by openemr-bootstrap from OPENEMR_UPLOAD_MAX_MB.\n[PHP]\nupload_max_filesize = %sM\npost_max_size = %sM\n' \
       "$OPENEMR_UPLOAD_MAX_MB" "$OPENEMR_UPLOAD_MAX_MB" | install_text "/etc/php/$PHP_VERSION/$sapi/conf.d/91-openemr-uploads.ini")
   done
-  changed+=$(install_file "$BUNDLE_DIR/conf/php/openemr-pool.conf" "$pool_dir/openemr.conf")
+  changed+=$(sed "s|@PHP_MAX_CHILDREN@|$(php_max_children "$(memory_mb)")|" "$BUNDLE_DIR/conf/php/openemr-pool.conf" |
+    install_text "$pool_dir/openemr.conf")
   # Debian's default pool would run a second, unhardened set of workers: divert it away so
   # package upgrades do not bring it back.
   if [[ -e $pool_dir/www.conf ]]; then
@@ -218,6 +240,8 @@ ensure_local_mariadb() {
   local changed=""
   changed+=$(install_file "$BUNDLE_DIR/conf/mariadb/90-openemr.cnf" /etc/mysql/mariadb.conf.d/90-openemr.cnf)
   changed+=$(install_file "$BUNDLE_DIR/conf/mariadb/92-openemr-binlog.cnf" /etc/mysql/mariadb.conf.d/92-openemr-binlog.cnf)
+  changed+=$(printf '# Written by openemr-bootstrap: a quarter of the memory (lib/steps.sh).\n[mariadbd]\ninnodb_buffer_pool_size = %sM\n' \
+    "$(mariadb_buffer_pool_mb "$(memory_mb)")" | install_text /etc/mysql/mariadb.conf.d/93-openemr-memory.cnf)
   if [[ -n ${DATA_DIR:-} ]]; then
     if [[ ! -d $DATA_DIR/mysql ]]; then
       service_running mariadb && service_stop mariadb
@@ -243,7 +267,7 @@ ensure_db_ca() {
 
 # The database and its accounts (lib/db-grants.json). `single`: made here as root on the local
 # socket; `standard` with SECRET_DB_MASTER (an on-prem server): made here with that master
-# secret; `standard` without it (AWS): the stack's database-users function has made them with
+# secret; `standard` or `ha` without it (AWS): the stack's database-users function has made them with
 # the master secret the host never holds, and the host waits for the app account.
 step_database() {
   if [[ $OPENEMR_TIER == single ]]; then
@@ -252,8 +276,11 @@ step_database() {
     ensure_db_ca
   fi
   write_client_options "$RUN_DIR/app.cnf" "$DB_APP_USER" "$DB_APP_PASSWORD"
-  if [[ $OPENEMR_TIER == standard && -z ${SECRET_DB_MASTER:-} ]]; then
+  if [[ $OPENEMR_TIER != single && -z ${SECRET_DB_MASTER:-} ]]; then
     wait_for_db_accounts
+    # ha: whether an install is unfinished is decided under the install lock, so a host never
+    # empties the database another host is installing into.
+    site_installed || take_install_lock
     if install_unfinished; then
       log "  a previous install of $DB_NAME did not finish: emptying its partial database"
       db_app --execute="DROP DATABASE IF EXISTS \`$DB_NAME\`; $(create_database_sql)" ||
@@ -295,7 +322,7 @@ wait_for_db_accounts() {
 # Makes the database and every account here, as root on the socket (single) or with the master
 # secret of SECRET_DB_MASTER (standard on premises). OpenEMR itself never sees it.
 make_db_accounts() {
-  if [[ $OPENEMR_TIER == standard ]]; then
+  if [[ $OPENEMR_TIER != single ]]; then
     load_credentials DB_MASTER "$SECRET_DB_MASTER"
     write_client_options "$RUN_DIR/master.cnf" "$DB_MASTER_USER" "$DB_MASTER_PASSWORD"
   fi
@@ -320,12 +347,13 @@ make_db_accounts() {
 # ERROR and still exits 0 on failure, so its output and sqlconf.php decide.
 step_install() {
   local site_dir=$OPENEMR_WEB_ROOT/sites/$OPENEMR_SITE output status=0
-  if [[ $OPENEMR_TIER == standard ]]; then
+  if [[ $OPENEMR_TIER != single ]]; then
     install -d -o www-data -g www-data -m 0700 "$site_dir/documents/certificates"
     install_file "$DB_CA_FILE" "$site_dir/documents/certificates/mysql-ca" 0600 www-data:www-data >/dev/null
   fi
   if site_installed; then
     log "  site $OPENEMR_SITE already installed"
+    release_install_lock
     return 0
   fi
   # The installer writes into the code tree and sites/: www-data owns it until permissions are
@@ -343,6 +371,7 @@ step_install() {
   fi
   site_configured || die "OpenEMR's installer finished but sites/$OPENEMR_SITE/sqlconf.php does not say \$config = 1"
   rm -f "$(install_pending_file)"
+  release_install_lock
   log "  site $OPENEMR_SITE installed"
 }
 
@@ -352,7 +381,7 @@ db_account() { printf "'%s'@'%s'" "$1" "$DB_APP_HOST"; }
 # Creates USER (or sets its password), TLS required where the database is remote.
 db_user_sql() {
   local user=$1 password=$2 tls=""
-  [[ $OPENEMR_TIER == standard ]] && tls=" REQUIRE SSL"
+  [[ $OPENEMR_TIER != single ]] && tls=" REQUIRE SSL"
   printf 'CREATE USER IF NOT EXISTS %s IDENTIFIED BY '"'%s'"'%s;\n' "$(db_account "$user")" "$password" "$tls"
   printf 'ALTER USER %s IDENTIFIED BY '"'%s'"'%s;\n' "$(db_account "$user")" "$password" "$tls"
 }
@@ -537,6 +566,9 @@ step_timers() {
     [[ -e $unit ]] || continue
     # Binary logs are shipped from a local MariaDB only; RDS keeps its own for point-in-time restore.
     [[ ${unit##*/} == openemr-binlog-ship.timer && $OPENEMR_TIER != single ]] && continue
+    # Rotation writes Secrets Manager (ec2 only), and one host of an ha group must not rotate the
+    # account the others use.
+    [[ ${unit##*/} == openemr-rotate-db-password.timer && ($OPENEMR_MODE != ec2 || $OPENEMR_TIER == ha) ]] && continue
     systemctl enable --now --quiet "${unit##*/}"
   done
   log "  timers enabled"
