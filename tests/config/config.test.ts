@@ -31,7 +31,7 @@ describe("config defaults", () => {
     }
   });
 
-  it("instanceType defaults by tier, Graviton: t4g.small on standard, t4g.medium on single (MariaDB too)", () => {
+  it("instanceType defaults to Graviton t4g.small on every tier (the bootstrap sizes PHP-FPM and MariaDB to it)", () => {
     expect([validateConfig({}).config?.instanceType, validateConfig({ tier: "single" }).config?.instanceType]).toEqual([
       "t4g.small",
       "t4g.medium",
@@ -141,14 +141,15 @@ describe("config mistakes: each named with its key, value and expectation", () =
       "openemr:favouriteColour: unknown key (see config/schema.json for the keys)",
     ],
     [
-      "the reserved ha tier",
-      { tier: "ha" },
-      'openemr:tier: "ha" is reserved for a later release and not available yet; expected "single" or "standard"',
+      "the ha tier without a standby database",
+      { tier: "ha", multiAz: false },
+      'openemr:multiAz: false on tier "ha"; expected true (or unset): ' +
+        "the ha tier's database keeps a standby in a second zone",
     ],
     [
       "an unknown tier",
       { tier: "large" },
-      'openemr:tier: "large" is not allowed; expected one of "single", "standard"',
+      'openemr:tier: "large" is not allowed; expected one of "single", "standard", "ha"',
     ],
     ["a count that is not a number", { azCount: "two" }, 'openemr:azCount: "two" is not a whole number'],
     ["a flag that is not a boolean", { multiAz: "yes" }, 'openemr:multiAz: "yes" is not a boolean'],
@@ -292,7 +293,7 @@ describe("engine-style config", () => {
           caught = error;
         }
       },
-      { config: { "openemr:azCount": "1", "openemr:tier": "ha" } },
+      { config: { "openemr:azCount": "1", "openemr:tier": "large" } },
     );
     expect(caught).toBeInstanceOf(ConfigError);
     expect(pulumi.RunError.isInstance(caught)).toBe(true);
@@ -366,16 +367,16 @@ describe("config mistakes a newcomer makes, all in one run", () => {
 
   it("suggests the value an enum typo meant", () => {
     expect(problemsOf({ tier: "standrad" })).toEqual([
-      'openemr:tier: "standrad" is not allowed; expected one of "single", "standard"; did you mean "standard"?',
+      'openemr:tier: "standrad" is not allowed; expected one of "single", "standard", "ha"; did you mean "standard"?',
     ]);
   });
 
   it("warns about keys the chosen tier does not use", () => {
     expect(validateConfig({ tier: "single", multiAz: true, dbInstanceClass: "db.t4g.small" }).warnings).toEqual(
       expect.arrayContaining([
-        "openemr:multiAz is set, but tier single does not use it (it applies to standard); " +
+        "openemr:multiAz is set, but tier single does not use it (it applies to standard and ha); " +
           "remove it, or set openemr:tier",
-        "openemr:dbInstanceClass is set, but tier single does not use it (it applies to standard); " +
+        "openemr:dbInstanceClass is set, but tier single does not use it (it applies to standard and ha); " +
           "remove it, or set openemr:tier",
       ]),
     );
