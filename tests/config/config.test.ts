@@ -34,7 +34,7 @@ describe("config defaults", () => {
   it("instanceType defaults to Graviton t4g.small on every tier (the bootstrap sizes PHP-FPM and MariaDB to it)", () => {
     expect([validateConfig({}).config?.instanceType, validateConfig({ tier: "single" }).config?.instanceType]).toEqual([
       "t4g.small",
-      "t4g.medium",
+      "t4g.small",
     ]);
     expect(validateConfig({ tier: "single", instanceType: "t3.large" }).config?.instanceType).toBe("t3.large");
   });
