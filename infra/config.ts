@@ -524,7 +524,22 @@ export function loadStackFile(path: string): Record<string, string> {
   return Object.fromEntries(
     Object.entries(config as Record<string, unknown>).map(([key, value]) => [
       key.includes(":") ? key : `openemr-aws:${key}`,
-      typeof value === "string" ? value : JSON.stringify(value),
+      typeof value === "string" ? value : JSON.stringify(withSecretsSealed(value)),
     ]),
   );
+}
+
+/** Stands in, offline, for a value the stack file holds encrypted (`secure:`), which only Pulumi decrypts. */
+export const SEALED_SECRET = "[secret]";
+
+/**
+ * A stack file's value with each encrypted leaf (`{secure: v1:...}`, as `pulumi config set --path
+ * --secret` writes it) replaced by SEALED_SECRET: validation offline sees that a value is there.
+ */
+function withSecretsSealed(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withSecretsSealed);
+  if (value === null || typeof value !== "object") return value;
+  const entries = Object.entries(value);
+  if (entries.length === 1 && entries[0][0] === "secure" && typeof entries[0][1] === "string") return SEALED_SECRET;
+  return Object.fromEntries(entries.map(([key, item]) => [key, withSecretsSealed(item)]));
 }

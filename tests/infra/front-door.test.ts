@@ -1,11 +1,12 @@
 // The front door in the planned stack (issue "The front door"): the VPC endpoints' policies, the
 // optional DNS Firewall and its price, the certificate and sign-in keys' checks, and the stack
 // outputs the plan and provision state the front door from. Each fails on the code before it.
-import { readFileSync } from "fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
 import { join } from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { awsOwnedBuckets, DNS_ALLOW_LIST } from "../../infra/components/network";
-import { validateConfig } from "../../infra/config";
+import { loadStackFile, rawConfigFrom, validateConfig } from "../../infra/config";
 import { estimateRun } from "../../infra/cost/estimate";
 import { loadAssumptions, loadPrices } from "../../infra/cost/tables";
 import { formatFrontDoor, frontDoorFromOutputs } from "../../infra/front-door";
@@ -175,6 +176,30 @@ describe("certificate and sign-in keys", () => {
         "authentication[issuer]",
       ),
     );
+  });
+
+  it("a stack file with the OIDC client secret encrypted (pulumi config set --path --secret) validates offline", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "front-door-")), "Pulumi.clinic.yaml");
+    writeFileSync(
+      file,
+      [
+        "config:",
+        "  openemr:domain: emr.example.org",
+        "  openemr:authentication:",
+        "    type: oidc",
+        "    issuer: https://idp.example",
+        "    authorizationEndpoint: https://idp.example/authorize",
+        "    tokenEndpoint: https://idp.example/token",
+        "    userInfoEndpoint: https://idp.example/userinfo",
+        "    clientId: openemr",
+        "    clientSecret:",
+        "      secure: v1:c2VjcmV0:bm90IGRlY3J5cHRlZCBoZXJl",
+        "",
+      ].join("\n"),
+    );
+    const { config, problems } = validateConfig(rawConfigFrom(loadStackFile(file)).raw);
+    expect(problems).toEqual([]);
+    expect(config!.authentication.clientSecret).toBe("[secret]");
   });
 
   it("no domain: a warning says the certificate is self-signed, for a first trial only", () => {
