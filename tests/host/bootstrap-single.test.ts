@@ -249,4 +249,96 @@ cat "/srv/test-secrets/$id\${version:+.$version}"
     expect(root.readFile("/var/lib/openemr-aws/openemr.version")).toBe(`${VERSION}\n`);
     expect((await root.run(["stat", "-c", "%a", "/var/lib/openemr-aws"])).stdout).toBe("700\n");
   });
+
+  // openemr-rotate-db-password as on EC2 (the settings say ec2; a fake `aws` keeps the secret's
+  // versions and stages in files and logs each change): the account takes the new password,
+  // sqlconf.php holds it, PHP-FPM serves with it, and the stages move only after that.
+  it("rotates the app database password: AWSPENDING, account, sqlconf.php, PHP-FPM, then AWSCURRENT", async () => {
+    const secrets = JSON.parse(root.readFile("/etc/openemr-aws/secrets.json"));
+    const oldPassword: string = secrets["db-app"].password;
+    const sqlconf = "/var/www/openemr/sites/default/sqlconf.php";
+    const modeOf = async () => (await root.run(["stat", "-c", "%a %U %G", sqlconf])).stdout;
+    const modeBefore = await modeOf();
+    root.writeFile(
+      "/usr/local/bin/aws",
+      `#!/bin/sh
+# secretsmanager CMD [--version-stage S] [--client-request-token T] [--secret-string file://F]
+#   [--move-to-version-id M] [--remove-from-version-id R] ...: versions and stages under /srv/sm
+cmd=$2; shift 2
+while [ $# -gt 0 ]; do
+  case $1 in
+    --version-stage) stage=$2; shift ;; --client-request-token) token=$2; shift ;;
+    --secret-string) file=\${2#file://}; shift ;; --version-stages) stage=$2; shift ;;
+    --move-to-version-id) move=$2; shift ;; --remove-from-version-id) remove=$2; shift ;;
+  esac
+  shift
+done
+case $cmd in
+  get-secret-value)
+    [ -f "/srv/sm/stages/$stage" ] || { echo "ResourceNotFoundException" >&2; exit 254; }
+    id=$(cat "/srv/sm/stages/$stage")
+    jq -n --arg id "$id" --rawfile s "/srv/sm/versions/$id" '{VersionId: $id, SecretString: $s, CreatedDate: "2026-01-01T00:00:00+00:00"}' ;;
+  put-secret-value)
+    cp "$file" "/srv/sm/versions/$token"; echo "$token" >"/srv/sm/stages/$stage"
+    echo "put $token $stage" >>/srv/sm/calls ;;
+  update-secret-version-stage)
+    if [ -n "$move" ]; then echo "$move" >"/srv/sm/stages/$stage"; else rm "/srv/sm/stages/$stage"; fi
+    echo "stage $stage \${move:--} from \${remove:--}" >>/srv/sm/calls ;;
+esac
+`,
+      0o755,
+    );
+    root.writeFile("/srv/sm/versions/v1", JSON.stringify(secrets["db-app"]), 0o600);
+    root.writeFile("/srv/sm/stages/AWSCURRENT", "v1\n", 0o600);
+    root.writeFile(
+      "/srv/rotate-etc/settings.env",
+      root
+        .readFile("/etc/openemr-aws/settings.env")
+        .replace(/^OPENEMR_MODE=.*$/m, "OPENEMR_MODE=ec2")
+        .concat("\nAWS_REGION=us-east-1\nSECRET_DB_APP=db-app\nDB_PASSWORD_ROTATION_DAYS=30\n"),
+    );
+    const env = { OPENEMR_AWS_ETC: "/srv/rotate-etc" };
+    const rotate = (...args: string[]) =>
+      root.run(["/opt/openemr-aws/bin/openemr-rotate-db-password", ...args], { check: false, env });
+
+    const due = await rotate("--if-due");
+    expect(due.code, due.stderr).toBe(0);
+    const calls = root.readFile("/srv/sm/calls").trim().split("\n");
+    const pending = root.readFile("/srv/sm/stages/AWSCURRENT").trim();
+    expect(pending).not.toBe("v1");
+    expect(calls).toEqual([
+      `put ${pending} AWSPENDING`,
+      `stage AWSCURRENT ${pending} from v1`,
+      `stage AWSPENDING - from ${pending}`,
+    ]);
+    const newPassword: string = JSON.parse(root.readFile(`/srv/sm/versions/${pending}`)).password;
+    expect(newPassword).not.toBe(oldPassword);
+    expect(due.stderr).not.toContain(newPassword);
+    expect(due.stderr).not.toContain(oldPassword);
+    const connects = async (password: string) =>
+      (
+        await root.run(["mariadb", "-u", "openemr_app", "--batch", "-e", "SELECT 1", "openemr"], {
+          check: false,
+          env: { MYSQL_PWD: password },
+        })
+      ).code === 0;
+    expect(await connects(newPassword)).toBe(true);
+    expect(await connects(oldPassword)).toBe(false);
+    expect(root.readFile(sqlconf)).toContain(`$pass\t= '${newPassword}';`);
+    expect(root.readFile(sqlconf)).not.toContain(oldPassword);
+    expect(await modeOf()).toBe(modeBefore);
+    const ready = await root.run(["curl", "-sk", "https://localhost/meta/health/readyz"], { check: false });
+    expect(JSON.parse(ready.stdout).status).toBe("ready");
+    // The new version is hours old, not 30 days: the timer's run changes nothing.
+    root.writeFile(
+      "/srv/rotate-etc/settings.env",
+      root
+        .readFile("/srv/rotate-etc/settings.env")
+        .replace("DB_PASSWORD_ROTATION_DAYS=30", "DB_PASSWORD_ROTATION_DAYS=0"),
+    );
+    const off = await rotate("--if-due");
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.stderr).toContain("rotation off");
+    expect(root.readFile("/srv/sm/calls").trim().split("\n")).toHaveLength(3);
+  });
 });
