@@ -255,6 +255,10 @@ load_settings() {
     die "$file: DATA_DIR is '$DATA_DIR'; expected a directory outside /var/www, which is bind-mounted from it"
   [[ -z ${DATA_VOLUME_ID:-} || -n ${DATA_DIR:-} ]] ||
     die "$file: DATA_DIR is empty; DATA_VOLUME_ID needs the directory to mount the volume at"
+  check_setting SESSION_CACHE_HOST '^[A-Za-z0-9.-]+$' "the Valkey primary endpoint's host name, or empty"
+  [[ -z ${SESSION_CACHE_HOST:-} ]] || require_settings SECRET_SESSION_CACHE
+  check_setting EFS_FILE_SYSTEM_ID '^fs-[0-9a-f]+$' "an EFS file system id such as fs-0123456789abcdef0, or empty"
+  check_setting EFS_ACCESS_POINT_ID '^fsap-[0-9a-f]+$' "an EFS access point id such as fsap-0123456789abcdef0, or empty"
   if [[ $OPENEMR_MODE == ec2 ]]; then
     require_settings AWS_REGION
     check_setting AWS_REGION '^[a-z]{2}(-gov)?-[a-z]+-[0-9]$' "an AWS region such as us-east-1"

@@ -12,6 +12,8 @@ step_packages() {
   mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${lists[@]}")
   # Debian 13 has no syslog file by default; the CloudWatch agent reads files.
   [[ $OPENEMR_MODE == ec2 ]] && wanted+=(rsyslog)
+  # ha: PHP's sessions go to Valkey through phpredis.
+  [[ -n ${SESSION_CACHE_HOST:-} ]] && wanted+=("php$PHP_VERSION-redis")
   for package in "${wanted[@]}"; do
     [[ $(dpkg-query -W -f '${Status}' "$package" 2>/dev/null) == "install ok installed" ]] || missing+=("$package")
   done
@@ -118,6 +120,10 @@ step_php() {
   done
   changed+=$(sed "s|@PHP_MAX_CHILDREN@|$(php_max_children "$(memory_mb)")|" "$BUNDLE_DIR/conf/php/openemr-pool.conf" |
     install_text "$pool_dir/openemr.conf")
+  if [[ -n ${SESSION_CACHE_HOST:-} ]]; then
+    read_session_cache_token
+    changed+=$(render_session_config | install_text "/etc/php/$PHP_VERSION/fpm/conf.d/92-openemr-sessions.ini" 0640 root:www-data)
+  fi
   # Debian's default pool would run a second, unhardened set of workers: divert it away so
   # package upgrades do not bring it back.
   if [[ -e $pool_dir/www.conf ]]; then
@@ -127,6 +133,25 @@ step_php() {
   install -d -o www-data -g www-data -m 0700 /var/lib/php/uploads
   "/usr/sbin/php-fpm$PHP_VERSION" --test >/dev/null 2>&1 || die "php-fpm rejects its configuration: $("/usr/sbin/php-fpm$PHP_VERSION" --test 2>&1 | tail -n 3 | tr '\n' ' ')"
   service_ensure "$FPM_SERVICE" "$([[ -n $changed ]] && echo yes || echo no)"
+}
+
+# ha: the Valkey AUTH token of SECRET_SESSION_CACHE ({"password": ...}), URL-encoded for
+# session.save_path, in SESSION_CACHE_TOKEN; both forms are masked in output.
+read_session_cache_token() {
+  local token
+  read_secret_json "$SECRET_SESSION_CACHE"
+  token=$(jq -er '.password | strings' <<<"$SECRET_JSON") || die "secret $SECRET_SESSION_CACHE has no string \"password\""
+  SECRET_JSON=""
+  SESSION_CACHE_TOKEN=$(jq -rn --arg token "$token" '$token | @uri')
+  SECRET_VALUES+=("$token" "$SESSION_CACHE_TOKEN")
+}
+
+# PHP-FPM's sessions in the group's Valkey, so a user stays signed in whichever host serves them:
+# over TLS, verified as PHP verifies every tls:// stream by default (peer and name, against
+# Debian's CA store, which holds ElastiCache's issuer), with AUTH. Root and www-data read it only.
+render_session_config() {
+  printf '; Written by openemr-bootstrap from SESSION_CACHE_HOST and SECRET_SESSION_CACHE.\n[Session]\n'
+  printf 'session.save_handler = redis\nsession.save_path = "tls://%s:6379?auth=%s"\n' "$SESSION_CACHE_HOST" "$SESSION_CACHE_TOKEN"
 }
 
 # X.Y.Z from the code's own version.php, or "unknown".
