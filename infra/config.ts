@@ -89,6 +89,7 @@ export interface StackConfig {
   openemrVersion: string;
   openemrSha256?: string;
   uploadMaxMb: number;
+  dbPasswordRotationDays: number;
   createCloudTrail: boolean;
   retainDataOnDestroy: boolean;
   costTags: Record<string, string>;

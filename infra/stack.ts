@@ -197,6 +197,7 @@ export function createStack(config: StackConfig): Record<string, pulumi.Input<un
       openemrSha256: config.openemrSha256,
       domain: config.domain,
       uploadMaxMb: config.uploadMaxMb,
+      dbPasswordRotationDays: config.dbPasswordRotationDays,
       retainDataOnDestroy: config.retainDataOnDestroy,
       keyAdminRoleArn: config.keyAdminRoleArn,
       // The load balancer's nodes take addresses in the VPC's public subnets.

@@ -88,6 +88,11 @@ export interface HostArgs {
    */
   uploadMaxMb?: number;
   /**
+   * Days between the host's rotations of the app database password, 0 for none. Defaults to the
+   * stack's `dbPasswordRotationDays`.
+   */
+  dbPasswordRotationDays?: number;
+  /**
    * Keep the data volume and the host's log groups on `pulumi destroy`. Defaults to the stack's
    * `retainDataOnDestroy`, which keeps them: the data volume holds the `single` tier's records.
    */
@@ -301,6 +306,14 @@ export class Host extends pulumi.ComponentResource {
           Statement: [
             { Sid: "ReadOwnSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArns },
             {
+              // openemr-rotate-db-password stages the app account's new password and promotes
+              // it; reading it is ReadOwnSecrets'. No other secret can be written.
+              Sid: "RotateAppDbSecret",
+              Effect: "Allow",
+              Action: ["secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"],
+              Resource: this.appDbSecret.arn,
+            },
+            {
               // Only as Secrets Manager and S3 call KMS for the host (its secrets, its backup
               // objects): a stolen credential cannot decrypt with the data key directly.
               // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
@@ -468,6 +481,7 @@ export class Host extends pulumi.ComponentResource {
       OPENEMR_RELEASE_URL: "",
       OPENEMR_DOMAIN: args.domain ?? "",
       OPENEMR_UPLOAD_MAX_MB: String(args.uploadMaxMb ?? configDefault("uploadMaxMb")),
+      DB_PASSWORD_ROTATION_DAYS: String(args.dbPasswordRotationDays ?? configDefault("dbPasswordRotationDays")),
       TRUSTED_PROXY_CIDR: args.trustedProxyCidr ?? "",
       DB_HOST: args.database ? args.database.address : "localhost",
       DB_PORT: args.database ? pulumi.output(args.database.port).apply(String) : "3306",

@@ -185,6 +185,7 @@ describe("Host alone", () => {
       OPENEMR_TIER: "single",
       OPENEMR_VERSION: schemaDefault("openemrVersion"),
       OPENEMR_UPLOAD_MAX_MB: String(schemaDefault("uploadMaxMb")),
+      DB_PASSWORD_ROTATION_DAYS: String(schemaDefault("dbPasswordRotationDays")),
       AWS_REGION: REGION,
       DB_HOST: "localhost",
       DB_APP_HOST: "localhost",

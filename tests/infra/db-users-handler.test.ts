@@ -33,6 +33,7 @@ describe("db-users function: SQL", () => {
       `CREATE USER IF NOT EXISTS ${app} IDENTIFIED BY 'Aa1!app-password-xx' REQUIRE SSL`,
       `ALTER USER ${app} IDENTIFIED BY 'Aa1!app-password-xx' REQUIRE SSL`,
       `GRANT ALL PRIVILEGES ON \`openemr\`.* TO ${app}`,
+      `GRANT APPLICATION_PASSWORD_ADMIN ON *.* TO ${app}`,
       `CREATE USER IF NOT EXISTS ${backup} IDENTIFIED BY 'Bb2#backup-password' REQUIRE SSL`,
       `ALTER USER ${backup} IDENTIFIED BY 'Bb2#backup-password' REQUIRE SSL`,
       `GRANT SELECT, SHOW VIEW, TRIGGER, LOCK TABLES, EVENT ON \`openemr\`.* TO ${backup}`,

@@ -570,6 +570,19 @@ describe("host", () => {
       named(single, "aws:secretsmanager/secret:Secret", "host-admin").state.arn,
     ]);
   });
+  it.each(tierNames)("host (%s): writes only the app DB secret, to stage and promote its rotated password", (tier) => {
+    const run = runOf(tier);
+    expect(statement(run, "RotateAppDbSecret")).toEqual({
+      Sid: "RotateAppDbSecret",
+      Effect: "Allow",
+      Action: ["secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"],
+      Resource: named(run, "aws:secretsmanager/secret:Secret", "host-db-app").state.arn,
+    });
+    const writes = hostPolicy(run).filter((item) =>
+      [item.Action].flat().some((action: string) => /^secretsmanager:(Put|Update|Delete|Create)/.test(action)),
+    );
+    expect(writes.map((item) => item.Sid)).toEqual(["RotateAppDbSecret"]);
+  });
   it.each(tierNames)("host (%s): the bundle upload carries a checksum, as Object Lock requires", (tier) => {
     expect(named(runOf(tier), "aws:s3/bucketObjectv2:BucketObjectv2", "host-bundle").inputs.checksumAlgorithm).toBe(
       "CRC32",

@@ -20,6 +20,7 @@ const knownPrivileges = new Set([
   "RELOAD",
   "BINLOG MONITOR",
   "BINLOG ADMIN",
+  "APPLICATION_PASSWORD_ADMIN",
 ]);
 
 /** Connection errors worth another try: the database or its route is not up yet. */
