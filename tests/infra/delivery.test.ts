@@ -105,6 +105,14 @@ describe("host bundle", () => {
   });
 });
 
+/** The settings of the ha tier's shared stores (docs/host-interface.md). */
+const haStoreSettings = [
+  "EFS_FILE_SYSTEM_ID",
+  "EFS_ACCESS_POINT_ID",
+  "SESSION_CACHE_HOST",
+  "SECRET_SESSION_CACHE",
+];
+
 describe("user-data", () => {
   it.each(tierNames)("user-data (%s): under EC2's 16 KB limit", (tier) => {
     expect(Buffer.byteLength(userData(runOf(tier)))).toBeLessThan(userDataLimitBytes);
@@ -142,10 +150,12 @@ describe("user-data", () => {
     const keys = [...contract.matchAll(/^\| (`[A-Z0-9_]+`(?: \/ `[A-Z0-9_]+`)*) \|/gm)].flatMap((match) =>
       match[1].replace(/`/g, "").split(" / "),
     );
-    // BACKUP_DIR and the signing key file are on-prem's; RESTORE_KEEP_DAYS keeps its default.
+    // BACKUP_DIR and the signing key file are on-prem's; RESTORE_KEEP_DAYS keeps its default; the
+    // shared stores are the ha tier's (tests/infra/ha.test.ts).
     const ec2Keys = keys.filter(
       (key) =>
         !["BACKUP_DIR", "BACKUP_SIGNING_KEY_FILE", "RESTORE_KEEP_DAYS"].includes(key) &&
+        !haStoreSettings.includes(key) &&
         (!["DATA_VOLUME_ID", "DATA_DIR"].includes(key) || tier === "single"),
     );
     expect(Object.keys(userDataSettings(runOf(tier))).sort()).toEqual(ec2Keys.sort());

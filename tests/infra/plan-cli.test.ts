@@ -115,7 +115,7 @@ describe("plan CLI", () => {
   });
   it("plan FILE: a config mistake prints each problem on its own line, no stack trace, exit 2 as audit", () => {
     const file = join(scratch, "Pulumi.bad.yaml");
-    writeFileSync(file, "config:\n  openemr:tier: ha\n  openemr:azCount: 1\n");
+    writeFileSync(file, "config:\n  openemr:tier: large\n  openemr:azCount: 1\n");
     const result = plan(file);
     expect([
       result.status,

@@ -72,7 +72,7 @@ interface Mutation {
   /** What the mutation breaks, in words. */
   breaks: string;
   /** Stack to mutate (default `standard`). */
-  tier?: "standard" | "single";
+  tier?: "standard" | "single" | "ha";
   /** A compliant change made first, where the captured stack already reports the rule (advisory). */
   given?: (stack: StackCopy) => void;
   apply: (stack: StackCopy) => void;
@@ -219,6 +219,21 @@ const mutations: Record<string, Mutation> = {
   "rds-backup-retention": {
     breaks: "one day of RDS backups",
     apply: (s) => s.set("rds/instance:Instance", "database-instance", "backupRetentionPeriod", 1),
+  },
+  "asg-multi-az-elb-health": {
+    breaks: "the host group replaces only hosts EC2 finds stopped, not those the load balancer finds unhealthy",
+    tier: "ha",
+    apply: (s) => s.set("autoscaling/group:Group", "host-group-asg", "healthCheckType", "EC2"),
+  },
+  "elasticache-tls-auth-encrypted": {
+    breaks: "the session cache also admits clients without TLS",
+    tier: "ha",
+    apply: (s) => s.set("ReplicationGroup", "session-cache-valkey", "transitEncryptionMode", "preferred"),
+  },
+  "efs-encrypted-cmk": {
+    breaks: "sites/ on EFS encrypted with AWS's key, not the stack's",
+    tier: "ha",
+    apply: (s) => s.set("efs/fileSystem:FileSystem", "shared-files-fs", "kmsKeyId", undefined),
   },
   "rds-multi-az": {
     breaks: "Multi-AZ switched off again",
@@ -659,7 +674,7 @@ describe("the stack against the pack", () => {
   const stacks: Record<string, { resources: RuleResource[]; tier: string }> = {};
 
   beforeAll(async () => {
-    for (const tier of ["standard", "single"]) {
+    for (const tier of ["standard", "single", "ha"]) {
       stacks[`defaults (${tier})`] = {
         resources: toRuleResources(
           await planStack({ config: { "openemr:tier": tier }, stackName: `defaults-${tier}` }),
