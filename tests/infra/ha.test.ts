@@ -1,5 +1,6 @@
 // The `ha` tier under the offline mocks: the group of hosts, the shared stores and their security
 // properties, the Multi-AZ database, and that `single` and `standard` declare none of it.
+import { readFileSync } from "fs";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { OfflineRun, PlannedResource } from "../../infra/offline/run";
@@ -123,6 +124,15 @@ describe("ha: the hosts", () => {
     expect(settings.SECRET_SESSION_CACHE).toBe(named(ha, T.secret, "session-cache-auth").state.arn);
     const token = named(ha, "random:index/randomPassword:RandomPassword", "session-cache-auth").state.result;
     expect(Buffer.from(template().inputs.userData, "base64").toString()).not.toContain(token);
+  });
+
+  it("user-data: settings.env has every key of the host contract for EC2 but the single tier's data volume", () => {
+    const contract = readFileSync("docs/host-interface.md", "utf8").split("## settings.env")[1].split("\n## ")[0];
+    const keys = [...contract.matchAll(/^\| (`[A-Z0-9_]+`(?: \/ `[A-Z0-9_]+`)*) \|/gm)].flatMap((match) =>
+      match[1].replace(/`/g, "").split(" / "),
+    );
+    const onPremOrSingle = ["BACKUP_DIR", "BACKUP_SIGNING_KEY_FILE", "RESTORE_KEEP_DAYS", "DATA_VOLUME_ID", "DATA_DIR"];
+    expect(Object.keys(templateSettings()).sort()).toEqual(keys.filter((key) => !onPremOrSingle.includes(key)).sort());
   });
 
   it("group: at least two hosts over every app subnet's zone, registered with the target group", () => {
