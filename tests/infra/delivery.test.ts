@@ -106,12 +106,7 @@ describe("host bundle", () => {
 });
 
 /** The settings of the ha tier's shared stores (docs/host-interface.md). */
-const haStoreSettings = [
-  "EFS_FILE_SYSTEM_ID",
-  "EFS_ACCESS_POINT_ID",
-  "SESSION_CACHE_HOST",
-  "SECRET_SESSION_CACHE",
-];
+const haStoreSettings = ["EFS_FILE_SYSTEM_ID", "EFS_ACCESS_POINT_ID", "SESSION_CACHE_HOST", "SECRET_SESSION_CACHE"];
 
 describe("user-data", () => {
   it.each(tierNames)("user-data (%s): under EC2's 16 KB limit", (tier) => {
