@@ -381,9 +381,7 @@ export function validateConfig(raw: Record<string, unknown>, stackName?: string)
   const crossProblems = [
     ...crossFieldProblems(candidate as unknown as StackConfig),
     ...haProblems(candidate as unknown as StackConfig, raw),
-  ].filter(
-    (problem) => ![...refused].some((key) => problem.includes(`${CONFIG_NAMESPACE}:${key}`)),
-  );
+  ].filter((problem) => ![...refused].some((key) => problem.includes(`${CONFIG_NAMESPACE}:${key}`)));
   const awsProblems = awsConstraintProblems({ config: candidate as unknown as StackConfig, stackName }, refused);
   const problems = [...errors.map((error) => describeAjvError(error, raw)), ...crossProblems, ...awsProblems];
   if (problems.length > 0) return { problems, warnings: [] };

@@ -141,6 +141,11 @@ export const dataMount = "/srv/openemr-data";
  * installer splits its arguments on `=`).
  */
 export const passwordSpecialCharacters = "!#%*+,-.:;<>?@^_~";
+/**
+ * The CloudWatch namespaces the host publishes metrics to: the agent's (conf/cloudwatch's
+ * `namespace`) and the backup scripts' (monitoring.ts's BACKUP_METRICS_NAMESPACE).
+ */
+export const hostMetricNamespaces = ["CWAgent", "OpenEMR"];
 /** Instance metadata: IMDSv2 only, one hop (a container on the host cannot reach it), no tags. */
 export const hostMetadataOptions = {
   httpEndpoint: "enabled",
@@ -148,11 +153,6 @@ export const hostMetadataOptions = {
   httpPutResponseHopLimit: 1,
   instanceMetadataTags: "disabled",
 };
-/**
- * The CloudWatch namespaces the host publishes metrics to: the agent's (conf/cloudwatch's
- * `namespace`) and the backup scripts' (monitoring.ts's BACKUP_METRICS_NAMESPACE).
- */
-export const hostMetricNamespaces = ["CWAgent", "OpenEMR"];
 
 export class Host extends pulumi.ComponentResource {
   /** The host, on `single` and `standard`. */
