@@ -277,11 +277,13 @@ case $cmd in
   get-secret-value)
     [ -f "/srv/sm/stages/$stage" ] || { echo "ResourceNotFoundException" >&2; exit 254; }
     id=$(cat "/srv/sm/stages/$stage")
-    jq -n --arg id "$id" --rawfile s "/srv/sm/versions/$id" '{VersionId: $id, SecretString: $s, CreatedDate: "2026-01-01T00:00:00+00:00"}' ;;
+    jq -n --arg id "$id" --rawfile s "/srv/sm/versions/$id" \\
+      '{VersionId: $id, SecretString: $s, CreatedDate: "2026-01-01T00:00:00+00:00"}' ;;
   put-secret-value)
     cp "$file" "/srv/sm/versions/$token"; echo "$token" >"/srv/sm/stages/$stage"
     echo "put $token $stage" >>/srv/sm/calls ;;
   update-secret-version-stage)
+    [ -e /srv/sm/refuse-stage-moves ] && { echo "AccessDeniedException" >&2; exit 254; }
     if [ -n "$move" ]; then echo "$move" >"/srv/sm/stages/$stage"; else rm "/srv/sm/stages/$stage"; fi
     echo "stage $stage \${move:--} from \${remove:--}" >>/srv/sm/calls ;;
 esac
@@ -329,7 +331,27 @@ esac
     expect(await modeOf()).toBe(modeBefore);
     const ready = await root.run(["curl", "-sk", "https://localhost/meta/health/readyz"], { check: false });
     expect(JSON.parse(ready.stdout).status).toBe("ready");
-    // The new version is hours old, not 30 days: the timer's run changes nothing.
+    // Promotion refused after the account and sqlconf.php changed: AWSCURRENT stays, the site
+    // keeps working with the pending password, and the next run finishes with that same version.
+    root.writeFile("/srv/sm/refuse-stage-moves", "");
+    const stopped = await rotate();
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain("run again to finish");
+    expect(root.readFile("/srv/sm/stages/AWSCURRENT").trim()).toBe(pending);
+    const second = root.readFile("/srv/sm/stages/AWSPENDING").trim();
+    const secondPassword: string = JSON.parse(root.readFile(`/srv/sm/versions/${second}`)).password;
+    expect(await connects(secondPassword)).toBe(true);
+    await root.run(["rm", "/srv/sm/refuse-stage-moves"], { check: false });
+    const resumed = await rotate();
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`resuming with the pending version ${second}`);
+    expect(root.readFile("/srv/sm/stages/AWSCURRENT").trim()).toBe(second);
+    expect(root.readFile(sqlconf)).toContain(`$pass\t= '${secondPassword}';`);
+    expect(await connects(newPassword)).toBe(false);
+    expect(JSON.parse((await root.run(["curl", "-sk", "https://localhost/meta/health/readyz"])).stdout).status).toBe(
+      "ready",
+    );
+    // With DB_PASSWORD_ROTATION_DAYS=0 the timer's run changes nothing.
     root.writeFile(
       "/srv/rotate-etc/settings.env",
       root
@@ -339,6 +361,6 @@ esac
     const off = await rotate("--if-due");
     expect(off.code, off.stderr).toBe(0);
     expect(off.stderr).toContain("rotation off");
-    expect(root.readFile("/srv/sm/calls").trim().split("\n")).toHaveLength(3);
+    expect(root.readFile("/srv/sm/calls").trim().split("\n")).toHaveLength(6);
   });
 });
