@@ -190,7 +190,7 @@ describe("openemr-bootstrap on a fresh Debian 13 root", () => {
     expect(run.lastLine).toMatch(
       new RegExp(
         /openemr-bootstrap: FAILED at settings: \/etc\/openemr-aws\/settings\.env: /.source +
-          /OPENEMR_TIER is 'huge'; expected single or standard$/.source,
+          /OPENEMR_TIER is 'huge'; expected single, standard or ha$/.source,
       ),
     );
   });
