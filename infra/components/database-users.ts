@@ -17,7 +17,7 @@ export type DatabaseAccountRole = "app" | "backup" | "restore";
 
 interface GrantList {
   database: { characterSet: string; collation: string };
-  accounts: { role: DatabaseAccountRole; grants: (Grant & { tiers?: string[] })[] }[];
+  accounts: { role: DatabaseAccountRole; grants: (Grant & { tiers?: string[]; servers?: string[] })[] }[];
 }
 
 /** The one grant list (the host's bootstrap reads the same file). */
@@ -25,13 +25,17 @@ export function grantList(): GrantList {
   return JSON.parse(readFileSync(join(hostDirectory, "lib", "db-grants.json"), "utf8"));
 }
 
-/** The grants of each account on an RDS database: those without a `tiers` list, or listing `standard`. */
+/**
+ * The grants of each account on an RDS database (MySQL): those without a `tiers` list or listing
+ * `standard`, and without a `servers` list or listing `mysql`.
+ */
 export function rdsGrants(): Record<DatabaseAccountRole, Grant[]> {
   return Object.fromEntries(
     grantList().accounts.map((account) => [
       account.role,
       account.grants
         .filter((grant) => !grant.tiers || grant.tiers.includes("standard"))
+        .filter((grant) => !grant.servers || grant.servers.includes("mysql"))
         .map(({ privileges, on }) => ({ privileges, on })),
     ]),
   ) as Record<DatabaseAccountRole, Grant[]>;

@@ -355,6 +355,9 @@ make_db_accounts() {
   server_version=$(db_master --execute='SELECT VERSION()' 2>"$RUN_DIR/db.err") ||
     die "database $DB_HOST:$DB_PORT unreachable over TLS: $(tr '\n' ' ' <"$RUN_DIR/db.err")"
   log "  connected to $DB_HOST:$DB_PORT (server $server_version)"
+  # A grant may name a privilege only one server has (lib/db-grants.json, "servers").
+  DB_SERVER_KIND=mysql
+  [[ $server_version == *MariaDB* ]] && DB_SERVER_KIND=mariadb
 
   if install_unfinished; then
     log "  a previous install of $DB_NAME did not finish: dropping its partial database"
@@ -439,10 +442,11 @@ create_database_sql() {
 # `copies` the restore's copies (DB_NAME\_%, `_` escaped in the LIKE pattern), `server` *.*.
 db_grants_sql() {
   local role=$1 account=$2 copies=${DB_NAME//_/\\_}\\_%
-  jq -r --arg role "$role" --arg tier "$OPENEMR_TIER" --arg account "$account" \
+  jq -r --arg role "$role" --arg tier "$OPENEMR_TIER" --arg server "${DB_SERVER_KIND:-mariadb}" --arg account "$account" \
     --arg database "\`$DB_NAME\`.*" --arg copies "\`$copies\`.*" '
     .accounts[] | select(.role == $role) | .grants[]
     | select(.tiers == null or (.tiers | index($tier)))
+    | select(.servers == null or (.servers | index($server)))
     | "GRANT \(.privileges | join(", ")) ON \({database: $database, copies: $copies, server: "*.*"}[.on]) TO \($account);"
   ' "$BUNDLE_DIR/lib/db-grants.json"
 }
