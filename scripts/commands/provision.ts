@@ -18,6 +18,7 @@ import { emit, lastLine } from "../lib/printing";
 import { collectHealth, type HealthOptions } from "./health";
 import { MANUAL_VALIDATION_WAIT_MINUTES } from "../../infra/components/edge";
 import { formatFrontDoor, frontDoorNotices, frontDoorOf, type FrontDoor } from "../../infra/front-door";
+import { defaultNatInstanceType } from "../../infra/components/nat-instance";
 
 export interface ProvisionOptions extends HealthOptions {
   /** Deploy without showing the preview and asking first. */
@@ -178,9 +179,25 @@ function preflightChecks(ctx: Context, options: ProvisionOptions, stack: string,
           .flatMap((reservation) => reservation.Instances ?? [])
           .map((instance) => String(instance.InstanceType))
           .filter((type) => STANDARD_FAMILIES.test(type));
-        const vcpus = await vcpusOf(ctx, [...runningTypes, config.instanceType]);
+        // The stack's own instances: the OpenEMR hosts (on ha, the group's minimum) and a NAT instance.
+        const launching = [
+          ...Array<string>(config.tier === "ha" ? config.haMinSize : 1).fill(config.instanceType),
+          ...(config.natGateway === "instance" ? [defaultNatInstanceType] : []),
+        ];
+        const vcpus = await vcpusOf(ctx, [...runningTypes, ...launching]);
         const used = runningTypes.reduce((sum, type) => sum + (vcpus.get(type) ?? 0), 0);
-        const needed = vcpus.get(config.instanceType) ?? 0;
+        const unknown = [...new Set(launching.filter((type) => !vcpus.has(type)))];
+        if (unknown.length > 0)
+          return [
+            {
+              check: "preflight.vcpu-quota",
+              status: "WARN",
+              summary: `EC2 does not describe ${unknown.join(", ")} in ${config.region}: its vCPUs are unknown`,
+              evidence: { quota: limit, inUse: used, unknownTypes: unknown },
+              action: "check that the instance type exists in the region (`aws ec2 describe-instance-types`)",
+            },
+          ];
+        const needed = launching.reduce((sum, type) => sum + (vcpus.get(type) ?? 0), 0);
         const evidence = { quota: limit, inUse: used, needed, instanceType: config.instanceType };
         return [
           used + needed <= limit

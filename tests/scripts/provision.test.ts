@@ -47,7 +47,7 @@ beforeEach(() => {
   stack.mocks.ec2.on(DescribeInstanceTypesCommand).resolves({
     InstanceTypes: [
       { InstanceType: "m5.xlarge", VCpuInfo: { DefaultVCpus: 4 } },
-      { InstanceType: "t3.small", VCpuInfo: { DefaultVCpus: 2 } },
+      { InstanceType: "t4g.small", VCpuInfo: { DefaultVCpus: 2 } },
     ],
   });
   bootstrapLog = [
@@ -105,7 +105,7 @@ describe("provision", () => {
       ],
     );
     // The standard tier's default host type (config/schema.json).
-    expect(json.preflight[3].evidence).toEqual({ quota: 32, inUse: 4, needed: 2, instanceType: "t3.small" });
+    expect(json.preflight[3].evidence).toEqual({ quota: 32, inUse: 4, needed: 2, instanceType: "t4g.small" });
     expect(run.stderr).toContain("    Resources: + 84 created");
     for (const line of bootstrapLog) expect(run.stderr).toContain(`    ${line}`);
     expect(
@@ -122,6 +122,21 @@ describe("provision", () => {
     expect(run.stdout).toMatch(/^CRIT {4}preflight\.eip-quota +1 Elastic IPs free, 2 needed$/m);
     expect(run.stdout).toContain("Nothing was deployed.");
     expect(pulumi.calls()).toEqual([["version"]]);
+  });
+
+  it("warns, naming the type, when EC2 does not describe the host's instance type in the region", async () => {
+    stack.mocks.ec2
+      .on(DescribeInstanceTypesCommand)
+      .resolves({ InstanceTypes: [{ InstanceType: "m5.xlarge", VCpuInfo: { DefaultVCpus: 4 } }] });
+    const run = await provision(["--yes", "--json"]);
+    const vcpu = JSON.parse(run.stdout).preflight.find(
+      (finding: { check: string }) => finding.check === "preflight.vcpu-quota",
+    );
+    expect(vcpu).toMatchObject({
+      status: "WARN",
+      summary: "EC2 does not describe t4g.small in us-east-1: its vCPUs are unknown",
+      evidence: { quota: 32, inUse: 4, unknownTypes: ["t4g.small"] },
+    });
   });
 
   it("stops before pulumi up when AWS credentials are refused", async () => {
@@ -145,7 +160,7 @@ describe("provision", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
       `error: config: ${projectDir}/Pulumi.bad.yaml is invalid: ` +
-        'openemr:tier: "huge" is not allowed; expected one of "single", "standard"',
+        'openemr:tier: "huge" is not allowed; expected one of "single", "standard", "ha"',
     );
     expect(stack.mocks.sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(0);
   });
@@ -216,7 +231,7 @@ it("waits for the host to register with SSM", async () => {
     stack.mocks.ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
     stack.mocks.ec2
       .on(DescribeInstanceTypesCommand)
-      .resolves({ InstanceTypes: [{ InstanceType: "t3.small", VCpuInfo: { DefaultVCpus: 2 } }] });
+      .resolves({ InstanceTypes: [{ InstanceType: "t4g.small", VCpuInfo: { DefaultVCpus: 2 } }] });
     stack.mocks.ssm
       .on(DescribeInstanceInformationCommand)
       .resolvesOnce({ InstanceInformationList: [] })
