@@ -47,7 +47,9 @@ describe("plan CLI", () => {
     expect(defaults.stdout).toContain(`arn:aws:iam::${PLACEHOLDERS.accountId}:root [placeholder: AWS account id`);
   });
   it("plan: marks the ids and host names AWS assigns as placeholders (the outputs too)", () => {
-    const host = runs[0].resources.find((resource) => resource.type === "aws:ec2/instance:Instance")!;
+    const host = runs[0].resources.find(
+      (resource) => resource.type === "aws:ec2/instance:Instance" && resource.name === "host-instance",
+    )!;
     expect(defaults.stdout).toContain(
       `hostInstanceId: ${host.state.id} [placeholder: id of host-instance (aws:ec2/instance:Instance), ` +
         "assigned at deploy time]",

@@ -455,13 +455,13 @@ describe("database", () => {
 
 describe("host", () => {
   const ami = (run: OfflineRun) => run.invokes.find((invoke) => invoke.token === "aws:ec2/getAmi:getAmi")!;
-  it("host: Debian 13 amd64 from Debian's AMI owner, most recent", () => {
+  it("host: Debian 13 arm64 from Debian's AMI owner, most recent, for the default Graviton type", () => {
     expect(ami(standard).inputs).toMatchObject({
       owners: ["136693071363"],
       mostRecent: true,
       filters: expect.arrayContaining([
-        { name: "name", values: ["debian-13-amd64-*"] },
-        { name: "architecture", values: ["x86_64"] },
+        { name: "name", values: ["debian-13-arm64-*"] },
+        { name: "architecture", values: ["arm64"] },
       ]),
     });
   });
