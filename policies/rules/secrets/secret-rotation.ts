@@ -11,15 +11,17 @@ export const secretRotation: StackRule = {
   description:
     "Secrets rotate at least every maxSecretRotationDays (default 90). An RDS master password managed by RDS " +
     "(manageMasterUserPassword) passes: RDS rotates it. A Secrets Manager secret passes only with an " +
-    "aws.secretsmanager.SecretRotation; generated secrets without one (here the OpenEMR database-user and admin " +
-    "passwords) are reported. Advisory, because rotating them needs a rotation function this stack does not have.",
+    "aws.secretsmanager.SecretRotation; generated secrets without one are reported. Here that includes OpenEMR's " +
+    "database password, which the host's own timer rotates (dbPasswordRotationDays, outside what a plan shows), and " +
+    "the admin, backup and restore passwords (openemr-ops rotate-admin-password rotates the admin's on demand). " +
+    "Advisory, because the plan cannot show rotation done on the host.",
   citations: cite("164.308(a)(4)(ii)(B)"),
   severity: "medium",
   enforcement: "advisory",
   remediation:
-    "Let RDS manage the master password (manageMasterUserPassword: true). For the OpenEMR secrets, rotation needs " +
-    "a Lambda that changes the password in MySQL (the app user) or in OpenEMR (the admin) and then the secret; " +
-    "until one exists, change them by hand on the rotation schedule and record that in a waiver.",
+    "Let RDS manage the master password (manageMasterUserPassword: true). OpenEMR's database password: keep " +
+    "dbPasswordRotationDays at 90 or less and waive the finding with that reason. The admin password: run " +
+    "openemr-ops rotate-admin-password on the schedule and record it in a waiver.",
   evaluate(resources, { settings }) {
     const databases = ofType(resources, AwsType.rdsInstance).map((database) => {
       if (isTrue(database.props.manageMasterUserPassword))
