@@ -31,7 +31,7 @@ describe("config defaults", () => {
     }
   });
 
-  it("instanceType defaults to Graviton t4g.small on every tier (the bootstrap sizes PHP-FPM and MariaDB to it)", () => {
+  it("instanceType defaults to Graviton t4g.small on every tier (PHP-FPM and MariaDB sized to it)", () => {
     expect([validateConfig({}).config?.instanceType, validateConfig({ tier: "single" }).config?.instanceType]).toEqual([
       "t4g.small",
       "t4g.small",

@@ -551,7 +551,7 @@ describe("host", () => {
     expect(ofType(run, "aws:iam/rolePolicy:RolePolicy")).toEqual([]);
     expect(named(run, "aws:iam/role:Role", "host-role").inputs.inlinePolicies).toBeUndefined();
   });
-  it("host (standard): reads exactly its secrets: app, backup and restore DB users, admin; never the RDS master", () => {
+  it("host (standard): reads exactly its secrets: app, backup and restore DB users, admin; not the RDS master", () => {
     expect(statement(standard, "ReadOwnSecrets")).toMatchObject({
       Action: "secretsmanager:GetSecretValue",
       Resource: [

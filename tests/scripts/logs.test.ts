@@ -102,7 +102,8 @@ describe("logs", () => {
     expect(badLog.code).toBe(2);
     expect(badLog.stderr).toContain(
       "error: option '--log <name>' argument 'mysql' is invalid. " +
-        "Allowed choices are apache-access, apache-error, php-fpm, openemr-bootstrap, openemr-backup, system, auditd, ssm-sessions.",
+        "Allowed choices are apache-access, apache-error, php-fpm, openemr-bootstrap, openemr-backup, system, " +
+        "auditd, ssm-sessions.",
     );
     const badSince = await runCli(["logs", "--outputs", outputsFile, "--since", "yesterday"]);
     expect(badSince.code).toBe(2);
