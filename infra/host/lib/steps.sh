@@ -14,6 +14,8 @@ step_packages() {
   [[ $OPENEMR_MODE == ec2 ]] && wanted+=(rsyslog)
   # ha: PHP's sessions go to Valkey through phpredis.
   [[ -n ${SESSION_CACHE_HOST:-} ]] && wanted+=("php$PHP_VERSION-redis")
+  # ha: the shared sites/ on EFS, over NFS through stunnel's TLS.
+  [[ -n ${EFS_FILE_SYSTEM_ID:-} ]] && wanted+=(stunnel4 nfs-common)
   for package in "${wanted[@]}"; do
     [[ $(dpkg-query -W -f '${Status}' "$package" 2>/dev/null) == "install ok installed" ]] || missing+=("$package")
   done
@@ -192,12 +194,166 @@ step_release() {
   # marker of an unfinished install moves to the new tree, so its database is emptied next.
   local unfinished=no
   install_unfinished && unfinished=yes
+  # ha: sites/<site> is a symlink to the shared mount, so this removes the link, never the site.
   rm -rf "$OPENEMR_WEB_ROOT"
   mv "$RELEASE_DIR" "$OPENEMR_WEB_ROOT"
+  link_shared_site
   [[ $unfinished == no ]] || : >"$(install_pending_file)"
   rm -rf "$RELEASE_STAGING"
   record_installed_version "$OPENEMR_VERSION"
   log "  OpenEMR $OPENEMR_VERSION unpacked in $OPENEMR_WEB_ROOT"
+}
+
+# ha (EFS_FILE_SYSTEM_ID set): the site's files live on EFS, mounted at SHARED_SITES_DIR, and
+# sites/<site> in the code tree is a symlink to it. A symlink rather than a mount under the web
+# root: replacing the code tree (rm -rf in step_release) then drops the link and never reaches
+# into the shared files. The release's own sites/<site> is kept aside as the seed.
+SHARED_SITES_DIR=${SHARED_SITES_DIR:-/srv/openemr-sites}
+shared_sites() { [[ -n ${EFS_FILE_SYSTEM_ID:-} ]]; }
+site_seed_dir() { printf '%s\n' "$OPENEMR_AWS_STATE/site-seed"; }
+link_shared_site() {
+  shared_sites || return 0
+  local site_dir=$OPENEMR_WEB_ROOT/sites/$OPENEMR_SITE
+  rm -rf "$(site_seed_dir)"
+  mv "$site_dir" "$(site_seed_dir)"
+  ln -s "$SHARED_SITES_DIR" "$site_dir"
+  log "  sites/$OPENEMR_SITE linked to the shared $SHARED_SITES_DIR"
+}
+
+# Under the install lock (step_database): the first host fills the empty shared directory with
+# the release's pristine site; after an install that did not finish, the partial site is
+# replaced by the pristine one (its database is emptied beside it), keeping the marker.
+seed_shared_site() {
+  shared_sites || return 0
+  [[ -z $(ls -A "$SHARED_SITES_DIR") ]] || install_unfinished || return 0
+  [[ -d $(site_seed_dir) ]] || die "no release site to seed $SHARED_SITES_DIR with ($(site_seed_dir) is missing)"
+  local unfinished=no
+  install_unfinished && unfinished=yes
+  find "$SHARED_SITES_DIR" -mindepth 1 -delete
+  cp -R "$(site_seed_dir)/." "$SHARED_SITES_DIR/"
+  [[ $unfinished == no ]] || : >"$(install_pending_file)"
+  log "  shared $SHARED_SITES_DIR seeded with the release's sites/$OPENEMR_SITE"
+}
+
+# The loopback port stunnel listens on for the NFS client (efs-utils picks one in 20049-21049;
+# one mount per host needs only one).
+EFS_TLS_PORT=20049
+EFS_TLS_UNIT=openemr-efs-tls.service
+
+# ha: mounts the EFS access point EFS_ACCESS_POINT_ID of EFS_FILE_SYSTEM_ID at SHARED_SITES_DIR
+# with TLS in transit, as amazon-efs-utils' `mount -t efs -o tls,accesspoint=` does without IAM
+# (Debian has no amazon-efs-utils): NFS 4.1 to stunnel on 127.0.0.1, stunnel to the file system's
+# DNS name on 2049, checking EFS's certificate chain against Debian's CA bundle and its host
+# name, and presenting a self-signed client certificate that names the access point (OID
+# 1.3.6.1.4.1.4843.7.1) and the file system (.7.3): that is how EFS learns the access point.
+# Unlike efs-utils: no IAM authorization (its SigV4 extension .7.2; the file system policy must
+# not require IAM), no OCSP check of EFS's certificate (OCSPaia), and no watchdog: systemd's
+# Restart= restarts a dead stunnel, and the certificate (efs-utils' lasts 3 hours and its
+# watchdog renews it) lasts EFS_CLIENT_CERT_DAYS and is remade by the bootstrap when the ids
+# change or it ends within a week.
+step_shared_sites() {
+  if ! shared_sites; then
+    log "  skipped: no EFS_FILE_SYSTEM_ID, sites/ stays in the code tree"
+    return 0
+  fi
+  require_settings EFS_ACCESS_POINT_ID AWS_REGION
+  local dir=$OPENEMR_AWS_ETC/efs changed=""
+  install -d -m 0700 "$dir"
+  changed+=$(ensure_efs_client_certificate "$dir")
+  changed+=$(render_efs_stunnel_config "$dir" | install_text "$dir/stunnel.conf" 0600)
+  changed+=$(render_efs_tls_unit "$dir" | install_text "/etc/systemd/system/$EFS_TLS_UNIT")
+  [[ -z $changed ]] || systemctl daemon-reload
+  if [[ -n $changed ]] || ! systemctl is-active --quiet "$EFS_TLS_UNIT"; then
+    systemctl enable "$EFS_TLS_UNIT"
+    systemctl restart "$EFS_TLS_UNIT"
+  fi
+  install -d -m 0755 "$SHARED_SITES_DIR"
+  add_fstab_line "$(efs_fstab_line)"
+  if ! mountpoint -q "$SHARED_SITES_DIR"; then
+    mount "$SHARED_SITES_DIR"
+    log "  EFS $EFS_FILE_SYSTEM_ID access point $EFS_ACCESS_POINT_ID mounted at $SHARED_SITES_DIR over TLS"
+  fi
+}
+
+# No nofail, unlike the data volume's lines: a node without the shared site must fail its
+# bootstrap (and so its health check) rather than install a site of its own.
+efs_fstab_line() {
+  printf '127.0.0.1:/ %s nfs4 nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,port=%s,_netdev,x-systemd.requires=%s 0 0\n' \
+    "$SHARED_SITES_DIR" "$EFS_TLS_PORT" "$EFS_TLS_UNIT"
+}
+
+efs_dns_name() { printf '%s.efs.%s.amazonaws.com\n' "$EFS_FILE_SYSTEM_ID" "$AWS_REGION"; }
+
+# The client key (RSA 3072, as efs-utils) is made once; the certificate again when it does not
+# name the current ids or ends within a week. Prints "changed" when it wrote.
+ensure_efs_client_certificate() {
+  local dir=$1 days=${EFS_CLIENT_CERT_DAYS:-365} text
+  if [[ ! -s $dir/client.key ]]; then
+    (umask 077 && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$dir/client.key" 2>/dev/null)
+  fi
+  if [[ -s $dir/client.crt ]] && openssl x509 -checkend $((7 * 86400)) -noout -in "$dir/client.crt" >/dev/null; then
+    text=$(openssl x509 -noout -text -in "$dir/client.crt")
+    [[ $text == *"$EFS_ACCESS_POINT_ID"* && $text == *"$EFS_FILE_SYSTEM_ID"* ]] && return 0
+  fi
+  {
+    printf '[ req ]\nprompt = no\ndistinguished_name = client_name\nx509_extensions = efs_client\n\n'
+    printf '[ client_name ]\nCN = %s\n\n' "$(hostname | cut -c 1-64)"
+    printf '[ efs_client ]\nsubjectKeyIdentifier = hash\n'
+    printf '1.3.6.1.4.1.4843.7.1 = ASN1:UTF8String:%s\n' "$EFS_ACCESS_POINT_ID"
+    printf '1.3.6.1.4.1.4843.7.3 = ASN1:UTF8String:%s\n' "$EFS_FILE_SYSTEM_ID"
+  } >"$dir/client.cnf"
+  openssl req -new -x509 -sha256 -days "$days" -config "$dir/client.cnf" -key "$dir/client.key" -out "$dir/client.crt.new"
+  chmod 0600 "$dir/client.crt.new"
+  mv "$dir/client.crt.new" "$dir/client.crt"
+  log "  wrote $dir/client.crt (access point $EFS_ACCESS_POINT_ID, file system $EFS_FILE_SYSTEM_ID)"
+  echo changed
+}
+
+render_efs_stunnel_config() {
+  local dir=$1
+  cat <<EOF
+; Written by openemr-bootstrap from EFS_FILE_SYSTEM_ID and AWS_REGION (lib/steps.sh).
+foreground = yes
+fips = no
+socket = l:SO_REUSEADDR=yes
+socket = a:SO_BINDTODEVICE=lo
+
+[efs]
+client = yes
+accept = 127.0.0.1:$EFS_TLS_PORT
+connect = $(efs_dns_name):2049
+sslVersionMin = TLSv1.2
+renegotiation = no
+TIMEOUTbusy = 20
+TIMEOUTclose = 0
+TIMEOUTidle = 70
+delay = yes
+verifyChain = yes
+checkHost = $(efs_dns_name)
+CAfile = /etc/ssl/certs/ca-certificates.crt
+cert = $dir/client.crt
+key = $dir/client.key
+EOF
+}
+
+render_efs_tls_unit() {
+  local dir=$1
+  cat <<EOF
+# Written by openemr-bootstrap (lib/steps.sh): TLS to EFS for the shared sites/ mount.
+[Unit]
+Description=stunnel from 127.0.0.1:$EFS_TLS_PORT to EFS $EFS_FILE_SYSTEM_ID
+Wants=network-online.target
+After=network-online.target
+Before=remote-fs-pre.target
+
+[Service]
+ExecStart=/usr/bin/stunnel4 $dir/stunnel.conf
+Restart=always
+RestartSec=2
+
+[Install]
+WantedBy=multi-user.target
+EOF
 }
 
 # DATA_DIR (optional; on EC2 `single` the data volume is mounted there): the host's data
@@ -311,6 +467,7 @@ step_database() {
       db_app --execute="DROP DATABASE IF EXISTS \`$DB_NAME\`; $(create_database_sql)" ||
         die "cannot empty the partial database $DB_NAME as $DB_APP_USER"
     fi
+    seed_shared_site
   else
     make_db_accounts
   fi
