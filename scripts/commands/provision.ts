@@ -19,6 +19,7 @@ import { collectHealth, type HealthOptions } from "./health";
 import { MANUAL_VALIDATION_WAIT_MINUTES } from "../../infra/components/edge";
 import { formatFrontDoor, frontDoorNotices, frontDoorOf, type FrontDoor } from "../../infra/front-door";
 import { defaultNatInstanceType } from "../../infra/components/nat-instance";
+import type { Tier } from "../../infra/config";
 
 export interface ProvisionOptions extends HealthOptions {
   /** Deploy without showing the preview and asking first. */
@@ -37,8 +38,11 @@ const BOOTSTRAP_END = /openemr-bootstrap: (OK \(|FAILED at )/;
 
 interface StackConfigSummary {
   region: string;
+  tier: Tier;
   azCount: number;
   instanceType: string;
+  haMinSize: number;
+  natGateway: "managed" | "instance";
   domain?: string;
   frontDoor: FrontDoor;
 }
@@ -58,8 +62,11 @@ async function readStackConfig(cwd: string, stack: string): Promise<StackConfigS
   if (!config || all.length) throw new OpsError(`config: ${file} is invalid: ${all.join("; ")}`);
   return {
     region: config.region,
+    tier: config.tier,
     azCount: config.azCount,
     instanceType: config.instanceType,
+    haMinSize: config.haMinSize,
+    natGateway: config.natGateway,
     domain: config.domain,
     frontDoor: frontDoorOf(config),
   };
