@@ -133,6 +133,49 @@ export interface HostGroupStores {
 
 /** Debian's AWS account, the publisher of the official Debian AMIs. */
 export const debianAmiOwner = "136693071363";
+
+/** The newest Debian 13 image for the instance type's CPU: Debian publishes trixie for amd64 and arm64. */
+export function debianAmi(instanceType: string, opts: pulumi.InvokeOutputOptions): pulumi.Output<aws.ec2.GetAmiResult> {
+  const architecture = instanceArchitecture(instanceType);
+  return aws.ec2.getAmiOutput(
+    {
+      owners: [debianAmiOwner],
+      mostRecent: true,
+      filters: [
+        { name: "name", values: [`debian-13-${debianArchitecture(architecture)}-*`] },
+        { name: "architecture", values: [architecture] },
+        { name: "virtualization-type", values: ["hvm"] },
+      ],
+    },
+    opts,
+  );
+}
+
+// Session Manager and Run Command, as AWS's minimal instance profile for them lists: the agent
+// registers and opens its channels. AmazonSSMManagedInstanceCore adds ssm:GetParameter(s) on every
+// parameter of the account, documents, associations, inventory and patching; the stack's instances
+// read no parameter and use none of the others. These actions take no resource (Service
+// Authorization Reference), hence "*".
+// https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-create-iam-instance-profile.html
+// https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonSSMManagedInstanceCore.html
+export const ssmAgentCoreStatement = {
+  Sid: "SsmAgentCore",
+  Effect: "Allow",
+  Action: [
+    "ssm:UpdateInstanceInformation",
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+    "ec2messages:AcknowledgeMessage",
+    "ec2messages:DeleteMessage",
+    "ec2messages:FailMessage",
+    "ec2messages:GetEndpoint",
+    "ec2messages:GetMessages",
+    "ec2messages:SendReply",
+  ],
+  Resource: "*",
+};
 export const openemrSite = "default";
 /** `single`: where the host mounts its data volume (the bootstrap's DATA_DIR). */
 export const dataMount = "/srv/openemr-data";
@@ -361,40 +404,11 @@ export class Host extends pulumi.ComponentResource {
       },
       parent,
     );
-    // Session Manager and Run Command, as AWS's minimal instance profile for them lists: the agent
-    // registers and opens its channels. AmazonSSMManagedInstanceCore adds ssm:GetParameter(s) on
-    // every parameter of the account, documents, associations, inventory and patching; the host
-    // reads no parameter and uses none of the others.
-    // https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-create-iam-instance-profile.html
-    // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonSSMManagedInstanceCore.html
-    // These actions take no resource (Service Authorization Reference), hence "*".
     const ssmPolicy = new aws.iam.Policy(
       `${name}-ssm`,
       {
         description: "OpenEMR host: the SSM agent's Session Manager and Run Command channels, no parameters",
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "SsmAgentCore",
-              Effect: "Allow",
-              Action: [
-                "ssm:UpdateInstanceInformation",
-                "ssmmessages:CreateControlChannel",
-                "ssmmessages:CreateDataChannel",
-                "ssmmessages:OpenControlChannel",
-                "ssmmessages:OpenDataChannel",
-                "ec2messages:AcknowledgeMessage",
-                "ec2messages:DeleteMessage",
-                "ec2messages:FailMessage",
-                "ec2messages:GetEndpoint",
-                "ec2messages:GetMessages",
-                "ec2messages:SendReply",
-              ],
-              Resource: "*",
-            },
-          ],
-        }),
+        policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: [ssmAgentCoreStatement] }),
       },
       parent,
     );
@@ -517,22 +531,9 @@ export class Host extends pulumi.ComponentResource {
       .output(args.backupBucketName)
       .apply((bucket) => ({ bucket, key: bundle.key, sha256: bundle.sha256 }));
 
-    // Debian publishes trixie for amd64 and arm64: the image follows the instance type's CPU.
-    // Without `database`, MariaDB runs beside PHP-FPM: the `single` tier's larger default.
+    // Without `database`, MariaDB runs beside PHP-FPM: the `single` tier's default.
     const instanceType = args.instanceType ?? defaultInstanceType(args.database ? "standard" : "single");
-    const architecture = instanceArchitecture(instanceType);
-    const ami = aws.ec2.getAmiOutput(
-      {
-        owners: [debianAmiOwner],
-        mostRecent: true,
-        filters: [
-          { name: "name", values: [`debian-13-${debianArchitecture(architecture)}-*`] },
-          { name: "architecture", values: [architecture] },
-          { name: "virtualization-type", values: ["hvm"] },
-        ],
-      },
-      parent,
-    );
+    const ami = debianAmi(instanceType, parent);
 
     // One definition of a host, launched as one instance or from the group's template.
     const userData = pulumi

@@ -11,8 +11,7 @@ import * as aws from "@pulumi/aws";
 import { stringify } from "yaml";
 import { projectRoot } from "../delivery/bundle";
 import { userDataLimitBytes } from "../delivery/user-data";
-import { debianArchitecture, instanceArchitecture } from "../instance-architecture";
-import { debianAmiOwner } from "./host";
+import { debianAmi, ssmAgentCoreStatement } from "./host";
 import { assumableByService } from "./trust-policy";
 
 /**
@@ -139,36 +138,12 @@ export class NatInstance extends pulumi.ComponentResource {
       },
       parent,
     );
-    // Session Manager and Run Command only, as AWS's minimal instance profile for them lists (the
-    // host's role grants the same); these actions take no resource, hence "*".
-    // https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-create-iam-instance-profile.html
+    // Session Manager and Run Command only, as the host's role grants them.
     const ssmPolicy = new aws.iam.Policy(
       `${name}-ssm`,
       {
         description: "NAT instance: the SSM agent's Session Manager and Run Command channels, nothing else",
-        policy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "SsmAgentCore",
-              Effect: "Allow",
-              Action: [
-                "ssm:UpdateInstanceInformation",
-                "ssmmessages:CreateControlChannel",
-                "ssmmessages:CreateDataChannel",
-                "ssmmessages:OpenControlChannel",
-                "ssmmessages:OpenDataChannel",
-                "ec2messages:AcknowledgeMessage",
-                "ec2messages:DeleteMessage",
-                "ec2messages:FailMessage",
-                "ec2messages:GetEndpoint",
-                "ec2messages:GetMessages",
-                "ec2messages:SendReply",
-              ],
-              Resource: "*",
-            },
-          ],
-        }),
+        policy: JSON.stringify({ Version: "2012-10-17", Statement: [ssmAgentCoreStatement] }),
       },
       parent,
     );
@@ -179,19 +154,7 @@ export class NatInstance extends pulumi.ComponentResource {
     );
     const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name }, parent);
 
-    const architecture = instanceArchitecture(instanceType);
-    const ami = aws.ec2.getAmiOutput(
-      {
-        owners: [debianAmiOwner],
-        mostRecent: true,
-        filters: [
-          { name: "name", values: [`debian-13-${debianArchitecture(architecture)}-*`] },
-          { name: "architecture", values: [architecture] },
-          { name: "virtualization-type", values: ["hvm"] },
-        ],
-      },
-      parent,
-    );
+    const ami = debianAmi(instanceType, parent);
 
     this.instance = new aws.ec2.Instance(
       `${name}-instance`,
