@@ -4,7 +4,17 @@ import { Argument, Command, CommanderError, Option } from "commander";
 import { EXIT_FAILED, EXIT_USAGE, OpsError, UsageError } from "./lib/errors";
 import { processIo } from "./lib/io";
 import { stackContext, type RunSettings, type StackOptions } from "./lib/context";
-import { backupId, databaseName, duration, pastUtcTime, positiveInteger, sha256, swapId, version } from "./lib/parse";
+import {
+  backupId,
+  databaseName,
+  duration,
+  instanceId,
+  pastUtcTime,
+  positiveInteger,
+  sha256,
+  swapId,
+  version,
+} from "./lib/parse";
 import { health } from "./commands/health";
 import { backup, backups, drill, restore, type RestoreOptions } from "./commands/backups";
 import { restoreStatus, settleSwap } from "./commands/restore-swaps";
@@ -211,11 +221,23 @@ A live restore keeps the database and site from before it (its output names the 
     .option("--filter <pattern>", "CloudWatch Logs filter pattern")
     .addOption(new Option("--limit <count>", "most events to print").argParser(positiveInteger).default(200))
     .option("-f, --follow", "keep printing new events (JSON lines with --json)")
+    .addOption(
+      new Option("--instance <id>", "only this host's events (the ha tier's nodes; default: every host)").argParser(
+        instanceId,
+      ),
+    )
     .action(
       inStack(
         (
           ctx,
-          options: StackOptions & { log: string; since: number; filter?: string; limit: number; follow?: boolean },
+          options: StackOptions & {
+            log: string;
+            since: number;
+            filter?: string;
+            limit: number;
+            follow?: boolean;
+            instance?: string;
+          },
         ) => logs(ctx, { ...options, sinceMs: options.since }),
       ),
     );

@@ -14,6 +14,7 @@ import {
 } from "../lib/backups";
 import { emit, formatAge, formatBytes, lastLine, renderTable } from "../lib/printing";
 import { requireOutputs } from "../lib/stack-outputs";
+import { isHa, oneGroupNode } from "../lib/host-group";
 import { lastJsonLine, READ_HOST_SETTINGS, runOnHost } from "../lib/ssm";
 import { restoreRdsToTime } from "./restore-rds";
 
@@ -24,9 +25,14 @@ const LIVE_SITES_DIR = "/var/www/openemr/sites";
 /** Takes a backup now and returns its manifest as read back from the bucket. */
 export async function takeBackup(ctx: Context): Promise<BackupManifest> {
   const outputs = requireOutputs(ctx.outputs, "backup", ["hostInstanceId", "backupBucket", "backupPrefix"]);
-  const result = await ctx.progress.step("backup on the host (openemr-backup)", () =>
+  return backupOn(ctx, outputs.hostInstanceId, "backup on the host (openemr-backup)");
+}
+
+async function backupOn(ctx: Context, instanceId: string, title: string): Promise<BackupManifest> {
+  const outputs = requireOutputs(ctx.outputs, "backup", ["backupBucket", "backupPrefix"]);
+  const result = await ctx.progress.step(title, () =>
     runOnHost(ctx, {
-      instanceId: outputs.hostInstanceId,
+      instanceId,
       purpose: "backup",
       script: `${BIN}/openemr-backup --json`,
       timeoutSeconds: BACKUP_TIMEOUT_SECONDS,
@@ -46,10 +52,14 @@ export async function takeBackup(ctx: Context): Promise<BackupManifest> {
 }
 
 export async function backup(ctx: Context): Promise<number> {
-  const manifest = await takeBackup(ctx);
+  const node = isHa(ctx) ? await oneGroupNode(ctx, "backup") : undefined;
+  const manifest = node
+    ? await backupOn(ctx, node, `backup on ${node}, the first in-service node (openemr-backup)`)
+    : await takeBackup(ctx);
   const bytes = manifest.parts.reduce((sum, part) => sum + part.bytes, 0);
-  emit(ctx, { command: "backup", ok: true, manifest }, () =>
+  emit(ctx, { command: "backup", ok: true, manifest, ...(node ? { instanceId: node } : {}) }, () =>
     [
+      ...(node ? [`Ran on ${node}, the first of the group's in-service instances.`, ""] : []),
       renderTable(
         ["PART", "SIZE", "SHA256"],
         manifest.parts.map((part) => [part.name, formatBytes(part.bytes), part.sha256.slice(0, 16)]),

@@ -6,6 +6,7 @@ import { renderFindings, runChecks, verdictOf, type Check, type Finding } from "
 import type { Context } from "../lib/context";
 import { emit } from "../lib/printing";
 import { requireOutputs } from "../lib/stack-outputs";
+import { describeHostGroup, isHa } from "../lib/host-group";
 import { agentStatus, runOnHost } from "../lib/ssm";
 import { pageFindings, probe, readyzFindings } from "../health/https";
 import { hostFindings, parseHostReport, HOST_HEALTH_SCRIPT } from "../health/host";
@@ -18,11 +19,14 @@ export interface HealthOptions {
   timeout: number;
 }
 
-const REQUIRED = ["url", "hostInstanceId", "alarmTopicArn", "backupBucket", "backupPrefix", "tier"] as const;
+const REQUIRED = ["url", "alarmTopicArn", "backupBucket", "backupPrefix", "tier"] as const;
 
 /** Runs every check and returns the findings; `upgrade` and `provision` use it as their gate. */
 export async function collectHealth(ctx: Context, options: HealthOptions): Promise<Finding[]> {
   const outputs = requireOutputs(ctx.outputs, "health", REQUIRED);
+  const hostRun = isHa(ctx)
+    ? () => groupCheck(ctx, options.timeout)
+    : () => hostCheck(ctx, requireOutputs(ctx.outputs, "health", ["hostInstanceId"]).hostInstanceId, options.timeout);
   const extraCa = options.caFile ? await readCa(options.caFile) : undefined;
   const timeoutMs = options.timeout * 1000;
   const url = new URL(outputs.url);
@@ -34,11 +38,11 @@ export async function collectHealth(ctx: Context, options: HealthOptions): Promi
       run: async () => readyzFindings(await probe(new URL("/meta/health/readyz", url).href, { extraCa, timeoutMs })),
     },
     { name: "alarms", timeoutMs, run: () => alarmFindings(ctx, outputs.alarmTopicArn) },
-    { name: "host", timeoutMs: timeoutMs + 60_000, run: () => hostCheck(ctx, outputs.hostInstanceId, options.timeout) },
+    { name: "host", timeoutMs: timeoutMs + 60_000, run: hostRun },
     { name: "bucket", timeoutMs, run: () => bucketFindings(ctx, outputs.backupBucket, outputs.backupPrefix) },
   ];
-  if (outputs.tier === "standard") {
-    const { dbInstanceIdentifier } = requireOutputs(ctx.outputs, "health on the standard tier", [
+  if (outputs.tier !== "single") {
+    const { dbInstanceIdentifier } = requireOutputs(ctx.outputs, `health on the ${outputs.tier} tier`, [
       "dbInstanceIdentifier",
     ]);
     checks.push({ name: "rds", timeoutMs, run: () => rdsFindings(ctx, dbInstanceIdentifier) });
@@ -69,6 +73,42 @@ async function hostCheck(ctx: Context, instanceId: string, timeoutSeconds: numbe
     { check: "host.ssm-agent", status: "OK", summary: "SSM agent online", evidence: { instanceId } },
     ...hostFindings(parseHostReport(result.stdout)),
   ];
+}
+
+/** The ha tier: the group's in-service count, then the host check on every in-service node. */
+async function groupCheck(ctx: Context, timeoutSeconds: number): Promise<Finding[]> {
+  const group = await describeHostGroup(ctx, "health");
+  const count = group.inService.length;
+  const evidence = { group: group.name, inService: group.inService, desired: group.desired, min: group.min };
+  const groupFinding: Finding =
+    count < group.min
+      ? {
+          check: "host.group",
+          status: "CRIT",
+          summary: `${count} of ${group.desired} instances in service, below the minimum ${group.min}`,
+          evidence,
+          action:
+            "see the group's activity history in EC2 Auto Scaling: instances fail to launch or fail health checks",
+        }
+      : count < group.desired
+        ? {
+            check: "host.group",
+            status: "WARN",
+            summary: `${count} of ${group.desired} instances in service`,
+            evidence,
+            action: "an instance is launching or being replaced; if it stays so, see the group's activity history",
+          }
+        : { check: "host.group", status: "OK", summary: `${count} of ${group.desired} instances in service`, evidence };
+  const nodes = await Promise.all(
+    group.inService.map(async (instanceId) =>
+      (await hostCheck(ctx, instanceId, timeoutSeconds)).map((finding) => ({
+        ...finding,
+        summary: `${instanceId}: ${finding.summary}`,
+        evidence: { ...finding.evidence, instanceId },
+      })),
+    ),
+  );
+  return [groupFinding, ...nodes.flat()];
 }
 
 async function readCa(file: string): Promise<string> {

@@ -10,6 +10,8 @@ export interface LogsOptions {
   filter?: string;
   limit: number;
   follow?: boolean;
+  /** Only this host's stream (streams are named by instance id); all streams when absent. */
+  instance?: string;
 }
 
 async function fetchEvents(
@@ -23,7 +25,13 @@ async function fetchEvents(
   do {
     const page = await awsCall(`CloudWatch Logs FilterLogEvents on ${group}`, () =>
       ctx.aws.logs.send(
-        new FilterLogEventsCommand({ logGroupName: group, startTime, filterPattern: options.filter, nextToken: token }),
+        new FilterLogEventsCommand({
+          logGroupName: group,
+          startTime,
+          filterPattern: options.filter,
+          nextToken: token,
+          ...(options.instance ? { logStreamNames: [options.instance] } : {}),
+        }),
       ),
     ).catch((error: OpsError) => {
       if (error.message.includes("ResourceNotFoundException"))

@@ -75,6 +75,13 @@ async function snapshotDatabase(ctx: Context, dbInstanceIdentifier: string, to: 
 }
 
 export async function upgrade(ctx: Context, options: UpgradeOptions): Promise<number> {
+  if (ctx.outputs.tier === "ha")
+    throw new UsageError(
+      "upgrade does not run on the ha tier; there an upgrade is an instance refresh of the host group: " +
+        `set openemrVersion to ${options.to} in the stack's config and run \`pulumi up\`, ` +
+        "which replaces the group's instances (new ones in service before old ones go) " +
+        "and rolls back by itself if the new ones fail their health checks",
+    );
   const outputs = requireOutputs(ctx.outputs, "upgrade", [
     "hostInstanceId",
     "tier",

@@ -2,6 +2,7 @@
 // retry mode already backs off on throttling; a few more attempts than its default ride out
 // the bursts a concurrent health run causes.
 import { ACMClient } from "@aws-sdk/client-acm";
+import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { EC2Client } from "@aws-sdk/client-ec2";
@@ -14,6 +15,7 @@ import { STSClient } from "@aws-sdk/client-sts";
 
 export interface AwsClients {
   acm: ACMClient;
+  autoScaling: AutoScalingClient;
   cloudwatch: CloudWatchClient;
   logs: CloudWatchLogsClient;
   ec2: EC2Client;
@@ -35,6 +37,9 @@ export function awsClients(region: string): AwsClients {
   return {
     get acm() {
       return lazy("acm", () => new ACMClient(config));
+    },
+    get autoScaling() {
+      return lazy("autoScaling", () => new AutoScalingClient(config));
     },
     get cloudwatch() {
       return lazy("cloudwatch", () => new CloudWatchClient(config));

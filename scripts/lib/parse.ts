@@ -62,3 +62,10 @@ export function swapId(value: string): string {
     throw new InvalidArgumentError(`expected a swap id like 20261126t023000z, got "${value}"`);
   return value;
 }
+
+/** An EC2 instance id, `i-` and 8 or 17 hex digits. */
+export function instanceId(value: string): string {
+  if (!/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(value))
+    throw new InvalidArgumentError(`expected an EC2 instance id like i-0abc1234def567890, got "${value}"`);
+  return value;
+}

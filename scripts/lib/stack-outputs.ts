@@ -8,21 +8,26 @@ import { OpsError, UsageError } from "./errors";
 export interface StackOutputs {
   url: string;
   adminPasswordSecretArn: string;
+  /** `single` and `standard` tiers: the one host. */
   hostInstanceId: string;
+  /** `ha` tier only: the hosts' Auto Scaling group. */
+  hostGroupName?: string;
   dbEndpoint: string;
   backupBucket: string;
   backupPrefix: string;
   alarmTopicArn: string;
   dashboardName: string;
   region: string;
-  tier: "single" | "standard";
+  tier: "single" | "standard" | "ha";
   logGroupPrefix: string;
   bootstrapDocumentName: string;
-  /** `standard` tier only. */
+  /** `standard` and `ha` tiers. */
   dbInstanceIdentifier?: string;
 }
 
 export type OutputKey = keyof StackOutputs;
+
+const TIERS: readonly StackOutputs["tier"][] = ["single", "standard", "ha"];
 
 export interface OutputsSource {
   stack?: string;
@@ -125,6 +130,11 @@ export function requireOutputs<K extends OutputKey>(
 ): Required<Pick<StackOutputs, K>> {
   for (const key of keys) {
     const value = outputs[key];
+    if (key === "hostInstanceId" && value === undefined && outputs.tier === "ha")
+      throw new UsageError(
+        `${command} does not run on the ha tier: its hosts are the Auto Scaling group's instances, ` +
+          "not one hostInstanceId; expected a single or standard stack (see docs/operations.md, On the ha tier)",
+      );
     if (typeof value !== "string" || value === "") {
       const given = value === undefined ? "it is missing" : `got ${JSON.stringify(value)}`;
       throw new UsageError(
@@ -133,8 +143,10 @@ export function requireOutputs<K extends OutputKey>(
       );
     }
   }
-  if ("tier" in outputs && keys.includes("tier" as K) && outputs.tier !== "single" && outputs.tier !== "standard") {
-    throw new UsageError(`stack output "tier" is ${JSON.stringify(outputs.tier)}; expected "single" or "standard"`);
+  if ("tier" in outputs && keys.includes("tier" as K) && !TIERS.includes(outputs.tier as StackOutputs["tier"])) {
+    throw new UsageError(
+      `stack output "tier" is ${JSON.stringify(outputs.tier)}; expected "single", "standard" or "ha"`,
+    );
   }
   return outputs as unknown as Required<Pick<StackOutputs, K>>;
 }
