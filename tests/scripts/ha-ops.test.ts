@@ -124,8 +124,6 @@ describe("health on the ha tier", () => {
     expect(run.json.findings.find((finding) => finding.check === "host.group")?.status).toBe("WARN");
     expect(run.code).toBe(0);
 
-    stack.reset();
-    stack = mockStack();
     group = { desired: 2, min: 2, instances: [node(NODE_A), node(NODE_B, "Terminating")] };
     run = await health();
     const finding = run.json.findings.find((found) => found.check === "host.group")!;
