@@ -17,7 +17,7 @@ export type DatabaseAccountRole = "app" | "backup" | "restore";
 
 interface GrantList {
   database: { characterSet: string; collation: string };
-  accounts: { role: DatabaseAccountRole; grants: (Grant & { tiers?: string[]; servers?: string[] })[] }[];
+  accounts: { role: DatabaseAccountRole; grants: (Grant & { tiers?: string[] })[] }[];
 }
 
 /** The one grant list (the host's bootstrap reads the same file). */
@@ -26,8 +26,8 @@ export function grantList(): GrantList {
 }
 
 /**
- * The grants of each account on an RDS database (MySQL): those without a `tiers` list or listing
- * `standard`, and without a `servers` list or listing `mysql`.
+ * The grants of each account on an RDS database: those without a `tiers` list or listing
+ * `standard`; a grant's `servers` list goes with it, for the function to honour on the server it reaches.
  */
 export function rdsGrants(): Record<DatabaseAccountRole, Grant[]> {
   return Object.fromEntries(
@@ -35,8 +35,7 @@ export function rdsGrants(): Record<DatabaseAccountRole, Grant[]> {
       account.role,
       account.grants
         .filter((grant) => !grant.tiers || grant.tiers.includes("standard"))
-        .filter((grant) => !grant.servers || grant.servers.includes("mysql"))
-        .map(({ privileges, on }) => ({ privileges, on })),
+        .map(({ privileges, on, servers }): Grant => (servers ? { privileges, on, servers } : { privileges, on })),
     ]),
   ) as Record<DatabaseAccountRole, Grant[]>;
 }

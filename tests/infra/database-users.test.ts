@@ -160,12 +160,12 @@ describe("the database-accounts function (standard only)", () => {
   });
   it("RDS grants leave out the binary log rights only the local MariaDB has", () => {
     expect(JSON.stringify(rdsGrants())).not.toMatch(/BINLOG|RELOAD/);
-    // The one server-wide right: the app account keeps its old password while it rotates to a new one.
+    // The one server-wide right, MySQL's: the app account keeps its old password while it rotates to a new one.
     expect(
       Object.values(rdsGrants())
         .flat()
         .filter((grant) => grant.on === "server"),
-    ).toEqual([{ privileges: ["APPLICATION_PASSWORD_ADMIN"], on: "server" }]);
+    ).toEqual([{ privileges: ["APPLICATION_PASSWORD_ADMIN"], on: "server", servers: ["mysql"] }]);
     expect(rdsGrants().restore.map((grant) => grant.on)).toEqual(["database", "copies"]);
   });
   it("the code archive holds the handler and mysql2 with its dependencies, and its hash is stable", () => {

@@ -43,6 +43,13 @@ describe("db-users function: SQL", () => {
       `GRANT ALL PRIVILEGES ON \`openemr\\_%\`.* TO ${restore}`,
     ]);
   });
+  it("makes a grant that names servers only on those: MySQL's APPLICATION_PASSWORD_ADMIN is not MariaDB's", () => {
+    const app = "'openemr_app'@'10.40.64.0/255.255.192.0'";
+    expect(usersSql(request(), credentials, "mysql")).toContain(`GRANT APPLICATION_PASSWORD_ADMIN ON *.* TO ${app}`);
+    const onMariadb = usersSql(request(), credentials, "mariadb");
+    expect(onMariadb.filter((statement) => statement.includes("APPLICATION_PASSWORD_ADMIN"))).toEqual([]);
+    expect(onMariadb).toContain(`GRANT ALL PRIVILEGES ON \`openemr\`.* TO ${app}`);
+  });
   it("escapes _ in the copies' pattern, so openemr_x\\_% does not match openemrYx", () => {
     const sql = usersSql(request({ database: { ...request().database, name: "openemr_x" } }), credentials);
     expect(sql).toContain(

@@ -3,7 +3,11 @@
 export interface Grant {
   privileges: string[];
   on: "database" | "copies" | "server";
+  /** Only on these servers (a privilege one of them lacks); every server when absent. */
+  servers?: ServerKind[];
 }
+
+export type ServerKind = "mysql" | "mariadb";
 
 export interface Account {
   /** app, backup or restore: the key of the account's entry in infra/host/lib/db-grants.json. */
@@ -33,7 +37,7 @@ export interface Result {
   accounts: { role: string; user: string; grants: number }[];
 }
 
-export function usersSql(request: Request, credentials: Record<string, Credentials>): string[];
+export function usersSql(request: Request, credentials: Record<string, Credentials>, server?: ServerKind): string[];
 
 export function ensureDatabaseUsers(
   request: Request,

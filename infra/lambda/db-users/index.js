@@ -27,7 +27,8 @@ const knownPrivileges = new Set([
 const retriedErrors = new Set(["ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "ECONNRESET"]);
 
 /**
- * @typedef {{ privileges: string[], on: "database" | "copies" | "server" }} Grant
+ * @typedef {"mysql" | "mariadb"} ServerKind
+ * @typedef {{ privileges: string[], on: "database" | "copies" | "server", servers?: ServerKind[] }} Grant
  * @typedef {{ role: string, secretArn: string, grants: Grant[] }} Account
  * @typedef {{
  *   host: string, port: number, masterSecretArn: string,
@@ -65,9 +66,10 @@ function grantScope(on, database) {
  * TLS required of each account.
  * @param {Request} request
  * @param {Record<string, Credentials>} credentials by account role
+ * @param {ServerKind} [server] the server reached: a grant naming `servers` is made on those only
  * @returns {string[]}
  */
-function usersSql(request, credentials) {
+function usersSql(request, credentials, server = "mysql") {
   const { name, characterSet, collation } = request.database;
   checked("database.name", name, /^[A-Za-z0-9_]{1,64}$/, "letters, digits and _ (at most 64)");
   checked("database.characterSet", characterSet, /^[a-z0-9_]+$/, "a character set name");
@@ -93,6 +95,7 @@ function usersSql(request, credentials) {
       for (const privilege of grant.privileges)
         if (!knownPrivileges.has(privilege))
           throw invalid(`${account.role} privilege`, privilege, `one of ${[...knownPrivileges].join(", ")}`);
+      if (grant.servers && !grant.servers.includes(server)) continue;
       statements.push(`GRANT ${grant.privileges.join(", ")} ON ${grantScope(grant.on, name)} TO ${user}`);
     }
   }
@@ -120,7 +123,8 @@ async function ensureDatabaseUsers(request, options = {}) {
   /** @type {Record<string, Credentials>} */
   const credentials = {};
   for (const account of request.accounts) credentials[account.role] = await readSecret(account.secretArn);
-  const statements = usersSql(request, credentials);
+  // Checked before connecting; the statements are made again for the server actually reached.
+  usersSql(request, credentials);
 
   const connect = () =>
     mysql.createConnection({
@@ -144,6 +148,10 @@ async function ensureDatabaseUsers(request, options = {}) {
     }
   }
   try {
+    const [[{ version }]] = /** @type {[{ version: string }[], unknown]} */ (
+      /** @type {unknown} */ (await connection.query("SELECT VERSION() AS version"))
+    );
+    const statements = usersSql(request, credentials, /MariaDB/i.test(version) ? "mariadb" : "mysql");
     for (const statement of statements) await connection.query(statement);
   } finally {
     await connection.end();
