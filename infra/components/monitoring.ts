@@ -241,7 +241,38 @@ export class Monitoring extends pulumi.ComponentResource {
   }
 }
 
+/** EC2's own action on an instance, from an alarm: recover it onto healthy hardware, or reboot it. */
+function ec2AlarmAction(args: MonitoringSettings, partition: pulumi.Output<string>, action: "recover" | "reboot") {
+  return pulumi.interpolate`arn:${partition}:automate:${args.region}:ec2:${action}`;
+}
+
+/** An instance's EC2 status check (`System`: AWS's hardware; `Instance`: its OS) failing for `minutes`. */
+function statusCheckAlarm(
+  id: string,
+  check: "System" | "Instance",
+  dimensions: AlarmSpec["dimensions"],
+  minutes: number,
+  action: pulumi.Output<string> | undefined,
+  description: string,
+): AlarmSpec {
+  return {
+    id,
+    description,
+    namespace: "AWS/EC2",
+    metricName: `StatusCheckFailed_${check}`,
+    dimensions,
+    statistic: "Maximum",
+    period: 60,
+    evaluationPeriods: minutes,
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
+    threshold: 1,
+    treatMissingData: "missing",
+    ...(action ? { extraAlarmActions: [action] } : {}),
+  };
+}
+
 function alarmSpecs(args: MonitoringSettings, partition: pulumi.Output<string>): AlarmSpec[] {
+  const ec2Action = (action: "recover" | "reboot") => ec2AlarmAction(args, partition, action);
   const alb = { LoadBalancer: args.loadBalancerArnSuffix };
   const specs: AlarmSpec[] = [
     ...(args.hostInstanceId ? hostAlarmSpecs(args, args.hostInstanceId, partition) : []),
@@ -252,38 +283,24 @@ function alarmSpecs(args: MonitoringSettings, partition: pulumi.Output<string>):
   if (args.natInstanceId) {
     const nat = { InstanceId: args.natInstanceId };
     specs.push(
-      {
-        id: "nat-system-status",
-        description:
-          "The NAT instance's underlying AWS hardware failed its status check; EC2 recovers it onto healthy " +
+      statusCheckAlarm(
+        "nat-system-status",
+        "System",
+        nat,
+        2,
+        ec2Action("recover"),
+        "The NAT instance's underlying AWS hardware failed its status check; EC2 recovers it onto healthy " +
           "hardware, keeping its address and the app subnets' route.",
-        namespace: "AWS/EC2",
-        metricName: "StatusCheckFailed_System",
-        dimensions: nat,
-        statistic: "Maximum",
-        period: 60,
-        evaluationPeriods: 2,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        threshold: 1,
-        treatMissingData: "missing",
-        extraAlarmActions: [pulumi.interpolate`arn:${partition}:automate:${args.region}:ec2:recover`],
-      },
-      {
-        id: "nat-instance-status",
-        description:
-          "The NAT instance's operating system failed its status check for 3 minutes; EC2 reboots it " +
+      ),
+      statusCheckAlarm(
+        "nat-instance-status",
+        "Instance",
+        nat,
+        3,
+        ec2Action("reboot"),
+        "The NAT instance's operating system failed its status check for 3 minutes; EC2 reboots it " +
           "(the host's way out to the internet and, without interface endpoints, to the AWS APIs).",
-        namespace: "AWS/EC2",
-        metricName: "StatusCheckFailed_Instance",
-        dimensions: nat,
-        statistic: "Maximum",
-        period: 60,
-        evaluationPeriods: 3,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        threshold: 1,
-        treatMissingData: "missing",
-        extraAlarmActions: [pulumi.interpolate`arn:${partition}:automate:${args.region}:ec2:reboot`],
-      },
+      ),
     );
   }
 
@@ -498,37 +515,25 @@ function hostAlarmSpecs(
   partition: pulumi.Output<string>,
 ): AlarmSpec[] {
   const host = { InstanceId: instanceId };
+  const ec2Action = (action: "recover" | "reboot") => ec2AlarmAction(args, partition, action);
   return [
-    {
-      id: "host-system-status",
-      description:
-        "The host's underlying AWS hardware failed its status check; EC2 recovers the instance onto healthy hardware.",
-      namespace: "AWS/EC2",
-      metricName: "StatusCheckFailed_System",
-      dimensions: host,
-      statistic: "Maximum",
-      period: 60,
-      evaluationPeriods: 2,
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
-      threshold: 1,
-      treatMissingData: "missing",
-      extraAlarmActions: [pulumi.interpolate`arn:${partition}:automate:${args.region}:ec2:recover`],
-    },
-    {
-      id: "host-instance-status",
-      description:
-        "The host's operating system failed its status check (kernel, network or disk trouble); " +
+    statusCheckAlarm(
+      "host-system-status",
+      "System",
+      host,
+      2,
+      ec2Action("recover"),
+      "The host's underlying AWS hardware failed its status check; EC2 recovers the instance onto healthy hardware.",
+    ),
+    statusCheckAlarm(
+      "host-instance-status",
+      "Instance",
+      host,
+      3,
+      undefined,
+      "The host's operating system failed its status check (kernel, network or disk trouble); " +
         "see the console output.",
-      namespace: "AWS/EC2",
-      metricName: "StatusCheckFailed_Instance",
-      dimensions: host,
-      statistic: "Maximum",
-      period: 60,
-      evaluationPeriods: 3,
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
-      threshold: 1,
-      treatMissingData: "missing",
-    },
+    ),
     {
       id: "host-cpu",
       description: "Host CPU above 80% for 15 minutes.",
