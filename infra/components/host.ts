@@ -415,8 +415,9 @@ export class Host extends pulumi.ComponentResource {
     // The CloudWatch agent and the backup scripts, less than CloudWatchAgentServerPolicy: streams
     // and events in the stack's own host log groups only (they exist, encrypted and with their
     // retention: no logs:CreateLogGroup or PutRetentionPolicy), metrics in the host's namespaces
-    // only. No ec2:DescribeTags/DescribeVolumes (the agent's config appends only the instance id,
-    // which it reads from instance metadata), no ssm:GetParameter (its config is a local file).
+    // only. No ec2:DescribeVolumes, and ec2:DescribeTags on `ha` only, where the agent appends the
+    // instance's Auto Scaling group, a tag it reads through that call (elsewhere it appends only
+    // the instance id, from instance metadata). No ssm:GetParameter (its config is a local file).
     // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudWatchAgentServerPolicy.html
     // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html
     const logGroupArns = pulumi
@@ -457,6 +458,10 @@ export class Host extends pulumi.ComponentResource {
               Resource: "*",
               Condition: { StringEquals: { "cloudwatch:namespace": hostMetricNamespaces } },
             },
+            // The agent publishes nothing until it has read the tag. DescribeTags takes no resource.
+            ...(tier === "ha"
+              ? [{ Sid: "ReadOwnGroupTag", Effect: "Allow", Action: "ec2:DescribeTags", Resource: "*" }]
+              : []),
           ],
         }),
       },

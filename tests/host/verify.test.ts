@@ -87,9 +87,10 @@ describe("signed downloads", () => {
 });
 
 describe("CloudWatch agent config", () => {
-  const rendered = () => {
+  const rendered = (tier = "standard") => {
     const run = bash("render_cloudwatch_config", {
       OPENEMR_STACK: "clinic-prod",
+      OPENEMR_TIER: tier,
       LOG_GROUP_PREFIX: "/openemr-aws/clinic-prod",
     });
     expect(run.stderr).toBe("");
@@ -114,6 +115,30 @@ describe("CloudWatch agent config", () => {
     expect(metrics.metrics_collected.mem.measurement).toEqual(["mem_used_percent"]);
     expect(metrics.metrics_collected.disk.measurement).toEqual(["used_percent"]);
     expect(metrics.metrics_collected.disk.resources).toEqual(["/", "/srv/openemr-data"]);
+  });
+
+  it.each(["single", "standard"])("%s: per instance only (the group's name would need ec2:DescribeTags)", (tier) => {
+    const metrics = rendered(tier).metrics;
+    expect(metrics.append_dimensions).toEqual({ InstanceId: "${aws:InstanceId}" });
+    expect(metrics.aggregation_dimensions).toEqual([["InstanceId"], ["InstanceId", "path"]]);
+  });
+
+  it("ha: also under the Auto Scaling group's name, which the stack's memory and disk alarms watch", () => {
+    const ha = rendered("ha");
+    expect(ha.metrics.append_dimensions).toEqual({
+      InstanceId: "${aws:InstanceId}",
+      AutoScalingGroupName: "${aws:AutoScalingGroupName}",
+    });
+    expect(ha.metrics.aggregation_dimensions).toEqual([
+      ["InstanceId"],
+      ["InstanceId", "path"],
+      ["AutoScalingGroupName"],
+      ["AutoScalingGroupName", "path"],
+    ]);
+    const { metrics: haMetrics, ...haRest } = ha;
+    const { metrics: standardMetrics, ...standardRest } = rendered("standard");
+    expect(haMetrics.metrics_collected).toEqual(standardMetrics.metrics_collected);
+    expect(haRest).toEqual(standardRest);
   });
 });
 

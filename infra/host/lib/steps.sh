@@ -88,8 +88,18 @@ step_aws_agents() {
 SSM_AGENT_KEY_FINGERPRINT=DE92C7DA3E56E92331D62A36BC1F495C97DD04ED
 CLOUDWATCH_AGENT_KEY_FINGERPRINT=937616F3450B7D806CBD9725D58167303B789C72
 
+# On `ha` the agent also appends the host's Auto Scaling group (the instance's
+# aws:autoscaling:groupName tag, read with ec2:DescribeTags) and publishes memory and disk use per
+# group beside the per-instance metrics: the stack alarms on the group, whose hosts come and go.
 render_cloudwatch_config() {
-  sed -e "s|@LOG_GROUP_PREFIX@|${LOG_GROUP_PREFIX:-/openemr-aws/$OPENEMR_STACK}|g" "$BUNDLE_DIR/conf/cloudwatch/amazon-cloudwatch-agent.json"
+  local config=$BUNDLE_DIR/conf/cloudwatch/amazon-cloudwatch-agent.json
+  if [[ $OPENEMR_TIER == ha ]]; then
+    # shellcheck disable=SC2016 # ${aws:AutoScalingGroupName} is the agent's placeholder, not the shell's
+    jq '.metrics.append_dimensions.AutoScalingGroupName = "${aws:AutoScalingGroupName}"
+      | .metrics.aggregation_dimensions += [["AutoScalingGroupName"], ["AutoScalingGroupName", "path"]]' "$config"
+  else
+    cat "$config"
+  fi | sed -e "s|@LOG_GROUP_PREFIX@|${LOG_GROUP_PREFIX:-/openemr-aws/$OPENEMR_STACK}|g"
 }
 
 # The host's memory, shared out: on `single` a quarter (at least MariaDB's default 128 MB) goes to
