@@ -44,7 +44,10 @@ export interface MonitoringArgs {
   alertEmails?: string[];
   /** The OpenEMR host (`single`, `standard`). */
   hostInstanceId?: pulumi.Input<string>;
-  /** The `ha` tier's hosts: their Auto Scaling group and the fewest hosts it keeps in service. */
+  /**
+   * The `ha` tier's hosts: their Auto Scaling group and the fewest hosts it keeps in service. Their
+   * memory and disks are alarmed on the group's name, which their CloudWatch agent publishes under.
+   */
   hostGroup?: { name: pulumi.Input<string>; minSize: number };
   /** The `ha` tier's EFS file system (`sites/`) and its throughput mode, which decides its alarm. */
   sharedFiles?: { fileSystemId: pulumi.Input<string>; throughputMode: "elastic" | "bursting" };
@@ -54,9 +57,9 @@ export interface MonitoringArgs {
    */
   natInstanceId?: pulumi.Input<string>;
   /**
-   * Mount points whose disk use is alarmed. Defaults to those the Host component's CloudWatch agent
-   * reports (docs/host-interface.md): `/`, and without `database` (the `single` tier) the data
-   * volume's mount too.
+   * Mount points whose disk use is alarmed (on the host, or on each host of the group). Defaults to
+   * those the Host component's CloudWatch agent reports (docs/host-interface.md): `/`, and without
+   * `database` (the `single` tier) the data volume's mount too.
    */
   diskPaths?: string[];
   /** The RDS instance (`standard` tier). */
@@ -276,7 +279,7 @@ function alarmSpecs(args: MonitoringSettings, partition: pulumi.Output<string>):
   const alb = { LoadBalancer: args.loadBalancerArnSuffix };
   const specs: AlarmSpec[] = [
     ...(args.hostInstanceId ? hostAlarmSpecs(args, args.hostInstanceId, partition) : []),
-    ...(args.hostGroup ? hostGroupAlarmSpecs(args.hostGroup) : []),
+    ...(args.hostGroup ? hostGroupAlarmSpecs(args.hostGroup, args.diskPaths) : []),
     ...(args.sharedFiles ? [sharedFilesAlarmSpec(args.sharedFiles)] : []),
   ];
 
@@ -547,25 +550,50 @@ function hostAlarmSpecs(
       threshold: 80,
       treatMissingData: "missing",
     },
+    ...agentAlarmSpecs(args.diskPaths, {
+      idPrefix: "host",
+      dimensions: host,
+      memoryStatistic: "Average",
+      memoryDescription: "Host memory use above 90% for 15 minutes (CloudWatch agent).",
+      diskWhere: "on the host",
+    }),
+  ];
+}
+
+/**
+ * Memory and disk use (`diskPaths`) as the CloudWatch agent publishes them: of one host by its
+ * `InstanceId`, or of the `ha` group's hosts together by their `AutoScalingGroupName`.
+ */
+function agentAlarmSpecs(
+  diskPaths: string[],
+  subject: {
+    idPrefix: string;
+    dimensions: AlarmSpec["dimensions"];
+    memoryStatistic: "Average" | "Maximum";
+    memoryDescription: string;
+    diskWhere: string;
+  },
+): AlarmSpec[] {
+  return [
     {
-      id: "host-memory",
-      description: "Host memory use above 90% for 15 minutes (CloudWatch agent).",
+      id: `${subject.idPrefix}-memory`,
+      description: subject.memoryDescription,
       namespace: "CWAgent",
       metricName: "mem_used_percent",
-      dimensions: host,
-      statistic: "Average",
+      dimensions: subject.dimensions,
+      statistic: subject.memoryStatistic,
       period: 300,
       evaluationPeriods: 3,
       comparisonOperator: "GreaterThanThreshold",
       threshold: 90,
       treatMissingData: "missing",
     },
-    ...args.diskPaths.map((path): AlarmSpec => ({
-      id: `host-disk${path === "/" ? "-root" : path.replace(/[^a-z0-9]+/g, "-")}`,
-      description: `Disk use of ${path} on the host above 85% (CloudWatch agent).`,
+    ...diskPaths.map((path): AlarmSpec => ({
+      id: `${subject.idPrefix}-disk${path === "/" ? "-root" : path.replace(/[^a-z0-9]+/g, "-")}`,
+      description: `Disk use of ${path} ${subject.diskWhere} above 85% (CloudWatch agent).`,
       namespace: "CWAgent",
       metricName: "disk_used_percent",
-      dimensions: { ...host, path },
+      dimensions: { ...subject.dimensions, path },
       statistic: "Maximum",
       period: 300,
       evaluationPeriods: 1,
@@ -576,8 +604,13 @@ function hostAlarmSpecs(
   ];
 }
 
-/** The `ha` group: fewer hosts in service than its minimum, and its hosts' CPU together. */
-function hostGroupAlarmSpecs(group: { name: pulumi.Input<string>; minSize: number }): AlarmSpec[] {
+/**
+ * The `ha` group: fewer hosts in service than its minimum, its hosts' CPU together, and the
+ * memory and disks of its fullest host. Its hosts come and go, so no alarm can name one by its
+ * instance id: the agent on each also publishes under the group's name (render_cloudwatch_config
+ * in infra/host/lib/steps.sh), and the Maximum over that metric is the fullest host's value.
+ */
+function hostGroupAlarmSpecs(group: { name: pulumi.Input<string>; minSize: number }, diskPaths: string[]): AlarmSpec[] {
   const dimensions = { AutoScalingGroupName: group.name };
   return [
     {
@@ -608,6 +641,17 @@ function hostGroupAlarmSpecs(group: { name: pulumi.Input<string>; minSize: numbe
       threshold: 80,
       treatMissingData: "missing",
     },
+    // Scaling in or out leaves no gap in the group's metric (a leaving host stops adding to it, a
+    // joining one starts once its agent runs), so it goes missing only when no host's agent reports
+    // at all: no sign of memory or disk pressure, and lost hosts raise host-group-in-service.
+    ...agentAlarmSpecs(diskPaths, {
+      idPrefix: "host-group",
+      dimensions,
+      memoryStatistic: "Maximum",
+      memoryDescription:
+        "The fullest host's memory use above 90% for 15 minutes (CloudWatch agent, the group's Maximum).",
+      diskWhere: "on the fullest host",
+    }),
   ];
 }
 

@@ -25,6 +25,14 @@ const standardArgs: MonitoringArgs = {
   database: { identifier: "clinic-openemr", allocatedStorageGb: 50 },
 };
 const singleArgs: MonitoringArgs = { ...baseArgs, diskPaths: ["/", "/srv/openemr-data"] };
+/** `ha`: no one host, the group; disk paths left to their default (with a database, `/` only). */
+const haArgs: MonitoringArgs = {
+  ...standardArgs,
+  hostInstanceId: undefined,
+  diskPaths: undefined,
+  hostGroup: { name: "clinic-openemr", minSize: 2 },
+  database: { identifier: "clinic-openemr", allocatedStorageGb: 50, multiAz: true },
+};
 
 function alarms(run: OfflineRun): PlannedResource[] {
   return ofType(run, "aws:cloudwatch/metricAlarm:MetricAlarm");
@@ -265,6 +273,67 @@ describe("Monitoring, single tier", () => {
   });
 });
 
+describe("Monitoring, ha tier (an Auto Scaling group of hosts)", () => {
+  let run: OfflineRun;
+  let standard: OfflineRun;
+  let topicArn: string;
+  const group = { AutoScalingGroupName: "clinic-openemr" };
+  /** What an alarm decides on: the same for one host's alarm and the group's, but for the statistic. */
+  const decision = (alarm: Record<string, any>) => ({
+    period: alarm.period,
+    evaluationPeriods: alarm.evaluationPeriods,
+    datapointsToAlarm: alarm.datapointsToAlarm,
+    comparisonOperator: alarm.comparisonOperator,
+    threshold: alarm.threshold,
+    treatMissingData: alarm.treatMissingData,
+  });
+  beforeAll(async () => {
+    run = await monitoringRun(haArgs);
+    standard = await monitoringRun(standardArgs);
+    topicArn = named(run, "aws:sns/topic:Topic", "monitoring-alarms").state.arn;
+  });
+
+  it("memory: the group's mem_used_percent, Maximum (the fullest host), to the topic", () => {
+    const alarm = alarmOn(run, "CWAgent", "mem_used_percent");
+    expect(alarm).toMatchObject({ name: "clinic-openemr-host-group-memory", dimensions: group, statistic: "Maximum" });
+    expect([alarm.alarmActions, alarm.okActions]).toEqual([[topicArn], [topicArn]]);
+  });
+
+  it("disk: the group's disk_used_percent of / only (the hosts have no data volume), Maximum, to the topic", () => {
+    const disks = alarms(run).filter((alarm) => alarm.inputs.metricName === "disk_used_percent");
+    expect(disks.map((alarm) => [alarm.name, alarm.inputs.dimensions])).toEqual([
+      ["monitoring-host-group-disk-root", { ...group, path: "/" }],
+    ]);
+    expect(disks[0].inputs).toMatchObject({ namespace: "CWAgent", statistic: "Maximum" });
+    expect([disks[0].inputs.alarmActions, disks[0].inputs.okActions]).toEqual([[topicArn], [topicArn]]);
+  });
+
+  it("memory and disk: the single host's thresholds, periods and missing-data treatment", () => {
+    for (const metric of ["mem_used_percent", "disk_used_percent"]) {
+      expect(decision(alarmOn(run, "CWAgent", metric)), metric).toEqual(
+        decision(alarmOn(standard, "CWAgent", metric, { InstanceId: "i-0host" })),
+      );
+    }
+  });
+
+  it("no alarm names an instance: the group's hosts come and go", () => {
+    expect(alarms(run).filter((alarm) => "InstanceId" in (alarm.inputs.dimensions ?? {}))).toEqual([]);
+  });
+
+  it("dashboard: the group's memory and disk graphed with the alarms' statistic", () => {
+    const body = JSON.parse(
+      named(run, "aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard").inputs.dashboardBody,
+    );
+    const graphs = body.widgets
+      .filter((widget: any) => widget.type === "metric" && widget.properties.metrics[0][0] === "CWAgent")
+      .map((widget: any) => [widget.properties.metrics[0], widget.properties.stat]);
+    expect(graphs).toEqual([
+      [["CWAgent", "mem_used_percent", "AutoScalingGroupName", "clinic-openemr"], "Maximum"],
+      [["CWAgent", "disk_used_percent", "AutoScalingGroupName", "clinic-openemr", "path", "/"], "Maximum"],
+    ]);
+  });
+});
+
 describe("Monitoring, binary log shipping alarm", () => {
   it("standard (RDS keeps its own logs): none", async () => {
     const run = await monitoringRun(standardArgs);
@@ -275,6 +344,7 @@ describe("Monitoring, binary log shipping alarm", () => {
 describe("Monitoring in the stack", () => {
   let standard: OfflineRun;
   let single: OfflineRun;
+  let ha: OfflineRun;
   beforeAll(async () => {
     const config = { "openemr:alertEmails": JSON.stringify(["ops@example.org"]) };
     standard = await planStack({
@@ -282,6 +352,10 @@ describe("Monitoring in the stack", () => {
       stackName: "clinic-prod",
     });
     single = await planStack({ config: { ...config, "openemr:tier": "single" }, stackName: "clinic-small" });
+    ha = await planStack({
+      config: { ...config, "openemr:tier": "ha", "openemr:natGateway": "instance" },
+      stackName: "clinic-ha",
+    });
   });
 
   it("host alarms watch the stack's host instance", () => {
@@ -315,6 +389,38 @@ describe("Monitoring in the stack", () => {
 
   it("single: no RDS alarms", () => {
     expect(alarms(single).filter((alarm) => alarm.inputs.namespace === "AWS/RDS")).toEqual([]);
+  });
+
+  it("ha: memory and disk alarms on the stack's Auto Scaling group, to the stack's topic", () => {
+    const group = { AutoScalingGroupName: named(ha, "aws:autoscaling/group:Group", "host-group-asg").inputs.name };
+    const topicArn = named(ha, "aws:sns/topic:Topic", "monitoring-alarms").state.arn;
+    const memory = alarmOn(ha, "CWAgent", "mem_used_percent");
+    const disk = alarmOn(ha, "CWAgent", "disk_used_percent");
+    expect(memory).toMatchObject({ dimensions: group, statistic: "Maximum", threshold: 90, alarmActions: [topicArn] });
+    expect(disk).toMatchObject({
+      dimensions: { ...group, path: "/" },
+      statistic: "Maximum",
+      threshold: 85,
+      alarmActions: [topicArn],
+    });
+  });
+
+  it("ha: the only instance alarms are the NAT instance's", () => {
+    const nat = named(ha, "aws:ec2/instance:Instance", "network-nat-instance").state.id;
+    const byInstance = alarms(ha).filter((alarm) => "InstanceId" in (alarm.inputs.dimensions ?? {}));
+    expect(byInstance.map((alarm) => alarm.inputs.namespace)).toEqual(["AWS/EC2", "AWS/EC2"]);
+    expect(byInstance.map((alarm) => alarm.inputs.dimensions)).toEqual([{ InstanceId: nat }, { InstanceId: nat }]);
+  });
+
+  it("ha: the hosts may read tags (ec2:DescribeTags), without which their agent sends nothing; others may not", () => {
+    const describeTags = (run: OfflineRun) =>
+      policyStatements(named(run, "aws:iam/policy:Policy", "host-cloudwatch-agent").inputs.policy).filter(
+        (statement: any) => ([] as string[]).concat(statement.Action).includes("ec2:DescribeTags"),
+      );
+    expect(describeTags(ha)).toEqual([
+      { Sid: "ReadOwnGroupTag", Effect: "Allow", Action: "ec2:DescribeTags", Resource: "*" },
+    ]);
+    expect([describeTags(single), describeTags(standard)]).toEqual([[], []]);
   });
 
   it("alb alarms watch the stack's load balancer and target group", () => {
