@@ -2,7 +2,8 @@
 // Pulumi CLI, the quotas that commonly block a first deployment), the front door it is about to
 // open, `pulumi up` (printing the DNS record ACM waits for when the clinic's DNS is not in Route 53,
 // and waiting for the issue), then the host: wait for it to register with SSM, follow its
-// bootstrap log, and finish with `health`.
+// bootstrap log, and finish with `health`. On the ha tier the hosts are the Auto Scaling group's
+// instances: wait for its minimum in service, then do the same for each of them.
 import { existsSync } from "node:fs";
 import { DescribeCertificateCommand, ListCertificatesCommand, type CertificateStatus } from "@aws-sdk/client-acm";
 import { DescribeAddressesCommand, DescribeInstanceTypesCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
@@ -14,6 +15,8 @@ import { renderFindings, runChecks, verdictOf, type Check, type Finding } from "
 import { contextWith, sleep, type Context, type RunSettings, type StackOptions } from "../lib/context";
 import { loadOutputs, requireOutputs } from "../lib/stack-outputs";
 import { agentStatus, hostScript, runOnHost } from "../lib/ssm";
+import { isHa, waitForGroupMinimum } from "../lib/host-group";
+import { runPulumi } from "../lib/pulumi";
 import { emit, lastLine } from "../lib/printing";
 import { collectHealth, type HealthOptions } from "./health";
 import { MANUAL_VALIDATION_WAIT_MINUTES } from "../../infra/components/edge";
@@ -35,6 +38,8 @@ const STANDARD_FAMILIES = /^[acdhimrtz]/;
 const REGISTER_TIMEOUT_MS = 15 * 60_000;
 const BOOTSTRAP_TIMEOUT_MS = 60 * 60_000;
 const BOOTSTRAP_END = /openemr-bootstrap: (OK \(|FAILED at )/;
+/** ha: longest wait, after `pulumi up`, for the group's minimum of instances in service. */
+const GROUP_TIMEOUT_MS = 30 * 60_000;
 
 interface StackConfigSummary {
   region: string;
@@ -227,23 +232,6 @@ function preflightChecks(ctx: Context, options: ProvisionOptions, stack: string,
   ];
 }
 
-/** Runs a Pulumi CLI command with its output streamed as progress lines. */
-async function pulumi(ctx: Context, cwd: string, args: string[]): Promise<void> {
-  const run = $({ nothrow: true, quiet: true, cwd })`pulumi ${args}`;
-  let pending = "";
-  const forward = (chunk: Buffer) => {
-    const lines = (pending + chunk.toString()).split("\n");
-    pending = lines.pop() ?? "";
-    lines.filter((line) => line.trim()).forEach((line) => ctx.progress.line(line));
-  };
-  run.stdout.on("data", forward);
-  run.stderr.on("data", forward);
-  const result = await run;
-  if (pending.trim()) ctx.progress.line(pending);
-  if (result.exitCode !== 0)
-    throw new OpsError(`pulumi ${args[0]} failed (exit ${result.exitCode}); see its output above`);
-}
-
 async function waitForAgent(ctx: Context, instanceId: string): Promise<void> {
   const deadline = Date.now() + REGISTER_TIMEOUT_MS;
   for (;;) {
@@ -282,6 +270,34 @@ async function followBootstrap(ctx: Context, instanceId: string): Promise<string
       );
     await sleep(ctx.pollIntervalMs);
   }
+}
+
+/** One node of the ha tier's group and the last line of its bootstrap log. */
+interface NodeBootstrap {
+  instanceId: string;
+  bootstrap: string;
+}
+
+/**
+ * The ha tier: waits for the group's minimum in service, then follows each in-service node's
+ * bootstrap in turn (they run at once; the first installs, the others join), stopping at
+ * the first that does not end OK.
+ */
+async function followGroupBootstrap(ctx: Context): Promise<NodeBootstrap[]> {
+  const group = await ctx.progress.step(
+    `waiting for Auto Scaling group ${String(ctx.outputs.hostGroupName)} to have its minimum in service`,
+    () => waitForGroupMinimum(ctx, "provision", GROUP_TIMEOUT_MS),
+  );
+  const nodes: NodeBootstrap[] = [];
+  for (const instanceId of group.inService) {
+    await ctx.progress.step(`waiting for ${instanceId} to register with SSM`, () => waitForAgent(ctx, instanceId));
+    const last = await ctx.progress.step(`following the bootstrap of ${instanceId}`, () =>
+      followBootstrap(ctx, instanceId),
+    );
+    nodes.push({ instanceId, bootstrap: last });
+    if (!last.includes("openemr-bootstrap: OK")) break;
+  }
+  return nodes;
 }
 
 /** The validation record ACM asks for, as a DNS provider's form wants it. */
@@ -372,7 +388,9 @@ async function deploy(
   config: StackConfigSummary,
 ): Promise<CertificateWatch | undefined> {
   const up = () =>
-    ctx.progress.step("pulumi up", () => pulumi(ctx, options.cwd, ["up", "--yes", "--skip-preview", "--stack", stack]));
+    ctx.progress.step("pulumi up", () =>
+      runPulumi(ctx, options.cwd, ["up", "--yes", "--skip-preview", "--stack", stack]),
+    );
   if (config.frontDoor.certificateKind !== "acm-dns-manual" || !config.domain) {
     await up();
     return undefined;
@@ -448,7 +466,9 @@ export async function provision(
   if (!ctx.json) ctx.io.out(formatFrontDoor(config.frontDoor));
 
   if (!options.yes) {
-    await ctx.progress.step("pulumi preview", () => pulumi(ctx, options.cwd, ["preview", "--stack", stack, "--diff"]));
+    await ctx.progress.step("pulumi preview", () =>
+      runPulumi(ctx, options.cwd, ["preview", "--stack", stack, "--diff"]),
+    );
     if (!ctx.io.stdinIsTTY) throw new UsageError("provision: confirm the deployment on a terminal, or pass --yes");
     const answer = (
       await ctx.io.ask(`Deploy these changes to stack ${stack}? Type the stack name to continue: `)
@@ -470,27 +490,48 @@ export async function provision(
 
   const outputs = await loadOutputs({ stack, cwd: options.cwd });
   const deployed = contextWith(outputs, stackOptions, settings);
-  const { hostInstanceId } = requireOutputs(outputs, "provision", ["hostInstanceId"]);
-  await deployed.progress.step(`waiting for ${hostInstanceId} to register with SSM`, () =>
-    waitForAgent(deployed, hostInstanceId),
-  );
-  const last = await deployed.progress.step("following the host bootstrap", () =>
-    followBootstrap(deployed, hostInstanceId),
-  );
-  if (!last.includes("openemr-bootstrap: OK")) {
-    const document =
-      typeof outputs.bootstrapDocumentName === "string"
-        ? outputs.bootstrapDocumentName
-        : "named in the stack output bootstrapDocumentName";
-    emit(
-      deployed,
-      { command: "provision", ok: false, stage: "bootstrap", preflight, frontDoor, certificate, bootstrap: last },
-      () =>
-        `Verdict: FAILED: ${last}\n` +
-        "Read the whole log with `openemr-ops logs --log openemr-bootstrap --since 2h`; " +
-        `fix, then re-run it with the SSM document ${document}.`,
+  const document =
+    typeof outputs.bootstrapDocumentName === "string"
+      ? outputs.bootstrapDocumentName
+      : "named in the stack output bootstrapDocumentName";
+  let bootstrap: { bootstrap: string } | { nodes: NodeBootstrap[] };
+  if (isHa(deployed)) {
+    const nodes = await followGroupBootstrap(deployed);
+    bootstrap = { nodes };
+    const failed = nodes.find((node) => !node.bootstrap.includes("openemr-bootstrap: OK"));
+    if (failed) {
+      emit(
+        deployed,
+        { command: "provision", ok: false, stage: "bootstrap", preflight, frontDoor, certificate, ...bootstrap },
+        () =>
+          `Verdict: FAILED: ${failed.instanceId}: ${failed.bootstrap}\n` +
+          "Read its whole log with " +
+          `\`openemr-ops logs --stack ${stack} --instance ${failed.instanceId} --log openemr-bootstrap --since 2h\`; ` +
+          `fix, then re-run it on that instance with the SSM document ${document}, ` +
+          "or terminate the instance and let the group launch a new one.",
+      );
+      return EXIT_FAILED;
+    }
+  } else {
+    const { hostInstanceId } = requireOutputs(outputs, "provision", ["hostInstanceId"]);
+    await deployed.progress.step(`waiting for ${hostInstanceId} to register with SSM`, () =>
+      waitForAgent(deployed, hostInstanceId),
     );
-    return EXIT_FAILED;
+    const last = await deployed.progress.step("following the host bootstrap", () =>
+      followBootstrap(deployed, hostInstanceId),
+    );
+    bootstrap = { bootstrap: last };
+    if (!last.includes("openemr-bootstrap: OK")) {
+      emit(
+        deployed,
+        { command: "provision", ok: false, stage: "bootstrap", preflight, frontDoor, certificate, bootstrap: last },
+        () =>
+          `Verdict: FAILED: ${last}\n` +
+          "Read the whole log with `openemr-ops logs --log openemr-bootstrap --since 2h`; " +
+          `fix, then re-run it with the SSM document ${document}.`,
+      );
+      return EXIT_FAILED;
+    }
   }
   const findings: Finding[] = await collectHealth(deployed, options);
   const verdict = verdictOf(findings);
@@ -503,7 +544,7 @@ export async function provision(
       preflight,
       frontDoor,
       certificate,
-      bootstrap: last,
+      ...bootstrap,
       verdict,
       findings,
     },
