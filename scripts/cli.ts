@@ -186,7 +186,8 @@ A live restore keeps the database and site from before it (its output names the 
   withHealthOptions(withStackOptions(program.command("upgrade")))
     .description(
       "upgrade OpenEMR: backup and DB snapshot, new release verified, code swapped keeping sites/, " +
-        "schema upgraded, health gate, automatic rollback",
+        "schema upgraded, health gate, automatic rollback; on the ha tier, after a health gate, backup and " +
+        "DB snapshot, the version set in the stack config and `pulumi up`, whose instance refresh is followed",
     )
     .addOption(new Option("--to <version>", "release to upgrade to, X.Y.Z").argParser(version).makeOptionMandatory())
     .addOption(
@@ -195,6 +196,13 @@ A live restore keeps the database and site from before it (its output names the 
       ),
     )
     .option("--release-url <url>", "where to download the release tarball (default: OpenEMR's GitHub release)")
+    .option("--project-dir <dir>", "ha tier: directory of Pulumi.yaml and Pulumi.<stack>.yaml", process.cwd())
+    .option("-y, --yes", "ha tier: deploy without the preview and the typed confirmation")
+    .addOption(
+      new Option("--wait-minutes <minutes>", "ha tier: longest wait for the instance refresh")
+        .argParser(positiveInteger)
+        .default(180),
+    )
     .action(
       inStack(
         (
@@ -205,8 +213,11 @@ A live restore keeps the database and site from before it (its output names the 
             releaseUrl?: string;
             caFile?: string;
             timeout: number;
+            projectDir: string;
+            yes?: boolean;
+            waitMinutes: number;
           },
-        ) => upgrade(ctx, options),
+        ) => upgrade(ctx, { ...options, cwd: options.projectDir }),
       ),
     );
 

@@ -24,6 +24,10 @@ const LIVE_SITES_DIR = "/var/www/openemr/sites";
 
 /** Takes a backup now and returns its manifest as read back from the bucket. */
 export async function takeBackup(ctx: Context): Promise<BackupManifest> {
+  if (isHa(ctx)) {
+    const node = await oneGroupNode(ctx, "backup");
+    return backupOn(ctx, node, `backup on ${node}, the first in-service node (openemr-backup)`);
+  }
   const outputs = requireOutputs(ctx.outputs, "backup", ["hostInstanceId", "backupBucket", "backupPrefix"]);
   return backupOn(ctx, outputs.hostInstanceId, "backup on the host (openemr-backup)");
 }

@@ -1,5 +1,6 @@
 // The ops commands on the ha tier: the hosts are the in-service instances of the stack's Auto
 // Scaling group (stack output hostGroupName), described through a mocked Auto Scaling client.
+// provision and upgrade, which run `pulumi up`, are in ha-deploy.test.ts.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv from "ajv";
@@ -175,14 +176,6 @@ describe("backup on the ha tier", () => {
 });
 
 describe("other commands on the ha tier", () => {
-  it("upgrade refuses, pointing to the instance refresh, before touching anything", async () => {
-    const run = await runCli(["upgrade", "--outputs", haOutputs(), "--to", "8.4.0"]);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain("upgrade does not run on the ha tier");
-    expect(run.stderr).toContain("set openemrVersion to 8.4.0 in the stack's config and run `pulumi up`");
-    expect(sentTo()).toEqual([]);
-  });
-
   it("a command that needs the one host says it does not run on ha", async () => {
     const run = await runCli(["rotate-db-password", "--outputs", haOutputs()]);
     expect(run.code).toBe(2);

@@ -28,6 +28,7 @@ printf '%s\\n' "$*" >> ${JSON.stringify(log)}
 case "$1 $2" in
   "version "*) echo v3.265.0 ;;
   "preview "*) echo "Previewing update (test):"; echo " +  aws:ec2/instance:Instance host create" ;;
+  "config set") echo "" ;;
   "up "*)
     echo "Updating (test):"; echo "Resources: + 84 created"
     exit "$(cat ${JSON.stringify(join(dir, "up-exit"))})" ;;
