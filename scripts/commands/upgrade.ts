@@ -243,7 +243,7 @@ async function deploymentOf(ctx: Context, options: UpgradeOptions): Promise<Depl
   return { stack: ctx.stack, cwd, pinnedSha256 };
 }
 
-/** The installed version on every in-service node; throws when there is none or they differ. */
+/** The installed version on every in-service node; throws when none is in service. */
 async function groupVersions(ctx: Context): Promise<{ instanceId: string; version: string }[]> {
   const group = await describeHostGroup(ctx, "upgrade");
   if (!group.inService.length)
@@ -291,8 +291,8 @@ async function upgradeGroup(ctx: Context, options: UpgradeOptions): Promise<numb
   const from = found[0];
   if (compareVersions(options.to, from) <= 0)
     throw new UsageError(
-      `--to: ${options.to} is not newer than the installed ${from}; ` +
-        "expected a later release (downgrades are restores: see `openemr-ops restore`)",
+      `--to: ${options.to} is not newer than the installed ${from}; expected a later release ` +
+        "(going back is a restore of a pre-upgrade RDS snapshot or backup, not an upgrade)",
     );
 
   const preflight = await collectHealth(ctx, options);
