@@ -47,6 +47,7 @@ let bootstrapLogs: Record<string, string[]>;
 
 const inService = (...ids: string[]): GroupInstance[] =>
   ids.map((id) => ({ InstanceId: id, LifecycleState: "InService" }) as GroupInstance);
+const launching = (id: string) => ({ InstanceId: id, LifecycleState: "Pending" }) as GroupInstance;
 
 /** The shapes docs/ops-json.md documents, as tests/scripts/json-shapes.test.ts reads them. */
 function expectDocumentedShape(id: string, value: unknown): void {
@@ -160,7 +161,7 @@ describe("provision on the ha tier", () => {
 
   it("waits for the group's minimum in service, follows every node's bootstrap to OK, then health", async () => {
     // The second node is still launching at first.
-    group.instances = [...inService(NODE_A), { InstanceId: NODE_B, LifecycleState: "Pending" }];
+    group.instances = [...inService(NODE_A), launching(NODE_B)];
     let describes = 0;
     onDescribe = () => {
       describes += 1;
@@ -219,7 +220,7 @@ describe("provision on the ha tier", () => {
 
   it("times out, naming the group and what it saw, when the minimum is never in service", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
-    group.instances = [...inService(NODE_A), { InstanceId: NODE_C, LifecycleState: "Pending" }];
+    group.instances = [...inService(NODE_A), launching(NODE_C)];
     // Each look at the group finds seven more minutes gone.
     onDescribe = () => vi.setSystemTime(Date.now() + 7 * 60_000);
     const run = await provision();
