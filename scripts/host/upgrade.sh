@@ -40,14 +40,7 @@ mv "$code" "$previous"
 mv "$staged" "$code"
 echo "openemr-upgrade: code swapped"
 
-cd "$code"
-upgrade_log=$(runuser -u www-data -- php sql_upgrade.php --from="$FROM_VERSION" 2>&1) || status=$?
-echo "$upgrade_log"
-remove_setup_scripts "$code"
-# OpenEMR's upgrade prints ERROR and may still exit 0: its output decides.
-if [ "${status:-0}" -ne 0 ] || grep -q 'ERROR' <<<"$upgrade_log"; then
-  die "sql_upgrade.php failed"
-fi
+upgrade_database_schema "$FROM_VERSION" "$code"
 
 record_installed_version "$TO_VERSION"
 systemctl restart 'php*-fpm.service'

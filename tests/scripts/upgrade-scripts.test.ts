@@ -135,7 +135,9 @@ describe("upgrade.sh and rollback.sh", () => {
     });
     expect(upgrade.status).toBe(1);
     expect(upgrade.stdout).toContain("openemr-upgrade: code swapped");
-    expect(upgrade.stderr).toContain("openemr-upgrade: ERROR: sql_upgrade.php failed");
+    expect(upgrade.stderr).toContain(
+      "openemr-upgrade: ERROR: sql_upgrade.php from 8.3.0 failed (exit 0): ERROR: query failed: ALTER TABLE",
+    );
     expect(host.read("etc/settings.env")).toContain("OPENEMR_VERSION=8.3.0\n");
 
     const rollback = host.run("rollback", { FROM_VERSION: "8.3.0", BACKUP_ID: "20261126T023000Z" });

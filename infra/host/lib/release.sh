@@ -65,6 +65,20 @@ unpack_release() {
   RELEASE_DIR=$top
 }
 
+# OpenEMR's schema upgrade from release FROM to the code in CODE (default the live tree), as
+# www-data: the one upgrader of `openemr-ops upgrade` (scripts/host/upgrade.sh) and of an ha host
+# booting a newer release. sql_upgrade.php prints ERROR and may still exit 0, so its output
+# decides. Removes the setup scripts whatever happened.
+upgrade_database_schema() {
+  local from=$1 code=${2:-$OPENEMR_WEB_ROOT} output status=0
+  output=$(cd "$code" && runuser -u www-data -- php sql_upgrade.php --from="$from" 2>&1) || status=$?
+  printf '%s\n' "$output" | redact | sed 's/^/  sql_upgrade: /'
+  remove_setup_scripts "$code"
+  if ((status != 0)) || grep -q 'ERROR' <<<"$output"; then
+    die "sql_upgrade.php from $from failed (exit $status): $(grep -m 1 'ERROR' <<<"$output" | redact)"
+  fi
+}
+
 remove_setup_scripts() {
   local code=$1 script
   for script in "${SETUP_SCRIPTS[@]}"; do
