@@ -9,13 +9,10 @@ FPM_SERVICE=php$PHP_VERSION-fpm
 step_packages() {
   local lists=("$BUNDLE_DIR/packages/web.txt") wanted=() missing=() package
   [[ $OPENEMR_TIER == single ]] && lists+=("$BUNDLE_DIR/packages/db-server.txt")
+  [[ $OPENEMR_TIER == ha ]] && lists+=("$BUNDLE_DIR/packages/ha.txt")
   mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${lists[@]}")
   # Debian 13 has no syslog file by default; the CloudWatch agent reads files.
   [[ $OPENEMR_MODE == ec2 ]] && wanted+=(rsyslog)
-  # ha: PHP's sessions go to Valkey through phpredis.
-  [[ -n ${SESSION_CACHE_HOST:-} ]] && wanted+=("php$PHP_VERSION-redis")
-  # ha: the shared sites/ on EFS, over NFS through stunnel's TLS.
-  [[ -n ${EFS_FILE_SYSTEM_ID:-} ]] && wanted+=(stunnel4 nfs-common)
   for package in "${wanted[@]}"; do
     [[ $(dpkg-query -W -f '${Status}' "$package" 2>/dev/null) == "install ok installed" ]] || missing+=("$package")
   done
