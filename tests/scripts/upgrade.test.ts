@@ -82,7 +82,7 @@ describe("upgrade", () => {
     expect(stack.mocks.rds.commandCalls(CreateDBSnapshotCommand)[0].args[0].input.DBInstanceIdentifier).toBe(DB_ID);
     const upgradeScript = stack.host.scripts.find((script) => script.includes("openemr-upgrade: code swapped"))!;
     expect(upgradeScript).toContain("FROM_VERSION=8.3.0\nTO_VERSION=8.3.1\nRELEASE_SHA256=" + "c".repeat(64));
-    expect(upgradeScript).toContain('runuser -u www-data -- php sql_upgrade.php --from="$FROM_VERSION"');
+    expect(upgradeScript).toContain('upgrade_database_schema "$FROM_VERSION" "$code"');
     expect(stack.host.scripts.some((script) => script.includes("openemr-rollback"))).toBe(false);
   });
 
