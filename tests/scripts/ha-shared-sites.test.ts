@@ -36,6 +36,8 @@ function sandbox() {
   stub("systemctl", '[[ $1 == is-active ]] && [[ -e "${0%/*}/../active" ]] && exit 0\n[[ $1 != is-active ]]');
   stub("mount", "exit 0");
   stub("mountpoint", "exit 1");
+  // www-data is not mapped in the user namespace.
+  stub("chown", "exit 0");
   return dir;
 }
 
@@ -208,6 +210,7 @@ describe("ha: the shared site and the code tree", () => {
     const shared = join(dir, "shared");
     expect(hostBash(dir, `${fakeRelease(dir)}\nstep_release\nseed_shared_site`).code).toBe(0);
     expect(readFileSync(join(shared, "pristine.txt"), "utf8")).toBe("pristine\n");
+    expect(readFileSync(join(dir, "calls"), "utf8")).toContain(`chown -R www-data:www-data ${shared}\n`);
 
     writeFileSync(join(shared, "sqlconf.php"), "<?php $config = 1;\n");
     expect(hostBash(dir, "seed_shared_site").code).toBe(0);

@@ -363,11 +363,13 @@ lock_holder() {
   printf '%s\n' "$LOCK_REPLY"
 }
 
-# ha: one installer across the hosts. Takes the lock openemr-aws-install-<DB_NAME> and holds it
-# (INSTALL_LOCK_WAIT_SECONDS, default 3600, to get it) until release_install_lock or the end of
-# the bootstrap; while another host holds it, says which every 10 s. Elsewhere a no-op.
+# ha: one installer and one schema upgrader across the hosts. Takes the lock
+# openemr-aws-install-<DB_NAME> and holds it (INSTALL_LOCK_WAIT_SECONDS, default 3600, to get it)
+# until release_install_lock or the end of the bootstrap; while another host holds it, says
+# which every 10 s, and what it is taken for (WORK, default "installs OpenEMR"). Elsewhere a no-op.
 take_install_lock() {
   [[ $OPENEMR_TIER == ha && -z ${LOCK_SESSION_PID:-} ]] || return 0
+  local work=${1:-installs OpenEMR}
   local name=openemr-aws-install-$DB_NAME deadline=$((SECONDS + ${INSTALL_LOCK_WAIT_SECONDS:-3600}))
   lock_session_open
   lock_session_query "SELECT GET_LOCK('$name', 10);"
@@ -375,7 +377,7 @@ take_install_lock() {
     [[ $LOCK_REPLY == 0 ]] || die "cannot take the install lock $name on $DB_HOST:$DB_PORT: $(redact <<<"$LOCK_REPLY")"
     ((SECONDS < deadline)) ||
       die "the install lock $name was not free within ${INSTALL_LOCK_WAIT_SECONDS:-3600}s; it is held by $(lock_holder "$name")"
-    log "  waiting for the install lock $name, held by $(lock_holder "$name") (another host installs OpenEMR)"
+    log "  waiting for the install lock $name, held by $(lock_holder "$name") (another host $work)"
     lock_session_query "SELECT GET_LOCK('$name', 10);"
   done
   log "  holding the install lock $name"

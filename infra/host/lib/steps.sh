@@ -238,6 +238,9 @@ seed_shared_site() {
   install_unfinished && unfinished=yes
   find "$SHARED_SITES_DIR" -mindepth 1 -delete
   cp -R "$(site_seed_dir)/." "$SHARED_SITES_DIR/"
+  # The web server's, as OpenEMR's installer writes there; EFS's access point makes every file
+  # its POSIX user's (www-data) anyway, another NFS export may not.
+  chown -R www-data:www-data "$SHARED_SITES_DIR"
   [[ $unfinished == no ]] || : >"$(install_pending_file)"
   log "  shared $SHARED_SITES_DIR seeded with the release's sites/$OPENEMR_SITE"
 }
@@ -545,6 +548,7 @@ step_install() {
   fi
   if site_installed; then
     log "  site $OPENEMR_SITE already installed"
+    upgrade_shared_schema
     release_install_lock
     return 0
   fi
@@ -565,6 +569,43 @@ step_install() {
   rm -f "$(install_pending_file)"
   release_install_lock
   log "  site $OPENEMR_SITE installed"
+}
+
+# The release OpenEMR's schema is at (X.Y.Z from its version table), as the app user.
+database_version() {
+  db_app --execute="SELECT CONCAT_WS('.', v_major, v_minor, v_patch) FROM version" "$DB_NAME" 2>"$RUN_DIR/db.err" ||
+    die "cannot read OpenEMR's version table in $DB_NAME: $(tr '\n' ' ' <"$RUN_DIR/db.err")"
+}
+
+# Whether release A is later than release B.
+version_later() { [[ $1 != "$2" && $(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -n 1) == "$1" ]]; }
+
+# ha: a new release reaches the hosts by an instance refresh, each new host booting the new code
+# against the one shared database. The first to get the install lock upgrades the schema; the
+# others, waiting on the lock, then find it done. A host of an earlier release than the schema
+# (an old host still in service while the refresh runs, or a refresh rolling back) serves as it
+# is, and says so: the schema is never taken back.
+upgrade_shared_schema() {
+  [[ $OPENEMR_TIER == ha ]] || return 0
+  local code schema
+  code=$(installed_code_version)
+  [[ $code != unknown ]] || die "cannot read this host's OpenEMR release from $OPENEMR_WEB_ROOT/version.php"
+  schema=$(database_version)
+  if version_later "$schema" "$code"; then
+    log "  WARNING: the database's schema is at OpenEMR $schema, later than this host's $code; serving $code on it"
+    return 0
+  fi
+  [[ $schema != "$code" ]] || return 0
+  take_install_lock "upgrades OpenEMR's database"
+  # Read again under the lock: the host that held it may have upgraded the schema meanwhile.
+  schema=$(database_version)
+  if [[ $schema == "$code" ]]; then
+    log "  the database's schema is at OpenEMR $code already (another host upgraded it)"
+    return 0
+  fi
+  log "  upgrading the database's schema from OpenEMR $schema to $code"
+  upgrade_database_schema "$schema"
+  log "  database's schema upgraded from OpenEMR $schema to $code"
 }
 
 # 'USER'@'DB_APP_HOST': every account the host uses connects from where the app does.
