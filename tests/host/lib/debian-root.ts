@@ -32,6 +32,10 @@
  *   - `path(p)`: the host path of `p` inside the root; `writeFile(p, text, mode)`, `readFile(p)`.
  *   - `startDaemon(label, argv, ready)`: starts a foreground daemon detached, output to
  *     `/var/log/<label>.fixture.log` in the root, and waits until `ready()` resolves true.
+ *   - `addNode(name)`: a node of a multi-host test: a network namespace of its own
+ *     (`<netns>.<name>`), joined to the root's by a veth pair (root side `gateway`, node side
+ *     `address`, a 10.232.N.0/30, its default route through the root's namespace), sharing the
+ *     root's files. `run`, `sh` and `startDaemon` as the root's, from the node's namespace.
  *   - `destroy()`: kills every process whose root is this root or that runs in its namespace,
  *     unmounts, deletes the namespace and the directory. Safe to call twice; also runs at process
  *     exit for roots a test forgot, and at the next `freshRoot` after a crash (see Runs).
@@ -65,16 +69,19 @@ import { dirname, join, resolve } from "path";
 
 const REPO_ROOT = resolve(__dirname, "../../..");
 const BUILD_SCRIPT = join(__dirname, "build-root.sh");
-const PACKAGE_LISTS = ["web.txt", "db-server.txt"].map((file) => join(REPO_ROOT, "infra/host/packages", file));
+const PACKAGE_LISTS = ["web.txt", "db-server.txt", "ha.txt"].map((file) =>
+  join(REPO_ROOT, "infra/host/packages", file),
+);
 
 export const SUITE = "trixie";
 export const MIRROR = "http://deb.debian.org/debian";
 /**
- * Packages in the test image that the bootstrap does not install: the scanners run inside, and
+ * Packages in the test image that the bootstrap does not install: the scanners run inside;
  * python3-moto (with python3-flask-cors, which its server mode needs) is the S3-compatible
- * server the backup tests run on the root's loopback.
+ * server the backup tests run on the root's loopback; valkey-server stands for ElastiCache in
+ * the ha tests.
  */
-export const EXTRA_TEST_PACKAGES = ["lynis", "iproute2", "python3-moto", "python3-flask-cors"];
+export const EXTRA_TEST_PACKAGES = ["lynis", "iproute2", "python3-moto", "python3-flask-cors", "valkey-server"];
 export const CACHE_DIR = process.env.OPENEMR_TEST_CACHE ?? "/var/cache/openemr-aws-tests";
 export const ROOTS_DIR = process.env.OPENEMR_TEST_ROOTS ?? "/var/tmp/openemr-aws-roots";
 const PATH_IN_ROOT = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -209,7 +216,20 @@ export interface DebianRoot {
   writeFile(pathInRoot: string, text: string | Buffer, mode?: number): void;
   readFile(pathInRoot: string): string;
   startDaemon(label: string, argv: string[], ready: () => Promise<boolean>, timeoutMs?: number): Promise<void>;
+  addNode(name: string): RootNode;
   destroy(): Promise<void>;
+}
+
+/** A node of a multi-host test: the root's files, a network namespace of its own (see addNode). */
+export interface RootNode {
+  name: string;
+  netns: string;
+  /** The node's address; `gateway`, the root namespace's end of their link. */
+  address: string;
+  gateway: string;
+  run(argv: string[], options?: RunOptions): Promise<RunResult>;
+  sh(script: string, options?: RunOptions): Promise<RunResult>;
+  startDaemon(label: string, argv: string[], ready: () => Promise<boolean>, timeoutMs?: number): Promise<void>;
 }
 
 /** This process's roots, by directory, for the exit handler. */
@@ -343,6 +363,10 @@ function teardown(dir: string, netns: string, vethHost: string): void {
     execFileSync("umount", ["-l", mountPoint]);
   }
   if (namespaceExists(netns)) execFileSync("ip", ["netns", "delete", netns]);
+  // The root's nodes (addNode): their processes are chrooted into dir, so gone by now.
+  for (const node of existsSync("/run/netns") ? readdirSync("/run/netns") : []) {
+    if (node.startsWith(`${netns}.`)) execFileSync("ip", ["netns", "delete", node]);
+  }
   try {
     if (vethHost) execFileSync("ip", ["link", "delete", vethHost], { stdio: "ignore" });
   } catch {
@@ -461,9 +485,9 @@ export async function freshRoot(
   // nsenter joins the network namespace only; `ip netns exec` would also give each command a
   // mount namespace of its own, and a mount the code under test makes (the bootstrap's bind
   // of DATA_DIR) would vanish when the command ends. destroy() unmounts what stays.
-  const inRoot = (argv: string[], env: Record<string, string> = {}): string[] => [
+  const inRoot = (argv: string[], env: Record<string, string> = {}, inNetns = netns): string[] => [
     "nsenter",
-    `--net=/run/netns/${netns}`,
+    `--net=/run/netns/${inNetns}`,
     "chroot",
     dir,
     "/usr/bin/env",
@@ -477,37 +501,30 @@ export async function freshRoot(
   ];
   const pathIn = (pathInRoot: string) => join(dir, pathInRoot.replace(/^\/+/, ""));
 
-  const root: DebianRoot = {
-    name,
-    dir,
-    netns,
-    hostAddress,
-    address,
-    path: pathIn,
-    // Any command that takes 10 s or more (lynis, the bootstrap) says so, with its time.
-    run: (argv, options = {}) =>
+  // Any command that takes 10 s or more (lynis, the bootstrap) says so, with its time.
+  const runIn =
+    (label: string, inNetns: string) =>
+    (argv: string[], options: RunOptions = {}): Promise<RunResult> =>
       timed(
-        `${name}: ${argv.join(" ").slice(0, 80)}`,
-        () => runHost(inRoot(argv, options.env), { ...options, env: undefined }),
+        `${label}: ${argv.join(" ").slice(0, 80)}`,
+        () => runHost(inRoot(argv, options.env, inNetns), { ...options, env: undefined }),
         10_000,
-      ),
-    sh: (script, options = {}) =>
+      );
+  const shIn =
+    (label: string, inNetns: string) =>
+    (script: string, options: RunOptions = {}): Promise<RunResult> =>
       timed(
-        `${name}: ${script.replace(/\s+/g, " ").trim().slice(0, 80)}`,
-        () => runHost(inRoot(["bash", "-c", script], options.env), { ...options, env: undefined }),
+        `${label}: ${script.replace(/\s+/g, " ").trim().slice(0, 80)}`,
+        () => runHost(inRoot(["bash", "-c", script], options.env, inNetns), { ...options, env: undefined }),
         10_000,
-      ),
-    writeFile(pathInRoot, text, mode = 0o644) {
-      const target = pathIn(pathInRoot);
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, text);
-      chmodSync(target, mode);
-    },
-    readFile: (pathInRoot) => readFileSync(pathIn(pathInRoot), "utf8"),
-    async startDaemon(label, argv, ready, timeoutMs = 60_000) {
+      );
+  const startDaemonIn =
+    (inNetns: string) =>
+    async (label: string, argv: string[], ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> => {
       const logFile = pathIn(`/var/log/${label}.fixture.log`);
       const fd = openSync(logFile, "a");
-      const child = spawn(inRoot(argv)[0], inRoot(argv).slice(1), { detached: true, stdio: ["ignore", fd, fd] });
+      const command = inRoot(argv, {}, inNetns);
+      const child = spawn(command[0], command.slice(1), { detached: true, stdio: ["ignore", fd, fd] });
       closeSync(fd);
       child.unref();
       const deadline = Date.now() + timeoutMs;
@@ -518,6 +535,55 @@ export async function freshRoot(
         await new Promise((wake) => setTimeout(wake, 250));
       }
       throw new Error(`${label} not ready after ${timeoutMs} ms: ${readFileSync(logFile, "utf8").slice(-3000)}`);
+    };
+  const nodes: string[] = [];
+
+  const root: DebianRoot = {
+    name,
+    dir,
+    netns,
+    hostAddress,
+    address,
+    path: pathIn,
+    run: runIn(name, netns),
+    sh: shIn(name, netns),
+    writeFile(pathInRoot, text, mode = 0o644) {
+      const target = pathIn(pathInRoot);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, text);
+      chmodSync(target, mode);
+    },
+    readFile: (pathInRoot) => readFileSync(pathIn(pathInRoot), "utf8"),
+    startDaemon: startDaemonIn(netns),
+    addNode(nodeName) {
+      if (!/^[a-z0-9-]{1,20}$/.test(nodeName) || nodes.includes(nodeName))
+        throw new Error(`addNode: name must match [a-z0-9-]{1,20} and be new, got "${nodeName}"`);
+      nodes.push(nodeName);
+      const nodeNetns = `${netns}.${nodeName}`;
+      const hash = createHash("sha256").update(nodeNetns).digest("hex").slice(0, 8);
+      const [vethRootSide, vethNode] = [`oeg-${hash}`, `oen-${hash}`];
+      const subnet = `10.232.${nodes.length}`;
+      const [gateway, nodeAddress] = [`${subnet}.1`, `${subnet}.2`];
+      execFileSync("ip", ["netns", "add", nodeNetns]);
+      execFileSync("ip", ["link", "add", vethRootSide, "type", "veth", "peer", "name", vethNode]);
+      execFileSync("ip", ["link", "set", vethRootSide, "netns", netns]);
+      execFileSync("ip", ["link", "set", vethNode, "netns", nodeNetns]);
+      execFileSync("ip", ["-n", netns, "addr", "add", `${gateway}/30`, "dev", vethRootSide]);
+      execFileSync("ip", ["-n", netns, "link", "set", vethRootSide, "up"]);
+      execFileSync("ip", ["-n", nodeNetns, "addr", "add", `${nodeAddress}/30`, "dev", vethNode]);
+      execFileSync("ip", ["-n", nodeNetns, "link", "set", vethNode, "up"]);
+      execFileSync("ip", ["-n", nodeNetns, "link", "set", "lo", "up"]);
+      // Packets for the root's own address arrive in its namespace; nothing is forwarded further.
+      execFileSync("ip", ["-n", nodeNetns, "route", "add", "default", "via", gateway]);
+      return {
+        name: nodeName,
+        netns: nodeNetns,
+        address: nodeAddress,
+        gateway,
+        run: runIn(`${name}.${nodeName}`, nodeNetns),
+        sh: shIn(`${name}.${nodeName}`, nodeNetns),
+        startDaemon: startDaemonIn(nodeNetns),
+      };
     },
     async destroy() {
       safeTeardown(dir, netns, vethHost);
