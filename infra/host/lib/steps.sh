@@ -295,11 +295,13 @@ efs_fstab_line() {
 efs_dns_name() { printf '%s.efs.%s.amazonaws.com\n' "$EFS_FILE_SYSTEM_ID" "$AWS_REGION"; }
 
 # The client key (RSA 3072, as efs-utils) is made once; the certificate again when it does not
-# name the current ids or ends within a week. Prints "changed" when it wrote.
+# name the current ids or ends within a week. Prints "changed" when it wrote. Called in a command
+# substitution, where errexit is off: each failure dies explicitly, which ends that subshell.
 ensure_efs_client_certificate() {
-  local dir=$1 days=${EFS_CLIENT_CERT_DAYS:-365} text
+  local dir=$1 days=${EFS_CLIENT_CERT_DAYS:-365} text staged
   if [[ ! -s $dir/client.key ]]; then
-    (umask 077 && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$dir/client.key" 2>/dev/null)
+    (umask 077 && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$dir/client.key" 2>/dev/null) ||
+      die "cannot make the EFS client key $dir/client.key"
   fi
   if [[ -s $dir/client.crt ]] && openssl x509 -checkend $((7 * 86400)) -noout -in "$dir/client.crt" >/dev/null; then
     text=$(openssl x509 -noout -text -in "$dir/client.crt")
@@ -311,10 +313,15 @@ ensure_efs_client_certificate() {
     printf '[ efs_client ]\nsubjectKeyIdentifier = hash\n'
     printf '1.3.6.1.4.1.4843.7.1 = ASN1:UTF8String:%s\n' "$EFS_ACCESS_POINT_ID"
     printf '1.3.6.1.4.1.4843.7.3 = ASN1:UTF8String:%s\n' "$EFS_FILE_SYSTEM_ID"
-  } >"$dir/client.cnf"
-  openssl req -new -x509 -sha256 -days "$days" -config "$dir/client.cnf" -key "$dir/client.key" -out "$dir/client.crt.new"
-  chmod 0600 "$dir/client.crt.new"
-  mv "$dir/client.crt.new" "$dir/client.crt"
+  } >"$dir/client.cnf" || die "cannot write $dir/client.cnf"
+  # Staged under a name of its own (mktemp: 0600) and renamed, so stunnel never reads half a
+  # certificate and a bootstrap and the timer running at once do not write one file.
+  staged=$(mktemp "$dir/client.crt.XXXXXX") || die "cannot write in $dir"
+  if ! openssl req -new -x509 -sha256 -days "$days" -config "$dir/client.cnf" -key "$dir/client.key" -out "$staged" ||
+    ! mv "$staged" "$dir/client.crt"; then
+    rm -f "$staged"
+    die "cannot write the EFS client certificate $dir/client.crt"
+  fi
   log "  wrote $dir/client.crt (access point $EFS_ACCESS_POINT_ID, file system $EFS_FILE_SYSTEM_ID)"
   echo changed
 }
