@@ -3,7 +3,7 @@
 // /etc/systemd/system bind-mounted from a temporary directory, and stand-ins on PATH for
 // systemctl, mount and mountpoint that record their calls: the client certificate read back
 // with openssl, the stunnel config, the unit, the fstab line; and step_release leaving the
-// shared site alone.
+// shared site alone. bin/openemr-renew-efs-certificate runs the same way, as its timer would.
 import { spawnSync } from "node:child_process";
 import {
   chmodSync,
@@ -11,6 +11,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   writeFileSync,
@@ -38,6 +39,8 @@ function sandbox() {
   stub("mountpoint", "exit 1");
   // www-data is not mapped in the user namespace.
   stub("chown", "exit 0");
+  // The renewal command logs to the journal too when no systemd unit runs it.
+  stub("logger", "exit 0");
   return dir;
 }
 
@@ -77,6 +80,35 @@ function hostBash(dir: string, script: string) {
   );
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** Runs bin/openemr-renew-efs-certificate as root of a private namespace with the sandbox's settings. */
+function renew(dir: string, settings: string) {
+  writeFileSync(join(dir, "etc", "settings.env"), settings);
+  const result = spawnSync(
+    "unshare",
+    [
+      "--map-root-user",
+      "bash",
+      "-c",
+      `PATH=${dir}/bin:$PATH exec ${resolve("infra/host/bin/openemr-renew-efs-certificate")}`,
+    ],
+    { encoding: "utf8", env: { ...process.env, OPENEMR_AWS_ETC: join(dir, "etc"), INVOCATION_ID: "" } },
+  );
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const HA_SETTINGS = [
+  "OPENEMR_MODE=ec2",
+  "OPENEMR_TIER=ha",
+  "AWS_REGION=eu-west-1",
+  `EFS_FILE_SYSTEM_ID=${FS_ID}`,
+  `EFS_ACCESS_POINT_ID=${AP_ID}`,
+  "",
+].join("\n");
+
+/** True when the certificate at PATH is still valid SECONDS from now (openssl x509 -checkend). */
+const validFor = (path: string, seconds: number) =>
+  spawnSync("openssl", ["x509", "-checkend", String(seconds), "-noout", "-in", path]).status === 0;
 
 const calls = (dir: string) => (existsSync(join(dir, "calls")) ? readFileSync(join(dir, "calls"), "utf8") : "");
 
@@ -168,6 +200,98 @@ describe("ha: step_shared_sites", () => {
     expect(result.stderr).toContain("skipped: no EFS_FILE_SYSTEM_ID");
     expect(existsSync(join(dir, "etc", "efs"))).toBe(false);
     expect(calls(dir)).toBe("");
+  });
+});
+
+describe("ha: the EFS client certificate renewed by its timer", () => {
+  const WEEK = 7 * 86400;
+
+  it("remakes a certificate that ends within a week and restarts stunnel", () => {
+    const dir = sandbox();
+    const crt = join(dir, "etc", "efs", "client.crt");
+    expect(hostBash(dir, "EFS_CLIENT_CERT_DAYS=3\nstep_shared_sites").code).toBe(0);
+    expect(validFor(crt, WEEK)).toBe(false);
+    const before = readFileSync(crt, "utf8");
+    writeFileSync(join(dir, "calls"), "");
+
+    const result = renew(dir, HA_SETTINGS);
+    expect(result.stderr).not.toContain("ERROR");
+    expect(result.code).toBe(0);
+    expect(readFileSync(crt, "utf8")).not.toBe(before);
+    expect(validFor(crt, 300 * 86400)).toBe(true);
+    const text = spawnSync("openssl", ["x509", "-noout", "-text", "-in", crt], { encoding: "utf8" }).stdout;
+    expect(text).toContain(AP_ID);
+    expect(text).toContain(FS_ID);
+    expect(lstatSync(crt).mode & 0o777).toBe(0o600);
+    expect(calls(dir)).toContain("systemctl restart openemr-efs-tls.service\n");
+    expect(result.stderr).toContain("OK: openemr-efs-tls.service restarted");
+  });
+
+  it("leaves a certificate valid for more than a week alone and restarts nothing", () => {
+    const dir = sandbox();
+    const crt = join(dir, "etc", "efs", "client.crt");
+    expect(hostBash(dir, "step_shared_sites").code).toBe(0);
+    const before = readFileSync(crt, "utf8");
+    writeFileSync(join(dir, "calls"), "");
+
+    const result = renew(dir, HA_SETTINGS);
+    expect(result.code).toBe(0);
+    expect(readFileSync(crt, "utf8")).toBe(before);
+    expect(calls(dir)).not.toContain("systemctl");
+    expect(result.stderr).toContain("nothing to do");
+  });
+
+  it("does nothing, with one line, on a host without EFS settings", () => {
+    const dir = sandbox();
+    const result = renew(dir, "OPENEMR_MODE=ec2\nOPENEMR_TIER=standard\nAWS_REGION=eu-west-1\n");
+    expect(result.code).toBe(0);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain("no EFS_FILE_SYSTEM_ID");
+    expect(existsSync(join(dir, "etc", "efs"))).toBe(false);
+    expect(calls(dir)).not.toContain("systemctl");
+  });
+
+  it("fails, keeping the old certificate and stunnel as they are, when openssl cannot write a new one", () => {
+    const dir = sandbox();
+    const crt = join(dir, "etc", "efs", "client.crt");
+    expect(hostBash(dir, "EFS_CLIENT_CERT_DAYS=3\nstep_shared_sites").code).toBe(0);
+    const before = readFileSync(crt, "utf8");
+    const openssl = spawnSync("bash", ["-c", "command -v openssl"], { encoding: "utf8" }).stdout.trim();
+    writeFileSync(
+      join(dir, "bin", "openssl"),
+      `#!/usr/bin/env bash\n[[ $1 == req ]] && exit 1\nexec ${openssl} "$@"\n`,
+    );
+    chmodSync(join(dir, "bin", "openssl"), 0o755);
+    writeFileSync(join(dir, "calls"), "");
+
+    const result = renew(dir, HA_SETTINGS);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`ERROR: cannot write the EFS client certificate ${crt}`);
+    expect(readFileSync(crt, "utf8")).toBe(before);
+    expect(readdirSync(join(dir, "etc", "efs")).filter((name) => name.startsWith("client.crt."))).toEqual([]);
+    expect(calls(dir)).not.toContain("systemctl");
+  });
+
+  it("is refused before the bootstrap has set up the EFS mount", () => {
+    const dir = sandbox();
+    const result = renew(dir, HA_SETTINGS);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("stunnel.conf is missing");
+    expect(calls(dir)).not.toContain("systemctl");
+  });
+
+  it("step_timers enables its timer where sites/ is on EFS, and only there", () => {
+    const timers = (efs: string) => {
+      const dir = sandbox();
+      const script = `have_systemd() { :; }\nEFS_FILE_SYSTEM_ID=${efs}\nstep_timers`;
+      expect(hostBash(dir, script).code).toBe(0);
+      expect(existsSync(join(dir, "units", "openemr-renew-efs-certificate.service"))).toBe(true);
+      return calls(dir);
+    };
+    expect(timers(FS_ID)).toContain("systemctl enable --now --quiet openemr-renew-efs-certificate.timer\n");
+    const without = timers("");
+    expect(without).toContain("systemctl enable --now --quiet openemr-backup.timer\n");
+    expect(without).not.toContain("openemr-renew-efs-certificate.timer");
   });
 });
 

@@ -259,8 +259,9 @@ EFS_TLS_UNIT=openemr-efs-tls.service
 # Unlike efs-utils: no IAM authorization (its SigV4 extension .7.2; the file system policy must
 # not require IAM), no OCSP check of EFS's certificate (OCSPaia), and no watchdog: systemd's
 # Restart= restarts a dead stunnel, and the certificate (efs-utils' lasts 3 hours and its
-# watchdog renews it) lasts EFS_CLIENT_CERT_DAYS and is remade by the bootstrap when the ids
-# change or it ends within a week.
+# watchdog renews it) lasts EFS_CLIENT_CERT_DAYS and is remade when the ids change or it ends
+# within a week, here and daily by bin/openemr-renew-efs-certificate (its timer), which then
+# restarts stunnel.
 step_shared_sites() {
   if ! shared_sites; then
     log "  skipped: no EFS_FILE_SYSTEM_ID, sites/ stays in the code tree"
@@ -790,7 +791,7 @@ ensure_backup_signing_key() {
   log "  made the backup signing key $key: keep a copy away from this host, a restore elsewhere needs it"
 }
 
-# The backup and restore-drill timers (their units ship in systemd/); enabled where systemd runs.
+# The host's timers (their units ship in systemd/); enabled where systemd runs and they apply.
 step_timers() {
   local unit changed=""
   ensure_backup_signing_key
@@ -810,6 +811,8 @@ step_timers() {
     # Rotation writes Secrets Manager (ec2 only), and one host of an ha group must not rotate the
     # account the others use.
     [[ ${unit##*/} == openemr-rotate-db-password.timer && ($OPENEMR_MODE != ec2 || $OPENEMR_TIER == ha) ]] && continue
+    # The EFS client certificate exists only where sites/ is shared on EFS.
+    [[ ${unit##*/} == openemr-renew-efs-certificate.timer ]] && ! shared_sites && continue
     systemctl enable --now --quiet "${unit##*/}"
   done
   log "  timers enabled"
