@@ -1,7 +1,13 @@
-import type { ResourceRule } from "../types";
+import type { ResourceRule, RuleResource } from "../types";
 import { AwsType } from "../resource-types";
 import { cite, sections } from "../citations";
 import { asArray, failProperty, pass } from "../outcomes";
+
+/** True when the alarm's actions are turned off (it changes state but notifies nobody). */
+export function actionsDisabled(alarm: RuleResource): boolean {
+  const enabled = alarm.props.actionsEnabled;
+  return enabled === false || enabled === "false";
+}
 
 export const alarmHasActions: ResourceRule = {
   kind: "resource",
@@ -15,8 +21,7 @@ export const alarmHasActions: ResourceRule = {
   resourceTypes: [AwsType.metricAlarm],
   evaluate(resource) {
     const enabled = resource.props.actionsEnabled;
-    if (enabled === false || enabled === "false")
-      return failProperty(resource, "actionsEnabled", enabled, "true (or not set)");
+    if (actionsDisabled(resource)) return failProperty(resource, "actionsEnabled", enabled, "true (or not set)");
     const actions = asArray<string>(resource.props.alarmActions);
     if (actions.length === 0)
       return failProperty(resource, "alarmActions", resource.props.alarmActions, "one or more SNS topic ARNs");
