@@ -1,8 +1,9 @@
 import type { Outcome, RuleResource, StackRule } from "../types";
 import { AwsType, loadBalancerTypes } from "../resource-types";
 import { citeInferred } from "../citations";
-import { all, asArray, fail, pass, resultFor } from "../outcomes";
+import { all, asArray, fail, failProperty, label, pass, resultFor, show } from "../outcomes";
 import { identities, ofType } from "../joins";
+import { actionsDisabled } from "./alarm-has-actions";
 
 /**
  * The backup-age signal the host publishes (docs/host-interface.md): namespace, metric, and the
@@ -96,6 +97,80 @@ function watching(
   );
 }
 
+/**
+ * What must watch an Auto Scaling group of hosts. Its hosts come and go, so no alarm can name one
+ * by its instance id: each is watched through the group's name, the CloudWatch agent's memory and
+ * root disk use (published by AutoScalingGroupName, docs/ha.md) and the group's own
+ * count of hosts in service.
+ */
+const GROUP_ALARMS: { what: string; namespace: string; metricNames: string[]; path?: string }[] = [
+  { what: "the hosts' memory", namespace: "CWAgent", metricNames: ["mem_used_percent"] },
+  { what: "the hosts' root disk", namespace: "CWAgent", metricNames: ["disk_used_percent"], path: "/" },
+  {
+    what: "the hosts in service",
+    namespace: "AWS/AutoScaling",
+    metricNames: ["GroupInServiceInstances", "GroupInServiceCapacity"],
+  },
+];
+
+/** The group's alarm of one kind (`wanted`): present, notifying, and on a metric the group publishes. */
+function groupAlarmOutcome(
+  metrics: WatchedMetric[],
+  group: RuleResource,
+  wanted: (typeof GROUP_ALARMS)[number],
+): Outcome {
+  const names = identities(group);
+  const expected =
+    `${wanted.namespace} ${wanted.metricNames.join(" or ")} with dimensions.AutoScalingGroupName ` +
+    `${show(group.props.name ?? names[0])}${wanted.path ? ` and dimensions.path ${show(wanted.path)}` : ""}`;
+  const candidates = metrics.filter(
+    (metric) =>
+      metric.namespace === wanted.namespace &&
+      wanted.metricNames.includes(metric.metricName ?? "") &&
+      names.includes(metric.dimensions.AutoScalingGroupName as string) &&
+      (wanted.path === undefined || metric.dimensions.path === wanted.path),
+  );
+  const notifying = candidates.filter(
+    (metric) => !actionsDisabled(metric.alarm) && asArray(metric.alarm.props.alarmActions).length > 0,
+  );
+  if (notifying.length === 0) {
+    const mute = candidates[0]?.alarm;
+    return fail(
+      group,
+      mute
+        ? `${label(mute)} watches ${wanted.what} but notifies nobody (alarmActions ${show(mute.props.alarmActions)}, ` +
+            `actionsEnabled ${show(mute.props.actionsEnabled ?? true)}); expected alarmActions naming the alert topic`
+        : `no ${AwsType.metricAlarm} watches ${wanted.what}; ` +
+            `expected an alarm on ${expected}, with alarmActions naming the alert topic`,
+      mute
+        ? {
+            [`${mute.name}.alarmActions`]: mute.props.alarmActions ?? null,
+            [`${mute.name}.actionsEnabled`]: mute.props.actionsEnabled ?? true,
+          }
+        : { "alarm.dimensions.AutoScalingGroupName": null },
+    );
+  }
+  // Auto Scaling publishes a group metric only while the group collects it (enabledMetrics).
+  const collected = asArray<string>(group.props.enabledMetrics);
+  const alarm =
+    wanted.namespace === "AWS/AutoScaling"
+      ? notifying.find((metric) => collected.includes(metric.metricName ?? ""))
+      : notifying[0];
+  if (!alarm)
+    return failProperty(
+      group,
+      "enabledMetrics",
+      group.props.enabledMetrics,
+      `it to include ${show(notifying[0].metricName)}, which ${label(notifying[0].alarm)} watches ` +
+        "(Auto Scaling publishes no group metric it does not collect)",
+    );
+  return pass({
+    [`${alarm.alarm.name}.metricName`]: alarm.metricName,
+    [`${alarm.alarm.name}.dimensions.AutoScalingGroupName`]: alarm.dimensions.AutoScalingGroupName,
+    [`${alarm.alarm.name}.alarmActions`]: alarm.alarm.props.alarmActions,
+  });
+}
+
 export const requiredAlarms: StackRule = {
   kind: "stack",
   id: "required-alarms",
@@ -103,14 +178,17 @@ export const requiredAlarms: StackRule = {
   description:
     "The baseline alarm set exists: each host (AWS/EC2 or CWAgent, by InstanceId) and the backup age on it " +
     "(OpenEMR BackupSuccess, missing data breaching; on the single tier also OpenEMR BinlogShipSuccess, " +
-    "missing data breaching), each RDS instance (AWS/RDS, " +
-    "by DBInstanceIdentifier) and each load balancer (AWS/ApplicationELB, by LoadBalancer).",
+    "missing data breaching), each Auto Scaling group of hosts (CWAgent mem_used_percent, CWAgent " +
+    'disk_used_percent of path "/" and AWS/AutoScaling GroupInServiceInstances or GroupInServiceCapacity, ' +
+    "each by AutoScalingGroupName, each with alarm actions, the last collected by the group), each RDS " +
+    "instance (AWS/RDS, by DBInstanceIdentifier) and each load balancer (AWS/ApplicationELB, by LoadBalancer).",
   citations: citeInferred("164.308(a)(1)(ii)(D)"),
   severity: "high",
   enforcement: "mandatory",
   remediation:
     "Declare aws.cloudwatch.MetricAlarm resources for the missing subject, " +
-    "with the dimension naming it, notifying the alert topic.",
+    "with the dimension naming it, notifying the alert topic; for an Auto Scaling group, also list the " +
+    "in-service alarm's metric in the group's enabledMetrics.",
   evaluate(resources, { settings }) {
     const metrics = ofType(resources, AwsType.metricAlarm).flatMap(watchedMetrics);
     const missing = (subject: RuleResource, what: string, dimension: string): Outcome =>
@@ -173,6 +251,9 @@ export const requiredAlarms: StackRule = {
           : missing(balancer, "the load balancer (AWS/ApplicationELB)", "LoadBalancer"),
       );
     });
-    return [...hosts, ...databases, ...balancers];
+    const groups = ofType(resources, AwsType.autoscalingGroup).map((group) =>
+      resultFor(group, all(GROUP_ALARMS.map((wanted) => groupAlarmOutcome(metrics, group, wanted)))),
+    );
+    return [...hosts, ...groups, ...databases, ...balancers];
   },
 };
