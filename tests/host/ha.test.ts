@@ -21,6 +21,7 @@ import {
   MariadbServer,
   RootNode,
   RunResult,
+  TestCa,
   freshRoot,
   issueCert,
   makeTestCa,
@@ -32,6 +33,9 @@ const SHARED_SITES = "/srv/openemr-sites";
 const INSTALLER_RUNS = "/srv/runs/installer";
 const UPGRADE_RUNS = "/srv/runs/upgrade";
 const SESSION_CACHE_HOST = "sessions.clinic.test";
+const EFS_ID = "fs-0123456789abcdef0";
+const EFS_ACCESS_POINT = "fsap-0123456789abcdef0";
+const EFS_HOST = `${EFS_ID}.efs.eu-west-1.amazonaws.com`;
 const PHP_SESSION_FILES = "/var/lib/php/sessions";
 
 // The database's connection as OpenEMR's installer writes it in sqlconf.php, over TLS verified
@@ -140,6 +144,7 @@ describe("ha: hosts on one shared database, shared sites/ and shared sessions", 
   let root: DebianRoot;
   let db: MariadbServer;
   const sessionToken = randomBytes(24).toString("base64").replace(/[+/=]/g, "x");
+  let ca: TestCa;
   const releases: Record<string, string> = {};
   const nodes = new Map<string, RootNode>();
   const node = (name: string): RootNode => {
@@ -167,8 +172,9 @@ describe("ha: hosts on one shared database, shared sites/ and shared sessions", 
       `DB_CA_FILE=${db.caFileInRoot}`,
       "SECRET_DB_APP=app",
       "SECRET_ADMIN=admin",
-      "EFS_FILE_SYSTEM_ID=fs-0123456789abcdef0",
-      "EFS_ACCESS_POINT_ID=fsap-0123456789abcdef0",
+      `EFS_FILE_SYSTEM_ID=${EFS_ID}`,
+      `EFS_ACCESS_POINT_ID=${EFS_ACCESS_POINT}`,
+      "AWS_REGION=eu-west-1",
       `SHARED_SITES_DIR=${SHARED_SITES}`,
       `SESSION_CACHE_HOST=${SESSION_CACHE_HOST}`,
       "SECRET_SESSION_CACHE=sessions",
@@ -203,16 +209,19 @@ describe("ha: hosts on one shared database, shared sites/ and shared sessions", 
         "GRANT ALL PRIVILEGES ON openemr.* TO 'openemr_app'@'%';\n",
     );
 
-    // Valkey with TLS and AUTH, its certificate from a CA in the hosts' trust store, as
-    // ElastiCache's is in Debian's.
-    const ca = await makeTestCa(root.path("/srv/valkey-ca"), "openemr-aws test sessions CA");
+    // Valkey (ElastiCache) and the EFS endpoint have certificates from a CA in the hosts' trust
+    // store, as AWS's are in Debian's, for names the hosts resolve to the root's address.
+    ca = await makeTestCa(root.path("/srv/test-ca"), "openemr-aws test AWS endpoints CA");
     const cert = await issueCert(ca, root.path("/etc/valkey/tls"), "valkey", {
       cn: SESSION_CACHE_HOST,
       dnsNames: [SESSION_CACHE_HOST],
     });
-    root.writeFile("/usr/local/share/ca-certificates/openemr-aws-test-sessions.crt", ca.caPem);
+    root.writeFile("/usr/local/share/ca-certificates/openemr-aws-test-endpoints.crt", ca.caPem);
     await root.run(["update-ca-certificates"]);
-    root.writeFile("/etc/hosts", `${root.readFile("/etc/hosts")}${root.address} ${SESSION_CACHE_HOST}\n`);
+    root.writeFile(
+      "/etc/hosts",
+      `${root.readFile("/etc/hosts")}${root.address} ${SESSION_CACHE_HOST}\n${root.address} ${EFS_HOST}\n`,
+    );
     const inRoot = (path: string) => "/" + path.slice(root.dir.length).replace(/^\/+/, "");
     root.writeFile(
       "/etc/valkey/sessions.conf",
@@ -286,6 +295,24 @@ describe("ha: hosts on one shared database, shared sites/ and shared sessions", 
         "render_session_config | install_text $conf/92-openemr-sessions.ini 0640 root:www-data >/dev/null",
         "exec runuser -u www-data -- env PHP_INI_SCAN_DIR=/etc/php/8.4/cli/conf.d:$conf " +
           "php -S 0.0.0.0:8080 -t $OPENEMR_WEB_ROOT",
+      ].join("\n"),
+    );
+    // A node's half of the EFS mount: its client certificate and stunnel's configuration, made
+    // by the bootstrap's own functions (step_shared_sites without systemd and mount).
+    root.writeFile(
+      "/srv/efs-tls.sh",
+      [
+        "set -euo pipefail",
+        NODE_HOST_NAME,
+        "export OPENEMR_AWS_ETC=/srv/node-$1/etc",
+        'BUNDLE_DIR=/opt/openemr-aws PROG="efs-$1" RUN_DIR=$(mktemp -d) SECRET_VALUES=()',
+        "source $BUNDLE_DIR/lib/common.sh",
+        "source $BUNDLE_DIR/lib/steps.sh",
+        "read_settings_file",
+        "dir=/srv/node-$1/efs",
+        "install -d -m 0700 $dir",
+        "ensure_efs_client_certificate $dir >/dev/null",
+        "render_efs_stunnel_config $dir >$dir/stunnel.conf",
       ].join("\n"),
     );
     root.writeFile(
@@ -439,6 +466,63 @@ describe("ha: hosts on one shared database, shared sites/ and shared sessions", 
       "WARNING: the database's schema is at OpenEMR 7.0.4, later than this host's 7.0.3; serving 7.0.3 on it",
     );
     expect(lines(UPGRADE_RUNS)).toHaveLength(1);
+  });
+
+  it("a node reaches EFS through stunnel as the bootstrap sets it: name, chain, access point", async () => {
+    // The stand-in EFS endpoint: TLS on 2049, asking for a client certificate (any: EFS's are
+    // self-signed), printing the one it gets and the bytes that come through.
+    const efsEndpoint = async (name: string, dnsName: string) => {
+      const cert = await issueCert(ca, root.path("/etc/efs-stand-in"), name, { cn: dnsName, dnsNames: [dnsName] });
+      const inRoot = (path: string) => "/" + path.slice(root.dir.length).replace(/^\/+/, "");
+      await root.sh("pkill -x openssl || true");
+      root.writeFile(`/var/log/${name}.fixture.log`, "");
+      await root.startDaemon(
+        name,
+        [
+          "bash",
+          "-c",
+          `sleep 600 | openssl s_server -accept ${root.address}:2049 -cert ${inRoot(cert.cert)} ` +
+            `-key ${inRoot(cert.key)} -verify 1`,
+        ],
+        async () => root.readFile(`/var/log/${name}.fixture.log`).includes("ACCEPT"),
+      );
+      return () => root.readFile(`/var/log/${name}.fixture.log`);
+    };
+    const probe = (text: string) =>
+      node("e").run(["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/20049 && printf '${text}\\n' >&3 && sleep 2`], {
+        check: false,
+      });
+    const until = async (check: () => boolean) => {
+      for (let tries = 0; tries < 40 && !check(); tries++) await sleep(250);
+      return check();
+    };
+
+    const served = await efsEndpoint("efs", EFS_HOST);
+    await node("e").run(["unshare", "--uts", "bash", "/srv/efs-tls.sh", "e"]);
+    await node("e").startDaemon("stunnel-e", ["stunnel4", "/srv/node-e/efs/stunnel.conf"], async () => {
+      const listening = await node("e").run(["ss", "-Hltn", "sport = :20049"]);
+      // SO_BINDTODEVICE=lo shows as 127.0.0.1%lo.
+      return /127\.0\.0\.1(%lo)?:20049/.test(listening.stdout);
+    });
+    await probe("nfs-through-tls");
+    expect(await until(() => served().includes("nfs-through-tls"))).toBe(true);
+    const presented = /Client certificate\n(-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----)/.exec(
+      served(),
+    )?.[1];
+    expect(presented).toBeDefined();
+    const text = (await root.run(["openssl", "x509", "-noout", "-text"], { input: presented })).stdout;
+    expect(text).toMatch(new RegExp(`1\\.3\\.6\\.1\\.4\\.1\\.4843\\.7\\.1:\\s*\\S*${EFS_ACCESS_POINT}`));
+    expect(text).toMatch(new RegExp(`1\\.3\\.6\\.1\\.4\\.1\\.4843\\.7\\.3:\\s*\\S*${EFS_ID}`));
+
+    // An endpoint whose certificate names another host gets nothing through.
+    const impostor = await efsEndpoint("efs-impostor", "fs-0fffffffffffffff0.efs.eu-west-1.amazonaws.com");
+    await probe("must-not-arrive");
+    await sleep(2_000);
+    expect(impostor()).toContain("ACCEPT");
+    expect(impostor()).not.toContain("must-not-arrive");
+    expect(root.readFile("/var/log/stunnel-e.fixture.log")).toMatch(
+      /CERT: Host name mismatch|certificate verify failed/i,
+    );
   });
 
   it("the backup's timer firing on two nodes at once, and on a third later, runs it once", async () => {
