@@ -171,6 +171,20 @@ function groupAlarmOutcome(
   });
 }
 
+/** Like `all`, but a failure names every gap of `subject` at once, so one audit lists each missing alarm. */
+function everyFailure(subject: RuleResource, outcomes: Outcome[]): Outcome {
+  const failed = outcomes.filter(
+    (outcome): outcome is Extract<Outcome, { status: "fail" }> => outcome.status === "fail",
+  );
+  if (failed.length < 2) return all(outcomes);
+  const prefix = `${label(subject)}: `;
+  return fail(
+    subject,
+    failed.map((outcome) => outcome.message.replace(prefix, "")).join("; "),
+    Object.assign({}, ...failed.map((outcome) => outcome.evidence)),
+  );
+}
+
 export const requiredAlarms: StackRule = {
   kind: "stack",
   id: "required-alarms",
@@ -252,7 +266,13 @@ export const requiredAlarms: StackRule = {
       );
     });
     const groups = ofType(resources, AwsType.autoscalingGroup).map((group) =>
-      resultFor(group, all(GROUP_ALARMS.map((wanted) => groupAlarmOutcome(metrics, group, wanted)))),
+      resultFor(
+        group,
+        everyFailure(
+          group,
+          GROUP_ALARMS.map((wanted) => groupAlarmOutcome(metrics, group, wanted)),
+        ),
+      ),
     );
     return [...hosts, ...groups, ...databases, ...balancers];
   },

@@ -185,6 +185,12 @@ describe("monitoring rules", () => {
       "hosts",
       "GroupInServiceInstances",
     );
+    const unwatched = await declared(() => {
+      new aws.autoscaling.Group("hosts", { name: "clinic-openemr", minSize: 2, maxSize: 4 });
+    });
+    const everyGap = expectFails(requiredAlarms, unwatched, "hosts", "mem_used_percent");
+    expect(everyGap).toContain("disk_used_percent");
+    expect(everyGap).toContain("GroupInServiceInstances");
   });
 
   it("required-alarms: a group alarm notifies, names this group, watches / and a collected metric", async () => {
