@@ -63,6 +63,14 @@ describe("npm run audit", () => {
       expect(code).toBe(0);
       expect(stdout).toContain("PASS");
       expect(report.stack.tier).toBe(example.replace(/^Pulumi\.|\.yaml$/g, ""));
+      // The docs that show this example's plan state its resource count as the audit planned it.
+      const docs = ["README.md", ...readdirSync(path.join(root, "docs")).map((file) => `docs/${file}`)];
+      for (const doc of docs.filter((file) => file.endsWith(".md"))) {
+        const stated = readFileSync(path.join(root, doc), "utf8").matchAll(
+          new RegExp(`npm run plan -- config/examples/${example.replace(/\./g, "\\.")}\\s+# (\\d+) resources`, "g"),
+        );
+        for (const [, count] of stated) expect(Number(count), `${doc}: ${example}`).toBe(report.summary.resources);
+      }
       // The copy region's resources exist only where the example sets openemr:copyRegion.
       const copies = readFileSync(path.join(root, "config/examples", example), "utf8").includes("copyRegion: us-");
       expect(report.waivers.map((waiver) => [waiver.rule, waiver.resource, waiver.state])).toEqual(
