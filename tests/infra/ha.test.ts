@@ -367,6 +367,14 @@ describe("ha: the estimate", () => {
 });
 
 describe("single and standard declare none of it", () => {
+  // Their resource lists, committed: a change that adds, removes or renames one of their
+  // resources shows in review as a change to these files (vitest -u rewrites them).
+  it.each(["single", "standard"] as const)("%s: the same resources as before", async (tier) => {
+    const run = tier === "single" ? single : standard;
+    const list = run.resources.map((resource) => `${resource.type} ${resource.name}`).sort();
+    await expect(list.join("\n") + "\n").toMatchFileSnapshot(`./tier-resources/${tier}.txt`);
+  });
+
   it.each(["single", "standard"] as const)("%s: one host instance, no group, EFS or cache", (tier) => {
     const run = tier === "single" ? single : standard;
     expect(run.resources.filter((resource) => haTypes.includes(resource.type))).toEqual([]);
