@@ -11,6 +11,7 @@ import { quote } from "zx";
 import { awsCall, EXIT_FAILED, EXIT_OK, OpsError, UsageError } from "../lib/errors";
 import type { Context } from "../lib/context";
 import { emit } from "../lib/printing";
+import { commandHost } from "../lib/host-group";
 import { requireOutputs } from "../lib/stack-outputs";
 import { READ_HOST_SETTINGS, runOnHost } from "../lib/ssm";
 
@@ -88,7 +89,9 @@ php -r '
 }
 
 export async function rotateAdminPassword(ctx: Context): Promise<number> {
-  const outputs = requireOutputs(ctx.outputs, "rotate-admin-password", ["adminPasswordSecretArn", "hostInstanceId"]);
+  const outputs = requireOutputs(ctx.outputs, "rotate-admin-password", ["adminPasswordSecretArn"]);
+  // On ha any one node sets it: the nodes share OpenEMR's database.
+  const instanceId = await commandHost(ctx, "rotate-admin-password");
   const current = await ctx.progress.step("reading the current admin secret", () =>
     readCredentials(ctx, outputs.adminPasswordSecretArn),
   );
@@ -107,7 +110,7 @@ export async function rotateAdminPassword(ctx: Context): Promise<number> {
   );
   const result = await ctx.progress.step("setting it in OpenEMR on the host", () =>
     runOnHost(ctx, {
-      instanceId: outputs.hostInstanceId,
+      instanceId,
       purpose: "admin password rotation",
       script: setPasswordScript(pendingVersion),
       timeoutSeconds: 120,

@@ -14,7 +14,7 @@ import {
 } from "../lib/backups";
 import { emit, formatAge, formatBytes, lastLine, renderTable } from "../lib/printing";
 import { requireOutputs } from "../lib/stack-outputs";
-import { isHa, oneGroupNode } from "../lib/host-group";
+import { commandHost, isHa } from "../lib/host-group";
 import { lastJsonLine, READ_HOST_SETTINGS, runOnHost } from "../lib/ssm";
 import { restoreRdsToTime } from "./restore-rds";
 
@@ -24,16 +24,14 @@ const LIVE_SITES_DIR = "/var/www/openemr/sites";
 
 /** Takes a backup now and returns its manifest as read back from the bucket. */
 export async function takeBackup(ctx: Context): Promise<BackupManifest> {
-  if (isHa(ctx)) {
-    const node = await oneGroupNode(ctx, "backup");
-    return backupOn(ctx, node, `backup on ${node}, the first in-service node (openemr-backup)`);
-  }
-  const outputs = requireOutputs(ctx.outputs, "backup", ["hostInstanceId", "backupBucket", "backupPrefix"]);
-  return backupOn(ctx, outputs.hostInstanceId, "backup on the host (openemr-backup)");
+  return backupOn(ctx, await commandHost(ctx, "backup"));
 }
 
-async function backupOn(ctx: Context, instanceId: string, title: string): Promise<BackupManifest> {
+async function backupOn(ctx: Context, instanceId: string): Promise<BackupManifest> {
   const outputs = requireOutputs(ctx.outputs, "backup", ["backupBucket", "backupPrefix"]);
+  const title = isHa(ctx)
+    ? `backup on ${instanceId}, the first in-service node (openemr-backup)`
+    : "backup on the host (openemr-backup)";
   const result = await ctx.progress.step(title, () =>
     runOnHost(ctx, {
       instanceId,
@@ -56,10 +54,9 @@ async function backupOn(ctx: Context, instanceId: string, title: string): Promis
 }
 
 export async function backup(ctx: Context): Promise<number> {
-  const node = isHa(ctx) ? await oneGroupNode(ctx, "backup") : undefined;
-  const manifest = node
-    ? await backupOn(ctx, node, `backup on ${node}, the first in-service node (openemr-backup)`)
-    : await takeBackup(ctx);
+  const instanceId = await commandHost(ctx, "backup");
+  const node = isHa(ctx) ? instanceId : undefined;
+  const manifest = await backupOn(ctx, instanceId);
   const bytes = manifest.parts.reduce((sum, part) => sum + part.bytes, 0);
   emit(ctx, { command: "backup", ok: true, manifest, ...(node ? { instanceId: node } : {}) }, () =>
     [
@@ -301,11 +298,12 @@ interface DrillReport {
 }
 
 export async function drill(ctx: Context, options: { backup: string }): Promise<number> {
-  const { hostInstanceId } = requireOutputs(ctx.outputs, "drill", ["hostInstanceId"]);
+  const instanceId = await commandHost(ctx, "drill");
   const chosen = await ctx.progress.step(`finding backup ${options.backup}`, () => resolveBackup(ctx, options.backup));
-  const result = await ctx.progress.step(`restore drill of ${chosen.id} into a scratch database`, () =>
+  const where = isHa(ctx) ? ` on ${instanceId}, the first in-service node` : "";
+  const result = await ctx.progress.step(`restore drill of ${chosen.id} into a scratch database${where}`, () =>
     runOnHost(ctx, {
-      instanceId: hostInstanceId,
+      instanceId,
       purpose: "restore drill",
       script: `${BIN}/openemr-restore drill --backup ${quote(chosen.id)} --json`,
       timeoutSeconds: BACKUP_TIMEOUT_SECONDS,

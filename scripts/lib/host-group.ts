@@ -143,7 +143,7 @@ export async function followInstanceRefresh(
  * The one node a command runs on: the first in-service instance. The hosts' own timers elect a
  * node per job, but a manual run always runs where it is sent, so the tool picks exactly one.
  */
-export async function oneGroupNode(ctx: Context, command: string): Promise<string> {
+async function oneGroupNode(ctx: Context, command: string): Promise<string> {
   const group = await describeHostGroup(ctx, command);
   if (!group.inService.length)
     throw new OpsError(
@@ -151,4 +151,14 @@ export async function oneGroupNode(ctx: Context, command: string): Promise<strin
       "see the group's activity history in EC2 Auto Scaling, then `openemr-ops health`",
     );
   return group.inService[0];
+}
+
+/**
+ * The instance a command for one host runs on: the stack's host, or on ha the first in-service
+ * node, which acts for the group on what the nodes share (the database, sites/).
+ */
+export async function commandHost(ctx: Context, command: string): Promise<string> {
+  return isHa(ctx)
+    ? oneGroupNode(ctx, command)
+    : requireOutputs(ctx.outputs, command, ["hostInstanceId"]).hostInstanceId;
 }

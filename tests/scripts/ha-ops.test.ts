@@ -1,5 +1,7 @@
 // The ops commands on the ha tier: the hosts are the in-service instances of the stack's Auto
 // Scaling group (stack output hostGroupName), described through a mocked Auto Scaling client.
+// What the nodes share (the database, sites/) one node acts on for all: backup, drill and the
+// admin password run on the first in-service node.
 // provision and upgrade, which run `pulumi up`, are in ha-deploy.test.ts.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,6 +16,11 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import { FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { DescribeInstanceInformationCommand, SendCommandCommand } from "@aws-sdk/client-ssm";
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  UpdateSecretVersionStageCommand,
+} from "@aws-sdk/client-secrets-manager";
 import { runCli } from "./support/cli";
 import { makeCertificates, startOpenEmr, type Certificates, type FakeOpenEmr } from "./support/tls";
 import { backupIdAgo, hostReportLine, manifestFor, mockStack, stackOutputs, writeOutputs } from "./support/stack";
@@ -171,6 +178,44 @@ describe("backup on the ha tier", () => {
     const run = await runCli(["backup", "--outputs", haOutputs("https://emr.example.org/")]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`backup: Auto Scaling group ${GROUP} has no instance in service (desired 2)`);
+    expect(sentTo()).toEqual([]);
+  });
+});
+
+describe("drill and rotate-admin-password on the ha tier", () => {
+  it("drill runs on exactly one node, the first in-service instance", async () => {
+    stack.host.handle = () => ({
+      stdout: `${JSON.stringify({ ok: true, backup: stack.backupId, tables_compared: 250, mismatches: [] })}\n`,
+    });
+    const run = await runCli(["drill", "--outputs", haOutputs("https://emr.example.org/"), "--json"]);
+    expect(run.code).toBe(0);
+    expect(sentTo()).toEqual([NODE_A]);
+    expect(stack.host.scripts[0]).toContain(`openemr-restore drill --backup ${stack.backupId} --json`);
+    expect(JSON.parse(run.stdout)).toMatchObject({ command: "drill", ok: true, backupId: stack.backupId });
+  });
+
+  it("rotate-admin-password sets the new password through one node, then makes it current", async () => {
+    stack.mocks.secrets
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify({ username: "admin", password: "Oe1-old-password" }), VersionId: "v1" });
+    const run = await runCli(["rotate-admin-password", "--outputs", haOutputs("https://emr.example.org/"), "--json"]);
+    expect(run.code).toBe(0);
+    expect(sentTo()).toEqual([NODE_A]);
+    const staged = stack.mocks.secrets.commandCalls(PutSecretValueCommand)[0].args[0].input;
+    expect(stack.host.scripts[0]).toContain(`--version-id ${staged.ClientRequestToken}`);
+    expect(stack.mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)[0].args[0].input).toMatchObject({
+      VersionStage: "AWSCURRENT",
+      MoveToVersionId: staged.ClientRequestToken,
+    });
+  });
+
+  it("neither runs when no instance is in service", async () => {
+    group = { desired: 2, min: 2, instances: [node(NODE_A, "Pending")] };
+    for (const command of ["drill", "rotate-admin-password"]) {
+      const run = await runCli([command, "--outputs", haOutputs("https://emr.example.org/")]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`${command}: Auto Scaling group ${GROUP} has no instance in service (desired 2)`);
+    }
     expect(sentTo()).toEqual([]);
   });
 });
