@@ -350,7 +350,8 @@ describe("ha: hosts on one shared database, shared sites/ and shared sessions", 
   ];
 
   it("two nodes booting at once: exactly one runs the installer, the other waits naming the holder", async () => {
-    const [a, b] = await Promise.all([boot("a", "7.0.3", 15), boot("b", "7.0.3", 15)]);
+    // The installer takes longer than one 10-s ask for the lock, so the waiter always says who holds it.
+    const [a, b] = await Promise.all([boot("a", "7.0.3", 25), boot("b", "7.0.3", 25)]);
     expect(a.stderr + b.stderr).not.toContain("ERROR");
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(lines(INSTALLER_RUNS)).toHaveLength(1);
@@ -442,7 +443,8 @@ describe("ha: hosts on one shared database, shared sites/ and shared sessions", 
   });
 
   it("a newer release on two new nodes at once: exactly one upgrades the schema, the other finds it done", async () => {
-    const [f, g] = await Promise.all([boot("f", "7.0.4", 10), boot("g", "7.0.4", 10)]);
+    // As for the installer: the upgrade outlasts one 10-s ask for the lock.
+    const [f, g] = await Promise.all([boot("f", "7.0.4", 25), boot("g", "7.0.4", 25)]);
     expect(f.stderr + g.stderr).not.toContain("ERROR");
     expect([f.code, g.code]).toEqual([0, 0]);
     expect(lines(UPGRADE_RUNS)).toHaveLength(1);
