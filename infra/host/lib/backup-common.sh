@@ -286,34 +286,6 @@ take_lock() {
   flock -n "$LOCK_FD" || die "another backup or restore is running (lock $lock_file)"
 }
 
-# ha: whether this host runs JOB (backup, drill) for PERIOD (e.g. the UTC day), when a timer
-# started it (INVOCATION_ID: systemd's; a run by hand always runs). Every host's timer fires; the
-# first to record JOB's PERIOD in the table openemr_aws_jobs of OpenEMR's database runs it, under
-# the lock openemr-aws-job-JOB (held until this script ends, so a run that outlasts its period is
-# not joined by another). A host that skips says which host ran it, and returns 1. Elsewhere 0.
-elected_node() {
-  local job=$1 period=$2 node lock
-  [[ $OPENEMR_TIER == ha && -n ${INVOCATION_ID:-} ]] || return 0
-  node=$(uname -n)
-  [[ $node =~ ^[A-Za-z0-9.-]+$ ]] || die "this host's name '$node' is not a plain host name"
-  lock=openemr-aws-job-$job
-  load_credentials DB_APP "$SECRET_DB_APP"
-  write_client_options "$RUN_DIR/app.cnf" "$DB_APP_USER" "$DB_APP_PASSWORD"
-  lock_session_open
-  lock_session_query "SELECT GET_LOCK('$lock', 0);"
-  if [[ $LOCK_REPLY == 0 ]]; then
-    log "skipped: $job runs on another host now ($(lock_holder "$lock"))"
-    return 1
-  fi
-  [[ $LOCK_REPLY == 1 ]] || die "cannot take the job lock $lock on $DB_HOST:$DB_PORT: $(redact <<<"$LOCK_REPLY")"
-  lock_session_query "CREATE TABLE IF NOT EXISTS openemr_aws_jobs (job VARCHAR(32) NOT NULL, period VARCHAR(32) NOT NULL, node VARCHAR(255) NOT NULL, started_at DATETIME NOT NULL, PRIMARY KEY (job, period)); INSERT IGNORE INTO openemr_aws_jobs VALUES ('$job', '$period', '$node', UTC_TIMESTAMP()); SELECT node FROM openemr_aws_jobs WHERE job = '$job' AND period = '$period';"
-  if [[ $LOCK_REPLY != "$node" ]]; then
-    log "skipped: $job for $period ran on $LOCK_REPLY"
-    return 1
-  fi
-  log "$job for $period runs on this host ($node)"
-}
-
 # Table names come from the dump and the manifest; only plain names are used in SQL.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 TABLE_NAME_PATTERN='^[A-Za-z0-9_$]{1,64}$'
