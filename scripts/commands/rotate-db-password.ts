@@ -1,20 +1,22 @@
 // Rotates OpenEMR's database password now, through SSM, with the host's own
 // openemr-rotate-db-password: the host generates the password, stages it as AWSPENDING, sets it
 // on the account and in sqlconf.php, reloads PHP-FPM and only then makes it AWSCURRENT. The
-// same script runs from the host's timer, so one code path owns every rotation.
+// same script runs from the host's timer, so one code path owns every rotation. On ha it runs on
+// the first in-service node.
 import { EXIT_FAILED, EXIT_OK } from "../lib/errors";
 import type { Context } from "../lib/context";
 import { emit } from "../lib/printing";
-import { requireOutputs } from "../lib/stack-outputs";
+import { commandHost } from "../lib/host-group";
 import { runOnHost } from "../lib/ssm";
 
 export const ROTATE_DB_PASSWORD_SCRIPT = "/opt/openemr-aws/bin/openemr-rotate-db-password";
 
 export async function rotateDbPassword(ctx: Context): Promise<number> {
-  const outputs = requireOutputs(ctx.outputs, "rotate-db-password", ["hostInstanceId"]);
+  // On ha one node rotates for all: the others read the shared sqlconf.php afresh.
+  const instanceId = await commandHost(ctx, "rotate-db-password");
   const result = await ctx.progress.step("rotating on the host (openemr-rotate-db-password)", () =>
     runOnHost(ctx, {
-      instanceId: outputs.hostInstanceId,
+      instanceId,
       purpose: "database password rotation",
       script: ROTATE_DB_PASSWORD_SCRIPT,
       timeoutSeconds: 300,

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DebianRoot, freshRoot, mariadbSql } from "./lib/debian-root";
 import { useCloudImageAptSources } from "./lib/apt-sources";
 import { buildRelease } from "./lib/openemr-release";
+import { FAKE_SECRETS_MANAGER_CLI } from "./lib/fake-secrets-manager";
 import { asBash } from "../../scripts/lib/ssm";
 import { setPasswordScript } from "../../scripts/commands/admin-password";
 
@@ -250,46 +251,17 @@ cat "/srv/test-secrets/$id\${version:+.$version}"
     expect((await root.run(["stat", "-c", "%a", "/var/lib/openemr-aws"])).stdout).toBe("700\n");
   });
 
-  // openemr-rotate-db-password as on EC2 (the settings say ec2; a fake `aws` keeps the secret's
-  // versions and stages in files and logs each change): the account takes the new password,
-  // sqlconf.php holds it, PHP-FPM serves with it, and the stages move only after that.
+  // openemr-rotate-db-password as on EC2 (the settings say ec2; a fake `aws`,
+  // lib/fake-secrets-manager.ts, keeps the secret's versions and stages in files and logs each
+  // change): the account takes the new password, sqlconf.php holds it, PHP-FPM serves with it,
+  // and the stages move only after that.
   it("rotates the app database password: AWSPENDING, account, sqlconf.php, PHP-FPM, then AWSCURRENT", async () => {
     const secrets = JSON.parse(root.readFile("/etc/openemr-aws/secrets.json"));
     const oldPassword: string = secrets["db-app"].password;
     const sqlconf = "/var/www/openemr/sites/default/sqlconf.php";
     const modeOf = async () => (await root.run(["stat", "-c", "%a %U %G", sqlconf])).stdout;
     const modeBefore = await modeOf();
-    root.writeFile(
-      "/usr/local/bin/aws",
-      `#!/bin/sh
-# secretsmanager CMD [--version-stage S] [--client-request-token T] [--secret-string file://F]
-#   [--move-to-version-id M] [--remove-from-version-id R] ...: versions and stages under /srv/sm
-cmd=$2; shift 2
-while [ $# -gt 0 ]; do
-  case $1 in
-    --version-stage) stage=$2; shift ;; --client-request-token) token=$2; shift ;;
-    --secret-string) file=\${2#file://}; shift ;; --version-stages) stage=$2; shift ;;
-    --move-to-version-id) move=$2; shift ;; --remove-from-version-id) remove=$2; shift ;;
-  esac
-  shift
-done
-case $cmd in
-  get-secret-value)
-    [ -f "/srv/sm/stages/$stage" ] || { echo "ResourceNotFoundException" >&2; exit 254; }
-    id=$(cat "/srv/sm/stages/$stage")
-    jq -n --arg id "$id" --rawfile s "/srv/sm/versions/$id" \\
-      '{VersionId: $id, SecretString: $s, CreatedDate: "2026-01-01T00:00:00+00:00"}' ;;
-  put-secret-value)
-    cp "$file" "/srv/sm/versions/$token"; echo "$token" >"/srv/sm/stages/$stage"
-    echo "put $token $stage" >>/srv/sm/calls ;;
-  update-secret-version-stage)
-    [ -e /srv/sm/refuse-stage-moves ] && { echo "AccessDeniedException" >&2; exit 254; }
-    if [ -n "$move" ]; then echo "$move" >"/srv/sm/stages/$stage"; else rm "/srv/sm/stages/$stage"; fi
-    echo "stage $stage \${move:--} from \${remove:--}" >>/srv/sm/calls ;;
-esac
-`,
-      0o755,
-    );
+    root.writeFile("/usr/local/bin/aws", FAKE_SECRETS_MANAGER_CLI, 0o755);
     root.writeFile("/srv/sm/versions/v1", JSON.stringify(secrets["db-app"]), 0o600);
     root.writeFile("/srv/sm/stages/AWSCURRENT", "v1\n", 0o600);
     root.writeFile(

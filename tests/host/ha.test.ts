@@ -28,6 +28,7 @@ import {
   mariadbSql,
   startMariadb,
 } from "./lib/debian-root";
+import { FAKE_SECRETS_MANAGER_CLI } from "./lib/fake-secrets-manager";
 
 const SHARED_SITES = "/srv/openemr-sites";
 const INSTALLER_RUNS = "/srv/runs/installer";
@@ -45,8 +46,7 @@ const CONNECT = `function stand_in_connect($site) {
     $db = mysqli_init();
     $db->ssl_set(null, null, "$site/documents/certificates/mysql-ca", null, null);
     $db->options(MYSQLI_OPT_SSL_VERIFY_SERVER_CERT, true);
-    $db->real_connect($host, $login, $pass, $dbase, (int) $port, null, MYSQLI_CLIENT_SSL);
-    return $db;
+    return $db->real_connect($host, $login, $pass, $dbase, (int) $port, null, MYSQLI_CLIENT_SSL) ? $db : false;
 }`;
 
 // Stand-in for OpenEMR's InstallerAuto.php: records its run, makes OpenEMR's version table and a
@@ -114,6 +114,13 @@ const NODE_HOST_NAME =
   '[[ $(readlink /proc/self/ns/uts) != $(readlink /proc/1/ns/uts) ]] || { echo "no UTS namespace" >&2; exit 99; }\n' +
   'echo "node-$1" >/proc/sys/kernel/hostname';
 
+// A page that connects to the database as OpenEMR does, with what the site's sqlconf.php says.
+const DB_PAGE = `<?php
+${CONNECT}
+mysqli_report(MYSQLI_REPORT_OFF);
+echo @stand_in_connect(__DIR__ . '/sites/default') ? "connected\n" : "refused\n";
+`;
+
 /** A stand-in OpenEMR release tarball, openemr-VERSION.tar.gz, in DIR; resolves to its sha256. */
 function buildStandInRelease(dir: string, version: string, databaseVersion: number): string {
   const work = mkdtempSync(join(tmpdir(), "ha-release-"));
@@ -127,6 +134,7 @@ function buildStandInRelease(dir: string, version: string, databaseVersion: numb
     "contrib/util/installScripts/InstallerAuto.php": STAND_IN_INSTALLER,
     "sql_upgrade.php": STAND_IN_UPGRADE,
     "session.php": SESSION_PAGE,
+    "db.php": DB_PAGE,
     "sites/default/sqlconf.php": "<?php\n$config = 0;\n",
     "sites/default/documents/.keep": "",
   };
@@ -246,6 +254,7 @@ describe("ha: hosts on one shared database, shared sites/ and shared sessions", 
     for (const [version, databaseVersion] of [
       ["7.0.3", 400],
       ["7.0.4", 410],
+      ["7.0.5", 420],
     ] as const) {
       mkdirSync(root.path("/srv/releases"), { recursive: true });
       releases[version] = buildStandInRelease(root.path("/srv/releases"), version, databaseVersion);
@@ -289,12 +298,19 @@ describe("ha: hosts on one shared database, shared sites/ and shared sessions", 
         "source $BUNDLE_DIR/lib/steps.sh",
         "read_settings_file",
         "read_session_cache_token",
-        "conf=/srv/node-$1/php",
+        "port=${2:-8080} conf=/srv/node-$1/php-${2:-8080}",
         "install -d -m 0750 -g www-data $conf",
         "cp $BUNDLE_DIR/conf/php/90-openemr.ini $conf/",
         "render_session_config | install_text $conf/92-openemr-sessions.ini 0640 root:www-data >/dev/null",
+        // As PHP-FPM on ha: the shared site's sqlconf.php kept out of OPcache (unless told "cached").
+        "if [[ ${3:-} != cached ]]; then",
+        "  OPCACHE_BLACKLIST=$conf/opcache-blacklist.txt",
+        "  render_opcache_blacklist | install_text $OPCACHE_BLACKLIST >/dev/null",
+        "  render_shared_site_opcache_config | install_text $conf/93-openemr-shared-site.ini >/dev/null",
+        "fi",
+        // OPcache on, as in PHP-FPM (90-openemr.ini turns it off for the command line).
         "exec runuser -u www-data -- env PHP_INI_SCAN_DIR=/etc/php/8.4/cli/conf.d:$conf " +
-          "php -S 0.0.0.0:8080 -t $OPENEMR_WEB_ROOT",
+          "php -d opcache.enable_cli=1 -S 0.0.0.0:$port -t $OPENEMR_WEB_ROOT",
       ].join("\n"),
     );
     // A node's half of the EFS mount: its client certificate and stunnel's configuration, made
@@ -432,7 +448,7 @@ describe("ha: hosts on one shared database, shared sites/ and shared sessions", 
     expect((await root.run(["find", PHP_SESSION_FILES, "-type", "f"])).stdout).toBe("");
 
     // The node that served the user goes away; the other carries on with their session.
-    await node("d").run(["pkill", "-KILL", "-f", "php -S 0.0.0.0:8080 -t /srv/node-d/"]);
+    await node("d").run(["pkill", "-KILL", "-f", "0.0.0.0:8080 -t /srv/node-d/"]);
     expect((await root.run(["curl", "-s", `http://${node("d").address}:8080/`], { check: false })).code).not.toBe(0);
     expect(body(await get("e", "/session.php", cookie))).toEqual({ host: "node-e", session: sessionId, user: "alice" });
 
@@ -468,6 +484,24 @@ describe("ha: hosts on one shared database, shared sites/ and shared sessions", 
       "WARNING: the database's schema is at OpenEMR 7.0.4, later than this host's 7.0.3; serving 7.0.3 on it",
     );
     expect(lines(UPGRADE_RUNS)).toHaveLength(1);
+  });
+
+  it("a node killed mid-upgrade frees the lock: the waiting one upgrades the schema from where it was", async () => {
+    await root.sh(`: >${UPGRADE_RUNS}`);
+    const i = boot("i", "7.0.5", 300);
+    while (!lines(UPGRADE_RUNS).some((line) => line.startsWith("i "))) await sleep(500);
+    const j = boot("j", "7.0.5", 1);
+    await sleep(15_000);
+    await root.run(["kill", "-KILL", "--", `-${root.readFile("/srv/node-i.pid").trim()}`]);
+    expect((await i).code).not.toBe(0);
+    const taken = await j;
+    expect(taken.code).toBe(0);
+    expect(holderOf(taken, "upgrades OpenEMR's database")).toBe(node("i").address);
+    expect(taken.stderr).toContain("upgrading the database's schema from OpenEMR 7.0.4 to 7.0.5");
+    expect(lines(UPGRADE_RUNS)).toEqual(["i 7.0.4", "j 7.0.4"]);
+    expect(await mariadbSql(root, "SELECT v_major, v_minor, v_patch, v_database FROM version", "openemr")).toBe(
+      "7\t0\t5\t420\n",
+    );
   });
 
   it("a node reaches EFS through stunnel as the bootstrap sets it: name, chain, access point", async () => {
@@ -542,5 +576,71 @@ describe("ha: hosts on one shared database, shared sites/ and shared sessions", 
     );
     // The next day's is a new election.
     expect((await job("e", "2026-12-03")).stdout).toBe("ran\n");
+  });
+  // Last: the app account's password changes, which the nodes' onprem secrets.json does not follow.
+  it("one node a day rotates the database password; the others read its sqlconf.php at once", async () => {
+    root.writeFile("/usr/local/bin/aws", FAKE_SECRETS_MANAGER_CLI, 0o755);
+    const app = JSON.parse(root.readFile("/srv/secrets.json")).app;
+    root.writeFile("/srv/sm/versions/v1", JSON.stringify(app), 0o600);
+    root.writeFile("/srv/sm/stages/AWSCURRENT", "v1\n", 0o600);
+    for (const name of ["d", "e"]) {
+      const settings = root
+        .readFile(`/srv/node-${name}/etc/settings.env`)
+        .replace("OPENEMR_MODE=onprem", "OPENEMR_MODE=ec2")
+        .replace("SECRET_DB_APP=app", "SECRET_DB_APP=db-app");
+      root.writeFile(`/srv/node-${name}/rotate-etc/settings.env`, `${settings}DB_PASSWORD_ROTATION_DAYS=30\n`, 0o600);
+    }
+    // The rotating host reloads its own PHP-FPM: one runs in the root.
+    await root.run(["php-fpm8.4", "--daemonize"]);
+    // Node e serves twice: as PHP-FPM does on ha, and with sqlconf.php left in OPcache.
+    const serve = (port: number, mode: string) =>
+      node("e").startDaemon(
+        `serve-e-${port}`,
+        ["unshare", "--uts", "bash", "/srv/serve.sh", "e", String(port), mode],
+        async () => {
+          const up = await root.run(["curl", "-s", "-o", "/dev/null", `http://${node("e").address}:${port}/`], {
+            check: false,
+          });
+          return up.code === 0;
+        },
+      );
+    const database = async (port: number) =>
+      (await root.run(["curl", "-s", `http://${node("e").address}:${port}/db.php`])).stdout;
+    await serve(8082, "blacklisted");
+    await serve(8083, "cached");
+    expect([await database(8082), await database(8083)]).toEqual(["connected\n", "connected\n"]);
+
+    // Each host's timer fires (systemd's INVOCATION_ID); the day's first rotates. One after the
+    // other here: on MariaDB, unlike RDS MySQL, the old password stops working at once, so a
+    // host starting just then could be refused.
+    const rotate = (name: string) =>
+      node(name).run(
+        [
+          "unshare",
+          "--uts",
+          "bash",
+          "-c",
+          `${NODE_HOST_NAME}\nexec /opt/openemr-aws/bin/openemr-rotate-db-password --if-due`,
+          "rotate",
+          name,
+        ],
+        { check: false, env: { OPENEMR_AWS_ETC: `/srv/node-${name}/rotate-etc`, INVOCATION_ID: "stand-in-timer" } },
+      );
+    const rotated = await rotate("d");
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stderr).toMatch(/rotate-db-password for \d{4}-\d\d-\d\d runs on this host \(node-d\)/);
+    expect(rotated.stderr).toContain("OK: the password of openemr_app was rotated");
+    const skipped = await rotate("e");
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(skipped.stderr).toMatch(/skipped: rotate-db-password for \d{4}-\d\d-\d\d ran on node-d/);
+
+    const current = root.readFile("/srv/sm/stages/AWSCURRENT").trim();
+    const newPassword: string = JSON.parse(root.readFile(`/srv/sm/versions/${current}`)).password;
+    expect(newPassword).not.toBe(app.password);
+    expect(root.readFile(`${SHARED_SITES}/sqlconf.php`)).toContain(`$pass\t= '${newPassword}';`);
+    // Node e's PHP reads the new sqlconf.php at its next request; with sqlconf.php in OPcache
+    // it keeps the old password, which the server now refuses.
+    expect(await database(8082)).toBe("connected\n");
+    expect(await database(8083)).toBe("refused\n");
   });
 });

@@ -1,7 +1,7 @@
 // The ops commands on the ha tier: the hosts are the in-service instances of the stack's Auto
 // Scaling group (stack output hostGroupName), described through a mocked Auto Scaling client.
 // What the nodes share (the database, sites/) one node acts on for all: backup, drill and the
-// admin password run on the first in-service node.
+// password rotations run on the first in-service node.
 // provision and upgrade, which run `pulumi up`, are in ha-deploy.test.ts.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -182,7 +182,7 @@ describe("backup on the ha tier", () => {
   });
 });
 
-describe("drill and rotate-admin-password on the ha tier", () => {
+describe("drill and the password rotations on the ha tier", () => {
   it("drill runs on exactly one node, the first in-service instance", async () => {
     stack.host.handle = () => ({
       stdout: `${JSON.stringify({ ok: true, backup: stack.backupId, tables_compared: 250, mismatches: [] })}\n`,
@@ -209,9 +209,17 @@ describe("drill and rotate-admin-password on the ha tier", () => {
     });
   });
 
-  it("neither runs when no instance is in service", async () => {
+  it("rotate-db-password runs the host's rotation on one node", async () => {
+    const run = await runCli(["rotate-db-password", "--outputs", haOutputs("https://emr.example.org/"), "--json"]);
+    expect(run.code).toBe(0);
+    expect(sentTo()).toEqual([NODE_A]);
+    expect(stack.host.scripts[0]).toContain("/opt/openemr-aws/bin/openemr-rotate-db-password");
+    expect(JSON.parse(run.stdout)).toEqual({ command: "rotate-db-password", ok: true });
+  });
+
+  it("none runs when no instance is in service", async () => {
     group = { desired: 2, min: 2, instances: [node(NODE_A, "Pending")] };
-    for (const command of ["drill", "rotate-admin-password"]) {
+    for (const command of ["drill", "rotate-admin-password", "rotate-db-password"]) {
       const run = await runCli([command, "--outputs", haOutputs("https://emr.example.org/")]);
       expect(run.code).toBe(1);
       expect(run.stderr).toContain(`${command}: Auto Scaling group ${GROUP} has no instance in service (desired 2)`);
@@ -222,9 +230,9 @@ describe("drill and rotate-admin-password on the ha tier", () => {
 
 describe("other commands on the ha tier", () => {
   it("a command that needs the one host says it does not run on ha", async () => {
-    const run = await runCli(["rotate-db-password", "--outputs", haOutputs()]);
+    const run = await runCli(["restore", "status", "--outputs", haOutputs()]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("rotate-db-password does not run on the ha tier");
+    expect(run.stderr).toContain("restore status does not run on the ha tier");
   });
 
   it("logs --instance reads only that node's stream; without it, every node's", async () => {

@@ -133,6 +133,10 @@ step_php() {
     read_session_cache_token
     changed+=$(render_session_config | install_text "/etc/php/$PHP_VERSION/fpm/conf.d/92-openemr-sessions.ini" 0640 root:www-data)
   fi
+  if shared_sites; then
+    changed+=$(render_opcache_blacklist | install_text "$OPCACHE_BLACKLIST")
+    changed+=$(render_shared_site_opcache_config | install_text "/etc/php/$PHP_VERSION/fpm/conf.d/93-openemr-shared-site.ini")
+  fi
   # Debian's default pool would run a second, unhardened set of workers: divert it away so
   # package upgrades do not bring it back.
   if [[ -e $pool_dir/www.conf ]]; then
@@ -142,6 +146,19 @@ step_php() {
   install -d -o www-data -g www-data -m 0700 /var/lib/php/uploads
   "/usr/sbin/php-fpm$PHP_VERSION" --test >/dev/null 2>&1 || die "php-fpm rejects its configuration: $("/usr/sbin/php-fpm$PHP_VERSION" --test 2>&1 | tail -n 3 | tr '\n' ' ')"
   service_ensure "$FPM_SERVICE" "$([[ -n $changed ]] && echo yes || echo no)"
+}
+
+# ha: the shared site's sqlconf.php stays out of OPcache. With validate_timestamps off, PHP-FPM
+# would otherwise keep the database password it first read until it is reloaded, and a rotation
+# on one host (openemr-rotate-db-password) rewrites the file for every host but reloads only its
+# own. Both the path PHP includes and the one it resolves to are listed.
+OPCACHE_BLACKLIST=/etc/php/$PHP_VERSION/openemr-opcache-blacklist.txt
+render_opcache_blacklist() {
+  printf '%s\n' "$OPENEMR_WEB_ROOT/sites/$OPENEMR_SITE/sqlconf.php" "$SHARED_SITES_DIR/sqlconf.php"
+}
+render_shared_site_opcache_config() {
+  printf '; Written by openemr-bootstrap: the shared site'"'"'s sqlconf.php is read afresh (lib/steps.sh).\n'
+  printf '[opcache]\nopcache.blacklist_filename = %s\n' "$OPCACHE_BLACKLIST"
 }
 
 # ha: the Valkey AUTH token of SECRET_SESSION_CACHE ({"password": ...}), URL-encoded for
@@ -808,9 +825,8 @@ step_timers() {
     [[ -e $unit ]] || continue
     # Binary logs are shipped from a local MariaDB only; RDS keeps its own for point-in-time restore.
     [[ ${unit##*/} == openemr-binlog-ship.timer && $OPENEMR_TIER != single ]] && continue
-    # Rotation writes Secrets Manager (ec2 only), and one host of an ha group must not rotate the
-    # account the others use.
-    [[ ${unit##*/} == openemr-rotate-db-password.timer && ($OPENEMR_MODE != ec2 || $OPENEMR_TIER == ha) ]] && continue
+    # Rotation writes Secrets Manager (ec2 only); on ha one host a day is elected to run it.
+    [[ ${unit##*/} == openemr-rotate-db-password.timer && $OPENEMR_MODE != ec2 ]] && continue
     # The EFS client certificate exists only where sites/ is shared on EFS.
     [[ ${unit##*/} == openemr-renew-efs-certificate.timer ]] && ! shared_sites && continue
     systemctl enable --now --quiet "${unit##*/}"
