@@ -15,7 +15,7 @@ import { sleep, type Context } from "../lib/context";
 import { emit, lastLine } from "../lib/printing";
 import { requireOutputs } from "../lib/stack-outputs";
 import { hostScript, runOnHost } from "../lib/ssm";
-import { describeHostGroup, followInstanceRefresh, isHa, type RefreshOutcome } from "../lib/host-group";
+import { followInstanceRefresh, inServiceNodes, isHa, type RefreshOutcome } from "../lib/host-group";
 import { runPulumi } from "../lib/pulumi";
 import { collectHealth, type HealthOptions } from "./health";
 import { takeBackup } from "./backups";
@@ -245,14 +245,9 @@ async function deploymentOf(ctx: Context, options: UpgradeOptions): Promise<Depl
 
 /** The installed version on every in-service node; throws when none is in service. */
 async function groupVersions(ctx: Context): Promise<{ instanceId: string; version: string }[]> {
-  const group = await describeHostGroup(ctx, "upgrade");
-  if (!group.inService.length)
-    throw new OpsError(
-      `upgrade: Auto Scaling group ${group.name} has no instance in service (desired ${group.desired})`,
-      "see the group's activity history in EC2 Auto Scaling, then `openemr-ops health`",
-    );
+  const nodes = await inServiceNodes(ctx, "upgrade");
   return Promise.all(
-    group.inService.map(async (instanceId) => ({ instanceId, version: await installedVersion(ctx, instanceId) })),
+    nodes.map(async (instanceId) => ({ instanceId, version: await installedVersion(ctx, instanceId) })),
   );
 }
 

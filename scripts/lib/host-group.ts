@@ -139,26 +139,25 @@ export async function followInstanceRefresh(
   }
 }
 
-/**
- * The one node a command runs on: the first in-service instance. The hosts' own timers elect a
- * node per job, but a manual run always runs where it is sent, so the tool picks exactly one.
- */
-async function oneGroupNode(ctx: Context, command: string): Promise<string> {
+/** The group's in-service instances, sorted; throws when there is none. */
+export async function inServiceNodes(ctx: Context, command: string): Promise<string[]> {
   const group = await describeHostGroup(ctx, command);
   if (!group.inService.length)
     throw new OpsError(
       `${command}: Auto Scaling group ${group.name} has no instance in service (desired ${group.desired})`,
       "see the group's activity history in EC2 Auto Scaling, then `openemr-ops health`",
     );
-  return group.inService[0];
+  return group.inService;
 }
 
 /**
  * The instance a command for one host runs on: the stack's host, or on ha the first in-service
- * node, which acts for the group on what the nodes share (the database, sites/).
+ * node, which acts for the group on what the nodes share (the database, sites/). The hosts' own
+ * timers elect a node per job, but a manual run always runs where it is sent, so the tool picks
+ * exactly one.
  */
 export async function commandHost(ctx: Context, command: string): Promise<string> {
   return isHa(ctx)
-    ? oneGroupNode(ctx, command)
+    ? (await inServiceNodes(ctx, command))[0]
     : requireOutputs(ctx.outputs, command, ["hostInstanceId"]).hostInstanceId;
 }
