@@ -272,30 +272,36 @@ async function followBootstrap(ctx: Context, instanceId: string): Promise<string
   }
 }
 
-/** One node of the ha tier's group and the last line of its bootstrap log. */
+/** One host and the last line of its bootstrap log. */
 interface NodeBootstrap {
   instanceId: string;
   bootstrap: string;
 }
 
+const bootstrapOk = (node: NodeBootstrap) => node.bootstrap.includes("openemr-bootstrap: OK");
+
 /**
- * The ha tier: waits for the group's minimum in service, then follows each in-service node's
- * bootstrap in turn (they run at once; the first installs, the others join), stopping at
- * the first that does not end OK.
+ * The hosts the deployment made: the stack's host, or on the ha tier the group's in-service
+ * instances once it has its minimum. Follows each one's bootstrap in turn (an ha group's run at
+ * once: the first installs, the others join), stopping at the first that does not end OK.
  */
-async function followGroupBootstrap(ctx: Context): Promise<NodeBootstrap[]> {
-  const group = await ctx.progress.step(
-    `waiting for Auto Scaling group ${String(ctx.outputs.hostGroupName)} to have its minimum in service`,
-    () => waitForGroupMinimum(ctx, "provision", GROUP_TIMEOUT_MS),
-  );
+async function followBootstraps(ctx: Context): Promise<NodeBootstrap[]> {
+  const instanceIds = isHa(ctx)
+    ? (
+        await ctx.progress.step(
+          `waiting for Auto Scaling group ${String(ctx.outputs.hostGroupName)} to have its minimum in service`,
+          () => waitForGroupMinimum(ctx, "provision", GROUP_TIMEOUT_MS),
+        )
+      ).inService
+    : [requireOutputs(ctx.outputs, "provision", ["hostInstanceId"]).hostInstanceId];
   const nodes: NodeBootstrap[] = [];
-  for (const instanceId of group.inService) {
+  for (const instanceId of instanceIds) {
     await ctx.progress.step(`waiting for ${instanceId} to register with SSM`, () => waitForAgent(ctx, instanceId));
-    const last = await ctx.progress.step(`following the bootstrap of ${instanceId}`, () =>
+    const bootstrap = await ctx.progress.step(`following the bootstrap of ${instanceId}`, () =>
       followBootstrap(ctx, instanceId),
     );
-    nodes.push({ instanceId, bootstrap: last });
-    if (!last.includes("openemr-bootstrap: OK")) break;
+    nodes.push({ instanceId, bootstrap });
+    if (!bootstrapOk(nodes[nodes.length - 1])) break;
   }
   return nodes;
 }
@@ -494,44 +500,24 @@ export async function provision(
     typeof outputs.bootstrapDocumentName === "string"
       ? outputs.bootstrapDocumentName
       : "named in the stack output bootstrapDocumentName";
-  let bootstrap: { bootstrap: string } | { nodes: NodeBootstrap[] };
-  if (isHa(deployed)) {
-    const nodes = await followGroupBootstrap(deployed);
-    bootstrap = { nodes };
-    const failed = nodes.find((node) => !node.bootstrap.includes("openemr-bootstrap: OK"));
-    if (failed) {
-      emit(
-        deployed,
-        { command: "provision", ok: false, stage: "bootstrap", preflight, frontDoor, certificate, ...bootstrap },
-        () =>
-          `Verdict: FAILED: ${failed.instanceId}: ${failed.bootstrap}\n` +
-          "Read its whole log with " +
-          `\`openemr-ops logs --stack ${stack} --instance ${failed.instanceId} --log openemr-bootstrap --since 2h\`; ` +
-          `fix, then re-run it on that instance with the SSM document ${document}, ` +
-          "or terminate the instance and let the group launch a new one.",
-      );
-      return EXIT_FAILED;
-    }
-  } else {
-    const { hostInstanceId } = requireOutputs(outputs, "provision", ["hostInstanceId"]);
-    await deployed.progress.step(`waiting for ${hostInstanceId} to register with SSM`, () =>
-      waitForAgent(deployed, hostInstanceId),
+  const nodes = await followBootstraps(deployed);
+  // The JSON keeps one host's last line as `bootstrap`, and lists an ha group's as `nodes`.
+  const bootstrap = isHa(deployed) ? { nodes } : { bootstrap: nodes[0].bootstrap };
+  const failed = nodes.find((node) => !bootstrapOk(node));
+  if (failed) {
+    const readLog = isHa(deployed)
+      ? `Read its whole log with \`openemr-ops logs --stack ${stack} --instance ${failed.instanceId} ` +
+        "--log openemr-bootstrap --since 2h`; " +
+        `fix, then re-run it on that instance with the SSM document ${document}, ` +
+        "or terminate the instance and let the group launch a new one."
+      : "Read the whole log with `openemr-ops logs --log openemr-bootstrap --since 2h`; " +
+        `fix, then re-run it with the SSM document ${document}.`;
+    emit(
+      deployed,
+      { command: "provision", ok: false, stage: "bootstrap", preflight, frontDoor, certificate, ...bootstrap },
+      () => `Verdict: FAILED: ${isHa(deployed) ? `${failed.instanceId}: ` : ""}${failed.bootstrap}\n${readLog}`,
     );
-    const last = await deployed.progress.step("following the host bootstrap", () =>
-      followBootstrap(deployed, hostInstanceId),
-    );
-    bootstrap = { bootstrap: last };
-    if (!last.includes("openemr-bootstrap: OK")) {
-      emit(
-        deployed,
-        { command: "provision", ok: false, stage: "bootstrap", preflight, frontDoor, certificate, bootstrap: last },
-        () =>
-          `Verdict: FAILED: ${last}\n` +
-          "Read the whole log with `openemr-ops logs --log openemr-bootstrap --since 2h`; " +
-          `fix, then re-run it with the SSM document ${document}.`,
-      );
-      return EXIT_FAILED;
-    }
+    return EXIT_FAILED;
   }
   const findings: Finding[] = await collectHealth(deployed, options);
   const verdict = verdictOf(findings);
