@@ -274,6 +274,28 @@ function statusCheckAlarm(
   };
 }
 
+/** CPU above 80% for 15 minutes, the database's, the host's or the group's average. */
+function cpuAlarm(
+  id: string,
+  namespace: "AWS/RDS" | "AWS/EC2",
+  dimensions: AlarmSpec["dimensions"],
+  description: string,
+): AlarmSpec {
+  return {
+    id,
+    description,
+    namespace,
+    metricName: "CPUUtilization",
+    dimensions,
+    statistic: "Average",
+    period: 300,
+    evaluationPeriods: 3,
+    comparisonOperator: "GreaterThanThreshold",
+    threshold: 80,
+    treatMissingData: "missing",
+  };
+}
+
 function alarmSpecs(args: MonitoringSettings, partition: pulumi.Output<string>): AlarmSpec[] {
   const ec2Action = (action: "recover" | "reboot") => ec2AlarmAction(args, partition, action);
   const alb = { LoadBalancer: args.loadBalancerArnSuffix };
@@ -310,19 +332,7 @@ function alarmSpecs(args: MonitoringSettings, partition: pulumi.Output<string>):
   if (args.database) {
     const db = { DBInstanceIdentifier: args.database.identifier };
     specs.push(
-      {
-        id: "db-cpu",
-        description: "Database CPU above 80% for 15 minutes.",
-        namespace: "AWS/RDS",
-        metricName: "CPUUtilization",
-        dimensions: db,
-        statistic: "Average",
-        period: 300,
-        evaluationPeriods: 3,
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: 80,
-        treatMissingData: "missing",
-      },
+      cpuAlarm("db-cpu", "AWS/RDS", db, "Database CPU above 80% for 15 minutes."),
       {
         id: "db-free-storage",
         description:
@@ -537,19 +547,7 @@ function hostAlarmSpecs(
       "The host's operating system failed its status check (kernel, network or disk trouble); " +
         "see the console output.",
     ),
-    {
-      id: "host-cpu",
-      description: "Host CPU above 80% for 15 minutes.",
-      namespace: "AWS/EC2",
-      metricName: "CPUUtilization",
-      dimensions: host,
-      statistic: "Average",
-      period: 300,
-      evaluationPeriods: 3,
-      comparisonOperator: "GreaterThanThreshold",
-      threshold: 80,
-      treatMissingData: "missing",
-    },
+    cpuAlarm("host-cpu", "AWS/EC2", host, "Host CPU above 80% for 15 minutes."),
     ...agentAlarmSpecs(args.diskPaths, {
       idPrefix: "host",
       dimensions: host,
@@ -628,19 +626,12 @@ function hostGroupAlarmSpecs(group: { name: pulumi.Input<string>; minSize: numbe
       threshold: group.minSize,
       treatMissingData: "breaching",
     },
-    {
-      id: "host-group-cpu",
-      description: "The hosts' average CPU above 80% for 15 minutes: scaling on requests is not keeping up.",
-      namespace: "AWS/EC2",
-      metricName: "CPUUtilization",
+    cpuAlarm(
+      "host-group-cpu",
+      "AWS/EC2",
       dimensions,
-      statistic: "Average",
-      period: 300,
-      evaluationPeriods: 3,
-      comparisonOperator: "GreaterThanThreshold",
-      threshold: 80,
-      treatMissingData: "missing",
-    },
+      "The hosts' average CPU above 80% for 15 minutes: scaling on requests is not keeping up.",
+    ),
     // Scaling in or out leaves no gap in the group's metric (a leaving host stops adding to it, a
     // joining one starts once its agent runs), so it goes missing only when no host's agent reports
     // at all: no sign of memory or disk pressure, and lost hosts raise host-group-in-service.
